@@ -1,0 +1,300 @@
+/* Axion plugin ABI, version 1.
+ *
+ * The only thing host and plugins share. Plain C: POD structs, string views, function tables,
+ * status codes. No exceptions, std::string or STL containers cross this boundary.
+ *
+ * Growth rule: structs carry their `size` as the first field; fields are only ever appended, and a
+ * layout test (tests/abi_layout_test.cpp) pins every offset. A breaking change bumps
+ * AXION_ABI_VERSION, and with it the entry symbol name, so an old plugin is refused before any of
+ * its code runs (the version is part of the symbol name, not a value read after dlopen).
+ */
+#ifndef AXION_PLUGIN_API_H
+#define AXION_PLUGIN_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AXION_ABI_VERSION 1u
+#define AXION_ENTRY_SYMBOL "axion_plugin_v1"
+
+/* ---- basic types ------------------------------------------------------------------------- */
+
+/* Non-owning UTF-8 view; not NUL-terminated. Valid only for the duration of the call. */
+typedef struct axion_str {
+  const char* data;
+  size_t size;
+} axion_str;
+
+typedef int32_t axion_status; /* AXION_OK or AXION_ERR */
+#define AXION_OK 0
+#define AXION_ERR 1
+
+typedef enum axion_kind {
+  AXION_KIND_FEED = 1,
+  AXION_KIND_STRATEGY = 2,
+  AXION_KIND_GUARD = 3,
+  AXION_KIND_REGIME = 4,
+  AXION_KIND_RISK = 5,
+  AXION_KIND_ROUTING = 6,
+  AXION_KIND_SIZING = 7,
+  AXION_KIND_BROKER = 8,
+  AXION_KIND_ADDON = 9
+} axion_kind;
+
+/* Filled by a plugin when it returns AXION_ERR. `key` names the offending config key, if any. */
+typedef struct axion_error {
+  uint32_t size;
+  char message[512];
+  char key[64];
+} axion_error;
+
+/* Log levels for axion_host_api.log. */
+#define AXION_LOG_DEBUG 0
+#define AXION_LOG_INFO 1
+#define AXION_LOG_WARN 2
+#define AXION_LOG_ERROR 3
+
+/* ---- market and trading records ----------------------------------------------------------- */
+
+/* One completed OHLCV bar. ts_us: bar close time, microseconds since the Unix epoch, UTC. */
+typedef struct axion_bar {
+  uint32_t size;
+  axion_str symbol;
+  axion_str timeframe; /* "1m", "5m", "10m", "1h", "1d" */
+  int64_t ts_us;
+  double open;
+  double high;
+  double low;
+  double close;
+  double volume;
+} axion_bar;
+
+/* A trade signal (pipeline.md §1.2). target_price <= 0 means no target. metadata_json is a JSON
+ * object (may be empty); `strategy`, `strategy_name`, `signal_source` there drive attribution. */
+typedef struct axion_signal {
+  uint32_t size;
+  axion_str signal_type;
+  axion_str direction; /* "long" | "short" */
+  axion_str ticker;
+  axion_str timeframe;
+  int32_t conviction;
+  int32_t has_timezone; /* 0: the producer had a naive timestamp (guard/sanity rejects it) */
+  double entry_price;
+  double stop_loss;
+  double target_price;
+  int64_t ts_us;
+  axion_str metadata_json;
+} axion_signal;
+
+/* An order sent to a broker (pipeline.md §1.6). Prices <= 0 mean "none". */
+typedef struct axion_order {
+  uint32_t size;
+  axion_str ticker;
+  axion_str side;       /* "buy" | "sell" */
+  int64_t qty;
+  axion_str order_type; /* "market" | "limit" | "stop" | "stop_limit" */
+  double limit_price;
+  double stop_price;
+  axion_str time_in_force; /* "day" | "gtc" | "ioc" */
+  axion_str signal_id;
+  axion_str client_order_id; /* deterministic; identical across retries */
+  double reference_price;    /* metadata.entry_price */
+  axion_str instrument_type; /* "stock" | "option" | "leveraged_etf" */
+} axion_order;
+
+typedef enum axion_order_status {
+  AXION_ORDER_FILLED = 0,
+  AXION_ORDER_PARTIAL = 1,
+  AXION_ORDER_PENDING = 2,
+  AXION_ORDER_REJECTED = 3,
+  AXION_ORDER_CANCELLED = 4
+} axion_order_status;
+
+typedef struct axion_order_result {
+  uint32_t size;
+  char order_id[64];
+  int32_t status; /* axion_order_status */
+  int64_t filled_qty;
+  double filled_price;
+  double commission;
+  char broker[16];
+  int64_t ts_us; /* when the broker reported the fill (engine clock) */
+  char rejection_reason[256];
+} axion_order_result;
+
+typedef struct axion_broker_position {
+  uint32_t size;
+  axion_str symbol;
+  int64_t qty;       /* always >= 0 */
+  axion_str side;    /* "long" | "short" */
+  double avg_price;
+  double current_price;
+} axion_broker_position;
+
+typedef struct axion_account {
+  uint32_t size;
+  double equity;
+  double cash;
+  double buying_power;
+  double starting_equity;
+} axion_account;
+
+/* Outcome of a check (guard, risk, regime, routing, sizing). pass = 0 rejects with `reason`. */
+typedef struct axion_verdict {
+  uint32_t size;
+  int32_t pass;
+  char reason[512];
+} axion_verdict;
+
+typedef struct axion_position_size {
+  uint32_t size;
+  int64_t shares;
+  double notional_value;
+  double risk_amount;
+  double conviction_multiplier;
+  char order_type[16]; /* "market" | "limit" */
+} axion_position_size;
+
+/* ---- host services ------------------------------------------------------------------------ */
+
+typedef void (*axion_json_cb)(void* user, axion_str json);
+
+/* What the host offers each plugin instance. `ctx` is per instance (it carries the logger name
+ * `<kind>/<name>`), and is the first argument of every function. All calls are made from the
+ * thread that called into the plugin, unless noted. */
+typedef struct axion_host_api {
+  uint32_t size;
+  void* ctx;
+  void (*log)(void* ctx, int32_t level, axion_str message);
+  /* Engine clock (simulated market clock in paper/backtest, wall clock live), µs since epoch UTC. */
+  int64_t (*now_us)(void* ctx);
+  /* Wall clock, for transport timers only. */
+  int64_t (*wall_now_us)(void* ctx);
+  /* Latest completed-bar close of `ticker` from the feed; returns 1 when known, 0 otherwise. */
+  int32_t (*last_price)(void* ctx, axion_str ticker, double* out);
+  /* Publish an event on the bus (channel from the event name, control.md §4.5). */
+  void (*publish)(void* ctx, axion_str event, axion_str data_json);
+  /* Durable per-instance state (a JSON document in the journal). load calls cb once if present. */
+  axion_status (*state_load)(void* ctx, axion_json_cb cb, void* user);
+  axion_status (*state_save)(void* ctx, axion_str json);
+  /* Read-only engine queries, answered as JSON through cb: "positions", "account", "state",
+   * "effective_config", "kill", "returns" (args {"ticker":..,"n":..}). Unknown => AXION_ERR. */
+  axion_status (*query)(void* ctx, axion_str what, axion_str args_json, axion_json_cb cb,
+                        void* user);
+} axion_host_api;
+
+/* ---- per-kind function tables ------------------------------------------------------------ */
+
+/* A feed produces bars in time order. next() returns 1 with a bar in *out (views valid until the
+ * next call), 0 at the end of data, -1 on error. *pace_us is how long the host should wait on the
+ * wall clock before delivering this bar when pacing (0 = at once, e.g. warm-up history). */
+typedef struct axion_feed_vtable {
+  uint32_t size;
+  int32_t (*next)(void* self, axion_bar* out, int64_t* pace_us, axion_error* err);
+} axion_feed_vtable;
+
+typedef void (*axion_signal_sink)(void* sink_ctx, const axion_signal* signal);
+
+typedef struct axion_strategy_vtable {
+  uint32_t size;
+  /* Feed one completed bar; emit zero or more signals through sink before returning. */
+  axion_status (*on_bar)(void* self, const axion_bar* bar, axion_signal_sink sink,
+                         void* sink_ctx, axion_error* err);
+} axion_strategy_vtable;
+
+typedef struct axion_guard_vtable {
+  uint32_t size;
+  axion_status (*check)(void* self, const axion_signal* signal, axion_verdict* out,
+                        axion_error* err);
+  /* The signal's final pipeline outcome: "completed" or the rejecting pipeline_stage. */
+  void (*on_outcome)(void* self, const axion_signal* signal, axion_str stage);
+} axion_guard_vtable;
+
+typedef struct axion_regime_vtable {
+  uint32_t size;
+  axion_status (*on_bar)(void* self, const axion_bar* bar, axion_error* err);
+  /* Given the base config (JSON), produce the effective config (JSON, via cb) or reject. */
+  axion_status (*evaluate)(void* self, const axion_signal* signal, axion_str base_config_json,
+                           axion_json_cb cb, void* user, axion_verdict* out, axion_error* err);
+} axion_regime_vtable;
+
+typedef struct axion_risk_vtable {
+  uint32_t size;
+  /* Either check may be NULL. context_json: account, positions, regime, effective config. */
+  axion_status (*check_signal)(void* self, const axion_signal* signal, axion_str context_json,
+                               axion_verdict* out, axion_error* err);
+  axion_status (*check_order)(void* self, const axion_order* order, axion_str context_json,
+                              axion_verdict* out, axion_error* err);
+  void (*on_fill)(void* self, const axion_order* order, const axion_order_result* result);
+} axion_risk_vtable;
+
+typedef struct axion_routing_vtable {
+  uint32_t size;
+  /* Decision as JSON via cb: {instrument_type, ticker, leverage, is_inverse, reference_price,...} */
+  axion_status (*route)(void* self, const axion_signal* signal, axion_str context_json,
+                        axion_json_cb cb, void* user, axion_verdict* out, axion_error* err);
+} axion_routing_vtable;
+
+typedef struct axion_sizing_vtable {
+  uint32_t size;
+  const char* instrument_type; /* the type this sizer is for; "" = every type */
+  axion_status (*size_position)(void* self, const axion_signal* signal, axion_str context_json,
+                                axion_position_size* out, axion_verdict* verdict,
+                                axion_error* err);
+} axion_sizing_vtable;
+
+typedef void (*axion_position_cb)(void* user, const axion_broker_position* position);
+
+typedef struct axion_broker_vtable {
+  uint32_t size;
+  int32_t can_trade_options;
+  /* Submit; *out may be terminal (filled/partial/rejected/cancelled) or pending. */
+  axion_status (*submit)(void* self, const axion_order* order, axion_order_result* out,
+                         axion_error* err);
+  /* Current state of an order by client_order_id; AXION_ERR when unknown. */
+  axion_status (*query_order)(void* self, axion_str client_order_id, axion_order_result* out,
+                              axion_error* err);
+  axion_status (*cancel_order)(void* self, axion_str client_order_id, axion_error* err);
+  axion_status (*positions)(void* self, axion_position_cb cb, void* user, axion_error* err);
+  axion_status (*account)(void* self, axion_account* out, axion_error* err);
+} axion_broker_vtable;
+
+typedef struct axion_addon_vtable {
+  uint32_t size;
+  axion_status (*start)(void* self, axion_error* err);
+  void (*stop)(void* self);
+} axion_addon_vtable;
+
+/* ---- the handshake ------------------------------------------------------------------------ */
+
+typedef struct axion_plugin_manifest {
+  uint32_t size;
+  uint32_t abi_version; /* AXION_ABI_VERSION the plugin was built with */
+  int32_t kind;         /* axion_kind */
+  const char* name;     /* e.g. "ema_cloud"; addressed as "<kind>/<name>" */
+  const char* version;  /* plugin version, e.g. "1.0.0" */
+  const char* build_id; /* compiler and libstdc++ ABI, e.g. "gcc-12.2.0;cxx11abi=1" */
+  const char* description;
+  /* JSON array of the plugin's config keys: [{key,type,default,min,max,choices,help}, ...]. */
+  const char* config_schema_json;
+  /* Create an instance from its validated config table (JSON object). On AXION_ERR the error
+   * names the key at fault, if any. `host` outlives the instance. */
+  axion_status (*create)(const axion_host_api* host, axion_str config_json, void** out_self,
+                         axion_error* err);
+  void (*destroy)(void* self);
+  /* Points to the axion_<kind>_vtable matching `kind`. */
+  const void* vtable;
+} axion_plugin_manifest;
+
+/* The one exported symbol: `const axion_plugin_manifest* axion_plugin_v1(void)`. */
+typedef const axion_plugin_manifest* (*axion_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AXION_PLUGIN_API_H */

@@ -1,0 +1,259 @@
+// Test doubles for running a plugin alone: FakeClock, RecordingBus, FakeHost, and PluginHarness,
+// which creates an instance through the real C ABI (entry function or a built .so) so a test
+// exercises exactly what the host would.
+#pragma once
+
+#include <dlfcn.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "axion/plugin_api.h"
+#include "axion/sdk/time.hpp"
+#include "axion/sdk/types.hpp"
+
+namespace axion::sdk::testing {
+
+class FakeClock {
+ public:
+  explicit FakeClock(std::int64_t now_us = time::days_from_civil(2026, 2, 9) * time::kUsPerDay +
+                                           (14 * 3600 + 30 * 60) * time::kUsPerSec)
+      : now_us_(now_us) {}
+  std::int64_t now_us() const { return now_us_; }
+  void set_us(std::int64_t us) { now_us_ = us; }
+  void advance_seconds(double s) { now_us_ += static_cast<std::int64_t>(s * 1e6); }
+
+ private:
+  std::int64_t now_us_;
+};
+
+class RecordingBus {
+ public:
+  struct Event {
+    std::string name;
+    nlohmann::json data;
+  };
+  void record(std::string name, nlohmann::json data) {
+    events.push_back({std::move(name), std::move(data)});
+  }
+  std::size_t count(const std::string& name) const {
+    std::size_t n = 0;
+    for (const auto& e : events) n += e.name == name;
+    return n;
+  }
+  std::vector<Event> events;
+};
+
+class FakeHost {
+ public:
+  FakeHost() {
+    api_.size = sizeof(axion_host_api);
+    api_.ctx = this;
+    api_.log = [](void* ctx, std::int32_t level, axion_str msg) {
+      self(ctx)->logs.emplace_back(level, std::string(view(msg)));
+    };
+    api_.now_us = [](void* ctx) { return self(ctx)->clock.now_us(); };
+    api_.wall_now_us = [](void* ctx) { return self(ctx)->wall_us; };
+    api_.last_price = [](void* ctx, axion_str t, double* out) -> std::int32_t {
+      auto& p = self(ctx)->prices;
+      auto it = p.find(std::string(view(t)));
+      if (it == p.end()) return 0;
+      *out = it->second;
+      return 1;
+    };
+    api_.publish = [](void* ctx, axion_str ev, axion_str data) {
+      auto j = nlohmann::json::parse(view(data), nullptr, false);
+      self(ctx)->bus.record(std::string(view(ev)), j.is_discarded() ? nlohmann::json() : j);
+    };
+    api_.state_load = [](void* ctx, axion_json_cb cb, void* user) -> axion_status {
+      auto& s = self(ctx)->saved_state;
+      if (s) {
+        std::string text = s->dump();
+        cb(user, make_str(text));
+      }
+      return AXION_OK;
+    };
+    api_.state_save = [](void* ctx, axion_str json) -> axion_status {
+      auto v = nlohmann::json::parse(view(json), nullptr, false);
+      if (v.is_discarded()) return AXION_ERR;
+      self(ctx)->saved_state = v;
+      return AXION_OK;
+    };
+    api_.query = [](void* ctx, axion_str what, axion_str, axion_json_cb cb,
+                    void* user) -> axion_status {
+      auto& q = self(ctx)->queries;
+      auto it = q.find(std::string(view(what)));
+      if (it == q.end()) return AXION_ERR;
+      std::string text = it->second.dump();
+      cb(user, make_str(text));
+      return AXION_OK;
+    };
+  }
+  FakeHost(const FakeHost&) = delete;
+  FakeHost& operator=(const FakeHost&) = delete;
+
+  const axion_host_api* api() const { return &api_; }
+
+  FakeClock clock;
+  std::int64_t wall_us = 0;
+  RecordingBus bus;
+  std::map<std::string, double> prices;
+  std::optional<nlohmann::json> saved_state;
+  std::map<std::string, nlohmann::json> queries;  // answers for host.query(what)
+  std::vector<std::pair<int, std::string>> logs;
+
+ private:
+  static FakeHost* self(void* ctx) { return static_cast<FakeHost*>(ctx); }
+  axion_host_api api_{};
+};
+
+// Thrown when a plugin call returns an error status; carries the plugin's message and key.
+struct PluginCallError : std::runtime_error {
+  PluginCallError(const std::string& msg, std::string k) : std::runtime_error(msg), key(std::move(k)) {}
+  std::string key;
+};
+
+// One plugin instance created through the C ABI.
+class PluginHarness {
+ public:
+  // From an entry function linked into the test.
+  PluginHarness(axion_entry_fn entry, FakeHost& host, const nlohmann::json& config = {})
+      : host_(host) {
+    init(entry(), config);
+  }
+  // From a built shared library (dlopen'ed; closed when the harness is destroyed).
+  PluginHarness(const std::string& so_path, FakeHost& host, const nlohmann::json& config = {})
+      : host_(host) {
+    lib_ = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib_) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
+    auto entry = reinterpret_cast<axion_entry_fn>(dlsym(lib_, AXION_ENTRY_SYMBOL));
+    if (!entry) throw std::runtime_error("missing entry symbol " AXION_ENTRY_SYMBOL);
+    init(entry(), config);
+  }
+  ~PluginHarness() {
+    if (self_ && manifest_) manifest_->destroy(self_);
+    if (lib_) dlclose(lib_);
+  }
+  PluginHarness(const PluginHarness&) = delete;
+  PluginHarness& operator=(const PluginHarness&) = delete;
+
+  const axion_plugin_manifest& manifest() const { return *manifest_; }
+  nlohmann::json schema() const { return nlohmann::json::parse(manifest_->config_schema_json); }
+
+  // ---- feed
+  std::optional<Bar> next_bar(std::int64_t* pace_us = nullptr) {
+    auto* vt = vtable<axion_feed_vtable>(AXION_KIND_FEED);
+    axion_bar b{};
+    std::int64_t pace = 0;
+    axion_error err{};
+    int rc = vt->next(self_, &b, &pace, &err);
+    if (rc < 0) throw PluginCallError(err.message, err.key);
+    if (pace_us) *pace_us = pace;
+    if (rc == 0) return std::nullopt;
+    return Bar{std::string(view(b.symbol)), std::string(view(b.timeframe)), b.ts_us, b.open,
+               b.high, b.low, b.close, b.volume};
+  }
+
+  // ---- strategy
+  std::vector<Signal> on_bar(const BarView& bar) {
+    auto* vt = vtable<axion_strategy_vtable>(AXION_KIND_STRATEGY);
+    std::vector<Signal> out;
+    axion_bar c = to_c(bar);
+    axion_error err{};
+    auto sink = [](void* ctx, const axion_signal* s) {
+      static_cast<std::vector<Signal>*>(ctx)->push_back(from_c(*s));
+    };
+    if (vt->on_bar(self_, &c, sink, &out, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return out;
+  }
+
+  // ---- guard
+  Verdict check(const Signal& s) {
+    auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->check(self_, &c, &v, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+    return {v.pass != 0, v.reason};
+  }
+  void on_outcome(const Signal& s, const std::string& stage) {
+    auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    vt->on_outcome(self_, &c, make_str(stage));
+  }
+
+  // ---- broker
+  OrderResult submit(const Order& o) {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    axion_order c = to_c(o);
+    axion_order_result r{};
+    axion_error err{};
+    if (vt->submit(self_, &c, &r, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+    return from_c(r);
+  }
+  std::optional<OrderResult> query_order(const std::string& cid) {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    axion_order_result r{};
+    axion_error err{};
+    if (vt->query_order(self_, make_str(cid), &r, &err) != AXION_OK) return std::nullopt;
+    return from_c(r);
+  }
+  std::vector<BrokerPosition> positions() {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    std::vector<BrokerPosition> out;
+    axion_error err{};
+    auto cb = [](void* user, const axion_broker_position* p) {
+      static_cast<std::vector<BrokerPosition>*>(user)->push_back(
+          {std::string(view(p->symbol)), p->qty, std::string(view(p->side)), p->avg_price,
+           p->current_price});
+    };
+    if (vt->positions(self_, cb, &out, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return out;
+  }
+  Account account() {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    axion_account a{};
+    axion_error err{};
+    if (vt->account(self_, &a, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+    return {a.equity, a.cash, a.buying_power, a.starting_equity};
+  }
+
+  void* instance() const { return self_; }
+
+ private:
+  void init(const axion_plugin_manifest* m, const nlohmann::json& config) {
+    if (!m) throw std::runtime_error("entry returned no manifest");
+    manifest_ = m;
+    std::string text = config.is_null() ? std::string("{}") : config.dump();
+    axion_error err{};
+    if (m->create(host_.api(), make_str(text), &self_, &err) != AXION_OK) {
+      self_ = nullptr;
+      throw PluginCallError(err.message, err.key);
+    }
+  }
+  template <class V>
+  const V* vtable(int kind) const {
+    if (manifest_->kind != kind) throw std::logic_error("plugin is of another kind");
+    return static_cast<const V*>(manifest_->vtable);
+  }
+
+  FakeHost& host_;
+  void* lib_ = nullptr;
+  const axion_plugin_manifest* manifest_ = nullptr;
+  void* self_ = nullptr;
+};
+
+}  // namespace axion::sdk::testing
