@@ -14,7 +14,9 @@ function(axion_add_plugin kind name)
     PREFIX "" OUTPUT_NAME ${target}
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   if(DEFINED AXION_PLUGIN_OUTPUT_DIR)
+    # In-tree: next to the host's default search path, and installed with it.
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${AXION_PLUGIN_OUTPUT_DIR})
+    install(TARGETS ${target} LIBRARY DESTINATION lib/axion/plugins)
   endif()
   target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   target_link_options(${target} PRIVATE LINKER:--no-undefined)

@@ -71,7 +71,12 @@ typedef struct axion_bar {
   double low;
   double close;
   double volume;
+  uint32_t flags; /* AXION_BAR_* bits */
 } axion_bar;
+
+/* History delivered before the live/paced market starts: strategies warm their indicators on
+ * it, but the engine does not trade on it. */
+#define AXION_BAR_WARMUP 1u
 
 /* A trade signal (pipeline.md §1.2). target_price <= 0 means no target. metadata_json is a JSON
  * object (may be empty); `strategy`, `strategy_name`, `signal_source` there drive attribution. */

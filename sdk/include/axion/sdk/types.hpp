@@ -1,6 +1,7 @@
 // C++ views and values over the ABI records, and their conversions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -29,10 +30,14 @@ struct BarView {
   std::string_view timeframe;
   std::int64_t ts_us = 0;
   double open = 0, high = 0, low = 0, close = 0, volume = 0;
+  bool warmup = false;  // history before the market starts: warm indicators, do not trade
 };
 
 inline BarView from_c(const axion_bar& b) {
-  return {view(b.symbol), view(b.timeframe), b.ts_us, b.open, b.high, b.low, b.close, b.volume};
+  // Fields after `volume` exist only when the producer's struct is that large.
+  bool warmup = b.size >= offsetof(axion_bar, flags) + sizeof(b.flags) && (b.flags & AXION_BAR_WARMUP);
+  return {view(b.symbol), view(b.timeframe), b.ts_us, b.open, b.high, b.low, b.close, b.volume,
+          warmup};
 }
 
 inline axion_bar to_c(const BarView& b) {
@@ -46,6 +51,7 @@ inline axion_bar to_c(const BarView& b) {
   c.low = b.low;
   c.close = b.close;
   c.volume = b.volume;
+  c.flags = b.warmup ? AXION_BAR_WARMUP : 0u;
   return c;
 }
 
@@ -55,7 +61,10 @@ struct Bar {
   std::string timeframe;
   std::int64_t ts_us = 0;
   double open = 0, high = 0, low = 0, close = 0, volume = 0;
-  BarView as_view() const { return {symbol, timeframe, ts_us, open, high, low, close, volume}; }
+  bool warmup = false;
+  BarView as_view() const {
+    return {symbol, timeframe, ts_us, open, high, low, close, volume, warmup};
+  }
 };
 
 struct Signal {

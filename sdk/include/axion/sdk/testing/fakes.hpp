@@ -158,7 +158,7 @@ class PluginHarness {
     if (pace_us) *pace_us = pace;
     if (rc == 0) return std::nullopt;
     return Bar{std::string(view(b.symbol)), std::string(view(b.timeframe)), b.ts_us, b.open,
-               b.high, b.low, b.close, b.volume};
+               b.high, b.low, b.close, b.volume, from_c(b).warmup};
   }
 
   // ---- strategy

@@ -1,0 +1,108 @@
+// process_signal throughput and latency percentiles with the journal on: the accepted path
+// (guards, paper broker, fill validation, position, records) and two rejected paths (duplicate
+// at the dedup guard, kill switch). Run: build/bench/bench_pipeline (never as a timed test).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+
+#include "bench_common.hpp"
+
+using namespace axion;
+namespace fs = std::filesystem;
+
+namespace {
+
+sdk::Signal make_signal(core::Engine& e, const std::string& ticker, int n) {
+  sdk::Signal s;
+  s.signal_type = n % 2 ? "cloud_bounce_long" : "cloud_cross_bullish";
+  s.direction = "long";
+  s.ticker = ticker;
+  s.timeframe = "5m";
+  s.conviction = 80;
+  s.entry_price = 100.0;
+  s.stop_loss = 98.0;
+  s.target_price = 104.0;
+  s.ts_us = e.now_us();
+  return s;
+}
+
+struct BenchEngine {
+  fs::path dir;
+  std::unique_ptr<core::Engine> engine;
+  explicit BenchEngine(const char* name) {
+    dir = fs::temp_directory_path() / (std::string("axion-bench-") + name);
+    fs::remove_all(dir);
+    engine = bench::make_engine(fs::path(AXION_BENCH_DIR) / "pipeline_bench.toml", dir);
+  }
+  ~BenchEngine() {
+    engine.reset();
+    fs::remove_all(dir);
+  }
+};
+
+void report(benchmark::State& st, std::vector<double>& lat) {
+  st.counters["p50_us"] = bench::percentile(lat, 50);
+  st.counters["p99_us"] = bench::percentile(lat, 99);
+  st.counters["p999_us"] = bench::percentile(lat, 99.9);
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+}
+
+void BM_AcceptedPath(benchmark::State& st) {
+  BenchEngine b("accepted");
+  std::vector<double> lat;
+  int n = 0;
+  for (auto _ : st) {
+    // A fresh ticker each time: nothing is a duplicate; old positions are closed to stay steady.
+    auto s = make_signal(*b.engine, "T" + std::to_string(n), n);
+    ++n;
+    auto a = std::chrono::steady_clock::now();
+    auto r = b.engine->process_signal(s);
+    lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    if (!r || !r->success) st.SkipWithError("signal was not accepted");
+    st.PauseTiming();
+    bench::trim_positions(*b.engine, 8);
+    st.ResumeTiming();
+  }
+  report(st, lat);
+}
+BENCHMARK(BM_AcceptedPath)->Unit(benchmark::kMicrosecond)->Iterations(5000);
+
+void BM_RejectedDuplicate(benchmark::State& st) {
+  BenchEngine b("duplicate");
+  auto first = make_signal(*b.engine, "DUP", 0);
+  b.engine->process_signal(first);
+  std::vector<double> lat;
+  for (auto _ : st) {
+    auto s = make_signal(*b.engine, "DUP", 0);
+    auto a = std::chrono::steady_clock::now();
+    auto r = b.engine->process_signal(s);
+    lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    if (!r || r->pipeline_stage != "signal_guard") st.SkipWithError("expected a duplicate");
+  }
+  report(st, lat);
+}
+BENCHMARK(BM_RejectedDuplicate)->Unit(benchmark::kMicrosecond)->Iterations(20000);
+
+void BM_RejectedKillSwitch(benchmark::State& st) {
+  BenchEngine b("kill");
+  core::KillRecord k;
+  k.level = "block_new";
+  k.reason = "bench";
+  b.engine->orchestrator().activate_kill(k);
+  std::vector<double> lat;
+  int n = 0;
+  for (auto _ : st) {
+    auto s = make_signal(*b.engine, "K" + std::to_string(n), n);
+    ++n;
+    auto a = std::chrono::steady_clock::now();
+    auto r = b.engine->process_signal(s);
+    lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    if (!r || r->pipeline_stage != "kill_switch") st.SkipWithError("expected a kill-switch rejection");
+  }
+  report(st, lat);
+}
+BENCHMARK(BM_RejectedKillSwitch)->Unit(benchmark::kMicrosecond)->Iterations(20000);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,150 @@
+// The engine: builds everything a manifest declares, owns the single engine thread (all trading
+// state lives there; other threads post commands), drives the feed on its own thread with
+// wall-clock pacing, and runs bars → strategies → pipeline → lifecycle.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "axion/core/event_bus.hpp"
+#include "axion/core/journal.hpp"
+#include "axion/core/manifest.hpp"
+#include "axion/core/orchestrator.hpp"
+#include "axion/core/plugin_instance.hpp"
+#include "axion/core/plugin_loader.hpp"
+#include "axion/core/state_manager.hpp"
+
+namespace axion::core {
+
+struct EngineOptions {
+  std::vector<std::filesystem::path> extra_plugin_dirs;  // searched after the manifest's
+  std::filesystem::path builtin_plugin_dir;              // <exe>/../lib/axion/plugins
+  bool start_feed = true;          // false: no feed (signal replay bench)
+  bool wall_clock = false;         // engine clock = wall clock (live, bench) instead of bar time
+  std::optional<bool> pace;        // override [engine] pace
+};
+
+struct EngineCounters {
+  std::uint64_t bars = 0;
+  std::uint64_t signals = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t rejections = 0;
+  std::uint64_t closes = 0;
+  std::uint64_t warmup_signals = 0;  // emitted on warm-up history, not traded
+};
+
+// Plugin search path of a manifest: [engine] plugin_dirs, then extras, then the built-in dir.
+std::vector<std::filesystem::path> plugin_search_path(const Manifest& m, const EngineOptions& o);
+
+// Loads and configures every plugin of a manifest without starting anything; returns every
+// error as "file:line: message". Used by --check-config.
+std::vector<std::string> check_plugins(const Manifest& m, const EngineOptions& o);
+
+class Engine : public HostServices {
+ public:
+  // Builds the engine and runs start-up recovery (§4.6). Throws std::runtime_error listing every
+  // problem when the manifest's plugins cannot be loaded or configured.
+  Engine(Manifest manifest, EngineOptions options);
+  ~Engine() override;
+
+  // Runs the engine thread and the feed until request_stop(); then shuts down gracefully
+  // (closes positions per [lifecycle] close_on_shutdown). Blocks.
+  void run();
+  // Deterministic mode for tests and backtests: feeds every bar on the calling thread, as fast
+  // as possible, then returns (no threads, no pacing).
+  void run_feed_to_end(std::uint64_t max_bars = 0);
+  void request_stop();
+  bool stop_requested() const { return stop_.load(); }
+  // Graceful shutdown work (§11): close every position at its mark; idempotent.
+  void shutdown();
+
+  // Runs fn on the engine thread and waits for it (or runs inline when no engine thread runs).
+  template <class Fn>
+  auto call(Fn fn) -> decltype(fn()) {
+    if (!engine_running_.load() || std::this_thread::get_id() == engine_thread_id_) return fn();
+    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
+    auto fut = task->get_future();
+    post([task] { (*task)(); });
+    return fut.get();
+  }
+  void post(std::function<void()> fn);
+
+  // One bar through the engine (engine thread).
+  void on_bar(const axion_bar& bar);
+  // One signal through the pipeline (engine thread); nullopt when parked.
+  std::optional<PipelineResult> process_signal(Signal s);
+
+  Orchestrator& orchestrator() { return *orch_; }
+  StateManager& state() { return *state_; }
+  Journal& journal() { return *journal_; }
+  EventBus& bus() { return bus_; }
+  const Manifest& manifest() const { return manifest_; }
+  const EngineCounters& counters() const { return counters_; }
+  const std::vector<std::unique_ptr<PluginInstance>>& instances() const { return instances_; }
+  std::int64_t clock_us() const { return clock_us_.load(); }
+  void set_clock_us(std::int64_t t) { clock_us_.store(t); }
+
+  // HostServices
+  void plugin_log(const std::string& logger, int level, std::string_view msg) override;
+  std::int64_t now_us() override;
+  std::int64_t wall_now_us() override;
+  std::optional<double> last_price(std::string_view ticker) override;
+  void plugin_publish(const std::string& plugin, std::string_view event,
+                      std::string_view data_json) override;
+  std::optional<std::string> load_plugin_state(const std::string& plugin) override;
+  bool save_plugin_state(const std::string& plugin, std::string_view json_text) override;
+  std::optional<json> query(std::string_view what, const json& args) override;
+
+ private:
+  PluginInstance* instantiate(const PluginEntry& e, std::vector<std::string>& errors);
+  void engine_loop();
+  void feed_loop();
+  void drain_queue();
+  void log_status();
+
+  Manifest manifest_;
+  EngineOptions options_;
+  PluginLoader loader_;
+  PluginRegistry registry_;
+  std::unique_ptr<StateManager> state_;
+  std::unique_ptr<Journal> journal_;
+  EventBus bus_;
+  std::vector<std::unique_ptr<PluginInstance>> instances_;
+  PluginInstance* feed_ = nullptr;
+  std::vector<PluginInstance*> strategies_;
+  StageSet stages_;
+  std::unique_ptr<Orchestrator> orch_;
+
+  std::atomic<std::int64_t> clock_us_{0};
+  bool bar_clock_ = true;
+  bool clock_started_ = false;
+  std::mutex price_mu_;
+  std::map<std::string, double, std::less<>> prices_;
+  std::map<std::string, std::deque<double>, std::less<>> closes_;
+  EngineCounters counters_;
+  std::vector<Signal> signal_buf_;
+
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::condition_variable q_space_cv_;
+  std::deque<std::function<void()>> queue_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> engine_running_{false};
+  std::thread::id engine_thread_id_;
+  bool shut_down_ = false;
+  std::int64_t last_account_refresh_us_ = 0;
+};
+
+}  // namespace axion::core

@@ -1,0 +1,96 @@
+// The durable store (state_dir/axion.db, SQLite WAL): signal audit, pipeline results, order
+// intents written before the broker call, broker acks and fills, open positions, executions,
+// closed trades, events with their sequence numbers, kill records and plugin state.
+// Owned by the engine thread; the only lock is SQLite's own.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "axion/core/types.hpp"
+
+namespace axion::core {
+
+struct JournalError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct KillRecord {
+  std::string level = "flatten";  // block_new | reduce_only | cancel_all | flatten
+  std::string scope = "global";   // global | strategy | symbol
+  std::string target;             // "" for global
+  std::string reason;
+  std::string actor = "engine";
+  std::int64_t activated_at_us = 0;
+};
+
+struct OrderIntent {
+  std::string client_order_id;
+  std::string signal_id;
+  std::string purpose;  // "entry" | "close-N" | "unwind"
+  json order;
+  std::string status;  // "intent" | broker status
+};
+
+class Journal {
+ public:
+  explicit Journal(const std::filesystem::path& db_path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  void record_signal(const std::string& signal_id, std::int64_t ts_us, const json& signal);
+  void record_result(std::int64_t ts_us, const std::string& stage, bool success,
+                     const json& result);
+  // Throws JournalError when the intent cannot be made durable: no order may then be sent.
+  void record_intent(const std::string& client_order_id, const std::string& signal_id,
+                     const std::string& purpose, const json& order, std::int64_t ts_us);
+  void record_order_update(const std::string& client_order_id, const std::string& status,
+                           const json& result);
+  std::vector<OrderIntent> unresolved_intents();
+
+  void upsert_position(const Position& p);
+  void delete_position(const std::string& signal_id);
+  std::vector<Position> load_positions();
+
+  void record_execution(const std::string& execution_id, std::int64_t ts_us, const json& data);
+  void record_trade(std::int64_t ts_us, const json& trade);
+  std::vector<json> trades(int limit);
+
+  void record_event(std::int64_t sequence, std::int64_t ts_us, const std::string& channel,
+                    const std::string& event, const std::string& data);
+  std::int64_t last_event_sequence();
+
+  // Kill records are committed with synchronous=FULL before anyone is told (pipeline.md §4.7).
+  void save_kill(const KillRecord& k);
+  void close_kill(const std::string& scope, const std::string& target, std::int64_t ts_us);
+  std::vector<KillRecord> active_kills();
+
+  std::optional<std::string> plugin_state(const std::string& plugin);
+  void save_plugin_state(const std::string& plugin, const std::string& json_text);
+
+  // History of pipeline results, newest first. outcome: "executed" | "rejected" | "all".
+  std::vector<json> results(int limit, int offset, const std::string& outcome);
+  std::int64_t result_count(const std::string& outcome);
+
+  void begin();
+  void commit();
+
+ private:
+  struct Stmt;
+  Stmt& prepare(const char* key, const char* sql);
+  void exec(const char* sql);
+
+  sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+};
+
+}  // namespace axion::core

@@ -1,0 +1,155 @@
+// BotOrchestrator (pipeline.md §2): runs every signal through the stages in spec order and owns
+// positions, kills and order flows. Single writer: only the engine thread calls it.
+//
+// The engine never waits on a broker: an order that is pending, or that must be retried after
+// a backoff, is parked as an OrderFlow and resumed by poll() on the engine clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "axion/core/event_bus.hpp"
+#include "axion/core/journal.hpp"
+#include "axion/core/plugin_instance.hpp"
+#include "axion/core/state_manager.hpp"
+#include "axion/core/types.hpp"
+
+namespace axion::core {
+
+struct OrchestratorConfig {
+  ExecutorConfig executor;
+  LifecycleConfig lifecycle;
+  int max_order_retries = 3;
+  double retry_backoff_base = 1.0;
+  std::size_t max_history_size = 10000;
+  bool auto_kill_on_daily_loss = true;
+  double order_timeout_seconds = 30.0;
+  double max_slippage_pct = 2.0;       // OrderValidator (§7.4)
+  double max_fill_age_seconds = 300.0;
+  bool allow_partial = true;
+};
+
+// The stage plugins, in manifest order. Null / empty = the stage passes through (§0.1).
+struct StageSet {
+  std::vector<PluginInstance*> guards;
+  PluginInstance* regime = nullptr;
+  std::vector<PluginInstance*> risks;
+  PluginInstance* routing = nullptr;
+  std::vector<PluginInstance*> sizings;
+  PluginInstance* broker = nullptr;
+  PluginInstance* fallback_broker = nullptr;
+};
+
+// OrderValidator (§7.4).
+FillValidation validate_fill(const OrderResult& r, std::int64_t expected_qty,
+                             double expected_price, std::int64_t now_us,
+                             const OrchestratorConfig& cfg);
+
+class Orchestrator {
+ public:
+  using Clock = std::function<std::int64_t()>;
+
+  Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager& state, Journal& journal,
+               EventBus& bus, Clock now_us);
+  ~Orchestrator();
+
+  // Every final pipeline result, synchronous or after a parked order completes.
+  std::function<void(const PipelineResult&)> on_result;
+  // Log sink for the engine's logger: level (0 debug … 3 error) and message.
+  std::function<void(int, const std::string&)> log;
+
+  // Start-up recovery (§4.6): kills, positions, unresolved order intents, restored flattens.
+  void restore();
+
+  // Stages 1–8. The result, or nullopt when the signal is parked waiting for its order.
+  std::optional<PipelineResult> process_signal(Signal signal);
+  // Closes (part of) a position with a real broker order (§2.4). The closed record, or nullopt
+  // when nothing was closed now (no such position, failed order, or the close is pending).
+  std::optional<Position> close_position(const std::string& ticker, const std::string& reason,
+                                         double exit_price = 0.0, std::int64_t partial_qty = 0,
+                                         const std::string& signal_id = {});
+  std::vector<Position> emergency_close_all(const std::string& reason);
+
+  // Resume parked order flows whose time has come (engine clock).
+  void poll();
+
+  // Lifecycle basics (§8): marks from bars, stop and target exits.
+  void update_price(const std::string& ticker, double price);
+  std::vector<Position> check_and_execute_exits();
+
+  // Kills (§4.7). activate throws when the kill could not be made durable.
+  void activate_kill(KillRecord kill);
+  bool reset_kill(const std::string& scope, const std::string& target, const std::string& actor);
+  std::vector<KillRecord> kills() const;
+
+  // Current account (§1.3): the broker's snapshot when known, else starting equity.
+  void refresh_account();
+  const sdk::Account& account() const { return account_; }
+  void set_account(const sdk::Account& a) { account_ = a; account_known_ = true; }
+
+  const std::vector<Position>& positions() const { return positions_; }
+  const std::deque<json>& history() const { return history_; }
+  json stats();
+  void alert_error(const std::string& stage, const std::string& error);
+
+  std::size_t parked_count() const { return flows_.size(); }
+
+ private:
+  struct EntryContext;
+  struct OrderFlow;
+
+  PipelineResult reject(EntryContext& ctx, const std::string& stage, const std::string& reason);
+  void finalize(EntryContext& ctx, PipelineResult& r);
+  std::optional<PipelineResult> submit_entry(std::shared_ptr<EntryContext> ctx);
+  void finish_entry(std::shared_ptr<EntryContext> ctx, const OrderResult& r);
+
+  void start_flow(std::shared_ptr<OrderFlow> flow);
+  void run_flow(std::shared_ptr<OrderFlow> flow);
+  OrderResult call_broker(OrderFlow& flow, bool& threw, std::string& error);
+
+  void finish_close(const std::string& signal_id, const Order& order, const OrderResult& r,
+                    const std::string& reason, std::optional<Position>* out);
+  void unwind(const Position& template_pos, const Order& entry, std::int64_t qty);
+  void after_close_checks();
+  const KillRecord* blocking_kill(const Signal& s) const;
+  void apply_kill_effects(const KillRecord& k);
+  void run_deferred();
+  json context_json(const EntryContext& ctx);
+  json kill_event(const KillRecord& k) const;
+  double base_equity() const;
+  void publish(const std::string& event, const json& data);
+  void persist(const Position& p);
+  Position* find_position(const std::string& ticker, const std::string& signal_id);
+  void logf(int level, const std::string& msg) const {
+    if (log) log(level, msg);
+  }
+
+  OrchestratorConfig cfg_;
+  json base_config_;  // [executor] + [lifecycle] as JSON: what regime adaptation starts from
+  StageSet stages_;
+  StateManager& state_;
+  Journal& journal_;
+  EventBus& bus_;
+  Clock now_;
+  std::vector<Position> positions_;
+  std::map<std::pair<std::string, std::string>, KillRecord> kills_;
+  std::deque<json> history_;
+  std::vector<std::shared_ptr<OrderFlow>> flows_;
+  std::deque<std::function<void()>> deferred_;
+  int depth_ = 0;
+  sdk::Account account_{100000.0, 100000.0, 100000.0, 100000.0};
+  bool account_known_ = false;
+  std::uint64_t total_ = 0;
+  std::uint64_t successes_ = 0;
+  std::map<std::string, std::uint64_t> by_stage_;
+  std::map<std::string, int> close_counter_;
+  std::uint64_t id_counter_ = 0;
+};
+
+}  // namespace axion::core

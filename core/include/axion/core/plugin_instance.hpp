@@ -1,0 +1,99 @@
+// A live plugin instance on the host side: creates it through the C ABI with a per-instance
+// host-services table, and exposes typed calls per kind that throw PluginCallError on an error
+// status (the orchestrator turns that into `<stage>_error`).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "axion/core/plugin_loader.hpp"
+#include "axion/core/types.hpp"
+#include "axion/plugin_api.h"
+#include "axion/sdk/types.hpp"
+
+namespace axion::core {
+
+struct PluginCallError : std::runtime_error {
+  PluginCallError(const std::string& msg, std::string k)
+      : std::runtime_error(msg), key(std::move(k)) {}
+  std::string key;
+};
+
+// What the engine offers plugins (implemented by Engine; tests may implement it too).
+class HostServices {
+ public:
+  virtual ~HostServices() = default;
+  virtual void plugin_log(const std::string& logger, int level, std::string_view msg) = 0;
+  virtual std::int64_t now_us() = 0;
+  virtual std::int64_t wall_now_us() = 0;
+  virtual std::optional<double> last_price(std::string_view ticker) = 0;
+  virtual void plugin_publish(const std::string& plugin, std::string_view event,
+                              std::string_view data_json) = 0;
+  virtual std::optional<std::string> load_plugin_state(const std::string& plugin) = 0;
+  virtual bool save_plugin_state(const std::string& plugin, std::string_view json_text) = 0;
+  virtual std::optional<json> query(std::string_view what, const json& args) = 0;
+};
+
+class PluginInstance {
+ public:
+  // Throws PluginCallError (message and offending key) when the plugin refuses its config.
+  PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices& services, const json& config);
+  ~PluginInstance();
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  const axion_plugin_manifest& manifest() const { return lib_->manifest(); }
+  const std::shared_ptr<PluginLibrary>& library() const { return lib_; }
+  std::string id() const { return lib_->id(); }
+  int kind() const { return lib_->manifest().kind; }
+
+  // feed: true with a bar (views valid until the next call), false at the end of data.
+  bool next_bar(axion_bar& out, std::int64_t& pace_us);
+  // strategy
+  void on_bar(const axion_bar& bar, std::vector<Signal>& out);
+  // guard
+  sdk::Verdict guard_check(const Signal& s);
+  void guard_outcome(const Signal& s, std::string_view stage);
+  // regime
+  void regime_on_bar(const axion_bar& bar);
+  sdk::Verdict regime_evaluate(const Signal& s, const json& base, json& effective);
+  // risk
+  bool has_signal_check() const;
+  bool has_order_check() const;
+  sdk::Verdict risk_check_signal(const Signal& s, const json& ctx);
+  sdk::Verdict risk_check_order(const Order& o, const json& ctx);
+  void risk_on_fill(const Order& o, const OrderResult& r);
+  // routing
+  sdk::Verdict route(const Signal& s, const json& ctx, json& decision);
+  // sizing
+  std::string sizing_instrument_type() const;
+  sdk::Verdict size(const Signal& s, const json& ctx, sdk::PositionSize& out);
+  // broker
+  bool can_trade_options() const;
+  OrderResult submit(const Order& o);
+  std::optional<OrderResult> query_order(const std::string& client_order_id);
+  bool cancel_order(const std::string& client_order_id);
+  std::vector<sdk::BrokerPosition> positions();
+  sdk::Account account();
+  // addon
+  void addon_start();
+  void addon_stop();
+
+ private:
+  template <class V>
+  const V* vt(int kind) const;
+  [[noreturn]] void fail(const axion_error& err) const;
+
+  std::shared_ptr<PluginLibrary> lib_;
+  HostServices& services_;
+  std::string logger_;
+  axion_host_api api_{};
+  void* self_ = nullptr;
+};
+
+}  // namespace axion::core

@@ -1,0 +1,81 @@
+// PersistentStateManager (pipeline.md §1.11, §4): the kill switch and daily figures in
+// state_dir/bot_state.json, exactly the 10 documented keys, saved atomically
+// (temp file + fsync + rename + directory fsync) on every mutation.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "axion/core/types.hpp"
+
+namespace axion::core {
+
+struct StateSaveError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class StateManager {
+ public:
+  using Clock = std::function<std::int64_t()>;
+
+  StateManager(std::filesystem::path state_dir, Clock now_us);
+
+  // Called with the error text whenever a save fails (the engine raises an `error` alert).
+  std::function<void(const std::string&)> on_save_error;
+
+  bool kill_switch_active() const { return kill_active_; }
+  const std::optional<std::string>& kill_switch_reason() const { return kill_reason_; }
+  // Durable before it returns; throws StateSaveError when the file could not be written.
+  void activate_kill_switch(const std::string& reason);
+  void deactivate_kill_switch();
+
+  double daily_pnl();           // rollover-aware
+  int daily_trade_count();      // rollover-aware
+  double total_realized_pnl() const { return total_realized_pnl_; }
+  const std::vector<double>& consecutive_losses() const { return consecutive_losses_; }
+  const std::string& circuit_breaker_status() const { return circuit_breaker_; }
+  const std::string& daily_date() const { return daily_date_; }
+
+  void record_trade_pnl(double pnl);
+  void reset_daily();
+  void record_signal_time();
+  void record_trade_time();
+  void set_circuit_breaker(const std::string& status);
+
+  // True when the file existed but could not be read: it was moved aside and the kill switch
+  // was activated (fail closed, §4.1).
+  bool loaded_corrupt() const { return loaded_corrupt_; }
+  json snapshot() const;
+  const std::filesystem::path& path() const { return file_; }
+
+ private:
+  void load();
+  bool rollover();
+  // Every mutation rewrites the file atomically (temp + rename). `durable` adds the fsyncs; only
+  // the signal/trade timestamps skip them, as losing one of those in a crash costs nothing.
+  void save(bool durable = true);  // reports failures through on_save_error, does not throw
+  void save_or_throw(bool durable = true);
+  std::string today() const;
+
+  std::filesystem::path dir_;
+  std::filesystem::path file_;
+  Clock now_us_;
+  bool kill_active_ = false;
+  std::optional<std::string> kill_reason_;
+  double daily_pnl_ = 0;
+  int daily_trade_count_ = 0;
+  std::string daily_date_;
+  std::vector<double> consecutive_losses_;
+  std::string circuit_breaker_ = "closed";
+  double total_realized_pnl_ = 0;
+  std::optional<std::string> last_signal_time_;
+  std::optional<std::string> last_trade_time_;
+  bool loaded_corrupt_ = false;
+};
+
+}  // namespace axion::core

@@ -1,0 +1,157 @@
+// Engine domain types (pipeline.md §1). Records that cross the plugin boundary reuse the SDK's
+// value types so there is one definition of a Signal, an Order and an OrderResult.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "axion/sdk/types.hpp"
+
+namespace axion::core {
+
+using json = nlohmann::json;
+using sdk::Order;
+using sdk::OrderResult;
+using sdk::OrderStatus;
+using sdk::Signal;
+
+// pipeline_stage values (pipeline.md §1.1).
+namespace stage {
+inline constexpr const char* kKillSwitch = "kill_switch";
+inline constexpr const char* kSignalGuard = "signal_guard";
+inline constexpr const char* kRegime = "regime";
+inline constexpr const char* kRiskAssessment = "risk_assessment";
+inline constexpr const char* kBasicRiskCheck = "basic_risk_check";
+inline constexpr const char* kRouting = "routing";
+inline constexpr const char* kSizing = "sizing";
+inline constexpr const char* kPretrade = "pretrade";
+inline constexpr const char* kFillValidation = "fill_validation";
+inline constexpr const char* kCompleted = "completed";
+inline constexpr const char* kOrderSubmissionError = "order_submission_error";
+}  // namespace stage
+
+// The user's base trading limits: [executor] (pipeline.md §1.7).
+struct ExecutorConfig {
+  std::string instrument_mode = "both";
+  double max_risk_per_trade = 0.05;
+  int max_concurrent_positions = 10;
+  double daily_loss_limit = 0.10;
+  double max_single_stock_exposure = 0.15;
+  double max_sector_exposure = 0.30;
+  double min_account_equity = 25000.0;
+  std::string default_time_in_force = "day";
+  std::string high_conviction_order_type = "market";
+  std::string medium_conviction_order_type = "limit";
+  bool scale_in_enabled = true;
+  double scale_in_initial_pct = 0.5;
+  bool prefer_3x_for_day_trades = true;
+  double min_etf_daily_volume = 10'000'000.0;
+  bool etf_sector_mapping = true;
+  int consecutive_loss_threshold = 3;
+  double consecutive_loss_pct = 0.03;
+  double api_timeout_seconds = 60.0;
+};
+
+// Exit rules: [lifecycle] (pipeline.md §1.7, §8).
+struct LifecycleConfig {
+  double reward_to_risk_target = 2.0;
+  int time_stop_minutes = 120;
+  std::string eod_close_time = "15:55";
+  std::string trailing_stop_cloud = "pullback";
+  int max_etf_hold_days_3x = 5;
+  int max_etf_hold_days_2x = 10;
+  bool close_on_shutdown = true;
+};
+
+json to_json(const ExecutorConfig& c);
+json to_json(const LifecycleConfig& c);
+
+struct Position {
+  std::string ticker;
+  std::string underlying;
+  std::string direction = "long";
+  bool is_inverse = false;
+  double entry_price = 0;
+  double current_price = 0;
+  std::int64_t shares = 0;
+  double stop_loss = 0;
+  double initial_stop = 0;
+  double target_price = 0;  // <= 0: none
+  std::int64_t entry_time_us = 0;
+  std::string signal_id;
+  std::string signal_type;
+  int conviction = 0;
+  std::string order_id;
+  std::string trade_type = "day";
+  std::string instrument_type = "stock";
+  double leverage = 1.0;
+  std::string signal_source;
+  std::string strategy;
+  std::string timeframe;
+  bool scaled_out = false;
+  double entry_commission = 0;  // of the entry order, for pro-rata P&L (§8.3)
+  std::int64_t entry_shares = 0;
+
+  double mult() const { return direction == "short" ? -1.0 : 1.0; }
+  double unrealized_pnl() const { return mult() * (current_price - entry_price) * shares; }
+  double unrealized_pnl_pct() const {
+    return entry_price > 0 ? mult() * (current_price - entry_price) / entry_price : 0.0;
+  }
+  double initial_risk() const { return std::abs(entry_price - initial_stop); }
+};
+
+json to_dict(const Position& p);          // pipeline.md §1.4 key order
+json to_storage(const Position& p);       // every field, for the journal
+Position position_from_storage(const json& j);
+
+struct FillValidation {
+  bool is_valid = false;
+  std::int64_t adjusted_qty = 0;
+  double fill_price = 0;
+  std::string reason;
+  std::vector<std::string> warnings;
+};
+
+struct PipelineResult {
+  bool success = false;
+  Signal signal;
+  std::optional<Position> position;
+  std::optional<OrderResult> order_result;
+  std::optional<FillValidation> fill_validation;
+  std::string rejection_reason;
+  std::string signal_id;
+  std::string decision_id;
+  std::string execution_id;
+  std::string pipeline_stage;
+  std::string instrument_type;
+  std::string fallback_from;
+  std::int64_t timestamp_us = 0;
+};
+
+json to_dict(const PipelineResult& r);  // pipeline.md §1.9
+json signal_to_dict(const Signal& s);   // strategies.md §1.2
+json order_to_dict(const Order& o);
+json order_result_to_dict(const OrderResult& r);
+
+// Attribution (pipeline.md §2.5).
+std::string strategy_of(const Signal& s);
+std::string signal_source_of(const Signal& s);
+
+// "Rounded to n decimals": printf rounding of the binary double (pipeline.md §0).
+double round_dp(double x, int n);
+
+// trade_type from timeframe: 1m/5m scalp, 10m day, else swing (pipeline.md §1.1).
+std::string trade_type_for(const std::string& timeframe);
+
+}  // namespace axion::core
+
+namespace axion::core {
+// Random UUIDv4 text (audit, decision and execution ids).
+std::string new_uuid4();
+// Shortest round-trip float text with at least one decimal: 120 -> "120.0" (pipeline.md §0).
+std::string float_text(double x);
+}  // namespace axion::core

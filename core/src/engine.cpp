@@ -1,0 +1,545 @@
+#include "axion/core/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger_for(const std::string& name) {
+  auto l = spdlog::get(name);
+  if (l) return l;
+  auto def = spdlog::default_logger();
+  l = def ? def->clone(name) : spdlog::default_logger()->clone(name);
+  try {
+    spdlog::register_logger(l);
+  } catch (const spdlog::spdlog_ex&) {
+    l = spdlog::get(name);  // registered meanwhile by another thread
+  }
+  return l;
+}
+
+spdlog::level::level_enum to_spd(int level) {
+  switch (level) {
+    case 0: return spdlog::level::debug;
+    case 1: return spdlog::level::info;
+    case 2: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+std::int64_t system_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Host services for --check-config: plugins can be built and validated, nothing is persisted.
+class CheckServices : public HostServices {
+ public:
+  explicit CheckServices(const Manifest& m) : m_(m) {}
+  void plugin_log(const std::string&, int, std::string_view) override {}
+  std::int64_t now_us() override { return system_now_us(); }
+  std::int64_t wall_now_us() override { return system_now_us(); }
+  std::optional<double> last_price(std::string_view) override { return std::nullopt; }
+  void plugin_publish(const std::string&, std::string_view, std::string_view) override {}
+  std::optional<std::string> load_plugin_state(const std::string&) override { return std::nullopt; }
+  bool save_plugin_state(const std::string&, std::string_view) override { return true; }
+  std::optional<json> query(std::string_view what, const json&) override {
+    if (what == "engine") {
+      return json{{"mode", m_.engine.mode},
+                  {"symbols", m_.engine.symbols},
+                  {"starting_equity", m_.engine.starting_equity}};
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const Manifest& m_;
+};
+
+}  // namespace
+
+std::vector<std::filesystem::path> plugin_search_path(const Manifest& m, const EngineOptions& o) {
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& d : m.engine.plugin_dirs) dirs.emplace_back(d);
+  for (const auto& d : o.extra_plugin_dirs) dirs.push_back(d);
+  if (!o.builtin_plugin_dir.empty()) dirs.push_back(o.builtin_plugin_dir);
+  return dirs;
+}
+
+// Loads one entry's library and creates its instance; on failure appends "file:line: ..." and
+// returns null. Shared by --check-config and the engine so both report identically.
+static std::unique_ptr<PluginInstance> load_entry(const Manifest& m, const PluginEntry& e,
+                                                  PluginLoader& loader, PluginRegistry& registry,
+                                                  HostServices& services,
+                                                  std::vector<std::string>& errors) {
+  std::shared_ptr<PluginLibrary> lib = registry.get(e.kind, e.name);
+  if (!lib) {
+    try {
+      lib = loader.load(e.kind, e.name);
+      registry.add(lib);
+    } catch (const LoadError& err) {
+      errors.push_back(m.where(e, "plugin") + e.table + " " + err.what());
+      return nullptr;
+    }
+  }
+  json config = e.config;
+  auto schema = json::parse(lib->manifest().config_schema_json, nullptr, false);
+  resolve_paths(config, schema, m.dir);
+  try {
+    return std::make_unique<PluginInstance>(lib, services, config);
+  } catch (const PluginCallError& err) {
+    errors.push_back(m.where(e, err.key) + e.table + " " + e.id() + ": " + err.what());
+  } catch (const std::exception& err) {
+    errors.push_back(m.where(e) + e.table + " " + e.id() + ": " + err.what());
+  }
+  return nullptr;
+}
+
+std::vector<std::string> check_plugins(const Manifest& m, const EngineOptions& o) {
+  std::vector<std::string> errors;
+  PluginLoader loader(plugin_search_path(m, o));
+  PluginRegistry registry;
+  CheckServices services(m);
+  for (const auto* e : m.plugins()) {
+    auto inst = load_entry(m, *e, loader, registry, services, errors);
+    (void)inst;  // created to validate its config, then destroyed
+  }
+  if (m.engine.mode == "live" && !m.live_broker) {
+    errors.push_back(m.file.string() + ":1: Live broker not configured ([live_broker] is missing)");
+  }
+  return errors;
+}
+
+Engine::Engine(Manifest manifest, EngineOptions options)
+    : manifest_(std::move(manifest)),
+      options_(std::move(options)),
+      loader_(plugin_search_path(manifest_, options_)) {
+  auto log = logger_for("axion.bot");
+  bar_clock_ = !options_.wall_clock && manifest_.engine.mode != "live";
+  clock_us_.store(system_now_us());
+  if (manifest_.engine.mode == "live" && !manifest_.live_broker) {
+    throw std::runtime_error("Live broker not configured");
+  }
+
+  std::filesystem::path dir = manifest_.engine.state_dir;
+  state_ = std::make_unique<StateManager>(dir, [this] { return now_us(); });
+  journal_ = std::make_unique<Journal>(dir / "axion.db");
+  bus_.set_next_sequence(journal_->last_event_sequence() + 1);
+  bus_.set_recorder([this](const Event& ev) {
+    try {
+      journal_->record_event(ev.sequence, ev.ts_us, ev.channel, ev.event, ev.data);
+    } catch (const std::exception& e) {
+      spdlog::get("axion.bot")->error("event journal write failed: {}", e.what());
+    }
+  });
+
+  std::vector<std::string> errors;
+  if (options_.start_feed && manifest_.feed) feed_ = instantiate(*manifest_.feed, errors);
+  for (const auto& e : manifest_.strategies) {
+    if (auto* p = instantiate(e, errors)) strategies_.push_back(p);
+  }
+  for (const auto& e : manifest_.guards) {
+    if (auto* p = instantiate(e, errors)) stages_.guards.push_back(p);
+  }
+  if (manifest_.regime) stages_.regime = instantiate(*manifest_.regime, errors);
+  for (const auto& e : manifest_.risks) {
+    if (auto* p = instantiate(e, errors)) stages_.risks.push_back(p);
+  }
+  if (manifest_.routing) stages_.routing = instantiate(*manifest_.routing, errors);
+  for (const auto& e : manifest_.sizings) {
+    if (auto* p = instantiate(e, errors)) stages_.sizings.push_back(p);
+  }
+  const PluginEntry* broker_entry =
+      manifest_.engine.mode == "live" ? &*manifest_.live_broker
+                                      : (manifest_.broker ? &*manifest_.broker : nullptr);
+  if (broker_entry) {
+    stages_.broker = instantiate(*broker_entry, errors);
+  } else {
+    // No [broker]: the paper broker with its defaults (pipeline.md §0.1).
+    PluginEntry def;
+    def.kind = "broker";
+    def.name = "paper";
+    def.table = "[broker] (default)";
+    def.config = json::object();
+    def.line = 1;
+    stages_.broker = instantiate(def, errors);
+  }
+  if (manifest_.engine.mode == "live" && manifest_.fallback_broker) {
+    stages_.fallback_broker = instantiate(*manifest_.fallback_broker, errors);
+  }
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+    throw std::runtime_error(all);
+  }
+
+  OrchestratorConfig oc;
+  oc.executor = manifest_.executor;
+  oc.lifecycle = manifest_.lifecycle;
+  oc.max_order_retries = manifest_.engine.max_order_retries;
+  oc.retry_backoff_base = manifest_.engine.retry_backoff_base;
+  oc.max_history_size = static_cast<std::size_t>(manifest_.engine.max_history_size);
+  oc.auto_kill_on_daily_loss = manifest_.engine.auto_kill_on_daily_loss;
+  oc.order_timeout_seconds = manifest_.engine.order_timeout_seconds;
+  orch_ = std::make_unique<Orchestrator>(oc, stages_, *state_, *journal_, bus_,
+                                         [this] { return now_us(); });
+  orch_->log = [log](int level, const std::string& msg) { log->log(to_spd(level), msg); };
+  orch_->on_result = [this](const PipelineResult& r) {
+    if (r.success) {
+      ++counters_.entries;
+    } else {
+      ++counters_.rejections;
+    }
+  };
+  state_->on_save_error = [this](const std::string& err) { orch_->alert_error("state", err); };
+
+  if (state_->loaded_corrupt()) {
+    log->error("bot_state.json was unreadable: moved to bot_state.json.corrupt; entries blocked");
+    KillRecord k;
+    k.level = "block_new";
+    k.reason = "State file unreadable";
+    k.actor = "engine";
+    orch_->activate_kill(k);
+  }
+  orch_->restore();
+  if (state_->kill_switch_active()) {
+    log->warn("Kill switch is ACTIVE: {} \u2014 deactivate before running",
+              state_->kill_switch_reason().value_or(""));
+  }
+  for (auto* a : [&] {
+         std::vector<PluginInstance*> v;
+         for (auto& i : instances_) {
+           if (i->kind() == AXION_KIND_ADDON) v.push_back(i.get());
+         }
+         return v;
+       }()) {
+    a->addon_start();
+  }
+}
+
+Engine::~Engine() {
+  request_stop();
+  for (auto& i : instances_) {
+    if (i->kind() == AXION_KIND_ADDON) i->addon_stop();
+  }
+  orch_.reset();
+  instances_.clear();
+}
+
+PluginInstance* Engine::instantiate(const PluginEntry& e, std::vector<std::string>& errors) {
+  auto inst = load_entry(manifest_, e, loader_, registry_, *this, errors);
+  if (!inst) return nullptr;
+  instances_.push_back(std::move(inst));
+  return instances_.back().get();
+}
+
+// ---- host services ------------------------------------------------------------------------
+
+void Engine::plugin_log(const std::string& logger, int level, std::string_view msg) {
+  logger_for(logger)->log(to_spd(level), "{}", msg);
+}
+
+std::int64_t Engine::now_us() { return bar_clock_ ? clock_us_.load() : system_now_us(); }
+std::int64_t Engine::wall_now_us() { return system_now_us(); }
+
+std::optional<double> Engine::last_price(std::string_view ticker) {
+  std::lock_guard lock(price_mu_);
+  auto it = prices_.find(ticker);
+  if (it == prices_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Engine::plugin_publish(const std::string&, std::string_view event, std::string_view data) {
+  auto j = json::parse(data, nullptr, false);
+  bus_.publish(event, j.is_discarded() ? json(std::string(data)) : j, now_us());
+}
+
+std::optional<std::string> Engine::load_plugin_state(const std::string& plugin) {
+  return journal_->plugin_state(plugin);
+}
+
+bool Engine::save_plugin_state(const std::string& plugin, std::string_view text) {
+  try {
+    journal_->save_plugin_state(plugin, std::string(text));
+    return true;
+  } catch (const std::exception& e) {
+    orch_->alert_error("plugin_state", plugin + ": " + e.what());
+    return false;
+  }
+}
+
+std::optional<json> Engine::query(std::string_view what, const json& args) {
+  if (what == "engine") {
+    return json{{"mode", manifest_.engine.mode},
+                {"symbols", manifest_.engine.symbols},
+                {"starting_equity", manifest_.engine.starting_equity},
+                {"state_dir", manifest_.engine.state_dir}};
+  }
+  if (!orch_) return std::nullopt;
+  if (what == "positions") {
+    json arr = json::array();
+    for (const auto& p : orch_->positions()) {
+      json d = to_dict(p);
+      d["underlying"] = p.underlying;
+      d["strategy"] = p.strategy;
+      arr.push_back(d);
+    }
+    return arr;
+  }
+  if (what == "account") {
+    const auto& a = orch_->account();
+    return json{{"equity", a.equity}, {"cash", a.cash}, {"buying_power", a.buying_power},
+                {"starting_equity", a.starting_equity}};
+  }
+  if (what == "state") return state_->snapshot();
+  if (what == "kill") {
+    json arr = json::array();
+    for (const auto& k : orch_->kills()) {
+      arr.push_back({{"level", k.level}, {"scope", k.scope}, {"target", k.target},
+                     {"reason", k.reason}, {"actor", k.actor}});
+    }
+    return arr;
+  }
+  if (what == "returns") {
+    std::string t = args.value("ticker", "");
+    std::size_t n = args.value("n", 252);
+    std::lock_guard lock(price_mu_);
+    auto it = closes_.find(t);
+    json out = json::array();
+    if (it == closes_.end()) return out;
+    const auto& c = it->second;
+    std::size_t start = c.size() > n + 1 ? c.size() - n - 1 : 0;
+    for (std::size_t i = start + 1; i < c.size(); ++i) {
+      if (c[i - 1] > 0) out.push_back(c[i] / c[i - 1] - 1.0);
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// ---- bars, signals, lifecycle --------------------------------------------------------------
+
+void Engine::on_bar(const axion_bar& bar) {
+  ++counters_.bars;
+  std::string symbol(sdk::view(bar.symbol));
+  // The simulated market clock follows the bars: set by the first one, then only forward.
+  if (bar_clock_ && (!clock_started_ || bar.ts_us > clock_us_.load())) {
+    clock_us_.store(bar.ts_us);
+    clock_started_ = true;
+  }
+  {
+    std::lock_guard lock(price_mu_);
+    prices_[symbol] = bar.close;
+    auto& c = closes_[symbol];
+    c.push_back(bar.close);
+    if (c.size() > 253) c.pop_front();
+  }
+  if (stages_.regime) {
+    try {
+      stages_.regime->regime_on_bar(bar);
+    } catch (const std::exception& e) {
+      orch_->alert_error("regime", e.what());
+    }
+  }
+  for (auto* s : strategies_) {
+    signal_buf_.clear();
+    try {
+      s->on_bar(bar, signal_buf_);
+    } catch (const std::exception& e) {
+      orch_->alert_error("strategy", s->id() + ": " + e.what());
+      continue;
+    }
+    if (sdk::from_c(bar).warmup) {
+      counters_.warmup_signals += signal_buf_.size();
+      continue;
+    }
+    for (auto& sig : signal_buf_) {
+      if (sig.conviction < manifest_.signals.min_conviction_to_signal ||
+          sig.conviction < manifest_.signals.min_conviction_to_execute) {
+        continue;
+      }
+      if (!sig.metadata.contains("strategy")) sig.metadata["strategy"] = s->manifest().name;
+      process_signal(std::move(sig));
+    }
+  }
+  orch_->update_price(symbol, bar.close);
+  counters_.closes += orch_->check_and_execute_exits().size();
+  orch_->poll();
+  if (now_us() - last_account_refresh_us_ > 60 * sdk::time::kUsPerSec) {
+    orch_->refresh_account();
+    last_account_refresh_us_ = now_us();
+  }
+}
+
+std::optional<PipelineResult> Engine::process_signal(Signal s) {
+  ++counters_.signals;
+  auto r = orch_->process_signal(std::move(s));
+  if (r && r->success && r->position) {
+    // logged by the orchestrator
+  } else if (r && !r->success) {
+    spdlog::get("axion.bot")->debug("rejected {} {} at {}: {}", r->signal.ticker,
+                                    r->signal.signal_type, r->pipeline_stage, r->rejection_reason);
+  }
+  return r;
+}
+
+// ---- threads -------------------------------------------------------------------------------
+
+void Engine::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(q_mu_);
+    queue_.push_back(std::move(fn));
+  }
+  q_cv_.notify_one();
+}
+
+void Engine::drain_queue() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(q_mu_);
+      if (queue_.empty()) return;
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    q_space_cv_.notify_all();
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::get("axion.bot")->error("Signal loop error: {}", e.what());
+      orch_->alert_error("engine", e.what());
+    }
+  }
+}
+
+void Engine::engine_loop() {
+  engine_thread_id_ = std::this_thread::get_id();
+  engine_running_.store(true);
+  auto next_report = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!stop_.load()) {
+    if (std::chrono::steady_clock::now() >= next_report) {
+      log_status();
+      next_report += std::chrono::seconds(15);
+    }
+    {
+      std::unique_lock lock(q_mu_);
+      q_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                     [this] { return !queue_.empty() || stop_.load(); });
+    }
+    drain_queue();
+    // Live clock: pending orders and backoffs advance with time even without bars.
+    if (!bar_clock_) orch_->poll();
+  }
+  drain_queue();
+  shutdown();
+  engine_running_.store(false);
+}
+
+void Engine::feed_loop() {
+  auto log = spdlog::get("axion.bot");
+  bool pace = options_.pace.value_or(manifest_.engine.pace && manifest_.engine.mode == "paper");
+  while (!stop_.load()) {
+    axion_bar bar{};
+    std::int64_t pace_us = 0;
+    bool got = false;
+    try {
+      got = feed_->next_bar(bar, pace_us);
+    } catch (const std::exception& e) {
+      log->error("feed {} failed: {}", feed_->id(), e.what());
+      post([this, msg = std::string(e.what())] { orch_->alert_error("feed", msg); });
+      break;
+    }
+    if (!got) {
+      log->info("feed {} reached the end of its data", feed_->id());
+      if (manifest_.engine.mode == "backtest") request_stop();
+      break;
+    }
+    if (pace && pace_us > 0) {
+      std::unique_lock lock(q_mu_);
+      q_space_cv_.wait_for(lock, std::chrono::microseconds(pace_us), [this] { return stop_.load(); });
+      if (stop_.load()) break;
+    }
+    // Copy the bar: its views are only valid until the feed's next call.
+    auto symbol = std::make_shared<std::string>(sdk::view(bar.symbol));
+    auto tf = std::make_shared<std::string>(sdk::view(bar.timeframe));
+    axion_bar copy = bar;
+    {
+      // Backpressure: never let an as-fast-as-possible feed flood the engine queue.
+      std::unique_lock lock(q_mu_);
+      q_space_cv_.wait(lock, [this] { return queue_.size() < 1024 || stop_.load(); });
+    }
+    post([this, symbol, tf, copy]() mutable {
+      copy.symbol = sdk::make_str(*symbol);
+      copy.timeframe = sdk::make_str(*tf);
+      on_bar(copy);
+    });
+  }
+}
+
+void Engine::log_status() {
+  auto stats = orch_->stats();
+  std::string stages;
+  for (auto& [k, v] : stats["rejections_by_stage"].items()) {
+    if (k == stage::kCompleted) continue;
+    stages += (stages.empty() ? "" : ", ") + k + " " + std::to_string(v.get<std::uint64_t>());
+  }
+  const auto& a = orch_->account();
+  spdlog::get("axion.bot")->info(
+      "Status {} ET: bars {}, signals {}, entries {}, rejections {} ({}), open positions {}, "
+      "daily P&L {:+.2f}, realized {:+.2f}, equity {:.2f}{}",
+      sdk::time::to_iso(now_us() + sdk::time::et_offset_us(now_us())).substr(0, 16),
+      counters_.bars, counters_.signals, counters_.entries, counters_.rejections,
+      stages.empty() ? "none" : stages, orch_->positions().size(), state_->daily_pnl(),
+      state_->total_realized_pnl(), a.equity, state_->kill_switch_active() ? ", KILL SWITCH ACTIVE" : "");
+}
+
+void Engine::run() {
+  std::thread engine([this] { engine_loop(); });
+  std::thread feed;
+  if (feed_) feed = std::thread([this] { feed_loop(); });
+  if (feed.joinable()) feed.join();
+  engine.join();
+}
+
+void Engine::run_feed_to_end(std::uint64_t max_bars) {
+  if (!feed_) return;
+  std::uint64_t n = 0;
+  while (!stop_.load()) {
+    axion_bar bar{};
+    std::int64_t pace_us = 0;
+    if (!feed_->next_bar(bar, pace_us)) break;
+    on_bar(bar);
+    if (max_bars && ++n >= max_bars) break;
+  }
+}
+
+void Engine::request_stop() {
+  stop_.store(true);
+  q_cv_.notify_all();
+  q_space_cv_.notify_all();
+}
+
+void Engine::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  auto log = spdlog::get("axion.bot");
+  auto n = orch_->positions().size();
+  if (manifest_.lifecycle.close_on_shutdown) {
+    log->info("Shutting down \u2014 closing {} open position(s)", n);
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& p : orch_->positions()) targets.emplace_back(p.ticker, p.signal_id);
+    for (auto& [t, sid] : targets) orch_->close_position(t, "graceful_shutdown", 0.0, 0, sid);
+  } else {
+    log->info("Shutting down \u2014 keeping {} open position(s) ([lifecycle] close_on_shutdown = false)", n);
+  }
+  log->info("Bot shutdown complete");
+}
+
+}  // namespace axion::core

@@ -1,0 +1,1173 @@
+#include "axion/core/orchestrator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+
+namespace {
+
+std::string fmt(const char* f, double a) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, f, a);
+  return buf;
+}
+
+bool is_terminal(OrderStatus s) { return s != OrderStatus::Pending; }
+
+std::string order_status_text(const OrderResult& r) { return sdk::to_string(r.status); }
+
+}  // namespace
+
+// ---- OrderValidator (§7.4) -----------------------------------------------------------------
+
+FillValidation validate_fill(const OrderResult& r, std::int64_t expected_qty,
+                             double expected_price, std::int64_t now_us,
+                             const OrchestratorConfig& cfg) {
+  FillValidation v;
+  auto invalid = [&](std::string reason) {
+    v.is_valid = false;
+    v.reason = std::move(reason);
+    return v;
+  };
+  if (r.status == OrderStatus::Rejected) {
+    return invalid("Order rejected by broker: " +
+                   (r.rejection_reason.empty() ? std::string("unknown") : r.rejection_reason));
+  }
+  if (r.status == OrderStatus::Cancelled) return invalid("Order was cancelled");
+  if (r.status == OrderStatus::Pending) return invalid("Order still pending \u2014 not yet filled");
+  if (r.filled_qty <= 0) {
+    return invalid("Zero fill quantity (status=" + order_status_text(r) + ")");
+  }
+  if (r.status == OrderStatus::Partial || r.filled_qty < expected_qty) {
+    if (!cfg.allow_partial) {
+      return invalid("Partial fill " + std::to_string(r.filled_qty) + "/" +
+                     std::to_string(expected_qty) + " \u2014 partials disabled");
+    }
+    double ratio = static_cast<double>(r.filled_qty) / static_cast<double>(std::max<std::int64_t>(expected_qty, 1));
+    if (ratio < 0.5) {
+      v.warnings.push_back("Low fill ratio: " + std::to_string(r.filled_qty) + "/" +
+                           std::to_string(expected_qty) + " (" + fmt("%.0f", ratio * 100) + "%)");
+    }
+  }
+  if (!(r.filled_price > 0)) return invalid("Invalid fill price: " + float_text(r.filled_price));
+  if (expected_price > 0) {
+    double slip = std::fabs(r.filled_price - expected_price) / expected_price * 100.0;
+    if (slip > cfg.max_slippage_pct) {
+      return invalid("Excessive slippage: " + fmt("%.2f", slip) + "% (limit: " +
+                     float_text(cfg.max_slippage_pct) + "%)");
+    }
+    if (slip > 1.0) v.warnings.push_back("Elevated slippage: " + fmt("%.2f", slip) + "%");
+  }
+  double age = static_cast<double>(now_us - r.ts_us) / 1e6;
+  if (r.ts_us > 0 && age > cfg.max_fill_age_seconds) {
+    return invalid("Stale fill: " + fmt("%.0f", age) + "s old (limit: " +
+                   fmt("%.0f", cfg.max_fill_age_seconds) + "s)");
+  }
+  v.is_valid = true;
+  v.adjusted_qty = r.filled_qty;
+  v.fill_price = r.filled_price;
+  v.reason = "Fill validated successfully";
+  return v;
+}
+
+// ---- internal records ----------------------------------------------------------------------
+
+struct Orchestrator::EntryContext {
+  Signal signal;
+  PipelineResult result;
+  std::string strategy;
+  std::string source;
+  json effective = json::object();
+  double stop_loss_mult = 1.0;
+  json decision = json::object();  // routing decision
+  sdk::PositionSize size;
+  Order order;
+  std::optional<PipelineResult>* sync_out = nullptr;
+  bool guard_passed = false;
+};
+
+struct Orchestrator::OrderFlow {
+  Order order;
+  bool is_entry = false;
+  std::string strategy;
+  std::string underlying;
+  int attempt = 0;
+  std::string last_error;
+  std::int64_t next_at_us = 0;
+  bool awaiting_fill = false;
+  std::int64_t submitted_at_us = 0;
+  bool used_fallback = false;
+  std::function<void(const OrderResult&)> done;
+};
+
+Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager& state,
+                           Journal& journal, EventBus& bus, Clock now_us)
+    : cfg_(std::move(cfg)), stages_(stages), state_(state), journal_(journal), bus_(bus),
+      now_(std::move(now_us)) {
+  account_.equity = account_.cash = account_.buying_power = account_.starting_equity = 100000.0;
+  base_config_ = to_json(cfg_.executor);
+  const json lifecycle = to_json(cfg_.lifecycle);
+  for (const auto& [k, v] : lifecycle.items()) base_config_[k] = v;
+}
+
+Orchestrator::~Orchestrator() = default;
+
+void Orchestrator::publish(const std::string& event, const json& data) {
+  bus_.publish(event, data, now_());
+}
+
+void Orchestrator::alert_error(const std::string& stage, const std::string& error) {
+  logf(3, "Error in pipeline stage '" + stage + "': " + error);
+  publish("error", {{"stage", stage}, {"error", error}});
+}
+
+void Orchestrator::persist(const Position& p) {
+  try {
+    journal_.upsert_position(p);
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+}
+
+double Orchestrator::base_equity() const {
+  if (account_.starting_equity > 0) return account_.starting_equity;
+  return account_.equity > 0 ? account_.equity : 100000.0;
+}
+
+void Orchestrator::refresh_account() {
+  if (!stages_.broker) return;
+  try {
+    account_ = stages_.broker->account();
+    account_known_ = true;
+  } catch (const std::exception& e) {
+    alert_error("account", e.what());
+  }
+}
+
+// ---- recovery (§4.6) -----------------------------------------------------------------------
+
+void Orchestrator::restore() {
+  ++depth_;
+  for (auto& k : journal_.active_kills()) kills_[{k.scope, k.target}] = k;
+  // Either store showing the global kill active makes it active (fail closed).
+  auto global = kills_.find({"global", ""});
+  if (state_.kill_switch_active() && global == kills_.end()) {
+    KillRecord k;
+    k.level = state_.loaded_corrupt() ? "block_new" : "flatten";
+    k.reason = state_.kill_switch_reason().value_or("Kill switch active");
+    k.actor = "engine";
+    k.activated_at_us = now_();
+    try {
+      journal_.save_kill(k);
+    } catch (const std::exception& e) {
+      alert_error("journal", e.what());
+    }
+    kills_[{"global", ""}] = k;
+  } else if (!state_.kill_switch_active() && global != kills_.end()) {
+    try {
+      state_.activate_kill_switch(global->second.reason);
+    } catch (const std::exception& e) {
+      alert_error("state", e.what());
+    }
+  }
+
+  positions_ = journal_.load_positions();
+  refresh_account();
+
+  // Order intents without a final broker answer: ask the broker by client_order_id.
+  for (const auto& intent : journal_.unresolved_intents()) {
+    std::optional<OrderResult> r;
+    if (stages_.broker) r = stages_.broker->query_order(intent.client_order_id);
+    if (!r) {
+      journal_.record_order_update(intent.client_order_id, "not_at_broker", json::object());
+      continue;
+    }
+    journal_.record_order_update(intent.client_order_id, sdk::to_string(r->status),
+                                 order_result_to_dict(*r));
+    if (r->filled_qty > 0) {
+      bool tracked = std::any_of(positions_.begin(), positions_.end(), [&](const Position& p) {
+        return p.signal_id == intent.signal_id;
+      });
+      if (intent.purpose == "entry" && !tracked) {
+        alert_error("recovery", "order " + intent.client_order_id + " filled " +
+                                    std::to_string(r->filled_qty) +
+                                    " at the broker but no position was recorded");
+      }
+    }
+  }
+
+  for (const auto& [key, k] : kills_) {
+    if (k.level == "flatten") apply_kill_effects(k);
+  }
+  --depth_;
+  run_deferred();
+}
+
+// ---- stage 1: kill switch -----------------------------------------------------------------
+
+const KillRecord* Orchestrator::blocking_kill(const Signal& s) const {
+  auto g = kills_.find({"global", ""});
+  if (g != kills_.end()) return &g->second;
+  auto st = kills_.find({"strategy", strategy_of(s)});
+  if (st != kills_.end()) return &st->second;
+  auto sy = kills_.find({"symbol", s.ticker});
+  if (sy != kills_.end()) return &sy->second;
+  return nullptr;
+}
+
+json Orchestrator::kill_event(const KillRecord& k) const {
+  return {{"reason", k.reason},
+          {"level", k.level},
+          {"scope", k.scope},
+          {"target", k.target.empty() ? json(nullptr) : json(k.target)},
+          {"actor", k.actor},
+          {"activated_at", sdk::time::to_iso(k.activated_at_us)}};
+}
+
+static int level_rank(const std::string& l) {
+  if (l == "block_new") return 1;
+  if (l == "reduce_only") return 2;
+  if (l == "cancel_all") return 3;
+  if (l == "flatten") return 4;
+  return 0;
+}
+
+void Orchestrator::activate_kill(KillRecord k) {
+  if (level_rank(k.level) == 0) throw std::invalid_argument("unknown kill level '" + k.level + "'");
+  if (k.scope != "global" && k.scope != "strategy" && k.scope != "symbol") {
+    throw std::invalid_argument("unknown kill scope '" + k.scope + "'");
+  }
+  if (k.scope == "global") k.target.clear();
+  if (k.activated_at_us == 0) k.activated_at_us = now_();
+  auto it = kills_.find({k.scope, k.target});
+  if (it != kills_.end() && level_rank(it->second.level) > level_rank(k.level)) {
+    k.level = it->second.level;  // a repeat keeps the higher level
+  }
+  // Durable before anyone is told: journal (synchronous=FULL), then bot_state.json.
+  journal_.save_kill(k);
+  if (k.scope == "global") state_.activate_kill_switch(k.reason);
+  kills_[{k.scope, k.target}] = k;
+  logf(2, "Kill switch activated (" + k.level + ", " + k.scope +
+              (k.target.empty() ? "" : " " + k.target) + ") by " + k.actor + ": " + k.reason);
+  publish("kill_switch", kill_event(k));
+  apply_kill_effects(k);
+  run_deferred();
+}
+
+void Orchestrator::apply_kill_effects(const KillRecord& k) {
+  auto in_scope_pos = [k](const Position& p) {
+    return k.scope == "global" || (k.scope == "strategy" && p.strategy == k.target) ||
+           (k.scope == "symbol" && p.underlying == k.target);
+  };
+  if (level_rank(k.level) >= 3) {
+    for (auto& f : flows_) {
+      bool in_scope = k.scope == "global" || (k.scope == "strategy" && f->strategy == k.target) ||
+                      (k.scope == "symbol" && f->underlying == k.target);
+      if (in_scope && f->awaiting_fill && stages_.broker) {
+        stages_.broker->cancel_order(f->order.client_order_id);
+      }
+    }
+  }
+  if (k.level == "flatten") {
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& p : positions_) {
+      if (in_scope_pos(p)) targets.emplace_back(p.ticker, p.signal_id);
+    }
+    std::string reason = "kill_switch: " + k.reason;
+    for (auto& [ticker, sid] : targets) {
+      deferred_.push_back([this, ticker, sid, reason] { close_position(ticker, reason, 0.0, 0, sid); });
+    }
+  }
+}
+
+bool Orchestrator::reset_kill(const std::string& scope, const std::string& target,
+                              const std::string& actor) {
+  std::string t = scope == "global" ? "" : target;
+  auto it = kills_.find({scope, t});
+  if (it == kills_.end()) return false;
+  journal_.close_kill(scope, t, now_());
+  if (scope == "global") {
+    state_.deactivate_kill_switch();
+    state_.set_circuit_breaker("closed");
+  }
+  kills_.erase(it);
+  publish("kill_switch_reset", {{"status", "reset"},
+                                {"message", "Kill switch reset"},
+                                {"actor", actor},
+                                {"scope", scope},
+                                {"target", t.empty() ? json(nullptr) : json(t)}});
+  return true;
+}
+
+std::vector<KillRecord> Orchestrator::kills() const {
+  std::vector<KillRecord> out;
+  for (const auto& [k, v] : kills_) out.push_back(v);
+  return out;
+}
+
+void Orchestrator::run_deferred() {
+  if (depth_ > 0) return;
+  while (!deferred_.empty()) {
+    auto fn = std::move(deferred_.front());
+    deferred_.pop_front();
+    fn();
+  }
+}
+
+// ---- the pipeline (§2.2) -------------------------------------------------------------------
+
+PipelineResult Orchestrator::reject(EntryContext& ctx, const std::string& stage,
+                                    const std::string& reason) {
+  PipelineResult r = ctx.result;
+  r.success = false;
+  r.pipeline_stage = stage;
+  r.rejection_reason = reason;
+  r.timestamp_us = now_();
+  finalize(ctx, r);
+  return r;
+}
+
+void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
+  ++total_;
+  if (r.success) ++successes_;
+  ++by_stage_[r.pipeline_stage];
+  json d = to_dict(r);
+  history_.push_back(d);
+  while (history_.size() > cfg_.max_history_size) history_.pop_front();
+  try {
+    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, d);
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+  // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
+  if (ctx.guard_passed) {
+    for (auto* g : stages_.guards) {
+      try {
+        g->guard_outcome(ctx.signal, r.pipeline_stage);
+      } catch (const std::exception& e) {
+        alert_error("signal_guard", e.what());
+      }
+    }
+  }
+  if (!r.success) {
+    publish("signal_rejected", d);
+    logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
+                r.pipeline_stage + ": " + r.rejection_reason);
+  }
+  if (on_result) on_result(r);
+}
+
+std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
+  ++depth_;
+  auto ctx = std::make_shared<EntryContext>();
+  ctx->signal = std::move(signal);
+  ctx->result.signal = ctx->signal;
+  ctx->strategy = strategy_of(ctx->signal);
+  ctx->source = signal_source_of(ctx->signal);
+  publish("signal_received", signal_to_dict(ctx->signal));
+
+  auto finish = [&](std::optional<PipelineResult> r) {
+    --depth_;
+    run_deferred();
+    return r;
+  };
+
+  // [1] kill switch
+  if (const KillRecord* k = blocking_kill(ctx->signal)) {
+    std::string reason =
+        k->scope == "global"
+            ? "Kill switch active: " + state_.kill_switch_reason().value_or(k->reason)
+            : "Kill switch active (" + k->level + ", " + k->scope + " " + k->target + "): " +
+                  k->reason;
+    return finish(reject(*ctx, stage::kKillSwitch, reason));
+  }
+
+  // [1.5] guards, in manifest order; the first rejection wins
+  for (auto* g : stages_.guards) {
+    try {
+      auto v = g->guard_check(ctx->signal);
+      if (!v.pass) {
+        // Earlier guards that passed this signal hold state for it (dedup): tell them.
+        ctx->guard_passed = true;
+        return finish(reject(*ctx, stage::kSignalGuard, v.reason));
+      }
+    } catch (const std::exception& e) {
+      ctx->guard_passed = true;
+      alert_error("signal_guard", e.what());
+      return finish(reject(*ctx, "signal_guard_error", std::string("Signal guard error: ") + e.what()));
+    }
+  }
+  ctx->guard_passed = true;
+  state_.record_signal_time();
+
+  // [0.5] regime adaptation: effective config from the base, never modifying it
+  const json& base = base_config_;
+  ctx->effective = base;
+  if (stages_.regime) {
+    try {
+      json effective;
+      auto v = stages_.regime->regime_evaluate(ctx->signal, base, effective);
+      if (!v.pass) return finish(reject(*ctx, stage::kRegime, v.reason));
+      if (effective.is_object()) ctx->effective = effective;
+    } catch (const std::exception& e) {
+      alert_error("regime", e.what());
+      return finish(reject(*ctx, "regime_error", std::string("Regime error: ") + e.what()));
+    }
+  }
+  ctx->stop_loss_mult = ctx->effective.value("stop_loss_mult", 1.0);
+
+  // [2] audit record
+  ctx->result.signal_id = new_uuid4();
+  try {
+    journal_.record_signal(ctx->result.signal_id, now_(), signal_to_dict(ctx->signal));
+  } catch (const std::exception& e) {
+    alert_error("audit", e.what());
+  }
+
+  // [3] risk: every [[risk]] plugin's signal check, in manifest order
+  json context;
+  bool have_context = false;
+  auto ctx_json = [&]() -> const json& {
+    if (!have_context) {
+      context = context_json(*ctx);
+      have_context = true;
+    }
+    return context;
+  };
+  if (!stages_.risks.empty()) ctx->result.decision_id = new_uuid4();
+  for (auto* r : stages_.risks) {
+    if (!r->has_signal_check()) continue;
+    std::string stage_name = r->manifest().name == std::string("basic") ? stage::kBasicRiskCheck
+                             : r->manifest().name == std::string("pretrade") ? stage::kPretrade
+                                                                             : stage::kRiskAssessment;
+    try {
+      auto v = r->risk_check_signal(ctx->signal, ctx_json());
+      if (!v.pass) return finish(reject(*ctx, stage_name, v.reason));
+    } catch (const std::exception& e) {
+      alert_error(stage_name, e.what());
+      std::string label = stage_name == stage::kBasicRiskCheck ? "Basic risk check"
+                          : stage_name == stage::kPretrade    ? "Pre-trade"
+                                                              : "Risk assessment";
+      return finish(reject(*ctx, stage_name + "_error", label + " error: " + e.what()));
+    }
+  }
+
+  // [3.5] routing: a stock route when no routing plugin is configured
+  ctx->decision = {{"instrument_type", "stock"},
+                   {"ticker", ctx->signal.ticker},
+                   {"leverage", 1.0},
+                   {"is_inverse", false},
+                   {"reference_price", ctx->signal.entry_price}};
+  if (stages_.routing) {
+    try {
+      json decision;
+      auto v = stages_.routing->route(ctx->signal, ctx_json(), decision);
+      if (!v.pass) return finish(reject(*ctx, stage::kRouting, v.reason));
+      if (decision.is_object()) {
+        for (auto& [k, val] : decision.items()) ctx->decision[k] = val;
+      }
+    } catch (const std::exception& e) {
+      alert_error("routing", e.what());
+      return finish(reject(*ctx, "routing_error", std::string("Routing error: ") + e.what()));
+    }
+  }
+  ctx->result.instrument_type = ctx->decision.value("instrument_type", "stock");
+  if (ctx->decision.contains("fallback_from") && ctx->decision["fallback_from"].is_string()) {
+    ctx->result.fallback_from = ctx->decision["fallback_from"].get<std::string>();
+    logf(2, "Routing fell back from " + ctx->result.fallback_from + " to " +
+                ctx->result.instrument_type + " for " + ctx->signal.ticker);
+  }
+
+  // [4] sizing: the sizer for the route's instrument type, else one for every type
+  if (stages_.sizings.empty()) {
+    ctx->size = {1, ctx->decision.value("reference_price", ctx->signal.entry_price), 0.0, 1.0, "market"};
+  } else {
+    PluginInstance* sizer = nullptr;
+    for (auto* s : stages_.sizings) {
+      if (s->sizing_instrument_type() == ctx->result.instrument_type) sizer = s;
+    }
+    if (!sizer) {
+      for (auto* s : stages_.sizings) {
+        if (s->sizing_instrument_type().empty() && !sizer) sizer = s;
+      }
+    }
+    if (!sizer) {
+      return finish(reject(*ctx, stage::kSizing,
+                           "No sizer for instrument type " + ctx->result.instrument_type));
+    }
+    try {
+      auto v = sizer->size(ctx->signal, ctx_json(), ctx->size);
+      if (!v.pass) return finish(reject(*ctx, stage::kSizing, v.reason));
+    } catch (const std::exception& e) {
+      alert_error("sizing", e.what());
+      return finish(reject(*ctx, "sizing_error", std::string("Sizing error: ") + e.what()));
+    }
+  }
+  if (ctx->size.shares <= 0) {
+    return finish(reject(*ctx, stage::kSizing, "Position size is zero after caps"));
+  }
+
+  // [4.5] pre-trade: build the order, then every [[risk]] plugin's order check
+  double reference = ctx->decision.value("reference_price", ctx->signal.entry_price);
+  bool etf = ctx->result.instrument_type == "leveraged_etf";
+  Order& o = ctx->order;
+  o.ticker = ctx->decision.value("ticker", ctx->signal.ticker);
+  o.side = (etf || ctx->signal.direction == "long") ? "buy" : "sell";
+  o.qty = ctx->size.shares;
+  o.order_type = ctx->size.order_type.empty() ? "market" : ctx->size.order_type;
+  o.limit_price = o.order_type == "limit" ? reference : 0.0;
+  o.time_in_force = ctx->effective.value("default_time_in_force", cfg_.executor.default_time_in_force);
+  o.signal_id = ctx->result.signal_id;
+  o.client_order_id = "ax-" + ctx->result.signal_id + "-entry";
+  o.reference_price = reference;
+  o.instrument_type = ctx->result.instrument_type;
+  for (auto* r : stages_.risks) {
+    if (!r->has_order_check()) continue;
+    try {
+      auto v = r->risk_check_order(o, ctx_json());
+      if (!v.pass) return finish(reject(*ctx, stage::kPretrade, v.reason));
+    } catch (const std::exception& e) {
+      alert_error("pretrade", e.what());
+      return finish(reject(*ctx, "pretrade_error", std::string("Pre-trade error: ") + e.what()));
+    }
+  }
+
+  // [5] order submission: the intent is durable before the broker hears of it
+  try {
+    journal_.record_intent(o.client_order_id, ctx->result.signal_id, "entry", order_to_dict(o), now_());
+  } catch (const std::exception& e) {
+    alert_error(stage::kOrderSubmissionError, e.what());
+    return finish(reject(*ctx, stage::kOrderSubmissionError,
+                         std::string("Order submission error: ") + e.what()));
+  }
+  auto r = submit_entry(ctx);
+  return finish(std::move(r));
+}
+
+json Orchestrator::context_json(const EntryContext& ctx) {
+  json positions = json::array();
+  for (const auto& p : positions_) {
+    json d = to_dict(p);
+    d["underlying"] = p.underlying;
+    d["strategy"] = p.strategy;
+    d["entry_time"] = sdk::time::to_iso(p.entry_time_us);
+    positions.push_back(d);
+  }
+  return {{"account",
+           {{"equity", account_.equity},
+            {"cash", account_.cash},
+            {"buying_power", account_.buying_power},
+            {"starting_equity", account_.starting_equity}}},
+          {"positions", positions},
+          {"daily_pnl", state_.daily_pnl()},
+          {"daily_trade_count", state_.daily_trade_count()},
+          {"kill_switch_active", state_.kill_switch_active()},
+          {"circuit_breaker_status", state_.circuit_breaker_status()},
+          {"effective_config", ctx.effective},
+          {"decision", ctx.decision},
+          {"broker_can_trade_options", stages_.broker && stages_.broker->can_trade_options()},
+          {"now", sdk::time::to_iso(now_())}};
+}
+
+std::optional<PipelineResult> Orchestrator::submit_entry(std::shared_ptr<EntryContext> ctx) {
+  std::optional<PipelineResult> out;
+  ctx->sync_out = &out;
+  auto flow = std::make_shared<OrderFlow>();
+  flow->order = ctx->order;
+  flow->is_entry = true;
+  flow->strategy = ctx->strategy;
+  flow->underlying = ctx->signal.ticker;
+  flow->done = [this, ctx](const OrderResult& r) { finish_entry(ctx, r); };
+  start_flow(flow);
+  ctx->sync_out = nullptr;
+  return out;
+}
+
+// ---- order flows: retry with backoff, pending orders, all on the engine clock (§7.1) ------
+
+void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
+  flow->submitted_at_us = now_();
+  publish("order_submitted", [&] {
+    json d = order_to_dict(flow->order);
+    return d;
+  }());
+  run_flow(std::move(flow));
+}
+
+OrderResult Orchestrator::call_broker(OrderFlow& flow, bool& threw, std::string& error) {
+  threw = false;
+  try {
+    return stages_.broker->submit(flow.order);
+  } catch (const std::exception& e) {
+    error = e.what();
+    if (flow.attempt == 0 && stages_.fallback_broker) {
+      try {
+        flow.used_fallback = true;
+        return stages_.fallback_broker->submit(flow.order);
+      } catch (const std::exception& e2) {
+        error = e2.what();
+      }
+    }
+    threw = true;
+    return {};
+  }
+}
+
+void Orchestrator::run_flow(std::shared_ptr<OrderFlow> flow) {
+  const int attempts = cfg_.max_order_retries;
+  auto park_until = [&](std::int64_t at) {
+    flow->next_at_us = at;
+    if (std::find(flows_.begin(), flows_.end(), flow) == flows_.end()) flows_.push_back(flow);
+  };
+  auto unpark = [&] { flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end()); };
+  if (!stages_.broker) {
+    unpark();
+    OrderResult r;
+    r.order_id = "RETRY-EXHAUSTED";
+    r.rejection_reason = "No broker configured";
+    r.ts_us = now_();
+    flow->done(r);
+    return;
+  }
+  while (flow->attempt < attempts) {
+    bool threw = false;
+    std::string error;
+    OrderResult r = call_broker(*flow, threw, error);
+    bool last = flow->attempt == attempts - 1;
+    if (!threw) {
+      if (r.status == OrderStatus::Pending) {
+        flow->awaiting_fill = true;
+        park_until(now_());
+        return;
+      }
+      if (r.status != OrderStatus::Rejected || last) {
+        unpark();
+        flow->done(r);
+        return;
+      }
+      flow->last_error = r.rejection_reason;
+    } else {
+      flow->last_error = error;
+    }
+    ++flow->attempt;
+    if (flow->attempt < attempts) {
+      double wait_s = cfg_.retry_backoff_base * std::pow(2.0, flow->attempt - 1);
+      if (wait_s > 0) {
+        park_until(now_() + static_cast<std::int64_t>(wait_s * 1e6));
+        return;
+      }
+    }
+  }
+  unpark();
+  OrderResult r;
+  r.order_id = "RETRY-EXHAUSTED";
+  r.status = OrderStatus::Rejected;
+  r.broker = "none";
+  r.ts_us = now_();
+  r.rejection_reason = "All " + std::to_string(attempts) + " attempts failed: " +
+                       (flow->last_error.empty() ? std::string("None") : flow->last_error);
+  flow->done(r);
+}
+
+void Orchestrator::poll() {
+  ++depth_;
+  auto now = now_();
+  auto due = flows_;
+  for (auto& flow : due) {
+    if (std::find(flows_.begin(), flows_.end(), flow) == flows_.end()) continue;
+    if (flow->is_entry) {
+      // A parked entry retry is dropped once a reduce_only (or stronger) kill covers it.
+      bool blocked = false;
+      for (const auto& [key, k] : kills_) {
+        bool in_scope = k.scope == "global" || (k.scope == "strategy" && flow->strategy == k.target) ||
+                        (k.scope == "symbol" && flow->underlying == k.target);
+        if (in_scope && level_rank(k.level) >= 2) blocked = true;
+      }
+      if (blocked && !flow->awaiting_fill) {
+        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
+        OrderResult r;
+        r.order_id = "RETRY-EXHAUSTED";
+        r.status = OrderStatus::Cancelled;
+        r.ts_us = now;
+        r.rejection_reason = "Entry dropped: kill switch";
+        flow->done(r);
+        continue;
+      }
+    }
+    if (flow->awaiting_fill) {
+      auto r = stages_.broker->query_order(flow->order.client_order_id);
+      bool timed_out = now - flow->submitted_at_us >
+                       static_cast<std::int64_t>(cfg_.order_timeout_seconds * 1e6);
+      if (r && is_terminal(r->status)) {
+        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
+        flow->done(*r);
+      } else if (timed_out) {
+        stages_.broker->cancel_order(flow->order.client_order_id);
+        auto after = stages_.broker->query_order(flow->order.client_order_id);
+        OrderResult res = after.value_or(OrderResult{});
+        res.status = res.filled_qty > 0 ? OrderStatus::Partial : OrderStatus::Cancelled;
+        res.ts_us = now;
+        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
+        flow->done(res);
+      }
+      continue;
+    }
+    if (now >= flow->next_at_us) run_flow(flow);
+  }
+  --depth_;
+  run_deferred();
+}
+
+// ---- stages 6–8 ----------------------------------------------------------------------------
+
+void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderResult& r) {
+  ++depth_;
+  auto& sig = ctx->signal;
+  try {
+    journal_.record_order_update(ctx->order.client_order_id, sdk::to_string(r.status),
+                                 order_result_to_dict(r));
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+  if (r.filled_qty > 0) {
+    for (auto* risk : stages_.risks) risk->risk_on_fill(ctx->order, r);
+  }
+  ctx->result.order_result = r;
+
+  auto deliver = [&](PipelineResult res) {
+    if (ctx->sync_out) *ctx->sync_out = res;
+  };
+
+  if (r.order_id == "RETRY-EXHAUSTED" && r.status == OrderStatus::Rejected) {
+    alert_error(stage::kOrderSubmissionError, r.rejection_reason);
+    deliver(reject(*ctx, stage::kOrderSubmissionError, "Order submission error: " + r.rejection_reason));
+    --depth_;
+    run_deferred();
+    return;
+  }
+
+  // [6] fill validation: no position without a validated fill
+  auto fv = validate_fill(r, ctx->size.shares, ctx->order.reference_price, now_(), cfg_);
+  ctx->result.fill_validation = fv;
+  if (!fv.is_valid) {
+    if (r.filled_qty > 0 && (r.status == OrderStatus::Filled || r.status == OrderStatus::Partial)) {
+      Position tmp;
+      tmp.ticker = ctx->order.ticker;
+      tmp.underlying = sig.ticker;
+      tmp.signal_id = ctx->result.signal_id;
+      tmp.strategy = ctx->strategy;
+      unwind(tmp, ctx->order, r.filled_qty);
+    }
+    deliver(reject(*ctx, stage::kFillValidation, "Fill validation failed: " + fv.reason));
+    --depth_;
+    run_deferred();
+    return;
+  }
+  for (const auto& w : fv.warnings) logf(2, sig.ticker + ": " + w);
+
+  // [7] position
+  Position p;
+  bool etf = ctx->result.instrument_type == "leveraged_etf";
+  p.ticker = ctx->order.ticker;
+  p.underlying = sig.ticker;
+  p.direction = etf ? "long" : sig.direction;
+  p.is_inverse = ctx->decision.value("is_inverse", false);
+  p.leverage = ctx->decision.value("leverage", 1.0);
+  p.entry_price = p.current_price = fv.fill_price;
+  p.shares = fv.adjusted_qty;
+  p.entry_shares = fv.adjusted_qty;
+  p.entry_commission = r.commission;
+  double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx->stop_loss_mult;
+  double adj_stop = sig.direction == "long" ? sig.entry_price - dist : sig.entry_price + dist;
+  if (etf && sig.entry_price > 0) {
+    double s = p.is_inverse ? -1.0 : 1.0;
+    auto map_level = [&](double level_u) {
+      return fv.fill_price * (1 + s * p.leverage * (level_u - sig.entry_price) / sig.entry_price);
+    };
+    p.stop_loss = map_level(adj_stop);
+    p.target_price = sig.target_price > 0 ? map_level(sig.target_price) : 0.0;
+  } else {
+    p.stop_loss = adj_stop;
+    p.target_price = sig.target_price > 0 ? sig.target_price : 0.0;
+  }
+  p.initial_stop = p.stop_loss;
+  p.entry_time_us = now_();
+  p.signal_id = ctx->result.signal_id;
+  p.signal_type = sig.signal_type;
+  p.conviction = sig.conviction;
+  p.order_id = r.order_id;
+  p.trade_type = trade_type_for(sig.timeframe);
+  p.instrument_type = ctx->result.instrument_type;
+  p.signal_source = ctx->source;
+  p.strategy = ctx->strategy;
+  p.timeframe = sig.timeframe;
+  positions_.push_back(p);
+  persist(p);
+
+  // [8] records
+  ctx->result.execution_id = new_uuid4();
+  json exec = {{"ticker", p.ticker},
+               {"underlying", p.underlying},
+               {"qty", p.shares},
+               {"fill_price", fv.fill_price},
+               {"decision_id", ctx->result.decision_id},
+               {"order_type", ctx->order.order_type},
+               {"requested_price", ctx->order.reference_price},
+               {"broker", r.broker},
+               {"status", sdk::to_string(r.status)},
+               {"signal_id", p.signal_id},
+               {"timeframe", sig.timeframe},
+               {"signal_type", sig.signal_type},
+               {"conviction", sig.conviction}};
+  try {
+    journal_.record_execution(ctx->result.execution_id, now_(), exec);
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+  json te = to_dict(p);
+  te["order_id"] = r.order_id;
+  te["signal_id"] = p.signal_id;
+  publish("trade_executed", te);
+  logf(1, "Opened " + p.direction + " " + std::to_string(p.shares) + " " + p.ticker + " @ " +
+              fmt("%.2f", p.entry_price) + " (" + sig.signal_type + ", " + p.strategy + ")");
+  state_.record_trade_time();
+  refresh_account();
+
+  PipelineResult res = ctx->result;
+  res.success = true;
+  res.position = p;
+  res.pipeline_stage = stage::kCompleted;
+  res.timestamp_us = now_();
+  finalize(*ctx, res);
+  deliver(res);
+  --depth_;
+  run_deferred();
+}
+
+void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t qty) {
+  auto flow = std::make_shared<OrderFlow>();
+  flow->order.ticker = entry.ticker;
+  flow->order.side = entry.side == "buy" ? "sell" : "buy";
+  flow->order.qty = qty;
+  flow->order.order_type = "market";
+  flow->order.signal_id = pos.signal_id;
+  flow->order.client_order_id = entry.client_order_id + "-unwind";
+  flow->order.reference_price = entry.reference_price;
+  flow->order.instrument_type = entry.instrument_type;
+  flow->strategy = pos.strategy;
+  flow->underlying = pos.underlying;
+  try {
+    journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
+                           order_to_dict(flow->order), now_());
+  } catch (const std::exception& e) {
+    alert_error("fill_rejected", std::string("unwind not sent, intent not durable: ") + e.what());
+    return;
+  }
+  std::string cid = flow->order.client_order_id;
+  flow->done = [this, cid](const OrderResult& r) {
+    try {
+      journal_.record_order_update(cid, sdk::to_string(r.status), order_result_to_dict(r));
+    } catch (...) {
+    }
+    if (r.filled_qty <= 0) alert_error("fill_rejected", "unwind of " + cid + " failed: " + r.rejection_reason);
+  };
+  start_flow(flow);
+}
+
+// ---- closes (§2.4) and exits (§8) ----------------------------------------------------------
+
+Position* Orchestrator::find_position(const std::string& ticker, const std::string& signal_id) {
+  if (!signal_id.empty()) {
+    for (auto& p : positions_) {
+      if (p.signal_id == signal_id) return &p;
+    }
+    return nullptr;
+  }
+  Position* oldest = nullptr;
+  for (auto& p : positions_) {
+    if (p.ticker == ticker && (!oldest || p.entry_time_us < oldest->entry_time_us)) oldest = &p;
+  }
+  return oldest;
+}
+
+std::optional<Position> Orchestrator::close_position(const std::string& ticker,
+                                                     const std::string& reason, double exit_price,
+                                                     std::int64_t partial_qty,
+                                                     const std::string& signal_id) {
+  ++depth_;
+  std::optional<Position> out;
+  Position* p = find_position(ticker, signal_id);
+  if (!p || p->shares <= 0) {
+    --depth_;
+    run_deferred();
+    return out;
+  }
+  // A close already in flight for this position: do not send a second one.
+  for (const auto& f : flows_) {
+    if (!f->is_entry && f->order.signal_id == p->signal_id) {
+      --depth_;
+      return out;
+    }
+  }
+  double ref = exit_price != 0.0 ? exit_price : p->current_price;
+  std::int64_t qty = (partial_qty > 0 && partial_qty < p->shares) ? partial_qty : p->shares;
+  auto flow = std::make_shared<OrderFlow>();
+  flow->order.ticker = p->ticker;
+  flow->order.side = p->direction == "long" ? "sell" : "buy";
+  flow->order.qty = qty;
+  flow->order.order_type = "market";
+  flow->order.time_in_force = cfg_.executor.default_time_in_force;
+  flow->order.signal_id = p->signal_id;
+  int n = ++close_counter_[p->signal_id];
+  flow->order.client_order_id = "ax-" + p->signal_id + "-close-" + std::to_string(n);
+  flow->order.reference_price = ref;
+  flow->order.instrument_type = p->instrument_type;
+  flow->strategy = p->strategy;
+  flow->underlying = p->underlying;
+  try {
+    journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
+                           order_to_dict(flow->order), now_());
+  } catch (const std::exception& e) {
+    alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
+    --depth_;
+    return out;
+  }
+  std::string sid = p->signal_id;
+  Order order = flow->order;
+  bool sync = true;
+  auto* out_ptr = &out;
+  flow->done = [this, sid, order, reason, &sync, out_ptr](const OrderResult& r) {
+    finish_close(sid, order, r, reason, sync ? out_ptr : nullptr);
+  };
+  start_flow(flow);
+  sync = false;
+  // The lambda may outlive this frame (parked close): make it stop referring to the locals.
+  flow->done = [this, sid, order, reason](const OrderResult& r) {
+    finish_close(sid, order, r, reason, nullptr);
+  };
+  --depth_;
+  run_deferred();
+  return out;
+}
+
+void Orchestrator::finish_close(const std::string& signal_id, const Order& order,
+                                const OrderResult& r, const std::string& reason,
+                                std::optional<Position>* out) {
+  try {
+    journal_.record_order_update(order.client_order_id, sdk::to_string(r.status),
+                                 order_result_to_dict(r));
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+  Position* p = find_position(order.ticker, signal_id);
+  if (!p) return;
+  auto fv = validate_fill(r, order.qty, order.reference_price, now_(), cfg_);
+  if (!fv.is_valid) {
+    alert_error("close_position", p->ticker + ": " + fv.reason);
+    return;
+  }
+  std::int64_t qty = std::min(fv.adjusted_qty, p->shares);
+  double exit = fv.fill_price;
+  double entry_comm = p->entry_shares > 0
+                          ? p->entry_commission * static_cast<double>(qty) / static_cast<double>(p->entry_shares)
+                          : 0.0;
+  double pnl = p->mult() * (exit - p->entry_price) * static_cast<double>(qty) - r.commission - entry_comm;
+  double pnl_pct = p->entry_price > 0 ? p->mult() * (exit - p->entry_price) / p->entry_price : 0.0;
+
+  Position closed = *p;
+  closed.shares = qty;
+  closed.current_price = exit;
+  bool full = qty >= p->shares;
+  if (full) {
+    std::string sid = p->signal_id;
+    positions_.erase(std::remove_if(positions_.begin(), positions_.end(),
+                                    [&](const Position& x) { return x.signal_id == sid; }),
+                     positions_.end());
+    try {
+      journal_.delete_position(sid);
+    } catch (const std::exception& e) {
+      alert_error("journal", e.what());
+    }
+  } else {
+    p->shares -= qty;
+    p->current_price = exit;
+    persist(*p);
+  }
+
+  // Side effects in order (§2.4 step 7); only the state write may fail the operation.
+  state_.record_trade_pnl(pnl);
+  after_close_checks();
+  json trade = {{"ticker", closed.ticker},
+                {"direction", closed.direction},
+                {"instrument_type", closed.instrument_type},
+                {"entry_price", closed.entry_price},
+                {"exit_price", exit},
+                {"shares", qty},
+                {"pnl", round_dp(pnl, 2)},
+                {"pnl_pct", round_dp(pnl_pct, 4)},
+                {"entry_time", sdk::time::to_iso(closed.entry_time_us)},
+                {"exit_time", sdk::time::to_iso(now_())},
+                {"exit_reason", reason},
+                {"conviction", closed.conviction},
+                {"signal_type", closed.signal_type},
+                {"timeframe", closed.timeframe},
+                {"broker", r.broker.empty() ? "paper" : r.broker},
+                {"order_id", r.order_id},
+                {"trade_type", closed.trade_type},
+                {"leverage", closed.leverage},
+                {"strategy", closed.strategy},
+                {"signal_id", closed.signal_id},
+                {"partial", !full}};
+  try {
+    journal_.record_trade(now_(), trade);
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
+  }
+  publish("position_closed", {{"ticker", closed.ticker},
+                              {"direction", closed.direction},
+                              {"shares", qty},
+                              {"entry_price", closed.entry_price},
+                              {"exit_price", exit},
+                              {"pnl", round_dp(pnl, 2)},
+                              {"exit_reason", reason},
+                              {"signal_id", closed.signal_id}});
+  logf(1, "Closed " + closed.direction + " " + std::to_string(qty) + " " + closed.ticker + " @ " +
+              fmt("%.2f", exit) + " P&L " + fmt("%+.2f", pnl) + " (" + reason + ")");
+  refresh_account();
+  if (out) *out = closed;
+}
+
+void Orchestrator::after_close_checks() {
+  const double E = base_equity();
+  const auto& losses = state_.consecutive_losses();
+  const int T = cfg_.executor.consecutive_loss_threshold;
+  std::optional<std::string> reason;
+  if (T > 0 && static_cast<int>(losses.size()) >= T) {
+    bool all_big = true;
+    for (std::size_t i = losses.size() - static_cast<std::size_t>(T); i < losses.size(); ++i) {
+      if (std::fabs(losses[i]) < cfg_.executor.consecutive_loss_pct * E) all_big = false;
+    }
+    if (all_big) reason = std::to_string(T) + " consecutive losses";
+  }
+  double daily = state_.daily_pnl();
+  double max_loss = cfg_.executor.daily_loss_limit * E;
+  bool daily_hit = cfg_.auto_kill_on_daily_loss && daily < 0 && std::fabs(daily) >= max_loss;
+  if (daily_hit) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "Daily loss limit hit: $%.2f exceeds -$%.2f (%.0f%% of $%.0f)",
+                  daily, max_loss, cfg_.executor.daily_loss_limit * 100, E);
+    reason = buf;
+  }
+  if (reason) {
+    KillRecord k;
+    k.level = "flatten";
+    k.scope = "global";
+    k.reason = *reason;
+    k.actor = "engine";
+    try {
+      activate_kill(k);
+    } catch (const std::exception& e) {
+      alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
+    }
+    return;
+  }
+  if (daily < 0 && std::fabs(daily) >= 0.8 * max_loss) {
+    double pct = std::fabs(daily) / std::max(std::fabs(max_loss), 0.01) * 100;
+    publish("daily_loss_warning", {{"daily_pnl", round_dp(daily, 2)},
+                                   {"limit", round_dp(max_loss, 2)},
+                                   {"pct_of_limit", round_dp(pct, 1)}});
+  }
+}
+
+std::vector<Position> Orchestrator::emergency_close_all(const std::string& reason) {
+  ++depth_;
+  std::vector<Position> closed;
+  std::vector<std::pair<std::string, std::string>> targets;
+  for (const auto& p : positions_) targets.emplace_back(p.ticker, p.signal_id);
+  for (auto& [t, sid] : targets) {
+    if (auto c = close_position(t, "emergency_close: " + reason, 0.0, 0, sid)) closed.push_back(*c);
+  }
+  KillRecord k;
+  k.level = "flatten";
+  k.reason = "Emergency close: " + reason;
+  try {
+    activate_kill(k);
+  } catch (const std::exception& e) {
+    alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
+  }
+  publish("emergency_close", {{"reason", reason}, {"closed", closed.size()}});
+  --depth_;
+  run_deferred();
+  return closed;
+}
+
+void Orchestrator::update_price(const std::string& ticker, double price) {
+  for (auto& p : positions_) {
+    if (p.ticker == ticker) p.current_price = price;
+  }
+}
+
+std::vector<Position> Orchestrator::check_and_execute_exits() {
+  ++depth_;
+  struct Exit {
+    std::string ticker, signal_id, type, reason;
+  };
+  std::vector<Exit> exits;
+  for (const auto& p : positions_) {
+    const double price = p.current_price;
+    const bool is_long = p.direction == "long";
+    char buf[160];
+    if (p.stop_loss > 0 && (is_long ? price <= p.stop_loss : price >= p.stop_loss)) {
+      std::snprintf(buf, sizeof buf, "Stop loss hit: $%.2f %s $%.2f", price, is_long ? "<=" : ">=",
+                    p.stop_loss);
+      exits.push_back({p.ticker, p.signal_id, "stop_loss", buf});
+      continue;
+    }
+    double target = p.target_price;
+    if (!(target > 0)) {
+      double R = p.initial_risk();
+      if (R > 0) {
+        target = is_long ? p.entry_price + R * cfg_.lifecycle.reward_to_risk_target
+                         : p.entry_price - R * cfg_.lifecycle.reward_to_risk_target;
+      }
+    }
+    if (target > 0 && (is_long ? price >= target : price <= target)) {
+      std::snprintf(buf, sizeof buf, "Profit target hit: $%.2f %s $%.2f", price,
+                    is_long ? ">=" : "<=", target);
+      exits.push_back({p.ticker, p.signal_id, "target", buf});
+    }
+  }
+  std::vector<Position> closed;
+  for (auto& e : exits) {
+    if (auto c = close_position(e.ticker, e.type + ": " + e.reason, 0.0, 0, e.signal_id)) {
+      closed.push_back(*c);
+    }
+  }
+  --depth_;
+  run_deferred();
+  return closed;
+}
+
+json Orchestrator::stats() {
+  json by_stage = json::object();
+  for (auto& [k, v] : by_stage_) by_stage[k] = v;
+  return {{"total_signals_processed", total_},
+          {"successful_executions", successes_},
+          {"rejection_rate", total_ == 0 ? 0.0
+                                         : static_cast<double>(total_ - successes_) /
+                                               static_cast<double>(std::max<std::uint64_t>(total_, 1)) * 100.0},
+          {"open_positions", positions_.size()},
+          {"kill_switch_active", state_.kill_switch_active()},
+          {"circuit_breaker_status", state_.circuit_breaker_status()},
+          {"daily_pnl", state_.daily_pnl()},
+          {"daily_trades", state_.daily_trade_count()},
+          {"history_size", history_.size()},
+          {"history_max_size", cfg_.max_history_size},
+          {"rejections_by_stage", by_stage}};
+}
+
+}  // namespace axion::core

@@ -1,0 +1,180 @@
+// guard/dedup: duplicate-signal window (pipeline.md §3.3).
+//
+// Key = (ticker, signal_type, direction); timeframe, conviction, prices and metadata are not part
+// of it. On each check, on a monotonic reading of the engine clock:
+//   1. evict every entry with now - held_at >= window;
+//   2. a key still present is a duplicate (its time is not refreshed);
+//   3. otherwise hold key -> now for this signal.
+// On the signal's final outcome, `completed` keeps the entry and a rejection at a later stage
+// releases it, so a legitimate retry is not blocked. Only the signal that created the entry can
+// release it: each entry remembers a fingerprint of that signal (every field but metadata), and a
+// guard-stage outcome is matched against the last signal this guard checked (see on_outcome).
+#include <algorithm>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "../common/format.hpp"
+#include "axion/sdk/plugin.hpp"
+
+namespace {
+
+using axion::sdk::Config;
+using axion::sdk::Error;
+using axion::sdk::Host;
+using axion::sdk::KeySpec;
+using axion::sdk::KeyType;
+using axion::sdk::kNoBound;
+using axion::sdk::Signal;
+using axion::sdk::Verdict;
+
+constexpr const char* kWindow = "window_seconds";
+
+const KeySpec kKeys[] = {
+    {kWindow, KeyType::Double, "300.0",
+     "Dedup window in seconds: a signal with the same (ticker, signal_type, direction) as one "
+     "held less than this long ago is a duplicate; must be > 0",
+     0, kNoBound},
+};
+
+// The validated configuration.
+struct Settings {
+  double window_seconds = 300.0;
+  double window_us = 300e6;
+  std::string reason;  // precomputed rejection text
+
+  explicit Settings(const Config& c) : window_seconds(c.get_double(kWindow)) {
+    // The table's inclusive bound rejects negatives; zero is rejected here (the key is "> 0").
+    if (!(window_seconds > 0)) {
+      throw Error(std::string("key '") + kWindow + "': must be > 0, got " +
+                      axion_guard::shortest_float(window_seconds),
+                  kWindow);
+    }
+    window_us = window_seconds * 1e6;
+    reason = "Duplicate signal within " + axion_guard::shortest_float(window_seconds) + "s window";
+  }
+};
+
+using Key = std::tuple<std::string, std::string, std::string>;  // ticker, type, direction
+
+Key key_of(const Signal& s) { return {s.ticker, s.signal_type, s.direction}; }
+
+// The signal's identity, so an outcome can be matched to the signal that held an entry: every
+// field the pipeline treats as the signal's own. Metadata is left out on purpose, since later
+// stages may annotate it (ids, attribution) before the outcome is reported.
+std::string fingerprint(const Signal& s) {
+  char nums[160];
+  std::snprintf(nums, sizeof nums, "%" PRId64 "|%d|%d|%a|%a|%a", s.ts_us, s.conviction,
+                s.has_timezone ? 1 : 0, s.entry_price, s.stop_loss, s.target_price);
+  std::string fp;
+  for (std::string_view part : {std::string_view(s.ticker), std::string_view(s.signal_type),
+                                std::string_view(s.direction), std::string_view(s.timeframe)}) {
+    fp += std::to_string(part.size());
+    fp += ':';
+    fp += part;
+    fp += '|';
+  }
+  fp += nums;
+  return fp;
+}
+
+bool is_guard_stage(std::string_view stage) {
+  return stage == "signal_guard" || stage == "signal_guard_error";
+}
+
+class DedupGuard final : public axion::sdk::Guard {
+ public:
+  DedupGuard(const Host& host, const Config& config) : Guard(host), settings_(config) {}
+
+  Verdict check(const Signal& s) override {
+    const std::int64_t now = monotonic_now();
+    evict(now);
+    Key key = key_of(s);
+    last_check_ = LastCheck{fingerprint(s), false};
+    if (entries_.count(key)) {
+      host().debug("duplicate " + describe(key) + "; " + std::to_string(entries_.size()) +
+                   " active entries");
+      return Verdict::reject(settings_.reason);
+    }
+    entries_.emplace(std::move(key), Entry{now, last_check_->fingerprint, false});
+    last_check_->held = true;
+    return Verdict::ok();
+  }
+
+  // The signal's final outcome: "completed" or the rejecting pipeline stage.
+  //
+  // Only the signal that created an entry may release it, and only while it has not completed:
+  //  * "kill_switch" comes before the guards: this guard never saw the signal; ignored.
+  //  * "signal_guard" / "signal_guard_error" is this guard's own duplicate rejection, an earlier
+  //    guard's rejection (never seen here), or a later guard's rejection of a signal this guard
+  //    just held. The guard chain runs synchronously on the engine thread, so the last case is
+  //    always the signal checked last: it releases only when that check held the key.
+  //  * "completed" marks the entry completed; it then lives until the window evicts it.
+  //  * any later stage releases the entry when the entry's fingerprint is this signal's.
+  void on_outcome(const Signal& s, std::string_view stage) override {
+    if (stage == "kill_switch") return;
+    const std::string fp = fingerprint(s);
+    const bool last_checked = last_check_ && last_check_->fingerprint == fp;
+    const bool held_by_last_check = last_checked && last_check_->held;
+    if (last_checked) last_check_.reset();  // its outcome has arrived
+    if (is_guard_stage(stage) && !held_by_last_check) return;
+    auto it = entries_.find(key_of(s));
+    if (it == entries_.end() || it->second.fingerprint != fp || it->second.completed) return;
+    if (stage == "completed") {
+      it->second.completed = true;
+      return;
+    }
+    host().debug("released " + describe(it->first) + " after rejection at " + std::string(stage));
+    entries_.erase(it);
+  }
+
+ private:
+  struct Entry {
+    std::int64_t held_at_us;
+    std::string fingerprint;  // of the signal that created the entry
+    bool completed;
+  };
+  struct LastCheck {
+    std::string fingerprint;
+    bool held;  // this check created an entry
+  };
+
+  // The engine clock never goes backwards as seen from here ("Monotonic seconds").
+  std::int64_t monotonic_now() {
+    last_now_us_ = std::max(last_now_us_, host().now_us());
+    return last_now_us_;
+  }
+
+  void evict(std::int64_t now) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (static_cast<double>(now - it->second.held_at_us) >= settings_.window_us) {
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  static std::string describe(const Key& k) {
+    return "(" + std::get<0>(k) + ", " + std::get<1>(k) + ", " + std::get<2>(k) + ")";
+  }
+
+  const Settings settings_;
+  std::map<Key, Entry> entries_;
+  std::optional<LastCheck> last_check_;
+  std::int64_t last_now_us_ = std::numeric_limits<std::int64_t>::min();
+};
+
+}  // namespace
+
+AXION_PLUGIN(DedupGuard, AXION_KIND_GUARD, "dedup", "1.0.0",
+             "Rejects a signal whose (ticker, signal_type, direction) was seen within "
+             "window_seconds; a signal rejected at a later stage does not block its retry "
+             "(pipeline.md 3.3)",
+             kKeys)

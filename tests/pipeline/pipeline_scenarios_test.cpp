@@ -1,0 +1,314 @@
+// Pipeline scenarios: the real engine, feed/csv replaying GOOG daily bars (2004–2008), the EMA
+// cloud strategy and the paper broker; assertions on orders, positions, rejections by stage,
+// the journal and restarts.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine_fixture.hpp"
+
+using axion::test::EngineFixture;
+using namespace axion::core;
+
+namespace {
+
+std::string manifest(const std::string& broker_extra = "", const std::string& guards = "",
+                     const std::string& engine_extra = "") {
+  return R"(
+[engine]
+mode = "backtest"
+state_dir = "{{STATE}}"
+symbols = ["GOOG"]
+retry_backoff_base = 0.0
+)" + engine_extra + R"(
+[signals]
+min_conviction_to_signal = 0
+min_conviction_to_execute = 0
+
+[feed]
+plugin = "feed/csv"
+files = ["{{DATA}}/goog_daily.csv"]
+
+[[strategy]]
+plugin = "strategy/ema_cloud"
+)" + guards + R"(
+[broker]
+plugin = "broker/paper"
+)" + broker_extra;
+}
+
+const char* kSanityAndDedup = R"(
+[[guard]]
+plugin = "guard/sanity"
+[[guard]]
+plugin = "guard/dedup"
+window_seconds = 864000.0
+)";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("GOOG replay: signals become validated paper fills, positions and closed trades") {
+  EngineFixture fx("replay");
+  auto& e = fx.start(manifest("", kSanityAndDedup));
+  e.run_feed_to_end();
+  const auto& c = e.counters();
+  CHECK(c.bars == 1047);
+  CHECK(c.signals > 50);
+  CHECK(c.entries > 5);
+
+  // Every completed result has a validated fill and an order id from the paper broker.
+  auto done = fx.results("completed");
+  REQUIRE(done.size() == c.entries);
+  for (const auto& r : done) {
+    CHECK(r["success"] == true);
+    CHECK(r["order_id"].get<std::string>().rfind("PAPER-", 0) == 0);
+    CHECK(r["signal_id"].get<std::string>().size() == 36);
+  }
+  // Every entry published trade_executed on `orders` and opened a position at the fill price.
+  auto trades = fx.events("trade_executed");
+  CHECK(trades.size() == done.size());
+  for (const auto& t : trades) {
+    auto d = json::parse(t.data);
+    CHECK(t.channel == "orders");
+    CHECK(d["shares"] == 1);  // no [[sizing]]: one share, market (pipeline.md §0.1)
+    CHECK(d["entry_price"].get<double>() > 0);
+  }
+  // Stops and targets closed positions with real broker orders, journaled as trades.
+  auto closed = fx.events("position_closed");
+  REQUIRE_FALSE(closed.empty());
+  std::set<std::string> reasons;
+  for (const auto& ev : closed) {
+    auto d = json::parse(ev.data);
+    reasons.insert(d["exit_reason"].get<std::string>().substr(0, d["exit_reason"].get<std::string>().find(':')));
+  }
+  CHECK(reasons.count("stop_loss") == 1);
+  CHECK(reasons.count("target") == 1);
+  CHECK(e.journal().trades(10000).size() == closed.size());
+  // Orders submitted = entries + closes (each close sends an opposite-side order).
+  CHECK(fx.events("order_submitted").size() == done.size() + closed.size());
+
+  // The daily-bar strategy repeats setups: the dedup guard rejects repeats within its window.
+  auto dups = fx.results("signal_guard");
+  REQUIRE_FALSE(dups.empty());
+  CHECK(dups[0]["rejection_reason"] == "Duplicate signal within 864000.0s window");
+  // Rejections are published on `signals` and counted by stage.
+  CHECK(fx.events("signal_rejected").size() == fx.results().size() - done.size());
+  auto stats = e.orchestrator().stats();
+  CHECK(stats["rejections_by_stage"]["signal_guard"] == dups.size());
+  CHECK(stats["total_signals_processed"] == fx.results().size());
+
+  // The ledger adds up: realized P&L in bot_state.json equals the sum of the closed trades
+  // (journaled P&L is rounded to cents, so allow half a cent per trade).
+  double sum = 0;
+  auto journaled = e.journal().trades(10000);
+  for (const auto& t : journaled) sum += t["pnl"].get<double>();
+  CHECK(e.state().total_realized_pnl() ==
+        Approx(sum).margin(0.005 * static_cast<double>(journaled.size())));
+}
+
+TEST_CASE("Kill switch: flatten closes every position, then every signal stops at stage 1") {
+  EngineFixture fx("kill");
+  auto& e = fx.start(manifest());
+  e.run_feed_to_end(400);
+  REQUIRE_FALSE(e.orchestrator().positions().empty());
+  KillRecord k;
+  k.reason = "Market flash crash detected";
+  k.actor = "test";
+  e.orchestrator().activate_kill(k);
+  CHECK(e.orchestrator().positions().empty());
+  auto kills = fx.events("kill_switch");
+  REQUIRE(kills.size() == 1);
+  CHECK(kills[0].channel == "alerts");
+  CHECK(json::parse(kills[0].data)["level"] == "flatten");
+  // bot_state.json already says so.
+  auto state = json::parse(read_file(fx.state_dir() / "bot_state.json"));
+  CHECK(state["kill_switch_active"] == true);
+  CHECK(state["kill_switch_reason"] == "Market flash crash detected");
+
+  auto before = e.counters().entries;
+  e.run_feed_to_end();
+  CHECK(e.counters().entries == before);
+  auto killed = fx.results("kill_switch");
+  REQUIRE_FALSE(killed.empty());
+  CHECK(killed.back()["rejection_reason"] == "Kill switch active: Market flash crash detected");
+}
+
+TEST_CASE("Restart: open positions and the kill switch survive a process restart") {
+  EngineFixture fx("restart");
+  std::vector<std::string> open_ids;
+  {
+    auto& e = fx.start(manifest());
+    e.run_feed_to_end(300);
+    for (const auto& p : e.orchestrator().positions()) open_ids.push_back(p.signal_id);
+    REQUIRE_FALSE(open_ids.empty());
+    fx.crash();  // no graceful shutdown
+  }
+  {
+    auto& e = fx.start(manifest());
+    std::vector<std::string> restored;
+    for (const auto& p : e.orchestrator().positions()) restored.push_back(p.signal_id);
+    CHECK(restored == open_ids);
+    // The paper broker restored its own book: it agrees with the journal.
+    std::int64_t journal_shares = 0;
+    for (const auto& p : e.orchestrator().positions()) journal_shares += p.shares;
+    CHECK(journal_shares == static_cast<std::int64_t>(open_ids.size()));
+    // The broker nets longs and shorts per symbol; the journal keeps each position.
+    std::int64_t journal_net = 0;
+    for (const auto& p : e.orchestrator().positions()) journal_net += p.direction == "long" ? p.shares : -p.shares;
+    std::int64_t broker_net = 0;
+    for (const auto& inst : e.instances()) {
+      if (inst->kind() == AXION_KIND_BROKER) {
+        for (const auto& bp : inst->positions()) broker_net += bp.side == "long" ? bp.qty : -bp.qty;
+      }
+    }
+    CHECK(broker_net == journal_net);
+    CHECK(e.orchestrator().account().equity > 0);
+    // A restored position is closable with a real order.
+    auto first = e.orchestrator().positions().front();
+    auto closed = e.orchestrator().close_position(first.ticker, "manual", 0.0, 0, first.signal_id);
+    REQUIRE(closed);
+    CHECK(closed->signal_id == first.signal_id);
+    // Kill, then crash again.
+    KillRecord k;
+    k.level = "block_new";
+    k.reason = "operator halt";
+    e.orchestrator().activate_kill(k);
+    fx.crash();
+  }
+  {
+    auto& e = fx.start(manifest());
+    CHECK(e.state().kill_switch_active());
+    REQUIRE(e.orchestrator().kills().size() == 1);
+    CHECK(e.orchestrator().kills()[0].level == "block_new");
+    CHECK(e.orchestrator().positions().size() == open_ids.size() - 1);  // block_new keeps them
+    Signal s;
+    s.signal_type = "cloud_cross_bullish";
+    s.direction = "long";
+    s.ticker = "GOOG";
+    s.timeframe = "1d";
+    s.conviction = 80;
+    s.entry_price = 400.0;
+    s.stop_loss = 390.0;
+    s.ts_us = e.now_us();
+    auto r = e.process_signal(s);
+    REQUIRE(r);
+    CHECK(r->pipeline_stage == "kill_switch");
+    CHECK(r->rejection_reason == "Kill switch active: operator halt");
+    // Event sequence numbers continue after the restart.
+    CHECK(e.bus().last_sequence() > 0);
+  }
+}
+
+TEST_CASE("Broker rejections are retried then fail fill validation and no position is opened") {
+  EngineFixture fx("rejects");
+  auto& e = fx.start(manifest("reject_rate = 1.0\n"));
+  e.run_feed_to_end();
+  CHECK(e.counters().entries == 0);
+  CHECK(e.orchestrator().positions().empty());
+  auto fv = fx.results("fill_validation");
+  REQUIRE_FALSE(fv.empty());
+  CHECK(fv[0]["rejection_reason"].get<std::string>().rfind("Fill validation failed: Order rejected by broker: ", 0) == 0);
+  // Three attempts per signal (max_order_retries = 3), same client order id.
+  CHECK(fx.events("order_submitted").size() == fv.size());
+}
+
+TEST_CASE("Broker call failures exhaust the retries: order_submission_error with an alert") {
+  EngineFixture fx("timeouts");
+  auto& e = fx.start(manifest("timeout_rate = 1.0\n"));
+  e.run_feed_to_end(200);
+  auto errs = fx.results("order_submission_error");
+  REQUIRE_FALSE(errs.empty());
+  CHECK(errs[0]["rejection_reason"].get<std::string>().rfind("Order submission error: All 3 attempts failed: ", 0) == 0);
+  CHECK_FALSE(fx.events("error").empty());
+  CHECK(e.orchestrator().positions().empty());
+}
+
+TEST_CASE("A guard rejects at signal_guard and a failing guard becomes signal_guard_error while the engine goes on") {
+  EngineFixture fx("guards");
+  auto& e = fx.start(manifest("", R"(
+[[guard]]
+plugin = "guard/fixture"
+block = ["GOOG"]
+)"));
+  e.run_feed_to_end(200);
+  auto g = fx.results("signal_guard");
+  REQUIRE_FALSE(g.empty());
+  CHECK(g[0]["rejection_reason"] == "Fixture blocks GOOG");
+  CHECK(fx.results("completed").empty());
+
+  EngineFixture fx2("guard-error");
+  auto& e2 = fx2.start(manifest("", R"(
+[[guard]]
+plugin = "guard/fixture"
+fail = true
+)"));
+  e2.run_feed_to_end(200);
+  auto errs = fx2.results("signal_guard_error");
+  REQUIRE_FALSE(errs.empty());
+  CHECK(errs[0]["rejection_reason"] == "Signal guard error: fixture guard exploded");
+  auto alerts = fx2.events("error");
+  REQUIRE_FALSE(alerts.empty());
+  CHECK(json::parse(alerts[0].data)["stage"] == "signal_guard");
+  CHECK(e2.counters().bars == 200);
+}
+
+TEST_CASE("Consecutive large losses trip the kill switch (auto-kill measured against equity)") {
+  EngineFixture fx("autokill");
+  // A tiny loss threshold makes every losing close count; three in a row trip the kill.
+  auto& e = fx.start(manifest() + R"(
+[executor]
+consecutive_loss_threshold = 3
+consecutive_loss_pct = 0.0000001
+)");
+  e.run_feed_to_end();
+  auto kills = fx.events("kill_switch");
+  REQUIRE_FALSE(kills.empty());
+  CHECK(json::parse(kills[0].data)["reason"] == "3 consecutive losses");
+  CHECK(json::parse(kills[0].data)["actor"] == "engine");
+  CHECK(e.state().kill_switch_active());
+  CHECK(e.orchestrator().positions().empty());
+}
+
+TEST_CASE("Graceful shutdown closes every open position with a real order") {
+  EngineFixture fx("shutdown");
+  auto& e = fx.start(manifest());
+  e.run_feed_to_end(300);
+  auto n = e.orchestrator().positions().size();
+  REQUIRE(n > 0);
+  auto before = fx.events("position_closed").size();
+  e.shutdown();
+  CHECK(e.orchestrator().positions().empty());
+  CHECK(fx.events("position_closed").size() == before + n);
+  CHECK_FALSE(e.state().kill_switch_active());  // shutdown is not a kill
+}
+
+TEST_CASE("Emergency close closes everything and activates the global kill") {
+  EngineFixture fx("emergency");
+  auto& e = fx.start(manifest());
+  e.run_feed_to_end(300);
+  auto n = e.orchestrator().positions().size();
+  REQUIRE(n > 0);
+  auto closed = e.orchestrator().emergency_close_all("test drill");
+  CHECK(closed.size() == n);
+  CHECK(e.orchestrator().positions().empty());
+  CHECK(e.state().kill_switch_reason() == std::optional<std::string>("Emergency close: test drill"));
+  auto ev = fx.events("emergency_close");
+  REQUIRE(ev.size() == 1);
+  CHECK(json::parse(ev[0].data)["closed"] == n);
+}
+
+TEST_CASE("A bad plugin config stops start-up with every error, naming file:line and key") {
+  EngineFixture fx("badcfg");
+  CHECK_THROWS_WITH(fx.start(manifest("slipage_bps = 3.0\n")),
+                    Catch::Contains("[broker] broker/paper: unknown key 'slipage_bps'") &&
+                        Catch::Contains("manifest.toml:21: [broker]"));
+}
