@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {
@@ -217,15 +218,6 @@ std::string new_uuid4() {
   return buf;
 }
 
-std::string float_text(double x) {
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
+std::string float_text(double x) { return sdk::format::shortest_float(x); }
 
 }  // namespace axion::core

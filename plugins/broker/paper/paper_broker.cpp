@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -128,20 +129,7 @@ std::uint64_t parse_hex16(const std::string& s) {
 }
 
 // "{x}" for messages: shortest round-trip form.
-std::string money(double x) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.2f", x);
-  return buf;
-}
-
-std::string num(double x) {
-  char buf[32];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  return buf;
-}
+using axion::sdk::format::shortest_float;
 
 // Every draw an order needs, taken at submit in a fixed number so that order ids depend only on
 // the seed and the count of orders, whatever the fault-injection rates are.
@@ -231,8 +219,8 @@ class PaperBroker final : public axion::sdk::Broker {
       restore(*saved);
       if (config.was_set("starting_equity") && cfg_.starting_equity > 0 &&
           cfg_.starting_equity != starting_equity_) {
-        host().warn("starting_equity " + num(cfg_.starting_equity) +
-                    " ignored: the journaled paper account started with " + num(starting_equity_));
+        host().warn("starting_equity " + shortest_float(cfg_.starting_equity) +
+                    " ignored: the journaled paper account started with " + shortest_float(starting_equity_));
       }
       if (saved->value("seed", cfg_.seed) != cfg_.seed) {
         host().warn("seed " + std::to_string(cfg_.seed) +
@@ -240,10 +228,10 @@ class PaperBroker final : public axion::sdk::Broker {
       }
       host().info("paper broker restored: " + std::to_string(positions_.size()) + " position(s), " +
                   std::to_string(orders_.size()) + " order(s), equity base " +
-                  money(starting_equity_));
+                  axion::sdk::format::fixed2(starting_equity_));
     } else {
       starting_equity_ = resolve_starting_equity();
-      host().info("paper broker ready: starting equity " + money(starting_equity_));
+      host().info("paper broker ready: starting equity " + axion::sdk::format::fixed2(starting_equity_));
     }
   }
 
@@ -266,7 +254,7 @@ class PaperBroker final : public axion::sdk::Broker {
     if (d.timeout < cfg_.timeout_rate) {
       save();  // the PRNG moved; a restart must not replay this draw
       throw Error("timeout: paper broker did not answer (simulated, timeout_rate " +
-                  num(cfg_.timeout_rate) + ")");
+                  shortest_float(cfg_.timeout_rate) + ")");
     }
 
     OrderRecord rec;
@@ -283,7 +271,7 @@ class PaperBroker final : public axion::sdk::Broker {
     } else if (auto p = reference_price(order); !p) {
       reject(rec, "No reference price for paper fill");
     } else if (d.reject < cfg_.reject_rate) {
-      reject(rec, "Simulated rejection (reject_rate " + num(cfg_.reject_rate) + ")");
+      reject(rec, "Simulated rejection (reject_rate " + shortest_float(cfg_.reject_rate) + ")");
     } else {
       rec.submit_price = *p;
       if (cfg_.latency_us > 0) {
@@ -433,7 +421,7 @@ class PaperBroker final : public axion::sdk::Broker {
         r.status = OrderStatus::Cancelled;
         r.filled_qty = 0;
         r.filled_price = 0;
-        r.rejection_reason = "Limit " + num(o.limit_price) + " not reached at " + num(p) +
+        r.rejection_reason = "Limit " + shortest_float(o.limit_price) + " not reached at " + shortest_float(p) +
                              " (paper limit orders are immediate-or-cancel)";
         return;
       }

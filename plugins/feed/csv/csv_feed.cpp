@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 #include "axion/sdk/time.hpp"
 
@@ -226,14 +227,7 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
-std::string num(double x) {
-  char buf[32];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  return buf;
-}
+using axion::sdk::format::shortest_float;
 
 struct Row {
   std::int64_t ts_us;
@@ -339,17 +333,17 @@ void load_file(const std::string& file, std::uint32_t symbol, std::vector<Row>& 
       }
       v[c] = *x;
       if (c != kVolume && !(*x > 0)) {
-        throw fail(static_cast<Col>(c), "price must be positive, got " + num(*x));
+        throw fail(static_cast<Col>(c), "price must be positive, got " + shortest_float(*x));
       }
     }
-    if (v[kVolume] < 0) throw fail(kVolume, "volume must not be negative, got " + num(v[kVolume]));
+    if (v[kVolume] < 0) throw fail(kVolume, "volume must not be negative, got " + shortest_float(v[kVolume]));
     if (v[kHigh] < v[kLow]) {
-      throw fail(kHigh, "high " + num(v[kHigh]) + " is below low " + num(v[kLow]));
+      throw fail(kHigh, "high " + shortest_float(v[kHigh]) + " is below low " + shortest_float(v[kLow]));
     }
     for (Col c : {kOpen, kClose}) {
       if (v[c] > v[kHigh] || v[c] < v[kLow]) {
-        throw fail(c, num(v[c]) + " is outside the bar's range [low " + num(v[kLow]) + ", high " +
-                          num(v[kHigh]) + "]");
+        throw fail(c, shortest_float(v[c]) + " is outside the bar's range [low " + shortest_float(v[kLow]) + ", high " +
+                          shortest_float(v[kHigh]) + "]");
       }
     }
     rows.push_back({*ts, symbol, v[kOpen], v[kHigh], v[kLow], v[kClose], v[kVolume]});

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "../common/format.hpp"
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -53,11 +53,11 @@ struct Settings {
     // The table's inclusive bound rejects negatives; zero is rejected here (the key is "> 0").
     if (!(window_seconds > 0)) {
       throw Error(std::string("key '") + kWindow + "': must be > 0, got " +
-                      axion_guard::shortest_float(window_seconds),
+                      axion::sdk::format::shortest_float(window_seconds),
                   kWindow);
     }
     window_us = window_seconds * 1e6;
-    reason = "Duplicate signal within " + axion_guard::shortest_float(window_seconds) + "s window";
+    reason = "Duplicate signal within " + axion::sdk::format::shortest_float(window_seconds) + "s window";
   }
 };
 

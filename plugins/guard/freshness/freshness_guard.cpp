@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../common/format.hpp"
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -37,10 +37,10 @@ struct Settings {
     // The table's inclusive bound rejects negatives; zero is rejected here (the key is "> 0").
     if (!(max_age_seconds > 0)) {
       throw Error(std::string("key '") + kMaxAge + "': must be > 0, got " +
-                      axion_guard::shortest_float(max_age_seconds),
+                      axion::sdk::format::shortest_float(max_age_seconds),
                   kMaxAge);
     }
-    reason = "Stale signal: age exceeds " + axion_guard::shortest_float(max_age_seconds) + "s";
+    reason = "Stale signal: age exceeds " + axion::sdk::format::shortest_float(max_age_seconds) + "s";
   }
 };
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "../common/format.hpp"
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -17,7 +17,7 @@ using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
-using axion_guard::fixed2;
+using axion::sdk::format::fixed2;
 
 // No keys: the table is empty, so any key in the [[guard]] table is rejected as unknown.
 const std::span<const KeySpec> kKeys{};

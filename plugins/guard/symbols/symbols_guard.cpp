@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../common/format.hpp"
+#include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -38,7 +38,7 @@ std::set<std::string> symbol_set(const Config& c, const char* key) {
     if (sym.empty() || sym.find_first_of(" \t\r\n\f\v") != std::string::npos) {
       throw Error(std::string("key '") + key + "': '" + sym + "' is not a symbol", key);
     }
-    out.insert(axion_guard::ascii_lower(sym));
+    out.insert(axion::sdk::format::ascii_lower(sym));
   }
   return out;
 }
@@ -57,7 +57,7 @@ class SymbolsGuard final : public axion::sdk::Guard {
   SymbolsGuard(const Host& host, const Config& config) : Guard(host), settings_(config) {}
 
   Verdict check(const Signal& s) override {
-    const std::string sym = axion_guard::ascii_lower(s.ticker);
+    const std::string sym = axion::sdk::format::ascii_lower(s.ticker);
     if (!settings_.allow.empty() && !settings_.allow.count(sym)) {
       return Verdict::reject("Symbol " + s.ticker + " not in allow list");
     }

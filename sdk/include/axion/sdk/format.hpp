@@ -1,5 +1,4 @@
-// Text helpers shared by the guard plugins (header-only, no CMake target of its own: each plugin
-// includes it by relative path, so it stays inside plugins/guard/ and adds no dependency).
+// Number and text formats of the spec, shared by the host and every plugin.
 //
 // The spec's formats (pipeline.md §0 "Formats"):
 //   * a bare `{x}` float prints in shortest round-trip form with at least one decimal
@@ -14,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace axion_guard {
+namespace axion::sdk::format {
 
 // Shortest round-trip decimal with at least one decimal. Fixed notation for decimal exponents in
 // [-4, 16), scientific outside (1e+16, 1.5e-05), the same switch points as Python's repr; "nan",
@@ -51,4 +50,4 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-}  // namespace axion_guard
+}  // namespace axion::sdk::format
