@@ -327,6 +327,7 @@ std::optional<json> Engine::query(std::string_view what, const json& args) {
 // ---- bars, signals, lifecycle --------------------------------------------------------------
 
 void Engine::on_bar(const axion_bar& bar) {
+  auto batch = journal_->batch();  // one transaction per bar, committed at each order intent
   ++counters_.bars;
   std::string symbol(sdk::view(bar.symbol));
   // The simulated market clock follows the bars: set by the first one, then only forward.

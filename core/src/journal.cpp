@@ -98,8 +98,25 @@ Journal::Stmt& Journal::prepare(const char* key, const char* sql) {
   return *stmts_.emplace(key, std::move(st)).first->second;
 }
 
-void Journal::begin() { exec("BEGIN"); }
-void Journal::commit() { exec("COMMIT"); }
+void Journal::enter() {
+  if (batch_depth_++ == 0) exec("BEGIN");
+}
+
+void Journal::leave() {
+  if (--batch_depth_ == 0) {
+    try {
+      exec("COMMIT");
+    } catch (const JournalError&) {
+      // A failed commit leaves SQLite in autocommit after rolling back; nothing to undo here.
+    }
+  }
+}
+
+void Journal::checkpoint() {
+  if (batch_depth_ == 0) return;  // autocommit: every write is already committed
+  exec("COMMIT");
+  exec("BEGIN");
+}
 
 void Journal::record_signal(const std::string& id, std::int64_t ts, const json& signal) {
   prepare("audit", "INSERT OR REPLACE INTO audit VALUES (?,?,?)")
@@ -195,6 +212,17 @@ std::int64_t Journal::last_event_sequence() {
 }
 
 void Journal::save_kill(const KillRecord& k) {
+  // PRAGMA synchronous cannot change inside a transaction: commit what is pending, write the
+  // kill in its own fully synchronous transaction, then resume the batch.
+  bool in_batch = batch_depth_ > 0;
+  if (in_batch) exec("COMMIT");
+  struct Resume {
+    Journal& j;
+    bool on;
+    ~Resume() {
+      if (on) j.exec("BEGIN");
+    }
+  } resume{*this, in_batch};
   exec("PRAGMA synchronous=FULL");
   try {
     prepare("kill_save", "INSERT OR REPLACE INTO kills VALUES (?,?,?,?,?,?,1,NULL)")
@@ -208,6 +236,15 @@ void Journal::save_kill(const KillRecord& k) {
 }
 
 void Journal::close_kill(const std::string& scope, const std::string& target, std::int64_t ts) {
+  bool in_batch = batch_depth_ > 0;
+  if (in_batch) exec("COMMIT");
+  struct Resume {
+    Journal& j;
+    bool on;
+    ~Resume() {
+      if (on) j.exec("BEGIN");
+    }
+  } resume{*this, in_batch};
   exec("PRAGMA synchronous=FULL");
   try {
     prepare("kill_close", "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")

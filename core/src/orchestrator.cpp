@@ -128,6 +128,7 @@ void Orchestrator::alert_error(const std::string& stage, const std::string& erro
 void Orchestrator::persist(const Position& p) {
   try {
     journal_.upsert_position(p);
+    journal_.checkpoint();  // a position is money state: durable now, not at the batch's end
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
@@ -362,6 +363,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
 }
 
 std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
+  auto batch = journal_.batch();
   ++depth_;
   auto ctx = std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
@@ -539,6 +541,7 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   // [5] order submission: the intent is durable before the broker hears of it
   try {
     journal_.record_intent(o.client_order_id, ctx->result.signal_id, "entry", order_to_dict(o), now_());
+    journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error(stage::kOrderSubmissionError, e.what());
     return finish(reject(*ctx, stage::kOrderSubmissionError,
@@ -674,6 +677,7 @@ void Orchestrator::run_flow(std::shared_ptr<OrderFlow> flow) {
 }
 
 void Orchestrator::poll() {
+  auto batch = journal_.batch();
   ++depth_;
   auto now = now_();
   auto due = flows_;
@@ -863,6 +867,7 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
   try {
     journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
                            order_to_dict(flow->order), now_());
+    journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error("fill_rejected", std::string("unwind not sent, intent not durable: ") + e.what());
     return;
@@ -898,6 +903,7 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
                                                      const std::string& reason, double exit_price,
                                                      std::int64_t partial_qty,
                                                      const std::string& signal_id) {
+  auto batch = journal_.batch();
   ++depth_;
   std::optional<Position> out;
   Position* p = find_position(ticker, signal_id);
@@ -931,6 +937,7 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   try {
     journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
                            order_to_dict(flow->order), now_());
+    journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
     --depth_;
@@ -989,6 +996,7 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                      positions_.end());
     try {
       journal_.delete_position(sid);
+      journal_.checkpoint();
     } catch (const std::exception& e) {
       alert_error("journal", e.what());
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -141,6 +142,7 @@ void StateManager::save_or_throw(bool durable) {
   std::filesystem::rename(tmp, file_, ec);
   if (ec) throw StateSaveError("cannot rename " + tmp.string() + ": " + ec.message());
   if (durable) fsync_dir(dir_);
+  timestamps_dirty_ = false;
 }
 
 void StateManager::save(bool durable) {
@@ -203,15 +205,30 @@ void StateManager::reset_daily() {
   save();
 }
 
+void StateManager::save_timestamps() {
+  timestamps_dirty_ = true;
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (now - last_timestamp_save_ns_ >= 1'000'000'000) {
+    last_timestamp_save_ns_ = now;
+    save(false);
+  }
+}
+
 void StateManager::record_signal_time() {
   last_signal_time_ = sdk::time::to_iso(now_us_());
-  save(false);
+  save_timestamps();
 }
 
 void StateManager::record_trade_time() {
   last_trade_time_ = sdk::time::to_iso(now_us_());
-  save(false);
+  save_timestamps();
 }
+
+void StateManager::flush() {
+  if (timestamps_dirty_) save(false);
+}
+
+StateManager::~StateManager() { flush(); }
 
 void StateManager::set_circuit_breaker(const std::string& status) {
   if (status != "closed" && status != "open" && status != "half_open") {

@@ -66,6 +66,10 @@ const KeySpec kKeys[] = {
 constexpr double kFallbackEquity = 100000.0;
 // Terminal orders kept for idempotency and query_order; pending orders are never dropped.
 constexpr std::size_t kMaxOrderHistory = 1000;
+// Finished orders written to the durable state: a restart needs the book, the cash, the
+// generator, every pending order and the most recent finished ones (the engine resolves its
+// unanswered intents against those). Writing all 1,000 on every change cost milliseconds.
+constexpr std::size_t kPersistedFinishedOrders = 16;
 constexpr int kStateVersion = 1;
 
 // The validated configuration, read once.
@@ -285,6 +289,7 @@ class PaperBroker final : public axion::sdk::Broker {
     std::uint64_t seq = next_seq_++;
     if (!order.client_order_id.empty()) by_cid_[order.client_order_id] = seq;
     OrderResult out = rec.result;
+    if (rec.result.status == OrderStatus::Pending) pending_.insert(seq);
     orders_.emplace(seq, std::move(rec));
     trim_history();
     save();
@@ -311,6 +316,7 @@ class PaperBroker final : public axion::sdk::Broker {
     r.status = OrderStatus::Cancelled;
     r.ts_us = host().now_us();
     r.rejection_reason = "Cancelled by request";
+    pending_.erase(it->second);
     save();
     return true;
   }
@@ -477,11 +483,11 @@ class PaperBroker final : public axion::sdk::Broker {
   // Fills the pending orders whose latency has elapsed on the engine clock, oldest due first.
   void settle() {
     const std::int64_t now = host().now_us();
+    if (pending_.empty()) return;
     std::vector<std::pair<std::int64_t, std::uint64_t>> due;
-    for (const auto& [seq, rec] : orders_) {
-      if (rec.result.status == OrderStatus::Pending && rec.due_us <= now) {
-        due.emplace_back(rec.due_us, seq);
-      }
+    for (std::uint64_t seq : pending_) {
+      const OrderRecord& rec = orders_.at(seq);
+      if (rec.due_us <= now) due.emplace_back(rec.due_us, seq);
     }
     if (due.empty()) return;
     std::sort(due.begin(), due.end());
@@ -491,14 +497,14 @@ class PaperBroker final : public axion::sdk::Broker {
       if (auto px = host().last_price(rec.order.ticker); px && *px > 0 && std::isfinite(*px))
         p = *px;
       execute(rec, p, when);
+      pending_.erase(seq);
     }
     trim_history();
     save();
   }
 
   void trim_history() {
-    std::size_t terminal = 0;
-    for (const auto& [seq, rec] : orders_) terminal += rec.result.status != OrderStatus::Pending;
+    std::size_t terminal = orders_.size() - pending_.size();
     for (auto it = orders_.begin(); terminal > kMaxOrderHistory && it != orders_.end();) {
       if (it->second.result.status == OrderStatus::Pending) {
         ++it;
@@ -516,7 +522,18 @@ class PaperBroker final : public axion::sdk::Broker {
       positions.push_back({{"symbol", symbol}, {"qty", p.qty}, {"avg_price", p.avg_price}});
     }
     json orders = json::array();
-    for (const auto& [seq, rec] : orders_) {
+    // Every pending order, and the newest finished ones (walking back from the newest).
+    std::vector<std::uint64_t> keep(pending_.begin(), pending_.end());
+    std::size_t finished = 0;
+    for (auto it = orders_.rbegin(); it != orders_.rend() && finished < kPersistedFinishedOrders; ++it) {
+      if (it->second.result.status != OrderStatus::Pending) {
+        keep.push_back(it->first);
+        ++finished;
+      }
+    }
+    std::sort(keep.begin(), keep.end());
+    for (std::uint64_t seq : keep) {
+      const OrderRecord& rec = orders_.at(seq);
       orders.push_back({{"seq", seq},
                         {"order", order_to_json(rec.order)},
                         {"result", result_to_json(rec.result)},
@@ -560,6 +577,7 @@ class PaperBroker final : public axion::sdk::Broker {
         rec.ghost = o.at("ghost").get<bool>();
         auto seq = o.at("seq").get<std::uint64_t>();
         if (!rec.order.client_order_id.empty()) by_cid_[rec.order.client_order_id] = seq;
+        if (rec.result.status == OrderStatus::Pending) pending_.insert(seq);
         orders_.emplace(seq, std::move(rec));
       }
     } catch (const Error& e) {
@@ -576,6 +594,7 @@ class PaperBroker final : public axion::sdk::Broker {
   std::map<std::string, Position> positions_;
   std::map<std::uint64_t, OrderRecord> orders_;  // by submission sequence
   std::map<std::string, std::uint64_t> by_cid_;
+  std::set<std::uint64_t> pending_;  // sequences of orders still pending (latency)
   std::uint64_t next_seq_ = 1;
 };
 

@@ -13,6 +13,7 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <map>
 #include <optional>
@@ -102,6 +103,7 @@ class DedupGuard final : public axion::sdk::Guard {
                    " active entries");
       return Verdict::reject(settings_.reason);
     }
+    order_.emplace_back(now, key);
     entries_.emplace(std::move(key), Entry{now, last_check_->fingerprint, false});
     last_check_->held = true;
     return Verdict::ok();
@@ -151,13 +153,15 @@ class DedupGuard final : public axion::sdk::Guard {
     return last_now_us_;
   }
 
+  // Entries are held in time order (the clock is monotonic here), so eviction pops the queue's
+  // front: amortized O(1) per check instead of a scan of every entry. A queue item whose entry
+  // was released (or released and held again later) no longer matches and is just dropped.
   void evict(std::int64_t now) {
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      if (static_cast<double>(now - it->second.held_at_us) >= settings_.window_us) {
-        it = entries_.erase(it);
-      } else {
-        ++it;
-      }
+    while (!order_.empty() &&
+           static_cast<double>(now - order_.front().first) >= settings_.window_us) {
+      auto it = entries_.find(order_.front().second);
+      if (it != entries_.end() && it->second.held_at_us == order_.front().first) entries_.erase(it);
+      order_.pop_front();
     }
   }
 
@@ -167,6 +171,7 @@ class DedupGuard final : public axion::sdk::Guard {
 
   const Settings settings_;
   std::map<Key, Entry> entries_;
+  std::deque<std::pair<std::int64_t, Key>> order_;  // (held_at, key), oldest first
   std::optional<LastCheck> last_check_;
   std::int64_t last_now_us_ = std::numeric_limits<std::int64_t>::min();
 };

@@ -81,13 +81,29 @@ class Journal {
   std::vector<json> results(int limit, int offset, const std::string& outcome);
   std::int64_t result_count(const std::string& outcome);
 
-  void begin();
-  void commit();
+  // Groups writes into one transaction while a Batch lives (nested batches join the outer
+  // one). checkpoint() commits what is pending at once: the order intent must be durable
+  // before the broker hears of the order.
+  class Batch {
+   public:
+    explicit Batch(Journal& j) : j_(j) { j_.enter(); }
+    ~Batch() { j_.leave(); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    Journal& j_;
+  };
+  Batch batch() { return Batch(*this); }
+  void checkpoint();
 
  private:
   struct Stmt;
   Stmt& prepare(const char* key, const char* sql);
   void exec(const char* sql);
+  void enter();
+  void leave();
+  int batch_depth_ = 0;
 
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Stmt>> stmts_;

@@ -43,8 +43,11 @@ class StateManager {
 
   void record_trade_pnl(double pnl);
   void reset_daily();
+  // The last signal/trade times are informational: they are written with the next save, or at
+  // most once a second on their own, so a busy pipeline does not rewrite the file per signal.
   void record_signal_time();
   void record_trade_time();
+  void flush();  // writes pending timestamp changes now
   void set_circuit_breaker(const std::string& status);
 
   // True when the file existed but could not be read: it was moved aside and the kill switch
@@ -76,6 +79,12 @@ class StateManager {
   std::optional<std::string> last_signal_time_;
   std::optional<std::string> last_trade_time_;
   bool loaded_corrupt_ = false;
+  bool timestamps_dirty_ = false;
+  std::int64_t last_timestamp_save_ns_ = 0;
+  void save_timestamps();
+
+ public:
+  ~StateManager();
 };
 
 }  // namespace axion::core

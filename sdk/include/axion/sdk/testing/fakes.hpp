@@ -256,4 +256,19 @@ class PluginHarness {
   void* self_ = nullptr;
 };
 
+// The config key a plugin names when it refuses `config` ("<accepted>" when it builds), for
+// config tests: every refusal must name its key, and the message must mention it.
+inline std::string config_error_key(const std::string& so_path, const nlohmann::json& config) {
+  FakeHost host;
+  try {
+    PluginHarness h(so_path, host, config);
+  } catch (const PluginCallError& e) {
+    if (std::string(e.what()).find(e.key) == std::string::npos) {
+      return "<message does not name the key: " + std::string(e.what()) + ">";
+    }
+    return e.key;
+  }
+  return "<accepted>";
+}
+
 }  // namespace axion::sdk::testing
