@@ -211,49 +211,37 @@ std::int64_t Journal::last_event_sequence() {
   return v;
 }
 
-void Journal::save_kill(const KillRecord& k) {
-  // PRAGMA synchronous cannot change inside a transaction: commit what is pending, write the
-  // kill in its own fully synchronous transaction, then resume the batch.
+// Kill records are committed on their own with synchronous=FULL (the pragma cannot change
+// inside a transaction): pending batch writes are committed first, the batch resumes after.
+template <class Fn>
+void Journal::write_fully_synchronous(Fn&& write) {
   bool in_batch = batch_depth_ > 0;
   if (in_batch) exec("COMMIT");
-  struct Resume {
-    Journal& j;
-    bool on;
-    ~Resume() {
-      if (on) j.exec("BEGIN");
-    }
-  } resume{*this, in_batch};
   exec("PRAGMA synchronous=FULL");
   try {
+    write();
+  } catch (...) {
+    exec("PRAGMA synchronous=NORMAL");
+    if (in_batch) exec("BEGIN");
+    throw;
+  }
+  exec("PRAGMA synchronous=NORMAL");
+  if (in_batch) exec("BEGIN");
+}
+
+void Journal::save_kill(const KillRecord& k) {
+  write_fully_synchronous([&] {
     prepare("kill_save", "INSERT OR REPLACE INTO kills VALUES (?,?,?,?,?,?,1,NULL)")
         .bind(1, k.scope).bind(2, k.target).bind(3, k.level).bind(4, k.reason).bind(5, k.actor)
         .bind(6, k.activated_at_us).run();
-  } catch (...) {
-    exec("PRAGMA synchronous=NORMAL");
-    throw;
-  }
-  exec("PRAGMA synchronous=NORMAL");
+  });
 }
 
 void Journal::close_kill(const std::string& scope, const std::string& target, std::int64_t ts) {
-  bool in_batch = batch_depth_ > 0;
-  if (in_batch) exec("COMMIT");
-  struct Resume {
-    Journal& j;
-    bool on;
-    ~Resume() {
-      if (on) j.exec("BEGIN");
-    }
-  } resume{*this, in_batch};
-  exec("PRAGMA synchronous=FULL");
-  try {
+  write_fully_synchronous([&] {
     prepare("kill_close", "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")
         .bind(1, ts).bind(2, scope).bind(3, target).run();
-  } catch (...) {
-    exec("PRAGMA synchronous=NORMAL");
-    throw;
-  }
-  exec("PRAGMA synchronous=NORMAL");
+  });
 }
 
 std::vector<KillRecord> Journal::active_kills() {

@@ -27,7 +27,6 @@
 namespace {
 
 using axion::sdk::Config;
-using axion::sdk::Error;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
@@ -41,7 +40,7 @@ const KeySpec kKeys[] = {
     {kWindow, KeyType::Double, "300.0",
      "Dedup window in seconds: a signal with the same (ticker, signal_type, direction) as one "
      "held less than this long ago is a duplicate; must be > 0",
-     0, kNoBound},
+     0, kNoBound, "", /*min_exclusive=*/true},
 };
 
 // The validated configuration.
@@ -51,12 +50,6 @@ struct Settings {
   std::string reason;  // precomputed rejection text
 
   explicit Settings(const Config& c) : window_seconds(c.get_double(kWindow)) {
-    // The table's inclusive bound rejects negatives; zero is rejected here (the key is "> 0").
-    if (!(window_seconds > 0)) {
-      throw Error(std::string("key '") + kWindow + "': must be > 0, got " +
-                      axion::sdk::format::shortest_float(window_seconds),
-                  kWindow);
-    }
     window_us = window_seconds * 1e6;
     reason = "Duplicate signal within " + axion::sdk::format::shortest_float(window_seconds) + "s window";
   }

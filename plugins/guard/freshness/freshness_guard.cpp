@@ -11,7 +11,6 @@
 namespace {
 
 using axion::sdk::Config;
-using axion::sdk::Error;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
@@ -25,7 +24,7 @@ const KeySpec kKeys[] = {
     {kMaxAge, KeyType::Double, "120.0",
      "Largest accepted signal age in seconds (engine clock now - signal timestamp); must be > 0. "
      "Stale iff age > max_age_seconds",
-     0, kNoBound},
+     0, kNoBound, "", /*min_exclusive=*/true},
 };
 
 // The validated configuration.
@@ -34,12 +33,6 @@ struct Settings {
   std::string reason;  // precomputed rejection text
 
   explicit Settings(const Config& c) : max_age_seconds(c.get_double(kMaxAge)) {
-    // The table's inclusive bound rejects negatives; zero is rejected here (the key is "> 0").
-    if (!(max_age_seconds > 0)) {
-      throw Error(std::string("key '") + kMaxAge + "': must be > 0, got " +
-                      axion::sdk::format::shortest_float(max_age_seconds),
-                  kMaxAge);
-    }
     reason = "Stale signal: age exceeds " + axion::sdk::format::shortest_float(max_age_seconds) + "s";
   }
 };

@@ -103,6 +103,8 @@ class Journal {
   void exec(const char* sql);
   void enter();
   void leave();
+  template <class Fn>
+  void write_fully_synchronous(Fn&& write);
   int batch_depth_ = 0;
 
   sqlite3* db_ = nullptr;

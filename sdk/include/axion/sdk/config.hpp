@@ -44,6 +44,7 @@ struct KeySpec {
   double min = kNoBound;     // inclusive bounds for Int/Double; NaN = unbounded
   double max = kNoBound;
   const char* choices = "";  // String: allowed values separated by '|'; "" = any
+  bool min_exclusive = false;  // true: the value must be strictly greater than `min`
 };
 
 namespace detail {
@@ -83,6 +84,7 @@ inline nlohmann::json schema_json(std::span<const KeySpec> keys) {
     nlohmann::json e{{"key", k.key}, {"type", to_string(k.type)},
                      {"default", nlohmann::json::parse(k.default_json)}, {"help", k.help}};
     if (!std::isnan(k.min)) e["min"] = k.min;
+    if (k.min_exclusive) e["min_exclusive"] = true;
     if (!std::isnan(k.max)) e["max"] = k.max;
     if (k.choices && *k.choices) e["choices"] = detail::split_choices(k.choices);
     arr.push_back(std::move(e));
@@ -177,13 +179,13 @@ class Config {
   }
 
   static void check_range(const KeySpec& k, double x) {
-    bool below = !std::isnan(k.min) && x < k.min;
+    bool below = !std::isnan(k.min) && (k.min_exclusive ? x <= k.min : x < k.min);
     bool above = !std::isnan(k.max) && x > k.max;
     if (below || above || !std::isfinite(x)) {
       std::string lo = std::isnan(k.min) ? "-inf" : detail::format_bound(k.min);
       std::string hi = std::isnan(k.max) ? "inf" : detail::format_bound(k.max);
       throw Error("key '" + std::string(k.key) + "': " + detail::format_bound(x) +
-                      " is out of range [" + lo + ", " + hi + "]",
+                      " is out of range " + (k.min_exclusive ? "(" : "[") + lo + ", " + hi + "]",
                   k.key);
     }
   }
