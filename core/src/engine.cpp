@@ -324,6 +324,26 @@ std::optional<json> Engine::query(std::string_view what, const json& args) {
   return std::nullopt;
 }
 
+std::optional<json> Engine::command(const std::string& plugin, std::string_view what,
+                                    const json& args) {
+  if (what == "activate_kill" && orch_) {
+    KillRecord k;
+    k.level = args.value("level", "block_new");
+    k.scope = args.value("scope", "global");
+    k.target = args.value("target", "");
+    k.reason = args.value("reason", "requested by " + plugin);
+    k.actor = plugin;
+    try {
+      orch_->activate_kill(k);
+    } catch (const std::exception& e) {
+      orch_->alert_error("kill_switch", plugin + ": " + e.what());
+      return std::nullopt;
+    }
+    return json{{"activated", true}, {"level", k.level}, {"scope", k.scope}};
+  }
+  return std::nullopt;
+}
+
 // ---- bars, signals, lifecycle --------------------------------------------------------------
 
 void Engine::on_bar(const axion_bar& bar) {

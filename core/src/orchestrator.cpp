@@ -84,6 +84,7 @@ struct Orchestrator::EntryContext {
   json effective = json::object();
   double stop_loss_mult = 1.0;
   json decision = json::object();  // routing decision
+  double var_cap = 0;              // from risk/unified, limits sizing
   sdk::PositionSize size;
   Order order;
   std::optional<PipelineResult>* sync_out = nullptr;
@@ -112,6 +113,9 @@ Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager
   base_config_ = to_json(cfg_.executor);
   const json lifecycle = to_json(cfg_.lifecycle);
   for (const auto& [k, v] : lifecycle.items()) base_config_[k] = v;
+  // Without regime adaptation the profile multipliers are neutral (pipeline.md §6.2, §2.3).
+  base_config_["position_size_multiplier"] = 1.0;
+  base_config_["stop_loss_mult"] = 1.0;
 }
 
 Orchestrator::~Orchestrator() = default;
@@ -552,12 +556,13 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
 }
 
 json Orchestrator::context_json(const EntryContext& ctx) {
+  // Keys and meaning: sdk/context.hpp (Context::parse), the plugins' side of this contract.
   json positions = json::array();
   for (const auto& p : positions_) {
     json d = to_dict(p);
     d["underlying"] = p.underlying;
     d["strategy"] = p.strategy;
-    d["entry_time"] = sdk::time::to_iso(p.entry_time_us);
+    d["entry_time_us"] = p.entry_time_us;
     positions.push_back(d);
   }
   return {{"account",
@@ -568,12 +573,16 @@ json Orchestrator::context_json(const EntryContext& ctx) {
           {"positions", positions},
           {"daily_pnl", state_.daily_pnl()},
           {"daily_trade_count", state_.daily_trade_count()},
+          {"entries_today", entries_date_ == sdk::time::trading_date(now_()) ? entries_today_ : 0},
+          {"regime", ctx.effective.value("regime", std::string("sideways"))},
+          {"regime_confidence", ctx.effective.value("regime_confidence", 0.5)},
+          {"var_cap", ctx.var_cap},
           {"kill_switch_active", state_.kill_switch_active()},
           {"circuit_breaker_status", state_.circuit_breaker_status()},
           {"effective_config", ctx.effective},
           {"decision", ctx.decision},
           {"broker_can_trade_options", stages_.broker && stages_.broker->can_trade_options()},
-          {"now", sdk::time::to_iso(now_())}};
+          {"now_us", now_()}};
 }
 
 std::optional<PipelineResult> Orchestrator::submit_entry(std::shared_ptr<EntryContext> ctx) {
@@ -840,6 +849,12 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
               fmt("%.2f", p.entry_price) + " (" + sig.signal_type + ", " + p.strategy + ")");
   state_.record_trade_time();
   refresh_account();
+  auto today = sdk::time::trading_date(now_());
+  if (entries_date_ != today) {
+    entries_date_ = today;
+    entries_today_ = 0;
+  }
+  ++entries_today_;
 
   PipelineResult res = ctx->result;
   res.success = true;

@@ -67,6 +67,21 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     }
   };
 
+  api_.command = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
+                    void* user) -> axion_status {
+    try {
+      auto a = json::parse(view(args), nullptr, false);
+      if (a.is_discarded()) a = json::object();
+      auto r = owner(ctx)->services_.command(owner(ctx)->logger_, view(what), a);
+      if (!r) return AXION_ERR;
+      std::string text = r->dump();
+      cb(user, make_str(text));
+      return AXION_OK;
+    } catch (...) {
+      return AXION_ERR;
+    }
+  };
+
   std::string text = config.is_null() ? std::string("{}") : config.dump();
   axion_error err{};
   err.size = sizeof err;

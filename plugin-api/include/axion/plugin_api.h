@@ -190,6 +190,11 @@ typedef struct axion_host_api {
    * "effective_config", "kill", "returns" (args {"ticker":..,"n":..}). Unknown => AXION_ERR. */
   axion_status (*query)(void* ctx, axion_str what, axion_str args_json, axion_json_cb cb,
                         void* user);
+  /* Requests to the engine, made on the engine thread from inside a plugin call. Known:
+   * "activate_kill" {level, scope, target, reason}: a kill with this plugin as its actor.
+   * The answer (JSON) comes through cb. Unknown request or refusal => AXION_ERR. */
+  axion_status (*command)(void* ctx, axion_str what, axion_str args_json, axion_json_cb cb,
+                          void* user);
 } axion_host_api;
 
 /* ---- per-kind function tables ------------------------------------------------------------ */

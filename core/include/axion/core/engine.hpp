@@ -106,6 +106,8 @@ class Engine : public HostServices {
   std::optional<std::string> load_plugin_state(const std::string& plugin) override;
   bool save_plugin_state(const std::string& plugin, std::string_view json_text) override;
   std::optional<json> query(std::string_view what, const json& args) override;
+  std::optional<json> command(const std::string& plugin, std::string_view what,
+                              const json& args) override;
 
  private:
   PluginInstance* instantiate(const PluginEntry& e, std::vector<std::string>& errors);

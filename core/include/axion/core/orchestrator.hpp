@@ -149,7 +149,8 @@ class Orchestrator {
   std::uint64_t successes_ = 0;
   std::map<std::string, std::uint64_t> by_stage_;
   std::map<std::string, int> close_counter_;
-  std::uint64_t id_counter_ = 0;
+  std::string entries_date_;  // trading date of entries_today_
+  int entries_today_ = 0;
 };
 
 }  // namespace axion::core

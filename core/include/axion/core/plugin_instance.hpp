@@ -37,6 +37,14 @@ class HostServices {
   virtual std::optional<std::string> load_plugin_state(const std::string& plugin) = 0;
   virtual bool save_plugin_state(const std::string& plugin, std::string_view json_text) = 0;
   virtual std::optional<json> query(std::string_view what, const json& args) = 0;
+  // A plugin's request to the engine ("activate_kill"); nullopt = refused or unknown.
+  virtual std::optional<json> command(const std::string& plugin, std::string_view what,
+                                      const json& args) {
+    (void)plugin;
+    (void)what;
+    (void)args;
+    return std::nullopt;
+  }
 };
 
 class PluginInstance {

@@ -1,6 +1,7 @@
 // The host services a plugin instance may use, as a small C++ object over axion_host_api.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -80,6 +81,28 @@ class Host {
     if (api_->query(api_->ctx, make_str(what), make_str(a), cb, &out) != AXION_OK) {
       return std::nullopt;
     }
+    return out;
+  }
+
+  // A request to the engine (e.g. "activate_kill"); the answer, or nullopt when the host has
+  // no such service (an older host) or refused it.
+  std::optional<nlohmann::json> command(std::string_view what,
+                                        const nlohmann::json& args = nlohmann::json::object()) const {
+    if (!api_ || api_->size < offsetof(axion_host_api, command) + sizeof(api_->command) ||
+        !api_->command) {
+      return std::nullopt;
+    }
+    std::optional<nlohmann::json> out;
+    std::string a = args.dump();
+    auto cb = [](void* user, axion_str json) {
+      auto* o = static_cast<std::optional<nlohmann::json>*>(user);
+      auto v = nlohmann::json::parse(view(json), nullptr, false);
+      if (!v.is_discarded()) *o = std::move(v);
+    };
+    if (api_->command(api_->ctx, make_str(what), make_str(a), cb, &out) != AXION_OK) {
+      return std::nullopt;
+    }
+    if (!out) out = nlohmann::json::object();
     return out;
   }
 

@@ -95,6 +95,15 @@ class FakeHost {
       cb(user, make_str(text));
       return AXION_OK;
     };
+    api_.command = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
+                      void* user) -> axion_status {
+      auto a = nlohmann::json::parse(view(args), nullptr, false);
+      self(ctx)->commands.push_back({std::string(view(what)), a.is_discarded() ? nlohmann::json() : a});
+      if (!self(ctx)->accept_commands) return AXION_ERR;
+      std::string text = "{}";
+      cb(user, make_str(text));
+      return AXION_OK;
+    };
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -107,6 +116,12 @@ class FakeHost {
   std::map<std::string, double> prices;
   std::optional<nlohmann::json> saved_state;
   std::map<std::string, nlohmann::json> queries;  // answers for host.query(what)
+  struct Command {
+    std::string what;
+    nlohmann::json args;
+  };
+  std::vector<Command> commands;  // every host.command() a plugin made
+  bool accept_commands = true;
   std::vector<std::pair<int, std::string>> logs;
 
  private:
@@ -193,6 +208,95 @@ class PluginHarness {
     vt->on_outcome(self_, &c, make_str(stage));
   }
 
+  // ---- regime
+  void regime_on_bar(const BarView& bar) {
+    auto* vt = vtable<axion_regime_vtable>(AXION_KIND_REGIME);
+    axion_bar c = to_c(bar);
+    axion_error err{};
+    if (vt->on_bar(self_, &c, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+  }
+  // Verdict, and the effective config (JSON) when it passes.
+  Verdict regime_evaluate(const Signal& s, const nlohmann::json& base, nlohmann::json& effective) {
+    auto* vt = vtable<axion_regime_vtable>(AXION_KIND_REGIME);
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    std::string b = base.dump();
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->evaluate(self_, &c, make_str(b), json_cb, &effective, &v, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return {v.pass != 0, v.reason};
+  }
+
+  // ---- risk (context: the JSON the engine passes; see core Orchestrator::context_json)
+  Verdict risk_check_signal(const Signal& s, const nlohmann::json& context) {
+    auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
+    if (!vt->check_signal) return Verdict::ok();
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    std::string cx = context.dump();
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->check_signal(self_, &c, make_str(cx), &v, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return {v.pass != 0, v.reason};
+  }
+  Verdict risk_check_order(const Order& o, const nlohmann::json& context) {
+    auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
+    if (!vt->check_order) return Verdict::ok();
+    axion_order c = to_c(o);
+    std::string cx = context.dump();
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->check_order(self_, &c, make_str(cx), &v, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return {v.pass != 0, v.reason};
+  }
+  void risk_on_fill(const Order& o, const OrderResult& r) {
+    auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
+    if (!vt->on_fill) return;
+    axion_order c = to_c(o);
+    axion_order_result cr = to_c(r);
+    vt->on_fill(self_, &c, &cr);
+  }
+
+  // ---- routing
+  Verdict route(const Signal& s, const nlohmann::json& context, nlohmann::json& decision) {
+    auto* vt = vtable<axion_routing_vtable>(AXION_KIND_ROUTING);
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    std::string cx = context.dump();
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->route(self_, &c, make_str(cx), json_cb, &decision, &v, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return {v.pass != 0, v.reason};
+  }
+
+  // ---- sizing
+  std::string sizing_instrument_type() const {
+    auto* vt = vtable<axion_sizing_vtable>(AXION_KIND_SIZING);
+    return vt->instrument_type ? vt->instrument_type : "";
+  }
+  Verdict size(const Signal& s, const nlohmann::json& context, PositionSize& out) {
+    auto* vt = vtable<axion_sizing_vtable>(AXION_KIND_SIZING);
+    std::string meta;
+    axion_signal c = to_c(s, meta);
+    std::string cx = context.dump();
+    axion_position_size ps{};
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->size_position(self_, &c, make_str(cx), &ps, &v, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    out = {ps.shares, ps.notional_value, ps.risk_amount, ps.conviction_multiplier, ps.order_type};
+    return {v.pass != 0, v.reason};
+  }
+
   // ---- broker
   OrderResult submit(const Order& o) {
     auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
@@ -243,6 +347,10 @@ class PluginHarness {
       self_ = nullptr;
       throw PluginCallError(err.message, err.key);
     }
+  }
+  static void json_cb(void* user, axion_str text) {
+    auto v = nlohmann::json::parse(view(text), nullptr, false);
+    *static_cast<nlohmann::json*>(user) = v.is_discarded() ? nlohmann::json() : v;
   }
   template <class V>
   const V* vtable(int kind) const {
