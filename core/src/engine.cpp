@@ -390,8 +390,12 @@ void Engine::on_bar(const axion_bar& bar) {
       process_signal(std::move(sig));
     }
   }
+  emas_[symbol].update(bar.close);
   orch_->update_price(symbol, bar.close);
-  counters_.closes += orch_->check_and_execute_exits().size();
+  counters_.closes += orch_->check_and_execute_exits([this](const std::string& u) -> const IndicatorRows* {
+    auto it = emas_.find(u);
+    return it == emas_.end() ? nullptr : &it->second.rows;
+  }).size();
   orch_->poll();
   if (now_us() - last_account_refresh_us_ > 60 * sdk::time::kUsPerSec) {
     orch_->refresh_account();
@@ -409,6 +413,32 @@ std::optional<PipelineResult> Engine::process_signal(Signal s) {
                                     r->signal.signal_type, r->pipeline_stage, r->rejection_reason);
   }
   return r;
+}
+
+void Engine::FastEmas::update(double close) {
+  auto step = [](double prev, double x, int period) {
+    double a = 2.0 / (period + 1);
+    return a * x + (1 - a) * prev;
+  };
+  if (rows.rows == 0) {
+    e5 = e8 = e9 = e12 = close;
+  } else {
+    e5 = step(e5, close, 5);
+    e8 = step(e8, close, 8);
+    e9 = step(e9, close, 9);
+    e12 = step(e12, close, 12);
+  }
+  for (int i = 0; i < 2; ++i) {
+    rows.close[i] = rows.close[i + 1];
+    rows.ema5[i] = rows.ema5[i + 1];
+    rows.ema12[i] = rows.ema12[i + 1];
+  }
+  rows.close[2] = close;
+  rows.ema5[2] = e5;
+  rows.ema12[2] = e12;
+  rows.ema8 = e8;
+  rows.ema9 = e9;
+  ++rows.rows;
 }
 
 // ---- threads -------------------------------------------------------------------------------

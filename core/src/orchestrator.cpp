@@ -1134,41 +1134,39 @@ void Orchestrator::update_price(const std::string& ticker, double price) {
   }
 }
 
-std::vector<Position> Orchestrator::check_and_execute_exits() {
+std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators) {
   ++depth_;
-  struct Exit {
-    std::string ticker, signal_id, type, reason;
-  };
-  std::vector<Exit> exits;
-  for (const auto& p : positions_) {
-    const double price = p.current_price;
-    const bool is_long = p.direction == "long";
-    char buf[160];
-    if (p.stop_loss > 0 && (is_long ? price <= p.stop_loss : price >= p.stop_loss)) {
-      std::snprintf(buf, sizeof buf, "Stop loss hit: $%.2f %s $%.2f", price, is_long ? "<=" : ">=",
-                    p.stop_loss);
-      exits.push_back({p.ticker, p.signal_id, "stop_loss", buf});
-      continue;
-    }
-    double target = p.target_price;
-    if (!(target > 0)) {
-      double R = p.initial_risk();
-      if (R > 0) {
-        target = is_long ? p.entry_price + R * cfg_.lifecycle.reward_to_risk_target
-                         : p.entry_price - R * cfg_.lifecycle.reward_to_risk_target;
-      }
-    }
-    if (target > 0 && (is_long ? price >= target : price <= target)) {
-      std::snprintf(buf, sizeof buf, "Profit target hit: $%.2f %s $%.2f", price,
-                    is_long ? ">=" : "<=", target);
-      exits.push_back({p.ticker, p.signal_id, "target", buf});
-    }
+  const ExitRules rules = ExitRules::from(base_config_);
+  std::vector<ExitSignal> exits;
+  for (auto& p : positions_) {
+    const IndicatorRows* ind = indicators ? indicators(p.underlying) : nullptr;
+    double stop_before = p.stop_loss;
+    auto e = check_exit(p, p.current_price, ind, rules, now_());
+    if (p.stop_loss != stop_before) persist(p);  // the breakeven move happened (rule 8)
+    if (e) exits.push_back(std::move(*e));
   }
   std::vector<Position> closed;
   for (auto& e : exits) {
-    if (auto c = close_position(e.ticker, e.type + ": " + e.reason, 0.0, 0, e.signal_id)) {
-      closed.push_back(*c);
+    if (e.exit_type == "trail_to_breakeven") {
+      // A stop adjustment, not an exit: no order (the engine watches stops); journaled.
+      logf(1, e.ticker + ": " + e.reason);
+      publish("stop_moved", {{"ticker", e.ticker}, {"signal_id", e.signal_id},
+                             {"new_stop", round_dp(e.new_stop, 4)},
+                             {"trigger_price", round_dp(e.trigger_price, 4)}, {"reason", e.reason}});
+      continue;
     }
+    std::string reason = e.exit_type + ": " + e.reason;
+    if (e.exit_type == "scale_out") {
+      if (auto c = close_position(e.ticker, reason, 0.0, e.scale_qty, e.signal_id)) {
+        closed.push_back(*c);
+        if (Position* rest = find_position(e.ticker, e.signal_id)) {
+          rest->scaled_out = true;
+          persist(*rest);
+        }
+      }
+      continue;
+    }
+    if (auto c = close_position(e.ticker, reason, 0.0, 0, e.signal_id)) closed.push_back(*c);
   }
   --depth_;
   run_deferred();

@@ -52,6 +52,16 @@ core::Engine& EngineFixture::start(const std::string& toml) {
 
 void EngineFixture::crash() { engine_.reset(); }
 
+std::size_t EngineFixture::run_until_open(std::uint64_t min_bars, std::size_t min_open) {
+  engine_->run_feed_to_end(min_bars);
+  for (int i = 0; i < 2000 && engine_->orchestrator().positions().size() < min_open; ++i) {
+    auto before = engine_->counters().bars;
+    engine_->run_feed_to_end(1);
+    if (engine_->counters().bars == before) break;  // end of data
+  }
+  return engine_->orchestrator().positions().size();
+}
+
 std::vector<core::json> EngineFixture::results(const std::string& stage) const {
   std::vector<core::json> out;
   for (const auto& r : engine_->orchestrator().history()) {

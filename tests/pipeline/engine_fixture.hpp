@@ -18,6 +18,9 @@ class EngineFixture {
 
   // Writes `toml` (with {{DATA}} and {{STATE}} substituted) and builds an engine from it.
   core::Engine& start(const std::string& toml);
+  // Feeds at least min_bars bars, then bar by bar until at least min_open positions are open
+  // (bounded by the data). Returns the number of open positions.
+  std::size_t run_until_open(std::uint64_t min_bars, std::size_t min_open = 2);
   // Destroys the engine without a graceful shutdown (like a crash: positions stay open).
   void crash();
   core::Engine& engine() { return *engine_; }

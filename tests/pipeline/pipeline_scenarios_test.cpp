@@ -118,8 +118,7 @@ TEST_CASE("GOOG replay: signals become validated paper fills, positions and clos
 TEST_CASE("Kill switch: flatten closes every position, then every signal stops at stage 1") {
   EngineFixture fx("kill");
   auto& e = fx.start(manifest());
-  e.run_feed_to_end(400);
-  REQUIRE_FALSE(e.orchestrator().positions().empty());
+  REQUIRE(fx.run_until_open(400) > 0);
   KillRecord k;
   k.reason = "Market flash crash detected";
   k.actor = "test";
@@ -147,7 +146,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
   std::vector<std::string> open_ids;
   {
     auto& e = fx.start(manifest());
-    e.run_feed_to_end(300);
+    fx.run_until_open(300);
     for (const auto& p : e.orchestrator().positions()) open_ids.push_back(p.signal_id);
     REQUIRE_FALSE(open_ids.empty());
     fx.crash();  // no graceful shutdown
@@ -281,8 +280,7 @@ consecutive_loss_pct = 0.0000001
 TEST_CASE("Graceful shutdown closes every open position with a real order") {
   EngineFixture fx("shutdown");
   auto& e = fx.start(manifest());
-  e.run_feed_to_end(300);
-  auto n = e.orchestrator().positions().size();
+  auto n = fx.run_until_open(300);
   REQUIRE(n > 0);
   auto before = fx.events("position_closed").size();
   e.shutdown();
@@ -294,8 +292,7 @@ TEST_CASE("Graceful shutdown closes every open position with a real order") {
 TEST_CASE("Emergency close closes everything and activates the global kill") {
   EngineFixture fx("emergency");
   auto& e = fx.start(manifest());
-  e.run_feed_to_end(300);
-  auto n = e.orchestrator().positions().size();
+  auto n = fx.run_until_open(300);
   REQUIRE(n > 0);
   auto closed = e.orchestrator().emergency_close_all("test drill");
   CHECK(closed.size() == n);

@@ -135,6 +135,13 @@ class Engine : public HostServices {
   std::mutex price_mu_;
   std::map<std::string, double, std::less<>> prices_;
   std::map<std::string, std::deque<double>, std::less<>> closes_;
+  // Fast EMAs (5/8/9/12, first-value seeded, strategies.md §2.1) per symbol for the exit rules.
+  struct FastEmas {
+    IndicatorRows rows;
+    double e5 = 0, e8 = 0, e9 = 0, e12 = 0;
+    void update(double close);
+  };
+  std::map<std::string, FastEmas, std::less<>> emas_;
   EngineCounters counters_;
   std::vector<Signal> signal_buf_;
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "axion/core/event_bus.hpp"
+#include "axion/core/exit_monitor.hpp"
 #include "axion/core/journal.hpp"
 #include "axion/core/plugin_instance.hpp"
 #include "axion/core/state_manager.hpp"
@@ -79,9 +80,11 @@ class Orchestrator {
   // Resume parked order flows whose time has come (engine clock).
   void poll();
 
-  // Lifecycle basics (§8): marks from bars, stop and target exits.
+  // Lifecycle (§8): marks from bars, then every exit rule of the ExitMonitor; `indicators`
+  // gives the fast-cloud rows of an underlying (null when it has no bars yet).
+  using IndicatorLookup = std::function<const IndicatorRows*(const std::string& underlying)>;
   void update_price(const std::string& ticker, double price);
-  std::vector<Position> check_and_execute_exits();
+  std::vector<Position> check_and_execute_exits(const IndicatorLookup& indicators = {});
 
   // Kills (§4.7). activate throws when the kill could not be made durable.
   void activate_kill(KillRecord kill);
