@@ -397,6 +397,13 @@ void Engine::on_bar(const axion_bar& bar) {
     return it == emas_.end() ? nullptr : &it->second.rows;
   }).size();
   orch_->poll();
+  // Reconciliation every reconcile_interval_seconds of engine time (§9).
+  auto interval = static_cast<std::int64_t>(manifest_.engine.reconcile_interval_seconds * 1e6);
+  if (last_reconcile_us_ == 0) last_reconcile_us_ = now_us();
+  if (now_us() - last_reconcile_us_ >= interval) {
+    last_reconcile_us_ = now_us();
+    orch_->reconcile_with_broker();
+  }
   if (now_us() - last_account_refresh_us_ > 60 * sdk::time::kUsPerSec) {
     orch_->refresh_account();
     last_account_refresh_us_ = now_us();

@@ -205,11 +205,41 @@ void Orchestrator::restore() {
     }
   }
 
+  reconcile_with_broker();
   for (const auto& [key, k] : kills_) {
     if (k.level == "flatten") apply_kill_effects(k);
   }
   --depth_;
   run_deferred();
+}
+
+ReconciliationReport Orchestrator::reconcile_with_broker() {
+  ReconciliationReport report;
+  if (!stages_.broker) return report;
+  std::vector<sdk::BrokerPosition> at_broker;
+  try {
+    at_broker = stages_.broker->positions();
+  } catch (const std::exception& e) {
+    alert_error("reconciliation", std::string("broker positions unavailable: ") + e.what());
+    return report;
+  }
+  report = reconcile(positions_, at_broker, 5.0, now_());
+  if (report.is_clean()) return report;
+  std::string details;
+  for (const auto& m : report.mismatches) details += (details.empty() ? "" : "; ") + m.detail;
+  std::string reason = "Reconciliation: " + std::to_string(report.mismatches.size()) + " issue(s)";
+  KillRecord k;
+  k.level = "reduce_only";
+  k.reason = reason;
+  k.actor = "reconciler";
+  try {
+    activate_kill(k);
+  } catch (const std::exception& e) {
+    alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
+  }
+  state_.set_circuit_breaker("open");
+  alert_error("reconciliation", details);
+  return report;
 }
 
 // ---- stage 1: kill switch -----------------------------------------------------------------

@@ -309,3 +309,35 @@ TEST_CASE("A bad plugin config stops start-up with every error, naming file:line
                     Catch::Contains("[broker] broker/paper: unknown key 'slipage_bps'") &&
                         Catch::Contains("manifest.toml:21: [broker]"));
 }
+
+TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operator resets") {
+  EngineFixture fx("reconcile");
+  // The paper broker reports fills it never books: the journal holds ghosts.
+  auto& e = fx.start(manifest("ghost_fill_rate = 1.0\n"));
+  fx.run_until_open(150, 1);
+  e.run_feed_to_end(3);  // the next bar's reconciliation (interval 60 s < one daily bar)
+  auto kills = e.orchestrator().kills();
+  REQUIRE(kills.size() == 1);
+  CHECK(kills[0].level == "reduce_only");
+  CHECK(kills[0].actor == "reconciler");
+  CHECK(kills[0].reason.rfind("Reconciliation: ", 0) == 0);
+  CHECK(e.state().circuit_breaker_status() == "open");
+  bool alerted = false;
+  for (const auto& ev : fx.events("error")) {
+    auto d = json::parse(ev.data);
+    if (d["stage"] == "reconciliation") {
+      alerted = true;
+      CHECK(d["error"].get<std::string>().find("Ghost position:") != std::string::npos);
+    }
+  }
+  CHECK(alerted);
+  // New entries stop at stage 1; positions stay (reduce_only does not flatten).
+  auto entries = e.counters().entries;
+  e.run_feed_to_end(100);
+  CHECK(e.counters().entries == entries);
+  CHECK_FALSE(fx.results("kill_switch").empty());
+  // The operator resets; entries flow again (and the next run halts again while unresolved).
+  CHECK(e.orchestrator().reset_kill("global", "", "operator"));
+  CHECK(e.state().circuit_breaker_status() == "closed");
+  CHECK(e.orchestrator().kills().empty());
+}

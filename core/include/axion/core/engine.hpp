@@ -154,6 +154,7 @@ class Engine : public HostServices {
   std::thread::id engine_thread_id_;
   bool shut_down_ = false;
   std::int64_t last_account_refresh_us_ = 0;
+  std::int64_t last_reconcile_us_ = 0;
 };
 
 }  // namespace axion::core

@@ -16,6 +16,7 @@
 
 #include "axion/core/event_bus.hpp"
 #include "axion/core/exit_monitor.hpp"
+#include "axion/core/reconciler.hpp"
 #include "axion/core/journal.hpp"
 #include "axion/core/plugin_instance.hpp"
 #include "axion/core/state_manager.hpp"
@@ -85,6 +86,10 @@ class Orchestrator {
   using IndicatorLookup = std::function<const IndicatorRows*(const std::string& underlying)>;
   void update_price(const std::string& ticker, double price);
   std::vector<Position> check_and_execute_exits(const IndicatorLookup& indicators = {});
+
+  // Compares the journal's positions with the broker's (§9). Not clean: a global reduce_only
+  // kill (actor reconciler), circuit breaker open and an error alert with the details.
+  ReconciliationReport reconcile_with_broker();
 
   // Kills (§4.7). activate throws when the kill could not be made durable.
   void activate_kill(KillRecord kill);
