@@ -341,3 +341,75 @@ TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operat
   CHECK(e.state().circuit_breaker_status() == "closed");
   CHECK(e.orchestrator().kills().empty());
 }
+
+TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and survive a restart") {
+  EngineFixture fx("scoped");
+  {
+    auto& e = fx.start(manifest());
+    REQUIRE(fx.run_until_open(200) > 0);
+    // A symbol-scoped flatten closes that symbol's positions at once.
+    KillRecord sym;
+    sym.level = "flatten";
+    sym.scope = "symbol";
+    sym.target = "GOOG";
+    sym.reason = "halted news";
+    sym.actor = "key-7";
+    e.orchestrator().activate_kill(sym);
+    CHECK(e.orchestrator().positions().empty());
+    CHECK_FALSE(e.state().kill_switch_active());  // scoped kills are not the global switch
+    // A strategy-scoped kill on top, then a process restart.
+    KillRecord strat;
+    strat.level = "block_new";
+    strat.scope = "strategy";
+    strat.target = "ema_cloud";
+    strat.reason = "strategy review";
+    e.orchestrator().activate_kill(strat);
+    fx.crash();
+  }
+  auto& e = fx.start(manifest());
+  auto kills = e.orchestrator().kills();
+  REQUIRE(kills.size() == 2);
+  Signal s;
+  s.signal_type = "cloud_cross_bullish";
+  s.direction = "long";
+  s.ticker = "MSFT";
+  s.timeframe = "1d";
+  s.conviction = 80;
+  s.entry_price = 100.0;
+  s.stop_loss = 95.0;
+  s.ts_us = e.now_us();
+  s.metadata = {{"strategy", "ema_cloud"}};
+  auto r = e.process_signal(s);
+  REQUIRE(r);
+  CHECK(r->rejection_reason == "Kill switch active (block_new, strategy ema_cloud): strategy review");
+  s.metadata = {{"strategy", "other"}};
+  s.ticker = "GOOG";
+  r = e.process_signal(s);
+  REQUIRE(r);
+  CHECK(r->rejection_reason == "Kill switch active (flatten, symbol GOOG): halted news");
+  // Another strategy on another symbol still trades; each kill needs its own explicit reset.
+  s.ticker = "MSFT";
+  r = e.process_signal(s);
+  REQUIRE(r);
+  CHECK(r->pipeline_stage == "completed");
+  CHECK(e.orchestrator().reset_kill("strategy", "ema_cloud", "operator"));
+  CHECK_FALSE(e.orchestrator().reset_kill("strategy", "ema_cloud", "operator"));
+  CHECK(e.orchestrator().kills().size() == 1);
+}
+
+TEST_CASE("A repeat kill for the same scope keeps the higher level") {
+  EngineFixture fx("repeat-kill");
+  auto& e = fx.start(manifest());
+  KillRecord k;
+  k.level = "flatten";
+  k.reason = "first";
+  e.orchestrator().activate_kill(k);
+  k.level = "block_new";
+  k.reason = "second";
+  e.orchestrator().activate_kill(k);
+  REQUIRE(e.orchestrator().kills().size() == 1);
+  CHECK(e.orchestrator().kills()[0].level == "flatten");
+  CHECK(e.orchestrator().kills()[0].reason == "second");
+  CHECK(e.state().kill_switch_reason() == std::optional<std::string>("second"));
+  CHECK_THROWS(e.orchestrator().activate_kill(KillRecord{"shutdown", "global", "", "x", "y", 0}));
+}
