@@ -116,6 +116,7 @@ Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager
   // Without regime adaptation the profile multipliers are neutral (pipeline.md §6.2, §2.3).
   base_config_["position_size_multiplier"] = 1.0;
   base_config_["stop_loss_mult"] = 1.0;
+  current_effective_ = base_config_;
 }
 
 Orchestrator::~Orchestrator() = default;
@@ -447,6 +448,7 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     try {
       json effective;
       auto v = stages_.regime->regime_evaluate(ctx->signal, base, effective);
+      if (effective.is_object()) current_effective_ = effective;
       if (!v.pass) return finish(reject(*ctx, stage::kRegime, v.reason));
       if (effective.is_object()) ctx->effective = effective;
     } catch (const std::exception& e) {
@@ -1097,22 +1099,24 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
 void Orchestrator::after_close_checks() {
   const double E = base_equity();
   const auto& losses = state_.consecutive_losses();
-  const int T = cfg_.executor.consecutive_loss_threshold;
+  const int T = current_effective_.value("consecutive_loss_threshold", cfg_.executor.consecutive_loss_threshold);
+  const double loss_pct = current_effective_.value("consecutive_loss_pct", cfg_.executor.consecutive_loss_pct);
+  const double daily_limit = current_effective_.value("daily_loss_limit", cfg_.executor.daily_loss_limit);
   std::optional<std::string> reason;
   if (T > 0 && static_cast<int>(losses.size()) >= T) {
     bool all_big = true;
     for (std::size_t i = losses.size() - static_cast<std::size_t>(T); i < losses.size(); ++i) {
-      if (std::fabs(losses[i]) < cfg_.executor.consecutive_loss_pct * E) all_big = false;
+      if (std::fabs(losses[i]) < loss_pct * E) all_big = false;
     }
     if (all_big) reason = std::to_string(T) + " consecutive losses";
   }
   double daily = state_.daily_pnl();
-  double max_loss = cfg_.executor.daily_loss_limit * E;
+  double max_loss = daily_limit * E;
   bool daily_hit = cfg_.auto_kill_on_daily_loss && daily < 0 && std::fabs(daily) >= max_loss;
   if (daily_hit) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "Daily loss limit hit: $%.2f exceeds -$%.2f (%.0f%% of $%.0f)",
-                  daily, max_loss, cfg_.executor.daily_loss_limit * 100, E);
+                  daily, max_loss, daily_limit * 100, E);
     reason = buf;
   }
   if (reason) {
@@ -1166,7 +1170,7 @@ void Orchestrator::update_price(const std::string& ticker, double price) {
 
 std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators) {
   ++depth_;
-  const ExitRules rules = ExitRules::from(base_config_);
+  const ExitRules rules = ExitRules::from(current_effective_);
   std::vector<ExitSignal> exits;
   for (auto& p : positions_) {
     const IndicatorRows* ind = indicators ? indicators(p.underlying) : nullptr;

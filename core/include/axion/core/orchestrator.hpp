@@ -140,6 +140,9 @@ class Orchestrator {
 
   OrchestratorConfig cfg_;
   json base_config_;  // [executor] + [lifecycle] as JSON: what regime adaptation starts from
+  // The latest effective config regime adaptation produced (base until the first): exits and
+  // the auto-kill triggers read it, so they follow the current regime (§5.3, §8.1).
+  json current_effective_;
   StageSet stages_;
   StateManager& state_;
   Journal& journal_;
