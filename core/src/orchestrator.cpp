@@ -635,6 +635,19 @@ std::optional<PipelineResult> Orchestrator::submit_entry(std::shared_ptr<EntryCo
 
 void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
   flow->submitted_at_us = now_();
+  if (!flow->is_entry) {
+    // Closes and unwinds are never rejected (closing is always allowed, §2.4), but the
+    // pre-trade controls count them toward their order rates (§5.5).
+    json ctx = {{"now_us", now_()}};
+    for (auto* r : stages_.risks) {
+      if (!r->has_order_check()) continue;
+      try {
+        r->risk_check_order(flow->order, ctx);
+      } catch (const std::exception& e) {
+        alert_error("pretrade", e.what());
+      }
+    }
+  }
   publish("order_submitted", [&] {
     json d = order_to_dict(flow->order);
     return d;
@@ -927,6 +940,15 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
     }
     if (r.filled_qty <= 0) alert_error("fill_rejected", "unwind of " + cid + " failed: " + r.rejection_reason);
   };
+  // The unwind's own fill reaches the risk plugins through the flow's completion.
+  auto notify = flow->done;
+  Order unwind_order = flow->order;
+  flow->done = [this, notify, unwind_order](const OrderResult& r) {
+    if (r.filled_qty > 0) {
+      for (auto* risk : stages_.risks) risk->risk_on_fill(unwind_order, r);
+    }
+    notify(r);
+  };
   start_flow(flow);
 }
 
@@ -1016,6 +1038,9 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                                  order_result_to_dict(r));
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
+  }
+  if (r.filled_qty > 0) {
+    for (auto* risk : stages_.risks) risk->risk_on_fill(order, r);
   }
   Position* p = find_position(order.ticker, signal_id);
   if (!p) return;
