@@ -513,6 +513,8 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       return finish(reject(*ctx, "routing_error", std::string("Routing error: ") + e.what()));
     }
   }
+  // Later stages (sizing, pre-trade) must see the routing decision: rebuild the context.
+  have_context = false;
   ctx->result.instrument_type = ctx->decision.value("instrument_type", "stock");
   if (ctx->decision.contains("fallback_from") && ctx->decision["fallback_from"].is_string()) {
     ctx->result.fallback_from = ctx->decision["fallback_from"].get<std::string>();

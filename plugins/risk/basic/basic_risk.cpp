@@ -56,23 +56,24 @@ constexpr const char* kMaxSector = "max_sector_exposure";
 constexpr double kDefaultMaxSector = 0.30;
 
 // The §6.1 sector map (the InstrumentRouter's table). Tickers not listed have no sector here:
-// unlike ETF selection, which sends them to NASDAQ-100, the sector check exempts them (§5.1 step 9).
+// unlike ETF selection, which sends them to NASDAQ-100, the sector check exempts them (§5.1,
+// step 9).
 struct SectorEntry {
   std::string_view ticker;
   std::string_view sector;
 };
 constexpr SectorEntry kSectorMap[] = {
-    {"QQQ", "NASDAQ-100"},     {"SPY", "S&P 500"},        {"IWM", "Russell 2000"},
-    {"AAPL", "Technology"},    {"MSFT", "Technology"},    {"GOOGL", "Technology"},
-    {"META", "Technology"},    {"AMZN", "Technology"},    {"NFLX", "Technology"},
-    {"CRM", "Technology"},     {"ADBE", "Technology"},    {"ORCL", "Technology"},
+    {"QQQ", "NASDAQ-100"},      {"SPY", "S&P 500"},        {"IWM", "Russell 2000"},
+    {"AAPL", "Technology"},     {"MSFT", "Technology"},    {"GOOGL", "Technology"},
+    {"META", "Technology"},     {"AMZN", "Technology"},    {"NFLX", "Technology"},
+    {"CRM", "Technology"},      {"ADBE", "Technology"},    {"ORCL", "Technology"},
     {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"}, {"AVGO", "Semiconductors"},
     {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},  {"QCOM", "Semiconductors"},
-    {"JPM", "Financials"},     {"BAC", "Financials"},     {"GS", "Financials"},
-    {"MS", "Financials"},      {"C", "Financials"},       {"WFC", "Financials"},
-    {"XOM", "Energy"},         {"CVX", "Energy"},         {"COP", "Energy"},
-    {"SLB", "Energy"},         {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
-    {"GILD", "Biotech"},       {"AMGN", "Biotech"},       {"REGN", "Biotech"},
+    {"JPM", "Financials"},      {"BAC", "Financials"},     {"GS", "Financials"},
+    {"MS", "Financials"},       {"C", "Financials"},       {"WFC", "Financials"},
+    {"XOM", "Energy"},          {"CVX", "Energy"},         {"COP", "Energy"},
+    {"SLB", "Energy"},          {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
+    {"GILD", "Biotech"},        {"AMGN", "Biotech"},       {"REGN", "Biotech"},
 };
 
 // The sector of a ticker, or empty when it has none. Tickers compare exactly (the feed's symbols).
@@ -160,8 +161,8 @@ class BasicRisk final : public axion::sdk::Risk {
       const double pct = in_sector / equity * 100.0;
       const double limit = ctx.effective(kMaxSector, kDefaultMaxSector) * 100.0;
       if (pct >= limit) {
-        return Verdict::reject(std::string(sector) + " exposure " + fixed1(pct) + "% >= " +
-                               fixed1(limit) + "%");
+        return Verdict::reject(std::string(sector) + " exposure " + fixed1(pct) +
+                               "% >= " + fixed1(limit) + "%");
       }
     }
     return Verdict::ok();

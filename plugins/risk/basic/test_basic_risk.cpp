@@ -1,6 +1,5 @@
 // risk/basic through the built shared library (AXION_PLUGIN_SO) and the SDK fakes.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
@@ -27,12 +26,8 @@ Signal make_signal(const std::string& ticker = "AAPL", const std::string& direct
 
 json position(const std::string& ticker, std::int64_t shares, double price,
               const std::string& underlying = "") {
-  json p{{"ticker", ticker},
-         {"direction", "long"},
-         {"entry_price", price},
-         {"current_price", price},
-         {"shares", shares},
-         {"strategy", "ema_cloud"}};
+  json p{{"ticker", ticker},       {"direction", "long"}, {"entry_price", price},
+         {"current_price", price}, {"shares", shares},    {"strategy", "ema_cloud"}};
   if (!underlying.empty()) p["underlying"] = underlying;
   return p;
 }
@@ -106,9 +101,9 @@ TEST_CASE("a book within every limit passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 100, 140.0),    // 14,000 AAPL: 14 %
-                                 position("MSFT", 30, 300.0),     // 9,000 Technology
-                                 position("XOM", 100, 100.0)});   // 10,000 Energy
+  cx["positions"] = json::array({position("AAPL", 100, 140.0),   // 14,000 AAPL: 14 %
+                                 position("MSFT", 30, 300.0),    // 9,000 Technology
+                                 position("XOM", 100, 100.0)});  // 10,000 Energy
   cx["entries_today"] = 49;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
 }
@@ -153,7 +148,8 @@ TEST_CASE("max positions from the effective config, exactly at the limit (accept
 
   // The sideways effective limit 8 (§10.1): 7 open passes, 8 open rejects.
   json side = make_context();
-  for (int i = 0; i < 7; ++i) side["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
+  for (int i = 0; i < 7; ++i)
+    side["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), side).pass);
   side["positions"].push_back(position("T7", 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), side).reason == "Max positions reached: 8");
@@ -186,9 +182,9 @@ TEST_CASE("single-stock exposure sums positions by underlying, short ones by mag
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   json cx = make_context();
-  // A TECL position bought for an AAPL signal counts against AAPL; MSFT does not.
+  // A TECL position bought for an AAPL signal counts against AAPL; PFE does not.
   cx["positions"] = json::array({position("AAPL", 50, 100.0), position("TECL", 100, 60.0, "AAPL"),
-                                 position("MSFT", 100, 400.0)});
+                                 position("PFE", 100, 400.0)});
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);  // 5,000 + 6,000 = 11 %
   CHECK(v.pass);
   json shorted = position("AAPL", 100, 50.0);
@@ -215,7 +211,8 @@ TEST_CASE("total exposure at the limit rejects, just below passes") {
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"max_total_exposure", 0.5}});
   json cx = make_context();
   // 5 tickers without a sector, 10,000 each = 50 %; the last one a bit less.
-  for (int i = 0; i < 4; ++i) cx["positions"].push_back(position("T" + std::to_string(i), 100, 100.0));
+  for (int i = 0; i < 4; ++i)
+    cx["positions"].push_back(position("T" + std::to_string(i), 100, 100.0));
   cx["positions"].push_back(position("T4", 100, 99.99));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
   cx["positions"][4] = position("T4", 100, 100.0);
@@ -228,12 +225,18 @@ TEST_CASE("total exposure default limit is 100 percent") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   json cx = make_context();
-  for (int i = 0; i < 7; ++i) cx["positions"].push_back(position("T" + std::to_string(i), 1000, 14.5));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);  // 101,500 > 100 %? no: 7 x 14,500
-  cx["positions"].push_back(position("T7", 500, 1.0));       // 102,000 = 102 %
+  cx["effective_config"]["max_concurrent_positions"] = 20;
+  // 7 tickers without a sector, 14,000 each = 98 %.
+  for (int i = 0; i < 7; ++i)
+    cx["positions"].push_back(position("T" + std::to_string(i), 1000, 14.0));
+  cx["positions"].push_back(position("T7", 1999, 1.0));  // 99.999 %
+  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+  cx["positions"][7] = position("T7", 2000, 1.0);  // exactly 100 %
   auto v = r.risk_check_signal(make_signal("PFE"), cx);
   CHECK_FALSE(v.pass);
-  CHECK(v.reason == "Total exposure 102.0% >= 100%");
+  CHECK(v.reason == "Total exposure 100.0% >= 100%");
+  cx["positions"][7] = position("T7", 4000, 1.0);  // 102 %
+  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Total exposure 102.0% >= 100%");
 }
 
 TEST_CASE("single-stock is checked before total exposure") {
@@ -292,8 +295,8 @@ TEST_CASE("sector exposure at the limit rejects, just below passes") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   json cx = make_context();
   // Technology: MSFT 10,000 + GOOGL 10,000 + META 9,999 = 29.999 %; AAPL signal.
-  cx["positions"] = json::array({position("MSFT", 100, 100.0), position("GOOGL", 100, 100.0),
-                                 position("META", 100, 99.99)});
+  cx["positions"] = json::array(
+      {position("MSFT", 100, 100.0), position("GOOGL", 100, 100.0), position("META", 100, 99.99)});
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
   cx["positions"][2] = position("META", 100, 100.0);  // exactly 30 %
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
@@ -331,14 +334,13 @@ TEST_CASE("every sector of the map, and index ETFs, are their own sectors") {
   for (const auto& c : cases) {
     CAPTURE(c.signal, c.held);
     json cx = make_context();
-    // 14 % held in another ticker of the sector (or 14 % + 14 % for the index ETF, split
-    // across two positions to stay under the single-stock cap only where they differ).
-    cx["positions"] = json::array({position(c.held, 100, 140.0), position("ZZZ", 100, 160.0, c.held)});
+    cx["effective_config"]["max_single_stock_exposure"] = 0.5;  // let the sector rule decide
+    cx["positions"] = json::array({position(c.held, 100, 299.99)});
+    CHECK(r.risk_check_signal(make_signal(c.signal), cx).pass);
+    cx["positions"] = json::array({position(c.held, 100, 300.0)});
     auto v = r.risk_check_signal(make_signal(c.signal), cx);
     CHECK_FALSE(v.pass);
-    if (std::string(c.signal) != c.held) {
-      CHECK(v.reason == std::string(c.sector) + " exposure 30.0% >= 30.0%");
-    }
+    CHECK(v.reason == std::string(c.sector) + " exposure 30.0% >= 30.0%");
   }
 }
 
@@ -356,8 +358,8 @@ TEST_CASE("daily trades are checked before the sector") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   json cx = make_context();
-  cx["positions"] = json::array({position("MSFT", 100, 140.0), position("GOOGL", 100, 140.0),
-                                 position("META", 100, 140.0)});
+  cx["positions"] = json::array(
+      {position("MSFT", 100, 140.0), position("GOOGL", 100, 140.0), position("META", 100, 140.0)});
   cx["entries_today"] = 50;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason == "Max daily trades reached: 50/50");
   cx["entries_today"] = 0;

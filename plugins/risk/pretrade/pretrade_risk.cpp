@@ -79,8 +79,8 @@ const KeySpec kKeys[] = {
      "ticker has had this many fills within execution_window_seconds; >= 1",
      1, kNoBound},
     {kExecutionWindow, KeyType::Double, "300.0",
-     "repeated_execution: window in seconds over which fills are counted; must be > 0", 0,
-     kNoBound, "", /*min_exclusive=*/true},
+     "repeated_execution: window in seconds over which fills are counted; must be > 0", 0, kNoBound,
+     "", /*min_exclusive=*/true},
 };
 
 constexpr std::int64_t kUsPerSec = 1'000'000;

@@ -91,16 +91,16 @@ constexpr SectorOf kIndexTickers[] = {
     {"QQQ", "NASDAQ-100"}, {"SPY", "S&P 500"}, {"IWM", "Russell 2000"}};
 
 constexpr SectorOf kSectorTickers[] = {
-    {"AAPL", "Technology"},     {"MSFT", "Technology"},     {"GOOGL", "Technology"},
-    {"META", "Technology"},     {"AMZN", "Technology"},     {"NFLX", "Technology"},
-    {"CRM", "Technology"},      {"ADBE", "Technology"},     {"ORCL", "Technology"},
-    {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"},  {"AVGO", "Semiconductors"},
-    {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},   {"QCOM", "Semiconductors"},
-    {"JPM", "Financials"},      {"BAC", "Financials"},      {"GS", "Financials"},
-    {"MS", "Financials"},       {"C", "Financials"},        {"WFC", "Financials"},
-    {"XOM", "Energy"},          {"CVX", "Energy"},          {"COP", "Energy"},
-    {"SLB", "Energy"},          {"MRNA", "Biotech"},        {"BIIB", "Biotech"},
-    {"GILD", "Biotech"},        {"AMGN", "Biotech"},        {"REGN", "Biotech"},
+    {"AAPL", "Technology"},     {"MSFT", "Technology"},    {"GOOGL", "Technology"},
+    {"META", "Technology"},     {"AMZN", "Technology"},    {"NFLX", "Technology"},
+    {"CRM", "Technology"},      {"ADBE", "Technology"},    {"ORCL", "Technology"},
+    {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"}, {"AVGO", "Semiconductors"},
+    {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},  {"QCOM", "Semiconductors"},
+    {"JPM", "Financials"},      {"BAC", "Financials"},     {"GS", "Financials"},
+    {"MS", "Financials"},       {"C", "Financials"},       {"WFC", "Financials"},
+    {"XOM", "Energy"},          {"CVX", "Energy"},         {"COP", "Energy"},
+    {"SLB", "Energy"},          {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
+    {"GILD", "Biotech"},        {"AMGN", "Biotech"},       {"REGN", "Biotech"},
 };
 
 // Step 1: the signal ticker's sector. Tickers compare exactly (they are upper-case symbols).
@@ -151,8 +151,7 @@ struct Settings {
   bool fallback_to_stock = false;
   std::map<std::string, double> volumes;  // ETF -> known average daily volume
 
-  explicit Settings(const Config& c)
-      : fallback_to_stock(c.get_string(kOptionFallback) == "stock") {
+  explicit Settings(const Config& c) : fallback_to_stock(c.get_string(kOptionFallback) == "stock") {
     for (const auto& entry : c.get_strings(kEtfVolumes)) {
       auto [ticker, volume] = parse_volume(entry);
       if (!volumes.emplace(ticker, volume).second) {
@@ -254,8 +253,7 @@ class InstrumentRouter final : public axion::sdk::Routing {
         host().info("No quote for " + std::string(etf->ticker) + " (ETF for " + s.ticker +
                     "); routing to stock");
       } else {
-        host().debug("No leveraged ETF for " + s.ticker + " " + s.direction +
-                     "; routing to stock");
+        host().debug("No leveraged ETF for " + s.ticker + " " + s.direction + "; routing to stock");
       }
     }
     decision = stock_route(s);
@@ -325,8 +323,9 @@ class InstrumentRouter final : public axion::sdk::Routing {
         std::erase_if(candidates, [&](const CatalogEtf* e) { return !is_3x(e); });
       }
     }
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const CatalogEtf* a, const CatalogEtf* b) { return a->leverage > b->leverage; });
+    std::stable_sort(
+        candidates.begin(), candidates.end(),
+        [](const CatalogEtf* a, const CatalogEtf* b) { return a->leverage > b->leverage; });
     return candidates.empty() ? nullptr : candidates.front();
   }
 

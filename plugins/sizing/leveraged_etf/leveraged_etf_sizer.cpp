@@ -1,0 +1,197 @@
+// sizing/leveraged_etf: LeveragedETFSizer (pipeline.md §6.3), for leveraged-ETF routes.
+//
+// P = the route's reference price (the ETF's latest quote, §6.1), L = the route's leverage.
+//   1. risk_amount = equity × max_risk_per_trade
+//   2. stop_distance = |entry_s − stop_s| / entry_s × stop_loss_mult (underlying prices);
+//      < 0.001 ⇒ 0.02
+//   3. lev_stop = stop_distance / L; < 0.003 ⇒ 0.003
+//   4. raw = risk_amount / (P × lev_stop)
+//   5. conviction multiplier, order type and scale-in as §6.2; shares = int(raw × mult × psm)
+//   6. caps int((equity × max_single_stock_exposure / L) / P), VaR int((V / L) / P), buying power
+//      int(buying_power / P); a cap of 0 ⇒ reject (`Position size is zero after caps`); floor 1
+//   7. notional = round(shares × P, 2)
+//
+// Every limit comes from the signal's effective config (context.effective_config, regime-adapted);
+// the plugin has no keys of its own.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "axion/sdk/context.hpp"
+#include "axion/sdk/format.hpp"
+#include "axion/sdk/plugin.hpp"
+
+namespace {
+
+using axion::sdk::Config;
+using axion::sdk::Context;
+using axion::sdk::Error;
+using axion::sdk::Host;
+using axion::sdk::KeySpec;
+using axion::sdk::PositionSize;
+using axion::sdk::Signal;
+using axion::sdk::Verdict;
+using nlohmann::json;
+
+const std::array<KeySpec, 0> kKeys{};
+
+const std::string kZeroAfterCaps = "Position size is zero after caps";
+
+// ---- numbers (§0) ----------------------------------------------------------------------------
+
+// int(x): truncation toward zero, saturating instead of overflowing; NaN ⇒ 0.
+std::int64_t trunc_int(double x) {
+  if (std::isnan(x)) return 0;
+  constexpr double kLimit = 9.2e18;  // inside the int64 range
+  if (x >= kLimit) return std::numeric_limits<std::int64_t>::max();
+  if (x <= -kLimit) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(x);
+}
+
+// Rounded to 2 decimals: the correctly rounded decimal of the double, ties to even (printf).
+double round2(double x) {
+  if (!std::isfinite(x)) return x;
+  return std::strtod(axion::sdk::format::fixed2(x).c_str(), nullptr);
+}
+
+// ---- the effective config and the route, read strictly ---------------------------------------
+
+// The engine's effective config carries every ExecutorConfig field (§1.7); a missing or mistyped
+// one is a contract violation and fails the call (sizing_error), never a private default.
+const json& effective_field(const Context& ctx, const char* key) {
+  auto it = ctx.effective_config.find(key);
+  if (it == ctx.effective_config.end()) {
+    throw Error("effective config has no '" + std::string(key) + "'");
+  }
+  return *it;
+}
+
+double effective_number(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_number() || !std::isfinite(v.get<double>())) {
+    throw Error("effective config '" + std::string(key) + "' is not a finite number");
+  }
+  return v.get<double>();
+}
+
+bool effective_bool(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_boolean()) throw Error("effective config '" + std::string(key) + "' is not a bool");
+  return v.get<bool>();
+}
+
+std::string effective_order_type(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_string() || (v.get<std::string>() != "market" && v.get<std::string>() != "limit")) {
+    throw Error("effective config '" + std::string(key) + "' must be \"market\" or \"limit\"");
+  }
+  return v.get<std::string>();
+}
+
+// The regime's multipliers: 1.0 without regime adaptation (§6.2 inputs).
+double regime_multiplier(const Context& ctx, const char* key) {
+  auto it = ctx.effective_config.find(key);
+  if (it == ctx.effective_config.end()) return 1.0;
+  return effective_number(ctx, key);
+}
+
+double decision_number(const Context& ctx, const char* key) {
+  auto it = ctx.decision.find(key);
+  if (it == ctx.decision.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
+    throw Error("routing decision has no numeric '" + std::string(key) + "'");
+  }
+  return it->get<double>();
+}
+
+// Step 5 (§6.2 steps 4-5): conviction multiplier and order type.
+struct Conviction {
+  double mult;
+  std::string order_type;
+};
+
+Conviction conviction_of(const Context& ctx, int conviction) {
+  Conviction c = conviction >= 75
+                     ? Conviction{1.0, effective_order_type(ctx, "high_conviction_order_type")}
+                     : Conviction{0.5, effective_order_type(ctx, "medium_conviction_order_type")};
+  if (c.order_type == "limit" && effective_bool(ctx, "scale_in_enabled")) {
+    c.mult *= effective_number(ctx, "scale_in_initial_pct");
+  }
+  return c;
+}
+
+class LeveragedEtfSizer final : public axion::sdk::Sizing {
+ public:
+  static constexpr const char* kInstrumentType = "leveraged_etf";
+
+  LeveragedEtfSizer(const Host& host, const Config&) : Sizing(host) {}
+
+  Verdict size(const Signal& s, const json& context, PositionSize& out) override {
+    const double entry = s.entry_price;
+    if (!std::isfinite(entry) || entry <= 0 || !std::isfinite(s.stop_loss)) {
+      throw Error("signal entry_price must be > 0 and stop_loss finite");
+    }
+    const Context ctx = Context::parse(context);
+    const double equity = ctx.account.equity;
+    const double price = decision_number(ctx, "reference_price");  // P, the ETF quote
+    const double leverage = decision_number(ctx, "leverage");
+    if (leverage <= 0) throw Error("routing decision leverage must be > 0");
+    // Step 6's caps are 0 when the ETF price is not positive: a rejection, whatever else.
+    if (price <= 0) {
+      host().debug("sizing " + s.ticker + ": no positive ETF price, every cap is zero");
+      return Verdict::reject(kZeroAfterCaps);
+    }
+
+    // 1-4
+    const double risk_amount = equity * effective_number(ctx, "max_risk_per_trade");
+    double stop_distance =
+        std::fabs(entry - s.stop_loss) / entry * regime_multiplier(ctx, "stop_loss_mult");
+    if (stop_distance < 0.001) stop_distance = 0.02;
+    double lev_stop = stop_distance / leverage;
+    if (lev_stop < 0.003) lev_stop = 0.003;
+    const double raw = risk_amount / (price * lev_stop);
+
+    // 5
+    const Conviction conv = conviction_of(ctx, s.conviction);
+    std::int64_t shares =
+        trunc_int(raw * conv.mult * regime_multiplier(ctx, "position_size_multiplier"));
+
+    // 6
+    const double mse = effective_number(ctx, "max_single_stock_exposure");
+    bool zero_cap = false;
+    auto cap = [&](double shares_cap) {
+      std::int64_t c = trunc_int(shares_cap);
+      if (c <= 0) zero_cap = true;
+      shares = std::min(shares, c);
+    };
+    cap((equity * mse / leverage) / price);
+    if (ctx.var_cap > 0) cap((ctx.var_cap / leverage) / price);
+    cap(ctx.account.buying_power / price);
+    if (zero_cap) {
+      host().debug("sizing " + s.ticker + ": a cap is zero (ETF price " +
+                   axion::sdk::format::shortest_float(price) + ", leverage " +
+                   axion::sdk::format::shortest_float(leverage) + ", equity " +
+                   axion::sdk::format::shortest_float(equity) + ")");
+      return Verdict::reject(kZeroAfterCaps);
+    }
+    shares = std::max<std::int64_t>(shares, 1);
+
+    // 7
+    out.shares = shares;
+    out.notional_value = round2(static_cast<double>(shares) * price);
+    out.risk_amount = round2(risk_amount);
+    out.conviction_multiplier = conv.mult;
+    out.order_type = conv.order_type;
+    return Verdict::ok();
+  }
+};
+
+}  // namespace
+
+AXION_PLUGIN(LeveragedEtfSizer, AXION_KIND_SIZING, "leveraged_etf", "1.0.0",
+             "Leverage-adjusted position size of a leveraged-ETF route at the ETF's quote, capped "
+             "by exposure / leverage, the VaR cap and buying power (pipeline.md 6.3)",
+             kKeys)

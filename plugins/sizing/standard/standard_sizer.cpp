@@ -1,0 +1,202 @@
+// sizing/standard: PositionSizer (pipeline.md §6.2), for every instrument type.
+//
+//   1. risk_amount = equity × max_risk_per_trade
+//   2. stop_distance = |entry − stop| / entry × stop_loss_mult; < 0.001 ⇒ 0.02
+//   3. raw = risk_amount / (entry × stop_distance)
+//   4. conviction ≥ 75: mult 1.0, high_conviction_order_type;
+//      else 0.5, medium_conviction_order_type
+//   5. scale_in_enabled and type limit: mult ×= scale_in_initial_pct
+//   6. shares = int(raw × mult × position_size_multiplier)
+//   7. caps: int(equity × max_single_stock_exposure / entry) (0 if entry ≤ 0);
+//      VaR cap int(V / entry)
+//   8. buying power: int(buying_power / entry)
+//   9. a cap of 0 ⇒ reject (`Position size is zero after caps`); else floor 1
+//  10. notional = round(shares × entry, 2)
+//
+// Every limit comes from the signal's effective config (context.effective_config, regime-adapted);
+// the plugin has no keys of its own. "entry" is the signal's entry price, except on a leveraged-ETF
+// route (sized here only when no sizing/leveraged_etf is configured), where the order is for ETF
+// shares and the price is the route's reference price, the ETF quote.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "axion/sdk/context.hpp"
+#include "axion/sdk/format.hpp"
+#include "axion/sdk/plugin.hpp"
+
+namespace {
+
+using axion::sdk::Config;
+using axion::sdk::Context;
+using axion::sdk::Error;
+using axion::sdk::Host;
+using axion::sdk::KeySpec;
+using axion::sdk::PositionSize;
+using axion::sdk::Signal;
+using axion::sdk::Verdict;
+using nlohmann::json;
+
+const std::array<KeySpec, 0> kKeys{};
+
+const std::string kZeroAfterCaps = "Position size is zero after caps";
+
+// ---- numbers (§0) ----------------------------------------------------------------------------
+
+// int(x): truncation toward zero, saturating instead of overflowing; NaN ⇒ 0.
+std::int64_t trunc_int(double x) {
+  if (std::isnan(x)) return 0;
+  constexpr double kLimit = 9.2e18;  // inside the int64 range
+  if (x >= kLimit) return std::numeric_limits<std::int64_t>::max();
+  if (x <= -kLimit) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(x);
+}
+
+// Rounded to 2 decimals: the correctly rounded decimal of the double, ties to even (printf).
+double round2(double x) {
+  if (!std::isfinite(x)) return x;
+  return std::strtod(axion::sdk::format::fixed2(x).c_str(), nullptr);
+}
+
+// ---- the effective config, read strictly -----------------------------------------------------
+
+// The engine's effective config carries every ExecutorConfig field (§1.7); a missing or mistyped
+// one is a contract violation and fails the call (sizing_error), never a private default.
+const json& effective_field(const Context& ctx, const char* key) {
+  auto it = ctx.effective_config.find(key);
+  if (it == ctx.effective_config.end()) {
+    throw Error("effective config has no '" + std::string(key) + "'");
+  }
+  return *it;
+}
+
+double effective_number(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_number() || !std::isfinite(v.get<double>())) {
+    throw Error("effective config '" + std::string(key) + "' is not a finite number");
+  }
+  return v.get<double>();
+}
+
+bool effective_bool(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_boolean()) throw Error("effective config '" + std::string(key) + "' is not a bool");
+  return v.get<bool>();
+}
+
+std::string effective_order_type(const Context& ctx, const char* key) {
+  const json& v = effective_field(ctx, key);
+  if (!v.is_string() || (v.get<std::string>() != "market" && v.get<std::string>() != "limit")) {
+    throw Error("effective config '" + std::string(key) + "' must be \"market\" or \"limit\"");
+  }
+  return v.get<std::string>();
+}
+
+// The regime's multipliers: 1.0 without regime adaptation (§6.2 inputs).
+double regime_multiplier(const Context& ctx, const char* key) {
+  auto it = ctx.effective_config.find(key);
+  if (it == ctx.effective_config.end()) return 1.0;
+  return effective_number(ctx, key);
+}
+
+// Steps 4-5: conviction multiplier and order type.
+struct Conviction {
+  double mult;
+  std::string order_type;
+};
+
+Conviction conviction_of(const Context& ctx, int conviction) {
+  Conviction c = conviction >= 75
+                     ? Conviction{1.0, effective_order_type(ctx, "high_conviction_order_type")}
+                     : Conviction{0.5, effective_order_type(ctx, "medium_conviction_order_type")};
+  if (c.order_type == "limit" && effective_bool(ctx, "scale_in_enabled")) {
+    c.mult *= effective_number(ctx, "scale_in_initial_pct");
+  }
+  return c;
+}
+
+class StandardSizer final : public axion::sdk::Sizing {
+ public:
+  static constexpr const char* kInstrumentType = "";  // sizes every type
+
+  StandardSizer(const Host& host, const Config&) : Sizing(host) {}
+
+  Verdict size(const Signal& s, const json& context, PositionSize& out) override {
+    if (!std::isfinite(s.entry_price) || !std::isfinite(s.stop_loss)) {
+      throw Error("signal entry_price and stop_loss must be finite");
+    }
+    const Context ctx = Context::parse(context);
+    const double equity = ctx.account.equity;
+    const double entry = s.entry_price;
+    const double price = price_of(s, ctx);
+
+    // Step 7's exposure cap is 0 when the price is not positive: a rejection, whatever else.
+    if (!(entry > 0) || !(price > 0)) {
+      host().debug("sizing " + s.ticker + ": no positive price, every cap is zero");
+      return Verdict::reject(kZeroAfterCaps);
+    }
+
+    // 1-3
+    const double risk_amount = equity * effective_number(ctx, "max_risk_per_trade");
+    double stop_distance =
+        std::fabs(entry - s.stop_loss) / entry * regime_multiplier(ctx, "stop_loss_mult");
+    if (stop_distance < 0.001) stop_distance = 0.02;
+    const double raw = risk_amount / (price * stop_distance);
+
+    // 4-6
+    const Conviction conv = conviction_of(ctx, s.conviction);
+    std::int64_t shares =
+        trunc_int(raw * conv.mult * regime_multiplier(ctx, "position_size_multiplier"));
+
+    // 7-9
+    const double mse = effective_number(ctx, "max_single_stock_exposure");
+    bool zero_cap = false;
+    auto cap = [&](double dollars) {
+      std::int64_t c = trunc_int(dollars / price);
+      if (c <= 0) zero_cap = true;
+      shares = std::min(shares, c);
+    };
+    cap(equity * mse);
+    if (ctx.var_cap > 0) cap(ctx.var_cap);
+    cap(ctx.account.buying_power);
+    if (zero_cap) {
+      host().debug("sizing " + s.ticker + ": a cap is zero (price " +
+                   axion::sdk::format::shortest_float(price) + ", equity " +
+                   axion::sdk::format::shortest_float(equity) + ")");
+      return Verdict::reject(kZeroAfterCaps);
+    }
+    shares = std::max<std::int64_t>(shares, 1);
+
+    // 10
+    out.shares = shares;
+    out.notional_value = round2(static_cast<double>(shares) * price);
+    out.risk_amount = round2(risk_amount);
+    out.conviction_multiplier = conv.mult;
+    out.order_type = conv.order_type;
+    return Verdict::ok();
+  }
+
+ private:
+  // The price the shares are bought at: the signal's entry, or the ETF quote on an ETF route.
+  static double price_of(const Signal& s, const Context& ctx) {
+    if (ctx.decision.value("instrument_type", std::string()) != "leveraged_etf") {
+      return s.entry_price;
+    }
+    auto it = ctx.decision.find("reference_price");
+    if (it == ctx.decision.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
+      throw Error("leveraged_etf route without a numeric reference_price");
+    }
+    return it->get<double>();
+  }
+};
+
+}  // namespace
+
+AXION_PLUGIN(StandardSizer, AXION_KIND_SIZING, "standard", "1.0.0",
+             "Risk-based position size from the effective config, capped by single-stock "
+             "exposure, the VaR cap and buying power (pipeline.md 6.2)",
+             kKeys)
