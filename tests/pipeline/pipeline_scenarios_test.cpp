@@ -413,3 +413,122 @@ TEST_CASE("A repeat kill for the same scope keeps the higher level") {
   CHECK(e.state().kill_switch_reason() == std::optional<std::string>("second"));
   CHECK_THROWS(e.orchestrator().activate_kill(KillRecord{"shutdown", "global", "", "x", "y", 0}));
 }
+
+namespace {
+// Every stage plugin configured; signals are pushed straight into the pipeline.
+std::string all_stages(const std::string& pretrade_extra = "", const std::string& executor = "") {
+  return R"(
+[engine]
+mode = "paper"
+state_dir = "{{STATE}}"
+symbols = ["AAPL"]
+retry_backoff_base = 0.0
+[executor]
+instrument_mode = "both"
+)" + executor + R"(
+[[guard]]
+plugin = "guard/sanity"
+[[guard]]
+plugin = "guard/dedup"
+[regime]
+plugin = "regime/adaptive"
+fixed_regime = "sideways"
+fixed_confidence = 0.5
+[[risk]]
+plugin = "risk/basic"
+[[risk]]
+plugin = "risk/pretrade"
+)" + pretrade_extra + R"(
+[routing]
+plugin = "routing/instrument"
+[[sizing]]
+plugin = "sizing/standard"
+[[sizing]]
+plugin = "sizing/leveraged_etf"
+[broker]
+plugin = "broker/paper"
+)";
+}
+
+Signal sig(Engine& e, const std::string& ticker, const std::string& type = "cloud_bounce_long",
+           int conviction = 80, const std::string& tf = "1h", double entry = 200.0, double stop = 196.0) {
+  Signal s;
+  s.signal_type = type;
+  s.direction = "long";
+  s.ticker = ticker;
+  s.timeframe = tf;
+  s.conviction = conviction;
+  s.entry_price = entry;
+  s.stop_loss = stop;
+  s.ts_us = e.now_us();
+  return s;
+}
+}  // namespace
+
+TEST_CASE("Every stage rejects with its own pipeline_stage and reason") {
+  EngineFixture fx("stages");
+  auto& e = fx.start(all_stages("max_order_qty = 50\n", "max_concurrent_positions = 10\n"));
+  auto run = [&](Signal s) {
+    auto r = e.process_signal(std::move(s));
+    REQUIRE(r);
+    return *r;
+  };
+  // signal_guard: stop above entry for a long.
+  auto r = run(sig(e, "AAPL", "cloud_bounce_long", 80, "1h", 200.0, 201.0));
+  CHECK(r.pipeline_stage == "signal_guard");
+  CHECK(r.rejection_reason == "Invalid signal: stop 201.00 is not below entry 200.00");
+  // regime: sideways avoids trend_aligned_long and needs conviction >= 60 (§13 ex. 6).
+  r = run(sig(e, "AAPL", "trend_aligned_long"));
+  CHECK(r.pipeline_stage == "regime");
+  CHECK(r.rejection_reason == "Signal type trend_aligned_long avoided in sideways regime");
+  r = run(sig(e, "MSFT", "cloud_bounce_long", 59));
+  CHECK(r.pipeline_stage == "regime");
+  CHECK(r.rejection_reason == "Conviction 59 below regime minimum 60");
+  // routing: a 1m scalp routes to an option the paper broker cannot trade.
+  r = run(sig(e, "NVDA", "cloud_cross_bullish", 80, "1m"));
+  CHECK(r.pipeline_stage == "routing");
+  CHECK(r.rejection_reason == "Option route unavailable: broker cannot trade options");
+  // sizing: a price above the whole exposure cap leaves zero shares.
+  r = run(sig(e, "AMZN", "cloud_cross_bullish", 80, "1h", 20000.0, 19900.0));
+  CHECK(r.pipeline_stage == "sizing");
+  CHECK(r.rejection_reason == "Position size is zero after caps");
+  // pretrade: §6.5 case A sizes 75 shares; the order limit is 50.
+  r = run(sig(e, "AAPL", "cloud_cross_bullish"));
+  CHECK(r.pipeline_stage == "pretrade");
+  CHECK(r.rejection_reason == "Pre-trade max_order_qty: value 75, limit 50");
+  REQUIRE(fx.events("pretrade_rejected").size() == 1);
+  CHECK(fx.events("pretrade_rejected")[0].channel == "alerts");
+  // The dedup key of a signal rejected later is released: the same signal can retry.
+  r = run(sig(e, "AAPL", "cloud_cross_bullish"));
+  CHECK(r.pipeline_stage == "pretrade");
+}
+
+TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjusted stop") {
+  EngineFixture fx("stages-ok");
+  // Rates relaxed so that only the position limit speaks below.
+  auto& e = fx.start(all_stages("max_orders_per_second = 100\nmax_orders_per_minute = 1000\n"));
+  auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
+  REQUIRE(r);
+  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(r->position);
+  CHECK(r->position->shares == 75);
+  CHECK(r->position->entry_price == Approx(200.2));  // market, 10 bps paper slippage
+  CHECK(r->position->stop_loss == Approx(196.4));    // 200 - 4 x stop_loss_mult 0.9
+  CHECK(r->order_result->order_id.rfind("PAPER-", 0) == 0);
+  // risk/basic: sideways at 0.5 allows 8 concurrent positions; the 9th is refused. (Tickers
+  // outside the sector map, so the sector cap stays out of the way.)
+  const char* names[] = {"AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH"};
+  int completed = 1;
+  for (const char* t : names) {
+    // A wide stop keeps the risk-based size (~88 shares) under the exposure and buying-power caps.
+    auto rr = e.process_signal(sig(e, t, "cloud_cross_bullish", 80, "1h", 100.0, 60.0));
+    REQUIRE(rr);
+    if (rr->pipeline_stage == "completed") {
+      ++completed;
+    } else {
+      CHECK(rr->pipeline_stage == "basic_risk_check");
+      CHECK(rr->rejection_reason == "Max positions reached: 8");
+    }
+  }
+  CHECK(completed == 8);
+}
