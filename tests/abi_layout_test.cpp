@@ -103,6 +103,8 @@ PIN(axion_regime_vtable, evaluate, 16);
 PIN(axion_risk_vtable, check_signal, 8);
 PIN(axion_risk_vtable, check_order, 16);
 PIN(axion_risk_vtable, on_fill, 24);
+PIN(axion_risk_vtable, signal_outputs, 32);
+static_assert(sizeof(axion_risk_vtable) == 40);
 PIN(axion_routing_vtable, route, 8);
 PIN(axion_sizing_vtable, instrument_type, 8);
 PIN(axion_sizing_vtable, size_position, 16);

@@ -485,6 +485,14 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     try {
       auto v = r->risk_check_signal(ctx->signal, ctx_json());
       if (!v.pass) return finish(reject(*ctx, stage_name, v.reason));
+      json outputs = r->risk_signal_outputs();
+      if (outputs.contains("var_cap") && outputs["var_cap"].is_number() &&
+          outputs["var_cap"].get<double>() > 0) {
+        double cap = outputs["var_cap"].get<double>();
+        ctx->var_cap = ctx->var_cap > 0 ? std::min(ctx->var_cap, cap) : cap;
+        have_context = false;  // sizing must see the cap
+      }
+      if (outputs.contains("assessment")) ctx->result.risk_assessment = outputs["assessment"];
     } catch (const std::exception& e) {
       alert_error(stage_name, e.what());
       std::string label = stage_name == stage::kBasicRiskCheck ? "Basic risk check"

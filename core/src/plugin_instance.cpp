@@ -1,5 +1,7 @@
 #include "axion/core/plugin_instance.hpp"
 
+#include <cstddef>
+
 namespace axion::core {
 
 using sdk::make_str;
@@ -191,6 +193,18 @@ sdk::Verdict PluginInstance::risk_check_order(const Order& o, const json& ctx) {
   axion_error err{};
   if (v->check_order(self_, &c, make_str(cx), &out, &err) != AXION_OK) fail(err);
   return {out.pass != 0, out.reason};
+}
+
+json PluginInstance::risk_signal_outputs() {
+  auto* v = vt<axion_risk_vtable>(AXION_KIND_RISK);
+  json out = json::object();
+  if (v->size < offsetof(axion_risk_vtable, signal_outputs) + sizeof(v->signal_outputs) ||
+      !v->signal_outputs) {
+    return out;  // an older plugin: nothing to read
+  }
+  axion_error err{};
+  if (v->signal_outputs(self_, copy_json_cb, &out) != AXION_OK) fail(err);
+  return out.is_object() ? out : json::object();
 }
 
 void PluginInstance::risk_on_fill(const Order& o, const OrderResult& r) {

@@ -240,6 +240,10 @@ typedef struct axion_risk_vtable {
   axion_status (*check_order)(void* self, const axion_order* order, axion_str context_json,
                               axion_verdict* out, axion_error* err);
   void (*on_fill)(void* self, const axion_order* order, const axion_order_result* result);
+  /* Optional (may be NULL; read only when `size` covers it): what the last passing
+   * check_signal computed, as JSON, e.g. {"var_cap": 20000.0, "assessment": {...}}. The engine
+   * applies "var_cap" (dollars) to sizing and records "assessment" with the result. */
+  axion_status (*signal_outputs)(void* self, axion_json_cb cb, void* user);
 } axion_risk_vtable;
 
 typedef struct axion_routing_vtable {

@@ -76,6 +76,7 @@ class PluginInstance {
   sdk::Verdict risk_check_signal(const Signal& s, const json& ctx);
   sdk::Verdict risk_check_order(const Order& o, const json& ctx);
   void risk_on_fill(const Order& o, const OrderResult& r);
+  json risk_signal_outputs();  // {} when the plugin offers none
   // routing
   sdk::Verdict route(const Signal& s, const json& ctx, json& decision);
   // sizing

@@ -129,6 +129,7 @@ struct PipelineResult {
   std::string pipeline_stage;
   std::string instrument_type;
   std::string fallback_from;
+  json risk_assessment;  // what risk/unified reported, when configured
   std::int64_t timestamp_us = 0;
 };
 

@@ -91,6 +91,9 @@ class Risk : public PluginBase {
     return Verdict::ok();
   }
   virtual void on_fill(const Order&, const OrderResult&) {}
+  // What the last passing check_signal computed for later stages: {"var_cap": dollars} limits
+  // sizing; {"assessment": {...}} is recorded with the pipeline result. Empty = nothing.
+  virtual nlohmann::json signal_outputs() { return nlohmann::json::object(); }
 };
 
 class Routing : public PluginBase {
@@ -279,6 +282,10 @@ struct Vtable<T, AXION_KIND_RISK> {
           } catch (...) {
             // Fill notifications are best-effort.
           }
+        },
+        [](void* self, axion_json_cb cb, void* user) {
+          axion_error err{};
+          return guarded(&err, [&] { emit_json(cb, user, self_of<T>(self)->signal_outputs()); });
         }};
     return &vt;
   }

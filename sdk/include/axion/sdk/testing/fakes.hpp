@@ -255,6 +255,16 @@ class PluginHarness {
     }
     return {v.pass != 0, v.reason};
   }
+  nlohmann::json risk_signal_outputs() {
+    auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
+    nlohmann::json out = nlohmann::json::object();
+    if (vt->size < offsetof(axion_risk_vtable, signal_outputs) + sizeof(vt->signal_outputs) ||
+        !vt->signal_outputs) {
+      return out;
+    }
+    if (vt->signal_outputs(self_, json_cb, &out) != AXION_OK) throw PluginCallError("signal_outputs failed", "");
+    return out;
+  }
   void risk_on_fill(const Order& o, const OrderResult& r) {
     auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
     if (!vt->on_fill) return;
