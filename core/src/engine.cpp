@@ -550,9 +550,11 @@ void Engine::log_status() {
   }
   const auto& a = orch_->account();
   spdlog::get("axion.bot")->info(
-      "Status {} ET: bars {}, signals {}, entries {}, rejections {} ({}), open positions {}, "
-      "daily P&L {:+.2f}, realized {:+.2f}, equity {:.2f}{}",
+      "Status {} ET: regime {} ({:.2f}), bars {}, signals {}, entries {}, rejections {} ({}), "
+      "open positions {}, daily P&L {:+.2f}, realized {:+.2f}, equity {:.2f}{}",
       sdk::time::to_iso(now_us() + sdk::time::et_offset_us(now_us())).substr(0, 16),
+      orch_->current_effective().value("regime", std::string("none")),
+      orch_->current_effective().value("regime_confidence", 0.0),
       counters_.bars, counters_.signals, counters_.entries, counters_.rejections,
       stages.empty() ? "none" : stages, orch_->positions().size(), state_->daily_pnl(),
       state_->total_realized_pnl(), a.equity, state_->kill_switch_active() ? ", KILL SWITCH ACTIVE" : "");

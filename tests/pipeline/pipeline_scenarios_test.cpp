@@ -532,3 +532,53 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
   }
   CHECK(completed == 8);
 }
+
+TEST_CASE("Partial fills open partial positions of the filled quantity") {
+  EngineFixture fx("partials");
+  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "partial_fill_rate = 1.0\n");
+  auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
+  REQUIRE(r);
+  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(r->order_result);
+  CHECK(r->order_result->status == OrderStatus::Partial);
+  CHECK(r->position->shares == r->order_result->filled_qty);
+  CHECK(r->position->shares < 75);
+  CHECK(r->position->shares >= 1);
+}
+
+TEST_CASE("cancel_all cancels working orders; the parked entry never opens a position") {
+  EngineFixture fx("cancel-all");
+  // 10 s broker latency on the engine clock: the entry parks as a pending order.
+  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "latency_ms = 10000.0\n");
+  auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
+  CHECK_FALSE(r);  // parked, the engine thread is not blocked
+  CHECK(e.orchestrator().parked_count() == 1);
+  KillRecord k;
+  k.level = "cancel_all";
+  k.reason = "desk halt";
+  e.orchestrator().activate_kill(k);
+  e.set_clock_us(e.now_us() + 20'000'000);
+  e.orchestrator().poll();
+  CHECK(e.orchestrator().parked_count() == 0);
+  CHECK(e.orchestrator().positions().empty());
+  auto fv = fx.results("fill_validation");
+  REQUIRE(fv.size() == 1);
+  CHECK(fv[0]["rejection_reason"] == "Fill validation failed: Order was cancelled");
+}
+
+TEST_CASE("A pending order past the order timeout is cancelled and opens nothing") {
+  EngineFixture fx("order-timeout");
+  // 60 s latency against the 30 s [engine] order_timeout_seconds.
+  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "latency_ms = 60000.0\n");
+  CHECK_FALSE(e.process_signal(sig(e, "AAPL", "cloud_cross_bullish")));
+  e.set_clock_us(e.now_us() + 10'000'000);
+  e.orchestrator().poll();
+  CHECK(e.orchestrator().parked_count() == 1);  // still waiting
+  e.set_clock_us(e.now_us() + 21'000'000);
+  e.orchestrator().poll();
+  CHECK(e.orchestrator().parked_count() == 0);
+  CHECK(e.orchestrator().positions().empty());
+  auto fv = fx.results("fill_validation");
+  REQUIRE(fv.size() == 1);
+  CHECK(fv[0]["rejection_reason"] == "Fill validation failed: Order was cancelled");
+}

@@ -102,6 +102,8 @@ class Orchestrator {
   void set_account(const sdk::Account& a) { account_ = a; account_known_ = true; }
 
   const std::vector<Position>& positions() const { return positions_; }
+  // The latest effective config (base until regime adaptation produced one).
+  const json& current_effective() const { return current_effective_; }
   const std::deque<json>& history() const { return history_; }
   json stats();
   void alert_error(const std::string& stage, const std::string& error);
