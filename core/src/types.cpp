@@ -9,12 +9,7 @@
 
 namespace axion::core {
 
-double round_dp(double x, int n) {
-  if (!std::isfinite(x)) return x;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", n, x);
-  return std::strtod(buf, nullptr);
-}
+double round_dp(double x, int n) { return sdk::format::round_dp(x, n); }
 
 std::string trade_type_for(const std::string& tf) {
   if (tf == "1m" || tf == "5m") return "scalp";

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "axion/sdk/context.hpp"
+#include "axion/sdk/market.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -58,31 +59,7 @@ constexpr double kDefaultMaxSector = 0.30;
 // The §6.1 sector map (the InstrumentRouter's table). Tickers not listed have no sector here:
 // unlike ETF selection, which sends them to NASDAQ-100, the sector check exempts them (§5.1,
 // step 9).
-struct SectorEntry {
-  std::string_view ticker;
-  std::string_view sector;
-};
-constexpr SectorEntry kSectorMap[] = {
-    {"QQQ", "NASDAQ-100"},      {"SPY", "S&P 500"},        {"IWM", "Russell 2000"},
-    {"AAPL", "Technology"},     {"MSFT", "Technology"},    {"GOOGL", "Technology"},
-    {"META", "Technology"},     {"AMZN", "Technology"},    {"NFLX", "Technology"},
-    {"CRM", "Technology"},      {"ADBE", "Technology"},    {"ORCL", "Technology"},
-    {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"}, {"AVGO", "Semiconductors"},
-    {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},  {"QCOM", "Semiconductors"},
-    {"JPM", "Financials"},      {"BAC", "Financials"},     {"GS", "Financials"},
-    {"MS", "Financials"},       {"C", "Financials"},       {"WFC", "Financials"},
-    {"XOM", "Energy"},          {"CVX", "Energy"},         {"COP", "Energy"},
-    {"SLB", "Energy"},          {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
-    {"GILD", "Biotech"},        {"AMGN", "Biotech"},       {"REGN", "Biotech"},
-};
-
-// The sector of a ticker, or empty when it has none. Tickers compare exactly (the feed's symbols).
-std::string_view sector_of(std::string_view ticker) {
-  for (const auto& e : kSectorMap) {
-    if (e.ticker == ticker) return e.sector;
-  }
-  return {};
-}
+using axion::sdk::market::sector_of;
 
 // `{x:.1%}` / `{x:.0%}`: × 100, fixed decimals, `%` appended (printf rounding, §0 Rounding).
 std::string percent(double fraction, int decimals) {

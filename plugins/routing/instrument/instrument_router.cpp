@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "axion/sdk/context.hpp"
+#include "axion/sdk/market.hpp"
 #include "axion/sdk/plugin.hpp"
 
 namespace {
@@ -81,37 +82,12 @@ constexpr CatalogEtf kCatalog[] = {
 
 constexpr const char* kDefaultSector = "NASDAQ-100";
 
-struct SectorOf {
-  const char* ticker;
-  const char* sector;
-};
-
-// QQQ, SPY and IWM are the index tickers: they keep their index even without sector mapping.
-constexpr SectorOf kIndexTickers[] = {
-    {"QQQ", "NASDAQ-100"}, {"SPY", "S&P 500"}, {"IWM", "Russell 2000"}};
-
-constexpr SectorOf kSectorTickers[] = {
-    {"AAPL", "Technology"},     {"MSFT", "Technology"},    {"GOOGL", "Technology"},
-    {"META", "Technology"},     {"AMZN", "Technology"},    {"NFLX", "Technology"},
-    {"CRM", "Technology"},      {"ADBE", "Technology"},    {"ORCL", "Technology"},
-    {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"}, {"AVGO", "Semiconductors"},
-    {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},  {"QCOM", "Semiconductors"},
-    {"JPM", "Financials"},      {"BAC", "Financials"},     {"GS", "Financials"},
-    {"MS", "Financials"},       {"C", "Financials"},       {"WFC", "Financials"},
-    {"XOM", "Energy"},          {"CVX", "Energy"},         {"COP", "Energy"},
-    {"SLB", "Energy"},          {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
-    {"GILD", "Biotech"},        {"AMGN", "Biotech"},       {"REGN", "Biotech"},
-};
-
-// Step 1: the signal ticker's sector. Tickers compare exactly (they are upper-case symbols).
+// Step 1: the signal ticker's sector (the §6.1 table, sdk/market.hpp). Index tickers keep their
+// index; without sector mapping every other ticker tracks the NASDAQ-100.
 std::string sector_of(const std::string& ticker, bool sector_mapping) {
-  for (const auto& s : kIndexTickers) {
-    if (ticker == s.ticker) return s.sector;
-  }
+  if (auto s = axion::sdk::market::index_sector(ticker); !s.empty()) return std::string(s);
   if (sector_mapping) {
-    for (const auto& s : kSectorTickers) {
-      if (ticker == s.ticker) return s.sector;
-    }
+    if (auto s = axion::sdk::market::sector_of(ticker); !s.empty()) return std::string(s);
   }
   return kDefaultSector;
 }
@@ -164,37 +140,6 @@ struct Settings {
 
 // ---- the effective config, read strictly -----------------------------------------------------
 
-// The engine's effective config carries every ExecutorConfig field (§1.7); a missing or
-// mistyped one is a contract violation and fails the call (routing_error), rather than falling
-// back on a default of our own.
-const json& effective_field(const Context& ctx, const char* key) {
-  auto it = ctx.effective_config.find(key);
-  if (it == ctx.effective_config.end()) {
-    throw Error("effective config has no '" + std::string(key) + "'");
-  }
-  return *it;
-}
-
-std::string effective_string(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_string()) throw Error("effective config '" + std::string(key) + "' is not a string");
-  return v.get<std::string>();
-}
-
-bool effective_bool(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_boolean()) throw Error("effective config '" + std::string(key) + "' is not a bool");
-  return v.get<bool>();
-}
-
-double effective_number(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_number() || !std::isfinite(v.get<double>())) {
-    throw Error("effective config '" + std::string(key) + "' is not a finite number");
-  }
-  return v.get<double>();
-}
-
 // ---- routing ---------------------------------------------------------------------------------
 
 enum class Route { Stock, Option, Etf };
@@ -228,7 +173,7 @@ class InstrumentRouter final : public axion::sdk::Routing {
     }
     const Context ctx = Context::parse(context);
     const std::string trade_type = trade_type_of(s.timeframe);
-    const Route route = table(effective_string(ctx, "instrument_mode"), trade_type);
+    const Route route = table(ctx.require_string("instrument_mode"), trade_type);
 
     if (route == Route::Option) {
       if (ctx.broker_can_trade_options) {
@@ -305,19 +250,19 @@ class InstrumentRouter final : public axion::sdk::Routing {
 
   // ETF selection, steps 1-5 of §6.1. nullptr: no candidate (a stock route).
   const CatalogEtf* select_etf(const Signal& s, const Context& ctx) const {
-    const std::string sector = sector_of(s.ticker, effective_bool(ctx, "etf_sector_mapping"));
+    const std::string sector = sector_of(s.ticker, ctx.require_bool("etf_sector_mapping"));
     const bool want_inverse = s.direction == "short";  // bear ETFs are the inverse ones
     std::vector<const CatalogEtf*> candidates;
     std::optional<double> min_volume;
     for (const auto& e : kCatalog) {
       if (sector != e.tracks || e.inverse != want_inverse) continue;
       if (auto v = known_volume(e.ticker)) {
-        if (!min_volume) min_volume = effective_number(ctx, "min_etf_daily_volume");
+        if (!min_volume) min_volume = ctx.require_number("min_etf_daily_volume");
         if (*v < *min_volume) continue;
       }
       candidates.push_back(&e);
     }
-    if (effective_bool(ctx, "prefer_3x_for_day_trades")) {
+    if (ctx.require_bool("prefer_3x_for_day_trades")) {
       auto is_3x = [](const CatalogEtf* e) { return e->leverage == 3.0; };
       if (std::any_of(candidates.begin(), candidates.end(), is_3x)) {
         std::erase_if(candidates, [&](const CatalogEtf* e) { return !is_3x(e); });

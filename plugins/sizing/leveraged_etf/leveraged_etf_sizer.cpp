@@ -35,6 +35,9 @@ using axion::sdk::KeySpec;
 using axion::sdk::PositionSize;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
+using axion::sdk::format::trunc_int;
+
+double round_dp2(double x) { return axion::sdk::format::round_dp(x, 2); }
 using nlohmann::json;
 
 const std::array<KeySpec, 0> kKeys{};
@@ -43,60 +46,14 @@ const std::string kZeroAfterCaps = "Position size is zero after caps";
 
 // ---- numbers (§0) ----------------------------------------------------------------------------
 
-// int(x): truncation toward zero, saturating instead of overflowing; NaN ⇒ 0.
-std::int64_t trunc_int(double x) {
-  if (std::isnan(x)) return 0;
-  constexpr double kLimit = 9.2e18;  // inside the int64 range
-  if (x >= kLimit) return std::numeric_limits<std::int64_t>::max();
-  if (x <= -kLimit) return std::numeric_limits<std::int64_t>::min();
-  return static_cast<std::int64_t>(x);
-}
-
-// Rounded to 2 decimals: the correctly rounded decimal of the double, ties to even (printf).
-double round2(double x) {
-  if (!std::isfinite(x)) return x;
-  return std::strtod(axion::sdk::format::fixed2(x).c_str(), nullptr);
-}
-
 // ---- the effective config and the route, read strictly ---------------------------------------
 
-// The engine's effective config carries every ExecutorConfig field (§1.7); a missing or mistyped
-// one is a contract violation and fails the call (sizing_error), never a private default.
-const json& effective_field(const Context& ctx, const char* key) {
-  auto it = ctx.effective_config.find(key);
-  if (it == ctx.effective_config.end()) {
-    throw Error("effective config has no '" + std::string(key) + "'");
-  }
-  return *it;
-}
-
-double effective_number(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_number() || !std::isfinite(v.get<double>())) {
-    throw Error("effective config '" + std::string(key) + "' is not a finite number");
-  }
-  return v.get<double>();
-}
-
-bool effective_bool(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_boolean()) throw Error("effective config '" + std::string(key) + "' is not a bool");
-  return v.get<bool>();
-}
-
 std::string effective_order_type(const Context& ctx, const char* key) {
-  const json& v = effective_field(ctx, key);
-  if (!v.is_string() || (v.get<std::string>() != "market" && v.get<std::string>() != "limit")) {
+  const std::string v = ctx.require_string(key);
+  if (v != "market" && v != "limit") {
     throw Error("effective config '" + std::string(key) + "' must be \"market\" or \"limit\"");
   }
-  return v.get<std::string>();
-}
-
-// The regime's multipliers: 1.0 without regime adaptation (§6.2 inputs).
-double regime_multiplier(const Context& ctx, const char* key) {
-  auto it = ctx.effective_config.find(key);
-  if (it == ctx.effective_config.end()) return 1.0;
-  return effective_number(ctx, key);
+  return v;
 }
 
 double decision_number(const Context& ctx, const char* key) {
@@ -117,8 +74,8 @@ Conviction conviction_of(const Context& ctx, int conviction) {
   Conviction c = conviction >= 75
                      ? Conviction{1.0, effective_order_type(ctx, "high_conviction_order_type")}
                      : Conviction{0.5, effective_order_type(ctx, "medium_conviction_order_type")};
-  if (c.order_type == "limit" && effective_bool(ctx, "scale_in_enabled")) {
-    c.mult *= effective_number(ctx, "scale_in_initial_pct");
+  if (c.order_type == "limit" && ctx.require_bool("scale_in_enabled")) {
+    c.mult *= ctx.require_number("scale_in_initial_pct");
   }
   return c;
 }
@@ -146,9 +103,9 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
     }
 
     // 1-4
-    const double risk_amount = equity * effective_number(ctx, "max_risk_per_trade");
+    const double risk_amount = equity * ctx.require_number("max_risk_per_trade");
     double stop_distance =
-        std::fabs(entry - s.stop_loss) / entry * regime_multiplier(ctx, "stop_loss_mult");
+        std::fabs(entry - s.stop_loss) / entry * ctx.require_number_or("stop_loss_mult", 1.0);
     if (stop_distance < 0.001) stop_distance = 0.02;
     double lev_stop = stop_distance / leverage;
     if (lev_stop < 0.003) lev_stop = 0.003;
@@ -157,10 +114,10 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
     // 5
     const Conviction conv = conviction_of(ctx, s.conviction);
     std::int64_t shares =
-        trunc_int(raw * conv.mult * regime_multiplier(ctx, "position_size_multiplier"));
+        trunc_int(raw * conv.mult * ctx.require_number_or("position_size_multiplier", 1.0));
 
     // 6
-    const double mse = effective_number(ctx, "max_single_stock_exposure");
+    const double mse = ctx.require_number("max_single_stock_exposure");
     bool zero_cap = false;
     auto cap = [&](double shares_cap) {
       std::int64_t c = trunc_int(shares_cap);
@@ -181,8 +138,8 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
 
     // 7
     out.shares = shares;
-    out.notional_value = round2(static_cast<double>(shares) * price);
-    out.risk_amount = round2(risk_amount);
+    out.notional_value = round_dp2(static_cast<double>(shares) * price);
+    out.risk_amount = round_dp2(risk_amount);
     out.conviction_multiplier = conv.mult;
     out.order_type = conv.order_type;
     return Verdict::ok();

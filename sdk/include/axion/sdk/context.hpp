@@ -3,12 +3,14 @@
 // the C ABI stays small and new keys can be added without breaking old plugins.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "axion/sdk/error.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::sdk {
@@ -56,6 +58,37 @@ struct Context {
   bool effective_bool(const char* key, bool fallback) const {
     auto it = effective_config.find(key);
     return it != effective_config.end() && it->is_boolean() ? it->get<bool>() : fallback;
+  }
+
+  // Strict readers for fields the engine always sends (every ExecutorConfig field, §1.7): a
+  // missing or mistyped one is a contract violation and throws, never a private default.
+  const nlohmann::json& require(const char* key) const {
+    auto it = effective_config.find(key);
+    if (it == effective_config.end()) {
+      throw Error("effective config has no '" + std::string(key) + "'");
+    }
+    return *it;
+  }
+  double require_number(const char* key) const {
+    const auto& v = require(key);
+    if (!v.is_number() || !std::isfinite(v.get<double>())) {
+      throw Error("effective config '" + std::string(key) + "' is not a finite number");
+    }
+    return v.get<double>();
+  }
+  // A number that may be absent (regime multipliers: 1.0 without regime adaptation).
+  double require_number_or(const char* key, double absent) const {
+    return effective_config.contains(key) ? require_number(key) : absent;
+  }
+  bool require_bool(const char* key) const {
+    const auto& v = require(key);
+    if (!v.is_boolean()) throw Error("effective config '" + std::string(key) + "' is not a bool");
+    return v.get<bool>();
+  }
+  std::string require_string(const char* key) const {
+    const auto& v = require(key);
+    if (!v.is_string()) throw Error("effective config '" + std::string(key) + "' is not a string");
+    return v.get<std::string>();
   }
 
   static Context parse(const nlohmann::json& j) {

@@ -8,6 +8,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -39,6 +41,24 @@ inline std::string fixed2(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f", x);
   return buf;
+}
+
+// "Rounded to n decimals": the correctly rounded decimal of the double, ties to even — what
+// printf("%.nf") prints, read back.
+inline double round_dp(double x, int n) {
+  if (!std::isfinite(x)) return x;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", n, x);
+  return std::strtod(buf, nullptr);
+}
+
+// int(x) of the spec: truncation toward zero, saturating instead of overflowing; NaN => 0.
+inline std::int64_t trunc_int(double x) {
+  if (std::isnan(x)) return 0;
+  constexpr double kLimit = 9.2e18;  // inside the int64 range
+  if (x >= kLimit) return std::numeric_limits<std::int64_t>::max();
+  if (x <= -kLimit) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(x);
 }
 
 // ASCII lower case (tickers are ASCII).
