@@ -317,7 +317,7 @@ std::optional<json> Engine::query(std::string_view what, const json& args) {
     const auto& c = it->second;
     std::size_t start = c.size() > n + 1 ? c.size() - n - 1 : 0;
     for (std::size_t i = start + 1; i < c.size(); ++i) {
-      if (c[i - 1] > 0) out.push_back(c[i] / c[i - 1] - 1.0);
+      if (c[i - 1].second > 0) out.push_back(c[i].second / c[i - 1].second - 1.0);
     }
     return out;
   }
@@ -358,9 +358,16 @@ void Engine::on_bar(const axion_bar& bar) {
   {
     std::lock_guard lock(price_mu_);
     prices_[symbol] = bar.close;
+    // Daily closes (the last close of each ET trading date) feed the "returns" query: risk
+    // works on daily close-to-close returns whatever the bar interval (pipeline.md §11).
     auto& c = closes_[symbol];
-    c.push_back(bar.close);
-    if (c.size() > 253) c.pop_front();
+    std::int64_t day = sdk::time::to_eastern(bar.ts_us).day_number;
+    if (!c.empty() && c.back().first == day) {
+      c.back().second = bar.close;
+    } else {
+      c.emplace_back(day, bar.close);
+      if (c.size() > 253) c.pop_front();
+    }
   }
   if (stages_.regime) {
     try {

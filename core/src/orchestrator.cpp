@@ -84,7 +84,7 @@ struct Orchestrator::EntryContext {
   json effective = json::object();
   double stop_loss_mult = 1.0;
   json decision = json::object();  // routing decision
-  double var_cap = 0;              // from risk/unified, limits sizing
+  std::optional<double> var_cap;   // from risk/unified, limits sizing (0: no budget left)
   sdk::PositionSize size;
   Order order;
   std::optional<PipelineResult>* sync_out = nullptr;
@@ -486,10 +486,9 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       auto v = r->risk_check_signal(ctx->signal, ctx_json());
       if (!v.pass) return finish(reject(*ctx, stage_name, v.reason));
       json outputs = r->risk_signal_outputs();
-      if (outputs.contains("var_cap") && outputs["var_cap"].is_number() &&
-          outputs["var_cap"].get<double>() > 0) {
-        double cap = outputs["var_cap"].get<double>();
-        ctx->var_cap = ctx->var_cap > 0 ? std::min(ctx->var_cap, cap) : cap;
+      if (outputs.contains("var_cap") && outputs["var_cap"].is_number()) {
+        double cap = std::max(0.0, outputs["var_cap"].get<double>());
+        ctx->var_cap = ctx->var_cap ? std::min(*ctx->var_cap, cap) : cap;
         have_context = false;  // sizing must see the cap
       }
       if (outputs.contains("assessment")) ctx->result.risk_assessment = outputs["assessment"];
@@ -618,7 +617,7 @@ json Orchestrator::context_json(const EntryContext& ctx) {
           {"entries_today", entries_date_ == sdk::time::trading_date(now_()) ? entries_today_ : 0},
           {"regime", ctx.effective.value("regime", std::string("sideways"))},
           {"regime_confidence", ctx.effective.value("regime_confidence", 0.5)},
-          {"var_cap", ctx.var_cap},
+          {"var_cap", ctx.var_cap ? json(*ctx.var_cap) : json(nullptr)},
           {"kill_switch_active", state_.kill_switch_active()},
           {"circuit_breaker_status", state_.circuit_breaker_status()},
           {"effective_config", ctx.effective},

@@ -435,6 +435,8 @@ plugin = "regime/adaptive"
 fixed_regime = "sideways"
 fixed_confidence = 0.5
 [[risk]]
+plugin = "risk/unified"
+[[risk]]
 plugin = "risk/basic"
 [[risk]]
 plugin = "risk/pretrade"
@@ -515,6 +517,14 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
   CHECK(r->position->entry_price == Approx(200.2));  // market, 10 bps paper slippage
   CHECK(r->position->stop_loss == Approx(196.4));    // 200 - 4 x stop_loss_mult 0.9
   CHECK(r->order_result->order_id.rfind("PAPER-", 0) == 0);
+  CHECK(r->risk_assessment.value("approved", false));  // risk/unified's assessment is kept
+  // risk/unified: a short against the open long in AAPL is refused at risk_assessment.
+  Signal shrt = sig(e, "AAPL", "cloud_cross_bearish", 80, "1h", 200.0, 204.0);
+  shrt.direction = "short";
+  auto c = e.process_signal(shrt);
+  REQUIRE(c);
+  CHECK(c->pipeline_stage == "risk_assessment");
+  CHECK(c->rejection_reason == "Conflicting signal: existing long vs new short for AAPL");
   // risk/basic: sideways at 0.5 allows 8 concurrent positions; the 9th is refused. (Tickers
   // outside the sector map, so the sector cap stays out of the way.)
   const char* names[] = {"AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH"};

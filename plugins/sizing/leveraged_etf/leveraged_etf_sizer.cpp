@@ -125,7 +125,7 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
       shares = std::min(shares, c);
     };
     cap((equity * mse / leverage) / price);
-    if (ctx.var_cap > 0) cap((ctx.var_cap / leverage) / price);
+    if (ctx.has_var_cap) cap((ctx.var_cap / leverage) / price);
     cap(ctx.account.buying_power / price);
     if (zero_cap) {
       host().debug("sizing " + s.ticker + ": a cap is zero (ETF price " +

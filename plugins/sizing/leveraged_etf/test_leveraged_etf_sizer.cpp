@@ -62,7 +62,7 @@ json context(const json& decision = etf_decision(), const json& eff = effective(
           {"positions", json::array()},
           {"effective_config", eff},
           {"decision", decision},
-          {"var_cap", 0.0},
+          {"var_cap", nullptr},
           {"broker_can_trade_options", false}};
 }
 

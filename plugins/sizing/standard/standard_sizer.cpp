@@ -118,7 +118,7 @@ class StandardSizer final : public axion::sdk::Sizing {
       shares = std::min(shares, c);
     };
     cap(equity * mse);
-    if (ctx.var_cap > 0) cap(ctx.var_cap);
+    if (ctx.has_var_cap) cap(ctx.var_cap);
     cap(ctx.account.buying_power);
     if (zero_cap) {
       host().debug("sizing " + s.ticker + ": a cap is zero (price " +

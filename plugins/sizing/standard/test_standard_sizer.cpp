@@ -54,7 +54,7 @@ json context(const Signal& s, const json& eff = effective()) {
           {"positions", json::array()},
           {"effective_config", eff},
           {"decision", stock_decision(s)},
-          {"var_cap", 0.0},
+          {"var_cap", nullptr},
           {"broker_can_trade_options", false}};
 }
 
@@ -269,8 +269,11 @@ TEST_CASE("the VaR cap limits shares to int of V over entry") {
   ctx["var_cap"] = 20'000.0;  // 100: the exposure cap (75) binds
   CHECK(size(s, ctx).size.shares == 75);
 
-  ctx["var_cap"] = 0.0;  // none
+  ctx["var_cap"] = nullptr;  // no VaR cap for this signal
   CHECK(size(s, ctx).size.shares == 75);
+
+  ctx["var_cap"] = 0.0;  // a cap with no budget left stops the order
+  CHECK(size(s, ctx).verdict.reason == kZero);
 
   ctx["var_cap"] = 150.0;  // int(0.75) = 0
   auto z = size(s, ctx);

@@ -134,7 +134,7 @@ class Engine : public HostServices {
   bool clock_started_ = false;
   std::mutex price_mu_;
   std::map<std::string, double, std::less<>> prices_;
-  std::map<std::string, std::deque<double>, std::less<>> closes_;
+  std::map<std::string, std::deque<std::pair<std::int64_t, double>>, std::less<>> closes_;  // (ET day, close)
   // Fast EMAs (5/8/9/12, first-value seeded, strategies.md §2.1) per symbol for the exit rules.
   struct FastEmas {
     IndicatorRows rows;

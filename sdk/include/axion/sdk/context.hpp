@@ -43,7 +43,8 @@ struct Context {
   // The routing decision so far: {instrument_type, ticker, leverage, is_inverse,
   // reference_price, fallback_from?}.
   nlohmann::json decision = nlohmann::json::object();
-  double var_cap = 0;                    // VaR cap in dollars from risk/unified; 0 = none
+  bool has_var_cap = false;              // risk/unified produced a VaR cap for this signal
+  double var_cap = 0;                    // that cap in dollars (0 = no budget left)
   bool broker_can_trade_options = false;
   std::int64_t now_us = 0;               // engine clock
 
@@ -121,7 +122,10 @@ struct Context {
     c.regime_confidence = j.value("regime_confidence", 0.5);
     if (auto e = j.find("effective_config"); e != j.end() && e->is_object()) c.effective_config = *e;
     if (auto d = j.find("decision"); d != j.end() && d->is_object()) c.decision = *d;
-    c.var_cap = j.value("var_cap", 0.0);
+    if (auto v = j.find("var_cap"); v != j.end() && v->is_number()) {
+      c.has_var_cap = true;
+      c.var_cap = v->get<double>();
+    }
     c.broker_can_trade_options = j.value("broker_can_trade_options", false);
     c.now_us = j.value("now_us", std::int64_t{0});
     return c;
