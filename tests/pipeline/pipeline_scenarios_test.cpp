@@ -592,3 +592,25 @@ TEST_CASE("A pending order past the order timeout is cancelled and opens nothing
   REQUIRE(fv.size() == 1);
   CHECK(fv[0]["rejection_reason"] == "Fill validation failed: Order was cancelled");
 }
+
+TEST_CASE("Repeated executions disable trading through a block_new kill with risk/pretrade as actor") {
+  EngineFixture fx("repeated");
+  auto& e = fx.start(all_stages("max_executions_per_symbol = 1\nmax_orders_per_second = 100\n"));
+  auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
+  REQUIRE(r);
+  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(e.orchestrator().close_position("AAPL", "manual"));
+  r = e.process_signal(sig(e, "AAPL", "cloud_bounce_long"));
+  REQUIRE(r);
+  CHECK(r->pipeline_stage == "pretrade");
+  CHECK(r->rejection_reason.rfind("Pre-trade repeated_execution: value ", 0) == 0);
+  auto kills = e.orchestrator().kills();
+  REQUIRE(kills.size() == 1);
+  CHECK(kills[0].level == "block_new");
+  CHECK(kills[0].actor == "risk/pretrade");
+  CHECK(e.state().kill_switch_active());
+  // Until a human resets it, every entry stops at stage 1.
+  r = e.process_signal(sig(e, "MSFT", "cloud_cross_bullish", 80, "1h", 100.0, 60.0));
+  REQUIRE(r);
+  CHECK(r->pipeline_stage == "kill_switch");
+}
