@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+
+#include "axion/sdk/market.hpp"
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -86,33 +88,9 @@ inline RegimeLimits regime_limits(std::string_view regime) {
   return {"sideways", 0.8, 0.9, 1.0, 1.0, 0.9};
 }
 
-// ---- sector map (§6.1) ---------------------------------------------------------------------
+// ---- sector map (§6.1): the SDK's table ---------------------------------------------------
 
-struct SectorEntry {
-  std::string_view ticker;
-  std::string_view sector;
-};
-inline constexpr SectorEntry kSectorMap[] = {
-    {"QQQ", "NASDAQ-100"},      {"SPY", "S&P 500"},        {"IWM", "Russell 2000"},
-    {"AAPL", "Technology"},     {"MSFT", "Technology"},    {"GOOGL", "Technology"},
-    {"META", "Technology"},     {"AMZN", "Technology"},    {"NFLX", "Technology"},
-    {"CRM", "Technology"},      {"ADBE", "Technology"},    {"ORCL", "Technology"},
-    {"NVDA", "Semiconductors"}, {"AMD", "Semiconductors"}, {"AVGO", "Semiconductors"},
-    {"INTC", "Semiconductors"}, {"MU", "Semiconductors"},  {"QCOM", "Semiconductors"},
-    {"JPM", "Financials"},      {"BAC", "Financials"},     {"GS", "Financials"},
-    {"MS", "Financials"},       {"C", "Financials"},       {"WFC", "Financials"},
-    {"XOM", "Energy"},          {"CVX", "Energy"},         {"COP", "Energy"},
-    {"SLB", "Energy"},          {"MRNA", "Biotech"},       {"BIIB", "Biotech"},
-    {"GILD", "Biotech"},        {"AMGN", "Biotech"},       {"REGN", "Biotech"},
-};
-
-// The sector of a ticker, or empty when it has none (exact comparison).
-inline std::string_view sector_of(std::string_view ticker) {
-  for (const auto& e : kSectorMap) {
-    if (e.ticker == ticker) return e.sector;
-  }
-  return {};
-}
+using axion::sdk::market::sector_of;
 
 // ---- correlation guard (§5.1.1) ------------------------------------------------------------
 

@@ -36,15 +36,14 @@ using axion::sdk::PositionSize;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::format::trunc_int;
-
-double round_dp2(double x) { return axion::sdk::format::round_dp(x, 2); }
 using nlohmann::json;
+
+// {x} rounded to 2 decimals (pipeline.md §0), for notional and risk amounts.
+double round_dp2(double x) { return axion::sdk::format::round_dp(x, 2); }
 
 const std::array<KeySpec, 0> kKeys{};
 
 const std::string kZeroAfterCaps = "Position size is zero after caps";
-
-// ---- numbers (§0) ----------------------------------------------------------------------------
 
 // ---- the effective config and the route, read strictly ---------------------------------------
 
