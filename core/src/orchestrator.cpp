@@ -117,6 +117,7 @@ Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager
   base_config_["position_size_multiplier"] = 1.0;
   base_config_["stop_loss_mult"] = 1.0;
   current_effective_ = base_config_;
+  exit_rules_ = ExitRules::from(current_effective_);
 }
 
 Orchestrator::~Orchestrator() = default;
@@ -448,7 +449,10 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     try {
       json effective;
       auto v = stages_.regime->regime_evaluate(ctx->signal, base, effective);
-      if (effective.is_object()) current_effective_ = effective;
+      if (effective.is_object() && effective != current_effective_) {
+        current_effective_ = effective;
+        exit_rules_ = ExitRules::from(current_effective_);
+      }
       if (!v.pass) return finish(reject(*ctx, stage::kRegime, v.reason));
       if (effective.is_object()) ctx->effective = effective;
     } catch (const std::exception& e) {
@@ -1204,7 +1208,7 @@ void Orchestrator::update_price(const std::string& ticker, double price) {
 
 std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators) {
   ++depth_;
-  const ExitRules rules = ExitRules::from(current_effective_);
+  const ExitRules& rules = exit_rules_;
   std::vector<ExitSignal> exits;
   for (auto& p : positions_) {
     const IndicatorRows* ind = indicators ? indicators(p.underlying) : nullptr;

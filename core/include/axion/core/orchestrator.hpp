@@ -145,6 +145,7 @@ class Orchestrator {
   // The latest effective config regime adaptation produced (base until the first): exits and
   // the auto-kill triggers read it, so they follow the current regime (§5.3, §8.1).
   json current_effective_;
+  ExitRules exit_rules_;  // parsed from current_effective_ when it changes, not per bar
   StageSet stages_;
   StateManager& state_;
   Journal& journal_;
