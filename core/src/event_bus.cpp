@@ -38,13 +38,14 @@ std::int64_t EventBus::publish(std::string_view name, const json& data, std::int
   {
     std::lock_guard lock(mu_);
     ev.sequence = next_seq_++;
-    nlohmann::ordered_json env;
-    env["channel"] = ev.channel;
-    env["event"] = ev.event;
-    env["data"] = data;
-    env["timestamp"] = sdk::time::to_iso(ts_us);
-    env["sequence"] = ev.sequence;
-    ev.envelope = env.dump();
+    // The envelope wraps the already-serialized data (no second serialization per event); the
+    // channel and event names are plain identifiers, so they need no JSON escaping.
+    ev.envelope.reserve(ev.data.size() + 128);
+    ev.envelope.append("{\"channel\":\"").append(ev.channel);
+    ev.envelope.append("\",\"event\":").append(json(ev.event).dump());
+    ev.envelope.append(",\"data\":").append(ev.data);
+    ev.envelope.append(",\"timestamp\":\"").append(sdk::time::to_iso(ts_us));
+    ev.envelope.append("\",\"sequence\":").append(std::to_string(ev.sequence)).append("}");
     buffer_.push_back(ev);
     while (buffer_.size() > capacity_) buffer_.pop_front();
     recorder = recorder_;

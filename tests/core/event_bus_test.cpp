@@ -51,3 +51,14 @@ TEST_CASE("A subscriber resumes from a sequence number within the replay buffer"
   CHECK(oldest == 5);  // events 1..4 are gone: the caller reports the gap
   CHECK(got.front() == 5);
 }
+
+TEST_CASE("A plugin's odd event name still yields a valid JSON envelope") {
+  EventBus bus(4);
+  bus.publish("we\"ird\\name", {{"x", "a\"b"}}, 0);
+  auto ev = bus.recent(1).at(0);
+  auto env = json::parse(ev.envelope);
+  CHECK(env["event"] == "we\"ird\\name");
+  CHECK(env["channel"] == "lifecycle");
+  CHECK(env["data"]["x"] == "a\"b");
+  CHECK(env["sequence"] == 1);
+}
