@@ -25,6 +25,7 @@ std::optional<int> parse_cli(int argc, char** argv, CliOptions& o) {
       ("plugin-dir", po::value<std::string>(), "extra plugin folder, searched before the built-in one")
       ("no-pace", po::bool_switch(&o.no_pace), "replay the embedded market as fast as possible")
       ("max-bars", po::value(&o.max_bars), "stop after this many bars (0 = no limit)")
+      ("scan-out", po::value(&o.scan_out), "run the feed through strategies and signal assembly only (no orders) and write every signal to this CSV")
       ("version", po::bool_switch(&o.version), "print the version");
   po::variables_map vm;
   try {

@@ -22,6 +22,7 @@ struct CliOptions {
   std::optional<std::string> plugin_dir;
   bool no_pace = false;
   unsigned long long max_bars = 0;
+  std::string scan_out;  // non-empty: scan mode (strategies.md §15.1)
 };
 
 // Parses argv; prints help or usage errors itself. Returns the exit code to use when the

@@ -15,6 +15,7 @@
 #include "axion/core/manifest.hpp"
 #include "axion/core/plugin_loader.hpp"
 #include "cli.hpp"
+#include "scan.hpp"
 #include "embedded_manifest.hpp"
 #include "logging.hpp"
 
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
     for (const auto& e : parsed.errors) std::cerr << "error: " << e << "\n";
     return 1;
   }
+  if (!opt.scan_out.empty()) return host::run_scan(parsed.manifest, eo, opt.scan_out);
   if (parsed.manifest.engine.mode == "live" && !parsed.manifest.live_broker) {
     spdlog::get("axion.bot")->error("Live broker not configured");
     return 1;

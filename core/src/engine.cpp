@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -10,6 +11,9 @@
 namespace axion::core {
 
 namespace {
+
+// Journal key-value entries the core keeps for itself (beside the plugins' own state).
+constexpr const char* kCoreStatePrefix = "axion.core/";
 
 std::shared_ptr<spdlog::logger> logger_for(const std::string& name) {
   auto l = spdlog::get(name);
@@ -143,7 +147,13 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   std::vector<std::string> errors;
   if (options_.start_feed && manifest_.feed) feed_ = instantiate(*manifest_.feed, errors);
   for (const auto& e : manifest_.strategies) {
-    if (auto* p = instantiate(e, errors)) strategies_.push_back(p);
+    if (auto* p = instantiate(e, errors)) {
+      // Registry name = the plugin's own name; built-ins carry the spec's description.
+      auto [desc, category] = StrategyRegistry::builtin_info(e.name);
+      if (desc.empty()) desc = p->manifest().description ? p->manifest().description : "";
+      registry_strat_.add(p, e.name, desc, category, system_now_us());
+      strategy_order_.push_back(e.name);
+    }
   }
   for (const auto& e : manifest_.guards) {
     if (auto* p = instantiate(e, errors)) stages_.guards.push_back(p);
@@ -191,6 +201,52 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   orch_ = std::make_unique<Orchestrator>(oc, stages_, *state_, *journal_, bus_,
                                          [this] { return now_us(); });
   orch_->log = [log](int level, const std::string& msg) { log->log(to_spd(level), msg); };
+  AssemblySettings as;
+  const auto& sg = manifest_.signals;
+  as.strategy_selection = sg.enable_strategy_selection;
+  as.signal_fusion = sg.enable_signal_fusion;
+  as.feedback_loop = sg.enable_feedback_loop;
+  as.macro_bias_filter = sg.macro_bias_filter;
+  as.min_conviction_to_signal = sg.min_conviction_to_signal;
+  as.min_conviction_to_execute = sg.min_conviction_to_execute;
+  as.high_conviction_threshold = sg.high_conviction_threshold;
+  as.feedback_adjust_every_n_trades = sg.feedback_adjust_every_n_trades;
+  as.fusion_decay_minutes = sg.fusion_decay_minutes;
+  as.selector.strong_threshold = sg.adx_strong_threshold;
+  as.selector.moderate_threshold = sg.adx_moderate_threshold;
+  as.selector.weak_threshold = sg.adx_weak_threshold;
+  as.selector.trend_strategy = sg.trend_strategy;
+  as.selector.range_strategy = sg.range_strategy;
+  as.selector.force_strategy = sg.force_strategy;
+  as.selector.regime_override = sg.regime_override;
+  as.scanner_presets = manifest_.scanner.presets;
+  const bool scan = options_.scan_mode;
+  assembly_ = std::make_unique<SignalAssembly>(
+      as,
+      [this, scan](const std::string& event, const json& data) {
+        if (!scan) bus_.publish(event, data, now_us());
+      },
+      [this, scan](const std::string& key, const json& value) {
+        if (scan) return;
+        try {
+          journal_->save_plugin_state(std::string(kCoreStatePrefix) + key, value.dump());
+        } catch (const std::exception& e) {
+          orch_->alert_error("journal", e.what());
+        }
+      });
+  if (!scan) {
+    auto load = [this](const char* key) {
+      auto text = journal_->plugin_state(std::string(kCoreStatePrefix) + key);
+      return text ? json::parse(*text, nullptr, false) : json();
+    };
+    registry_strat_.restore_flags(load("strategy_registry"));
+    auto trades = journal_->trades(1 << 30);
+    std::reverse(trades.begin(), trades.end());  // oldest first
+    assembly_->restore(load("feedback_weights"), load("ab_signal_counts"), trades);
+  }
+  orch_->on_trade_closed = [this](const Position& closed, double pnl, double ret) {
+    assembly_->on_trade_closed(closed, pnl, ret, now_us());
+  };
   orch_->on_result = [this](const PipelineResult& r) {
     if (r.success) {
       ++counters_.entries;
@@ -344,6 +400,35 @@ std::optional<json> Engine::command(const std::string& plugin, std::string_view 
   return std::nullopt;
 }
 
+// ---- strategy registry ---------------------------------------------------------------------
+
+json Engine::strategy_list() const {
+  json arr = json::array();
+  for (const auto& info : registry_strat_.all()) {
+    json j = info.to_json();
+    j["stats"] = assembly_->ab().stats(info.name);
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
+std::optional<json> Engine::set_strategy_enabled(const std::string& name, bool enabled,
+                                                 const std::string& actor) {
+  if (!registry_strat_.set_enabled(name, enabled)) return std::nullopt;
+  if (!options_.scan_mode) {
+    try {
+      journal_->save_plugin_state(std::string(kCoreStatePrefix) + "strategy_registry",
+                                  registry_strat_.flags().dump());
+    } catch (const std::exception& e) {
+      orch_->alert_error("journal", e.what());
+    }
+    bus_.publish(enabled ? "strategy_enabled" : "strategy_disabled",
+                 {{"strategy", name}, {"enabled", enabled}, {"actor", actor}}, now_us());
+  }
+  spdlog::get("axion.bot")->info("Strategy {} {} by {}", name, enabled ? "enabled" : "disabled", actor);
+  return registry_strat_.find(name)->to_json();
+}
+
 // ---- bars, signals, lifecycle --------------------------------------------------------------
 
 void Engine::on_bar(const axion_bar& bar) {
@@ -376,27 +461,46 @@ void Engine::on_bar(const axion_bar& bar) {
       orch_->alert_error("regime", e.what());
     }
   }
-  for (auto* s : strategies_) {
+  const sdk::BarView view = sdk::from_c(bar);
+  assembly_->on_bar(view.symbol, view.timeframe, bar.ts_us, bar.open, bar.high, bar.low, bar.close,
+                    bar.volume);
+  // Every strategy sees every bar so its incremental state stays current; a disabled one's
+  // signals are dropped here, so enabling it again takes effect at the next bar, correctly.
+  by_strategy_.clear();
+  for (const auto& info : registry_strat_.all()) {
     signal_buf_.clear();
     try {
-      s->on_bar(bar, signal_buf_);
+      info.instance->on_bar(bar, signal_buf_);
     } catch (const std::exception& e) {
-      orch_->alert_error("strategy", s->id() + ": " + e.what());
+      orch_->alert_error("strategy", info.instance->id() + ": " + e.what());
       continue;
     }
-    if (sdk::from_c(bar).warmup) {
+    if (signal_buf_.empty() || !info.enabled) continue;
+    if (view.warmup) {
       counters_.warmup_signals += signal_buf_.size();
       continue;
     }
+    counters_.strategy_signals += signal_buf_.size();
+    auto& out = by_strategy_[info.name];
     for (auto& sig : signal_buf_) {
-      if (sig.conviction < manifest_.signals.min_conviction_to_signal ||
-          sig.conviction < manifest_.signals.min_conviction_to_execute) {
-        continue;
-      }
-      if (!sig.metadata.contains("strategy")) sig.metadata["strategy"] = s->manifest().name;
-      process_signal(std::move(sig));
+      if (!sig.metadata.contains("strategy")) sig.metadata["strategy"] = info.name;
+      out.push_back(std::move(sig));
     }
   }
+  if (!by_strategy_.empty()) {
+    const std::string regime = orch_->current_effective().value("regime", std::string("sideways"));
+    auto ready = assembly_->assemble(symbol, std::string(view.timeframe), strategy_order_, by_strategy_,
+                                     regime, now_us());
+    for (auto& sig : ready) {
+      if (options_.scan_mode) {
+        ++counters_.signals;
+        if (options_.scan_sink) options_.scan_sink(sig);
+      } else {
+        process_signal(std::move(sig));
+      }
+    }
+  }
+  if (options_.scan_mode) return;  // scan: no positions, no exits, no orders
   emas_[symbol].update(bar.close);
   orch_->update_price(symbol, bar.close);
   counters_.closes += orch_->check_and_execute_exits([this](const std::string& u) -> const IndicatorRows* {

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "axion/core/scanner_presets.hpp"
 #include "axion/sdk/config.hpp"
 
 namespace axion::core {
@@ -75,6 +76,25 @@ constexpr KeySpec kLifecycleKeys[] = {
 constexpr KeySpec kSignalsKeys[] = {
     {"min_conviction_to_signal", KeyType::Int, "25", "drop signals below this conviction", 0, 100},
     {"min_conviction_to_execute", KeyType::Int, "50", "forward only signals at or above this", 0, 100},
+    {"enable_strategy_selection", KeyType::Bool, "true", "the StrategySelector picks one strategy per bar and ticker"},
+    {"enable_signal_fusion", KeyType::Bool, "true", "fuse each candidate with other sources' recent signals"},
+    {"enable_feedback_loop", KeyType::Bool, "true", "per-source performance adjusts the fusion weights"},
+    {"feedback_adjust_every_n_trades", KeyType::Int, "50", "closed trades between weight adjustments", 1, 1000000},
+    {"macro_bias_filter", KeyType::Bool, "true", "drop signals against the ticker's daily macro bias (conviction < high)"},
+    {"high_conviction_threshold", KeyType::Int, "75", "conviction that survives the macro-bias filter", 0, 100},
+    {"adx_strong_threshold", KeyType::Double, "40.0", "ADX at or above: strong trend", 0, 100},
+    {"adx_moderate_threshold", KeyType::Double, "25.0", "ADX at or above: moderate trend", 0, 100},
+    {"adx_weak_threshold", KeyType::Double, "15.0", "ADX at or above: weak trend (below: no trend)", 0, 100},
+    {"trend_strategy", KeyType::String, "\"ema_cloud\"", "strategy for strong and moderate trends"},
+    {"range_strategy", KeyType::String, "\"mean_reversion\"", "strategy for weak and no trend"},
+    {"force_strategy", KeyType::String, "\"\"", "always select this strategy (empty = off)"},
+    {"regime_override", KeyType::StringList, "[\"crisis:mean_reversion\"]", "regime:strategy pairs that bypass the ADX gate"},
+    {"fusion_decay_minutes", KeyType::Double, "60.0", "half-life scale of other sources' signals in fusion", 0, 100000},
+};
+
+constexpr KeySpec kScannerKeys[] = {
+    {"presets", KeyType::StringList, "[]",
+     "Qullamaggie presets; a symbol trades while its latest daily bar meets any (empty = all symbols)"},
 };
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
@@ -140,6 +160,12 @@ struct Parser {
     }
     if (!ok) return std::nullopt;
     return sdk::Config(keys, j);
+  }
+
+  int key_line(const toml::table& root, const char* table, const char* key) {
+    if (auto* n = root[table][key].node()) return line_of(*n);
+    if (auto* t = root.get(table)) return line_of(*t);
+    return 1;
   }
 
   std::optional<PluginEntry> plugin_entry(const toml::table& t, const std::string& table_name,
@@ -284,6 +310,45 @@ struct Parser {
     if (auto c = core_table(root, "signals", kSignalsKeys)) {
       m.signals.min_conviction_to_signal = static_cast<int>(c->get_int("min_conviction_to_signal"));
       m.signals.min_conviction_to_execute = static_cast<int>(c->get_int("min_conviction_to_execute"));
+      auto& g = m.signals;
+      g.enable_strategy_selection = c->get_bool("enable_strategy_selection");
+      g.enable_signal_fusion = c->get_bool("enable_signal_fusion");
+      g.enable_feedback_loop = c->get_bool("enable_feedback_loop");
+      g.feedback_adjust_every_n_trades = static_cast<int>(c->get_int("feedback_adjust_every_n_trades"));
+      g.macro_bias_filter = c->get_bool("macro_bias_filter");
+      g.high_conviction_threshold = static_cast<int>(c->get_int("high_conviction_threshold"));
+      g.adx_strong_threshold = c->get_double("adx_strong_threshold");
+      g.adx_moderate_threshold = c->get_double("adx_moderate_threshold");
+      g.adx_weak_threshold = c->get_double("adx_weak_threshold");
+      g.trend_strategy = c->get_string("trend_strategy");
+      g.range_strategy = c->get_string("range_strategy");
+      g.force_strategy = c->get_string("force_strategy");
+      g.fusion_decay_minutes = c->get_double("fusion_decay_minutes");
+      if (!(g.adx_weak_threshold <= g.adx_moderate_threshold && g.adx_moderate_threshold <= g.adx_strong_threshold)) {
+        error(key_line(root, "signals", "adx_moderate_threshold"),
+              "[signals] key 'adx_moderate_threshold': thresholds must satisfy weak <= moderate <= strong");
+      }
+      g.regime_override.clear();
+      for (const auto& pair : c->get_strings("regime_override")) {
+        auto colon = pair.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
+          error(key_line(root, "signals", "regime_override"),
+                "[signals] key 'regime_override': '" + pair + "' is not regime:strategy");
+          continue;
+        }
+        g.regime_override[pair.substr(0, colon)] = pair.substr(colon + 1);
+      }
+    }
+    if (auto c = core_table(root, "scanner", kScannerKeys)) {
+      m.scanner.presets = c->get_strings("presets");
+      for (const auto& p : m.scanner.presets) {
+        if (!find_preset(p)) {
+          error(key_line(root, "scanner", "presets"),
+                "[scanner] key 'presets': unknown preset '" + p +
+                    "' (qullamaggie_ep, qullamaggie_breakout, qullamaggie_htf, "
+                    "qullamaggie_momentum_leaders, qullamaggie_parabolic)");
+        }
+      }
     }
     single(root, "feed", "feed", m.feed);
     single(root, "regime", "regime", m.regime);

@@ -1092,6 +1092,9 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
   }
 
   // Side effects in order (§2.4 step 7); only the state write may fail the operation.
+  // The analytics convention (control.md §5.1): equity = starting equity + realized P&L so far.
+  const double equity_before = base_equity() + state_.total_realized_pnl();
+  const double ret = equity_before > 0 ? pnl / equity_before : 0.0;
   state_.record_trade_pnl(pnl);
   after_close_checks();
   json trade = {{"ticker", closed.ticker},
@@ -1113,12 +1116,21 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                 {"trade_type", closed.trade_type},
                 {"leverage", closed.leverage},
                 {"strategy", closed.strategy},
+                {"signal_source", closed.signal_source},
+                {"ret", ret},
                 {"signal_id", closed.signal_id},
                 {"partial", !full}};
   try {
     journal_.record_trade(now_(), trade);
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
+  }
+  if (on_trade_closed) {
+    try {
+      on_trade_closed(closed, pnl, ret);
+    } catch (const std::exception& e) {
+      alert_error("feedback", e.what());
+    }
   }
   publish("position_closed", {{"ticker", closed.ticker},
                               {"direction", closed.direction},

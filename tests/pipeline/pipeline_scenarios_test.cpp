@@ -26,6 +26,9 @@ retry_backoff_base = 0.0
 [signals]
 min_conviction_to_signal = 0
 min_conviction_to_execute = 0
+# These scenarios exercise the pipeline: every detector signal goes to it.
+enable_strategy_selection = false
+macro_bias_filter = false
 
 [feed]
 plugin = "feed/csv"
@@ -307,7 +310,7 @@ TEST_CASE("A bad plugin config stops start-up with every error, naming file:line
   EngineFixture fx("badcfg");
   CHECK_THROWS_WITH(fx.start(manifest("slipage_bps = 3.0\n")),
                     Catch::Contains("[broker] broker/paper: unknown key 'slipage_bps'") &&
-                        Catch::Contains("manifest.toml:21: [broker]"));
+                        Catch::Contains("manifest.toml:24: [broker]"));
 }
 
 TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operator resets") {

@@ -24,7 +24,9 @@
 #include "axion/core/orchestrator.hpp"
 #include "axion/core/plugin_instance.hpp"
 #include "axion/core/plugin_loader.hpp"
+#include "axion/core/signal_assembly.hpp"
 #include "axion/core/state_manager.hpp"
+#include "axion/core/strategy_registry.hpp"
 
 namespace axion::core {
 
@@ -34,6 +36,10 @@ struct EngineOptions {
   bool start_feed = true;          // false: no feed (signal replay bench)
   bool wall_clock = false;         // engine clock = wall clock (live, bench) instead of bar time
   std::optional<bool> pace;        // override [engine] pace
+  // Scan mode (strategies.md §15.1): strategies and signal assembly only, no pipeline stages,
+  // no orders; every assembled signal goes to scan_sink. Persisted enable flags are not read.
+  bool scan_mode = false;
+  std::function<void(const Signal&)> scan_sink;
 };
 
 struct EngineCounters {
@@ -43,6 +49,7 @@ struct EngineCounters {
   std::uint64_t rejections = 0;
   std::uint64_t closes = 0;
   std::uint64_t warmup_signals = 0;  // emitted on warm-up history, not traded
+  std::uint64_t strategy_signals = 0;  // emitted by enabled strategies, before assembly
 };
 
 // Plugin search path of a manifest: [engine] plugin_dirs, then extras, then the built-in dir.
@@ -86,6 +93,15 @@ class Engine : public HostServices {
   // One signal through the pipeline (engine thread); nullopt when parked.
   std::optional<PipelineResult> process_signal(Signal s);
 
+  // Strategy registry (strategies.md §9), engine thread: list, enable/disable (effective at the
+  // next bar, persisted, published with the actor), A/B statistics.
+  json strategy_list() const;
+  // nullopt: unknown strategy; else the strategy's info after the change.
+  std::optional<json> set_strategy_enabled(const std::string& name, bool enabled,
+                                           const std::string& actor);
+  const StrategyRegistry& strategies() const { return registry_strat_; }
+  SignalAssembly& assembly() { return *assembly_; }
+
   Orchestrator& orchestrator() { return *orch_; }
   StateManager& state() { return *state_; }
   Journal& journal() { return *journal_; }
@@ -125,7 +141,10 @@ class Engine : public HostServices {
   EventBus bus_;
   std::vector<std::unique_ptr<PluginInstance>> instances_;
   PluginInstance* feed_ = nullptr;
-  std::vector<PluginInstance*> strategies_;
+  StrategyRegistry registry_strat_;
+  std::unique_ptr<SignalAssembly> assembly_;
+  SignalsByStrategy by_strategy_;
+  std::vector<std::string> strategy_order_;
   StageSet stages_;
   std::unique_ptr<Orchestrator> orch_;
 

@@ -49,9 +49,29 @@ struct ApiSettings {
   int max_request_bytes = 1 << 20;
 };
 
+// [signals]: signal assembly (strategies.md §15) — selector, fusion, feedback, filters.
 struct SignalsSettings {
   int min_conviction_to_signal = 25;
   int min_conviction_to_execute = 50;
+  bool enable_strategy_selection = true;
+  bool enable_signal_fusion = true;
+  bool enable_feedback_loop = true;
+  int feedback_adjust_every_n_trades = 50;
+  bool macro_bias_filter = true;
+  int high_conviction_threshold = 75;
+  double adx_strong_threshold = 40.0;
+  double adx_moderate_threshold = 25.0;
+  double adx_weak_threshold = 15.0;
+  std::string trend_strategy = "ema_cloud";
+  std::string range_strategy = "mean_reversion";
+  std::string force_strategy;
+  std::map<std::string, std::string> regime_override = {{"crisis", "mean_reversion"}};
+  double fusion_decay_minutes = 60.0;
+};
+
+// [scanner]: Qullamaggie presets that filter the symbol universe (strategies.md §12).
+struct ScannerSettings {
+  std::vector<std::string> presets;  // empty = off
 };
 
 struct Manifest {
@@ -62,6 +82,7 @@ struct Manifest {
   ExecutorConfig executor;
   LifecycleConfig lifecycle;
   SignalsSettings signals;
+  ScannerSettings scanner;
   std::optional<PluginEntry> feed;
   std::optional<PluginEntry> regime;
   std::optional<PluginEntry> routing;

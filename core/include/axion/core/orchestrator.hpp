@@ -63,6 +63,8 @@ class Orchestrator {
 
   // Every final pipeline result, synchronous or after a parked order completes.
   std::function<void(const PipelineResult&)> on_result;
+  // Every close (§2.4 steps 7.4–7.5): the closed record, its P&L and ret = pnl / equity before.
+  std::function<void(const Position&, double pnl, double ret)> on_trade_closed;
   // Log sink for the engine's logger: level (0 debug … 3 error) and message.
   std::function<void(int, const std::string&)> log;
 
