@@ -1,8 +1,13 @@
 // strategy/ema_cloud — the EMA cloud signal detector (strategies.md §3–§4), scored as the universe
 // scanner scores it (§5, §7), one (symbol, timeframe) series at a time.
 //
-// Per bar: update the series (O(1), no allocation) → detect → score → [MTF confluence, §6: not
-// yet] → min_conviction filter → emit. Only bars that fire build Signal objects.
+// Per received bar: aggregate it into the configured higher timeframes (`mtf_timeframes`) →
+// update every series that completed a bar (O(1), no allocation) → detect → score → keep those
+// scored signals as that timeframe's current ones → MTF confluence over the symbol's current
+// signals (§6) → min_conviction filter → emit the signals of the timeframes that completed at
+// this bar, plus the MTF_CONFLUENCE signals. Only bars that fire build Signal objects.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -14,6 +19,7 @@
 
 #include "axion/sdk/plugin.hpp"
 #include "ema_cloud_engine.hpp"
+#include "ema_cloud_mtf.hpp"
 
 namespace axion::plugins::ema_cloud {
 namespace {
@@ -45,6 +51,9 @@ constexpr KeySpec kKeys[] = {
      "signals whose scored conviction is below this are not emitted (0 = emit all)", 0, 100},
     {"timeframes", KeyType::StringList, "[]",
      "timeframes to run on (1m, 5m, 10m, 1h, 1d); empty = every timeframe received"},
+    {"mtf_timeframes", KeyType::StringList, "[]",
+     "higher timeframes (5m, 10m, 1h, 1d) built by aggregating each received stream by clock "
+     "time, for multi-timeframe confluence; empty = none"},
 };
 
 constexpr const char* kTimeframes[] = {"1m", "5m", "10m", "1h", "1d"};
@@ -55,6 +64,7 @@ struct Settings {
   double unusual_volume_threshold = 2.0;
   int min_conviction = 0;
   std::vector<std::string> timeframes;  // empty = all
+  std::vector<std::string> mtf_timeframes;  // aggregation targets, TIMEFRAMES order, no repeats
 
   static Settings from(const axion::sdk::Config& config) {
     Settings s;
@@ -82,6 +92,19 @@ struct Settings {
       if (!known) {
         throw axion::sdk::Error("timeframes: '" + tf + "' is not one of 1m, 5m, 10m, 1h, 1d",
                                 "timeframes");
+      }
+    }
+    for (const auto& tf : config.get_strings("mtf_timeframes")) {
+      const int index = engine::timeframe_index(tf);
+      if (index <= 0) {
+        throw axion::sdk::Error("mtf_timeframes: '" + tf + "' is not one of 5m, 10m, 1h, 1d",
+                                "mtf_timeframes");
+      }
+    }
+    for (std::string_view tf : engine::kTimeframeOrder) {
+      const auto wanted = config.get_strings("mtf_timeframes");
+      if (std::find(wanted.begin(), wanted.end(), tf) != wanted.end()) {
+        s.mtf_timeframes.emplace_back(tf);
       }
     }
     return s;
@@ -119,10 +142,51 @@ nlohmann::json cloud_states_json(const engine::CloudStates& states) {
   return arr;
 }
 
+// The scored signals of one completed bar of one timeframe (fixed capacity: no allocation).
+struct FiredBar {
+  std::array<engine::Detection, engine::kMaxDetections> detections{};
+  std::array<engine::ConvictionScore, engine::kMaxDetections> scores{};
+  std::size_t size = 0;
+  engine::CloudStates states{};
+  double body_ratio = 0;
+};
+
+// One timeframe of one symbol: received directly, or built from a received stream.
+struct Slot {
+  Slot(std::string_view tf, const engine::Periods& periods)
+      : timeframe(tf), rank(engine::timeframe_rank(tf)), series(periods), aggregator(tf) {}
+  std::string timeframe;
+  int rank;  // TIMEFRAMES index (unknown = 0): the confluence order
+  engine::Series series;
+  std::int64_t last_ts_us = 0;
+  bool direct = false;  // bars of this timeframe are received for the symbol: never aggregated
+  engine::BarAggregator aggregator;
+  std::string agg_source;  // the received timeframe aggregated into this one ("" = none yet)
+  FiredBar current;        // the scored signals of its most recent completed bar (§6)
+  bool completed_now = false;
+};
+
+struct Symbol {
+  std::vector<Slot> slots;
+  std::vector<std::size_t> order;  // slot indices by rank (stable)
+};
+
+// Where a confluence input came from.
+struct InputRef {
+  std::size_t slot = 0;
+  std::size_t item = 0;
+};
+
 class EmaCloudStrategy final : public axion::sdk::Strategy {
  public:
   EmaCloudStrategy(const axion::sdk::Host& host, const axion::sdk::Config& config)
-      : Strategy(host), settings_(Settings::from(config)) {}
+      : Strategy(host), settings_(Settings::from(config)) {
+    const std::size_t cap = (engine::kTimeframeOrder.size() + 1) * engine::kMaxDetections;
+    inputs_.reserve(cap);
+    refs_.reserve(cap);
+    boosted_.reserve(cap);
+    group_of_.reserve(cap);
+  }
 
   void on_bar(const axion::sdk::BarView& bar, axion::sdk::SignalSink& sink) override {
     if (!settings_.runs_on(bar.timeframe)) return;
@@ -133,67 +197,214 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
                               std::string(bar.timeframe));
     }
 
-    Entry& entry = series_for(bar.symbol, bar.timeframe);
-    if (entry.series.bar_count() > 0 && bar.ts_us < entry.last_ts_us) {
+    Symbol& sym = symbol_for(bar.symbol);
+    const std::size_t own_index = slot_index(sym, bar.timeframe);  // creates it once
+    Slot& own = sym.slots[own_index];
+    if (own.series.bar_count() > 0 && bar.ts_us < own.last_ts_us) {
       throw axion::sdk::Error("out-of-order bar for " + std::string(bar.symbol) + " " +
                               std::string(bar.timeframe));
     }
-    entry.last_ts_us = bar.ts_us;
-    engine::Series& series = entry.series;
-    series.update({bar.open, bar.high, bar.low, bar.close, bar.volume});
+    own.direct = true;
+    own.last_ts_us = bar.ts_us;
+    const engine::Ohlcv ohlcv{bar.open, bar.high, bar.low, bar.close, bar.volume};
+
+    // Phase 1: higher-timeframe buckets whose last bar never came complete "before" this bar.
+    // Phase 2: this bar, and the buckets it closes.
+    engine::BarAggregator::Output agg[engine::kTimeframeOrder.size()];
+    std::size_t agg_slot[engine::kTimeframeOrder.size()];
+    std::size_t agg_count = 0;
+    if (bar.ts_us > 0) {
+      for (const std::string& target : settings_.mtf_timeframes) {
+        const std::size_t ti = find_slot(sym, target);
+        Slot& t = sym.slots[ti];
+        if (t.direct || !t.aggregator.accepts_source(bar.timeframe)) continue;
+        if (t.agg_source.empty()) t.agg_source = std::string(bar.timeframe);
+        if (t.agg_source != bar.timeframe) continue;  // one source stream per target
+        agg_slot[agg_count] = ti;
+        agg[agg_count++] = t.aggregator.add(bar.ts_us, ohlcv);
+      }
+    }
+
+    begin_round(sym);
+    for (std::size_t i = 0; i < agg_count; ++i) {
+      if (agg[i].has_previous) complete(sym.slots[agg_slot[i]], agg[i].previous);
+    }
+    if (!bar.warmup) emit(sym, bar.symbol, sink);
+
+    begin_round(sym);
+    for (std::size_t i = 0; i < agg_count; ++i) {
+      if (agg[i].has_closed) complete(sym.slots[agg_slot[i]], agg[i].closed);
+    }
+    complete(own, {ohlcv, bar.ts_us});
+    if (!bar.warmup) emit(sym, bar.symbol, sink);
+  }
+
+ private:
+  // Lookup reuses key_ (no allocation once its capacity suffices); a new symbol allocates once,
+  // with a slot for each `mtf_timeframes` target.
+  Symbol& symbol_for(std::string_view symbol) {
+    key_.assign(symbol);
+    auto it = symbols_.find(key_);
+    if (it == symbols_.end()) {
+      it = symbols_.emplace(key_, Symbol{}).first;
+      for (const std::string& tf : settings_.mtf_timeframes) slot_index(it->second, tf);
+    }
+    return it->second;
+  }
+
+  static std::size_t find_slot(const Symbol& sym, std::string_view timeframe) {
+    for (std::size_t i = 0; i < sym.slots.size(); ++i) {
+      if (sym.slots[i].timeframe == timeframe) return i;
+    }
+    return sym.slots.size();
+  }
+
+  std::size_t slot_index(Symbol& sym, std::string_view timeframe) {
+    std::size_t i = find_slot(sym, timeframe);
+    if (i < sym.slots.size()) return i;
+    sym.slots.emplace_back(timeframe, settings_.periods);
+    auto pos = sym.order.begin();
+    while (pos != sym.order.end() && sym.slots[*pos].rank <= sym.slots[i].rank) ++pos;
+    sym.order.insert(pos, i);
+    return i;
+  }
+
+  static void begin_round(Symbol& sym) {
+    for (Slot& s : sym.slots) s.completed_now = false;
+  }
+
+  // A completed bar of one timeframe: update its series, detect, score; the result replaces the
+  // timeframe's current signals (cleared when nothing fires).
+  void complete(Slot& slot, const engine::BarAggregator::Completed& c) {
+    slot.last_ts_us = std::max(slot.last_ts_us, c.ts_us);
+    engine::Series& series = slot.series;
+    series.update(c.bar);
+    slot.completed_now = true;
+    FiredBar& fired = slot.current;
+    fired.size = 0;
     if (!series.ready()) return;
 
-    const engine::CloudStates states = series.cloud_states();
-    series.detect(states, detections_);
+    fired.states = series.cloud_states();
+    series.detect(fired.states, detections_);
     if (detections_.empty()) return;
 
     // Scanner inputs (§7): the window's volume data and the latest bar's body ratio.
     const auto volume = series.volume_data();
-    const double body_ratio = series.body_ratio();
-    const std::int64_t now = host().now_us();
-    nlohmann::json states_json;  // built once per firing bar
-
+    fired.body_ratio = series.body_ratio();
     for (const engine::Detection& d : detections_) {
       engine::ScoreInputs in;
       in.direction = d.direction;
-      in.states = states;
+      in.states = fired.states;
       in.volume = volume;
-      in.body_ratio = body_ratio;
+      in.body_ratio = fired.body_ratio;
       in.unusual_volume_threshold = settings_.unusual_volume_threshold;
-      const engine::ConvictionScore score = engine::score(in);
-      // MTF confluence (§6) goes here once the plugin keeps cross-timeframe state: it boosts
-      // conviction and may add an mtf_confluence signal, before the min_conviction filter.
-      if (score.total < settings_.min_conviction) continue;
-      if (states_json.is_null()) states_json = cloud_states_json(states);
-      sink.emit(make_signal(bar, d, score, body_ratio, now, states_json));
+      fired.detections[fired.size] = d;
+      fired.scores[fired.size] = engine::score(in);  // MTF component scored with k = 1 (§5)
+      ++fired.size;
     }
   }
 
- private:
-  struct Entry {
-    explicit Entry(const engine::Periods& p) : series(p) {}
-    engine::Series series;
-    std::int64_t last_ts_us = 0;
-  };
+  // Emits the signals of the timeframes that completed in this round. With `mtf_timeframes`
+  // set, they are boosted by confluence (§6) over the symbol's current signals of every
+  // timeframe, and each direction group confirmed by ≥ 3 timeframes adds an MTF_CONFLUENCE
+  // signal; min_conviction applies after confluence.
+  void emit(const Symbol& sym, std::string_view symbol, axion::sdk::SignalSink& sink) {
+    bool fired = false;
+    for (const Slot& s : sym.slots) fired = fired || (s.completed_now && s.current.size > 0);
+    if (!fired) return;
 
-  // Lookup reuses key_ (no allocation once its capacity suffices); a new series allocates once.
-  Entry& series_for(std::string_view symbol, std::string_view timeframe) {
-    key_.assign(symbol);
-    key_.push_back('\0');
-    key_.append(timeframe);
-    auto it = series_.find(key_);
-    if (it == series_.end()) it = series_.emplace(key_, Entry(settings_.periods)).first;
-    return it->second;
+    const bool mtf = !settings_.mtf_timeframes.empty();
+    inputs_.clear();
+    refs_.clear();
+    for (std::size_t idx : sym.order) {
+      const Slot& s = sym.slots[idx];
+      if (!mtf && !s.completed_now) continue;  // without MTF each timeframe stands alone
+      for (std::size_t i = 0; i < s.current.size; ++i) {
+        inputs_.push_back(
+            {s.timeframe, s.current.detections[i].direction, s.current.scores[i].total});
+        refs_.push_back({idx, i});
+      }
+    }
+    boosted_.resize(inputs_.size());
+    group_of_.resize(inputs_.size());
+    engine::ConfluenceResult groups;
+    if (mtf) {
+      groups = engine::compute_confluence(inputs_, boosted_, group_of_);
+    } else {
+      for (std::size_t k = 0; k < inputs_.size(); ++k) boosted_[k] = inputs_[k].conviction;
+    }
+
+    const std::int64_t now = host().now_us();
+    std::size_t states_slot = sym.slots.size();
+    nlohmann::json states_json;  // built once per slot that emits
+    std::array<nlohmann::json, 2> confirmed;  // per group, built on first use
+
+    auto confluence_meta = [&](nlohmann::json& m, std::size_t g) {
+      if (confirmed[g].is_null()) {
+        confirmed[g] = engine::confirmed_timeframes(inputs_, group_of_, g);
+      }
+      m["confirming_timeframes"] = groups.groups[g].confirming;
+      m["total_timeframes"] = engine::kTotalTimeframes;
+      m["confirmed_tfs"] = confirmed[g];
+    };
+
+    for (std::size_t k = 0; k < inputs_.size(); ++k) {
+      const Slot& s = sym.slots[refs_[k].slot];
+      if (!s.completed_now || boosted_[k] < settings_.min_conviction) continue;
+      if (states_slot != refs_[k].slot) {
+        states_json = cloud_states_json(s.current.states);
+        states_slot = refs_[k].slot;
+      }
+      const std::size_t i = refs_[k].item;
+      axion::sdk::Signal sig = make_signal(symbol, s.timeframe, s.current.detections[i],
+                                           s.current.scores[i], s.current.body_ratio, now,
+                                           states_json);
+      sig.conviction = boosted_[k];
+      if (mtf) confluence_meta(sig.metadata, group_of_[k]);
+      sink.emit(sig);
+    }
+    if (!mtf) return;
+
+    for (std::size_t g = 0; g < groups.group_count; ++g) {
+      const engine::ConfluenceGroup& grp = groups.groups[g];
+      if (!grp.mtf()) continue;
+      // Only when a member is new at this bar: an unchanged group was emitted already.
+      bool fresh = false;
+      for (std::size_t k = 0; k < inputs_.size(); ++k) {
+        fresh = fresh || (group_of_[k] == g && sym.slots[refs_[k].slot].completed_now);
+      }
+      if (!fresh || boosted_[grp.base] < settings_.min_conviction) continue;
+      const Slot& base = sym.slots[refs_[grp.base].slot];
+      const engine::Detection& d = base.current.detections[refs_[grp.base].item];
+      axion::sdk::Signal sig;
+      sig.signal_type = engine::to_string(engine::SignalType::MtfConfluence);
+      sig.direction = engine::to_string(grp.direction);
+      sig.ticker = std::string(symbol);
+      sig.timeframe = "mtf";
+      sig.conviction = boosted_[grp.base];
+      sig.entry_price = d.entry;
+      sig.stop_loss = d.stop;
+      sig.target_price = 0;  // the base's target: the detector sets none
+      sig.ts_us = now;
+      auto& m = sig.metadata;
+      m["strategy"] = "ema_cloud";
+      m["trigger"] = "mtf_confluence";
+      confluence_meta(m, g);
+      m["source_signals"] = grp.members;
+      m["cloud_states"] = cloud_states_json(base.current.states);
+      sink.emit(sig);
+    }
   }
 
-  static axion::sdk::Signal make_signal(const axion::sdk::BarView& bar, const engine::Detection& d,
+  static axion::sdk::Signal make_signal(std::string_view symbol, std::string_view timeframe,
+                                        const engine::Detection& d,
                                         const engine::ConvictionScore& score, double body_ratio,
                                         std::int64_t now, const nlohmann::json& states_json) {
     axion::sdk::Signal s;
     s.signal_type = engine::to_string(d.type);
     s.direction = engine::to_string(d.direction);
-    s.ticker = std::string(bar.symbol);
-    s.timeframe = std::string(bar.timeframe);
+    s.ticker = std::string(symbol);
+    s.timeframe = std::string(timeframe);
     s.conviction = score.total;
     s.entry_price = d.entry;
     s.stop_loss = d.stop;
@@ -227,9 +438,14 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
   }
 
   const Settings settings_;
-  std::unordered_map<std::string, Entry> series_;
+  std::unordered_map<std::string, Symbol> symbols_;
   std::string key_;
   engine::DetectionList detections_;
+  // Confluence scratch, reserved at construction (grows only past 6 timeframes per symbol).
+  std::vector<engine::ConfluenceInput> inputs_;
+  std::vector<InputRef> refs_;
+  std::vector<int> boosted_;
+  std::vector<std::size_t> group_of_;
 };
 
 }  // namespace

@@ -13,7 +13,9 @@
 #include <catch2/catch.hpp>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/time.hpp"
 #include "ema_cloud_engine.hpp"
+#include "ema_cloud_mtf.hpp"
 
 namespace {
 
@@ -750,7 +752,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     const json schema = h.schema();
     std::map<std::string, json> defaults;
     for (const auto& k : schema) defaults[k.at("key")] = k.at("default");
-    CHECK(defaults.size() == 13);
+    CHECK(defaults.size() == 14);
     const char* periods[] = {"fast_short",      "fast_long",     "pullback_short", "pullback_long",
                              "trend_short",     "trend_long",    "macro_short",    "macro_long",
                              "long_term_short", "long_term_long"};
@@ -758,6 +760,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(defaults["unusual_volume_threshold"] == 2.0);
     CHECK(defaults["min_conviction"] == 0);
     CHECK(defaults["timeframes"] == json::array());
+    CHECK(defaults["mtf_timeframes"] == json::array());
   }
   CHECK_NOTHROW(PluginHarness(AXION_PLUGIN_SO, host,
                               json{{"timeframes", {"5m", "1d"}},
@@ -780,6 +783,9 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
       {{{"unusual_volume_threshold", 1.0}}, "unusual_volume_threshold"},
       {{{"min_conviction", 101}}, "min_conviction"},
       {{{"timeframes", {"5m", "7m"}}}, "timeframes"},
+      {{{"mtf_timeframes", {"5m", "1m"}}}, "mtf_timeframes"},  // nothing finer to build 1m from
+      {{{"mtf_timeframes", {"2h"}}}, "mtf_timeframes"},
+      {{{"mtf_timeframes", "5m"}}, "mtf_timeframes"},
       {{{"timeframes", "5m"}}, "timeframes"},
   };
   for (const auto& c : bad) {
@@ -937,4 +943,678 @@ TEST_CASE("no allocation per bar", "[perf]") {
   CHECK(quiet_bars > 90);
   CHECK(quiet_allocs == 0);
   CHECK(firing_allocs > 0);  // the counter does see the plugin's allocations
+}
+
+// ---- §6 multi-timeframe confluence: the pure rule -------------------------------------------
+
+namespace {
+
+constexpr auto kLong = ec::Direction::Long;
+constexpr auto kShort = ec::Direction::Short;
+
+struct ConfOut {
+  std::vector<int> boosted;
+  std::vector<std::size_t> group;
+  ec::ConfluenceResult r;
+};
+
+ConfOut confluence(const std::vector<ec::ConfluenceInput>& in) {
+  ConfOut o;
+  o.boosted.resize(in.size());
+  o.group.resize(in.size());
+  o.r = ec::compute_confluence(in, o.boosted, o.group);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("confluence: one timeframe gives no MTF signal (§17)", "[mtf]") {
+  const std::vector<ec::ConfluenceInput> in{{"5m", kLong, 40}, {"5m", kLong, 55}};
+  const ConfOut o = confluence(in);
+  REQUIRE(o.r.group_count == 1);
+  CHECK(o.r.groups[0].confirming == 1);
+  CHECK(o.r.groups[0].boost == 0);
+  CHECK(o.r.groups[0].members == 2);
+  CHECK_FALSE(o.r.groups[0].mtf());
+  CHECK(o.boosted == std::vector<int>{40, 55});
+  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"5m"});
+}
+
+TEST_CASE("confluence: three timeframes at 40 give 60 each and one MTF at 60 (§17)", "[mtf]") {
+  const std::vector<ec::ConfluenceInput> in{{"1m", kLong, 40}, {"5m", kLong, 40}, {"1h", kLong, 40}};
+  const ConfOut o = confluence(in);
+  REQUIRE(o.r.group_count == 1);
+  const auto& g = o.r.groups[0];
+  CHECK(g.direction == kLong);
+  CHECK(g.confirming == 3);
+  CHECK(g.boost == 20);
+  CHECK(g.members == 3);
+  CHECK(g.mtf());
+  CHECK(g.base == 2);  // 1h has the highest TIMEFRAMES index
+  CHECK(o.boosted == std::vector<int>{60, 60, 60});
+  CHECK(o.boosted[g.base] == 60);  // the MTF signal's conviction: boosted once, not 80
+  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"1h", "1m", "5m"});
+}
+
+TEST_CASE("confluence: two long and one short give no long MTF (§17)", "[mtf]") {
+  const std::vector<ec::ConfluenceInput> in{
+      {"1m", kLong, 40}, {"5m", kShort, 40}, {"1h", kLong, 40}};
+  const ConfOut o = confluence(in);
+  REQUIRE(o.r.group_count == 2);
+  CHECK(o.r.groups[0].direction == kLong);
+  CHECK(o.r.groups[0].confirming == 2);
+  CHECK(o.r.groups[0].boost == 10);
+  CHECK_FALSE(o.r.groups[0].mtf());
+  CHECK(o.r.groups[1].direction == kShort);
+  CHECK(o.r.groups[1].confirming == 1);
+  CHECK_FALSE(o.r.groups[1].mtf());
+  CHECK(o.group == std::vector<std::size_t>{0, 1, 0});
+  CHECK(o.boosted == std::vector<int>{50, 40, 50});
+  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"1h", "1m"});
+}
+
+TEST_CASE("confluence: boost table, cap, distinct timeframes and the MTF base", "[mtf]") {
+  const int table[] = {0, 0, 10, 20, 25, 25, 25};
+  for (std::size_t k = 1; k <= 6; ++k) CHECK(ec::confluence_boost(k) == table[k]);
+
+  // Two signals of one timeframe count once.
+  ConfOut o = confluence({{"5m", kLong, 40}, {"5m", kLong, 30}, {"1m", kLong, 20}});
+  CHECK(o.r.groups[0].confirming == 2);
+  CHECK(o.r.groups[0].members == 3);
+  CHECK(o.boosted == std::vector<int>{50, 40, 30});
+
+  // Four timeframes: +25, capped at 100; the 1d member is the base.
+  o = confluence({{"1m", kLong, 90}, {"5m", kLong, 85}, {"10m", kLong, 70}, {"1d", kLong, 10}});
+  CHECK(o.r.groups[0].confirming == 4);
+  CHECK(o.boosted == std::vector<int>{100, 100, 95, 35});
+  CHECK(o.r.groups[0].base == 3);
+
+  // First maximum wins; groups in order of first appearance.
+  o = confluence({{"1h", kShort, 40},
+                  {"1h", kShort, 50},
+                  {"1m", kLong, 10},
+                  {"5m", kShort, 30},
+                  {"10m", kShort, 20}});
+  REQUIRE(o.r.group_count == 2);
+  CHECK(o.r.groups[0].direction == kShort);
+  CHECK(o.r.groups[0].confirming == 3);
+  CHECK(o.r.groups[0].members == 4);
+  CHECK(o.r.groups[0].base == 0);
+  CHECK(o.boosted == std::vector<int>{60, 70, 10, 50, 40});
+  CHECK(o.r.groups[1].direction == kLong);
+  CHECK(o.r.groups[1].base == 2);
+
+  // An unknown label ranks 0 (like 1m): the first of them stays the base unless a higher one.
+  o = confluence({{"2m", kLong, 10}, {"1m", kLong, 10}});
+  CHECK(o.r.groups[0].base == 0);
+  CHECK(o.r.groups[0].confirming == 2);
+  o = confluence({{"2m", kLong, 10}, {"1m", kLong, 10}, {"5m", kLong, 10}});
+  CHECK(o.r.groups[0].base == 2);
+
+  // All five.
+  o = confluence(
+      {{"1m", kLong, 0}, {"5m", kLong, 0}, {"10m", kLong, 0}, {"1h", kLong, 0}, {"1d", kLong, 0}});
+  CHECK(o.r.groups[0].confirming == 5);
+  CHECK(o.boosted == std::vector<int>{25, 25, 25, 25, 25});
+  CHECK(ec::confirmed_timeframes(
+            std::vector<ec::ConfluenceInput>{{"1m", kLong, 0}, {"5m", kLong, 0}, {"10m", kLong, 0},
+                                             {"1h", kLong, 0}, {"1d", kLong, 0}},
+            o.group, 0) == std::vector<std::string>{"10m", "1d", "1h", "1m", "5m"});
+
+  // Empty input: no groups.
+  o = confluence({});
+  CHECK(o.r.group_count == 0);
+}
+
+// ---- the higher-timeframe aggregator ------------------------------------------------------------
+
+namespace {
+
+constexpr std::int64_t kMinute = 60'000'000;
+
+std::int64_t et_us(int y, unsigned mo, unsigned d, unsigned h, unsigned mi) {
+  return axion::sdk::time::eastern_to_utc(y, mo, d, h, mi);
+}
+
+struct Done {
+  std::size_t at;  // index of the source bar that completed it
+  bool previous;   // completed by a later bucket's bar (its last bar missing)
+  std::int64_t ts;
+  ec::Ohlcv bar;
+};
+
+std::vector<Done> aggregate(ec::BarAggregator& a, const std::vector<std::int64_t>& ts,
+                            const std::vector<ec::Ohlcv>& bars) {
+  std::vector<Done> out;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    const auto o = a.add(ts[i], bars[i]);
+    if (o.has_previous) out.push_back({i, true, o.previous.ts_us, o.previous.bar});
+    if (o.has_closed) out.push_back({i, false, o.closed.ts_us, o.closed.bar});
+  }
+  return out;
+}
+
+// O first, H max, L min, C last, V sum of bars[from..to].
+ec::Ohlcv merged(const std::vector<ec::Ohlcv>& bars, std::size_t from, std::size_t to) {
+  ec::Ohlcv m = bars[from];
+  for (std::size_t i = from + 1; i <= to; ++i) {
+    m.high = std::max(m.high, bars[i].high);
+    m.low = std::min(m.low, bars[i].low);
+    m.close = bars[i].close;
+    m.volume += bars[i].volume;
+  }
+  return m;
+}
+
+bool same_bar(const ec::Ohlcv& a, const ec::Ohlcv& b) {
+  return a.open == b.open && a.high == b.high && a.low == b.low && a.close == b.close &&
+         a.volume == b.volume;
+}
+
+ec::Ohlcv minute_bar(std::size_t k) {
+  const double o = 100 + static_cast<double>(k);
+  return {o, o + 2 + 0.1 * static_cast<double>(k % 4), o - 1 - static_cast<double>(k % 3),
+          o + 0.5, 1000.0 + static_cast<double>(k)};
+}
+
+}  // namespace
+
+TEST_CASE("aggregator: clock buckets of end-stamped bars", "[mtf][aggregate]") {
+  ec::BarAggregator a5("5m"), a10("10m"), a1h("1h"), a1d("1d");
+  CHECK(a5.accepts_source("1m"));
+  CHECK_FALSE(a5.accepts_source("5m"));
+  CHECK_FALSE(a5.accepts_source("1h"));
+  CHECK_FALSE(a5.accepts_source("7m"));
+  CHECK(a10.accepts_source("5m"));
+  CHECK(a1h.accepts_source("10m"));
+  CHECK(a1d.accepts_source("1h"));
+  CHECK_FALSE(a1d.accepts_source("1d"));
+
+  // 09:31 … 10:00 ET: the first and last 1-minute bars of the first half hour.
+  std::vector<std::int64_t> ts;
+  std::vector<ec::Ohlcv> bars;
+  for (std::size_t k = 0; k < 30; ++k) {
+    ts.push_back(et_us(2026, 2, 9, 9, 31) + static_cast<std::int64_t>(k) * kMinute);
+    bars.push_back(minute_bar(k));
+  }
+  const auto d5 = aggregate(a5, ts, bars);
+  REQUIRE(d5.size() == 6);
+  for (std::size_t b = 0; b < 6; ++b) {
+    INFO("5m bucket " << b);
+    CHECK(d5[b].at == 5 * b + 4);
+    CHECK_FALSE(d5[b].previous);
+    CHECK(d5[b].ts == et_us(2026, 2, 9, 9, 35) + static_cast<std::int64_t>(b) * 5 * kMinute);
+    CHECK(same_bar(d5[b].bar, merged(bars, 5 * b, 5 * b + 4)));
+  }
+  const auto d10 = aggregate(a10, ts, bars);
+  REQUIRE(d10.size() == 3);
+  CHECK(d10[0].at == 9);
+  CHECK(d10[2].ts == et_us(2026, 2, 9, 10, 0));
+  CHECK(same_bar(d10[1].bar, merged(bars, 10, 19)));
+  // Clock hours: 09:30–10:00 is the first (half) hour of the session.
+  const auto d1h = aggregate(a1h, ts, bars);
+  REQUIRE(d1h.size() == 1);
+  CHECK(d1h[0].at == 29);
+  CHECK(d1h[0].ts == et_us(2026, 2, 9, 10, 0));
+  CHECK(same_bar(d1h[0].bar, merged(bars, 0, 29)));
+  CHECK(d1h[0].bar.volume == 30 * 1000.0 + 29 * 30 / 2);
+}
+
+TEST_CASE("aggregator: a bucket without its last bar completes at the next bucket's first bar",
+          "[mtf][aggregate]") {
+  ec::BarAggregator a5("5m");
+  // 09:31–09:34 (09:35 missing), 09:40 alone, 09:41–09:43, then 09:50 (09:45 bucket unfinished).
+  const unsigned minutes[] = {31, 32, 33, 34, 40, 41, 42, 43, 50};
+  std::vector<std::int64_t> ts;
+  std::vector<ec::Ohlcv> bars;
+  for (std::size_t k = 0; k < std::size(minutes); ++k) {
+    ts.push_back(et_us(2026, 2, 9, 9, minutes[k]));
+    bars.push_back(minute_bar(k));
+  }
+  const auto d = aggregate(a5, ts, bars);
+  REQUIRE(d.size() == 4);
+  // At 09:40: the 09:35 bucket (without its last bar), then the 09:40 bucket (one bar).
+  CHECK(d[0].at == 4);
+  CHECK(d[0].previous);
+  CHECK(d[0].ts == et_us(2026, 2, 9, 9, 35));
+  CHECK(same_bar(d[0].bar, merged(bars, 0, 3)));
+  CHECK(d[1].at == 4);
+  CHECK_FALSE(d[1].previous);
+  CHECK(d[1].ts == et_us(2026, 2, 9, 9, 40));
+  CHECK(same_bar(d[1].bar, bars[4]));
+  // At 09:50 (itself the last bar of its bucket): the 09:45 bucket, then the 09:50 one.
+  CHECK(d[2].at == 8);
+  CHECK(d[2].previous);
+  CHECK(d[2].ts == et_us(2026, 2, 9, 9, 45));
+  CHECK(same_bar(d[2].bar, merged(bars, 5, 7)));
+  CHECK(d[3].at == 8);
+  CHECK_FALSE(d[3].previous);
+  CHECK(same_bar(d[3].bar, bars[8]));
+
+  // A repeated bar of a completed bucket is not aggregated again.
+  const auto again = a5.add(ts[8], bars[8]);
+  CHECK_FALSE(again.has_previous);
+  CHECK_FALSE(again.has_closed);
+}
+
+TEST_CASE("aggregator: the daily bar is the regular session of the ET day", "[mtf][aggregate]") {
+  ec::BarAggregator a("1d");
+  const std::vector<std::int64_t> ts{
+      et_us(2026, 2, 9, 9, 0),    // pre-market: not in the daily bar
+      et_us(2026, 2, 9, 9, 30),   // ends at the open: covers 09:29–09:30, not in the session
+      et_us(2026, 2, 9, 9, 35),  et_us(2026, 2, 9, 12, 0),
+      et_us(2026, 2, 9, 16, 0),   // the close: completes the day
+      et_us(2026, 2, 9, 16, 30),  // after hours: ignored
+      et_us(2026, 2, 10, 9, 35), et_us(2026, 2, 10, 13, 0),  // early close
+      et_us(2026, 2, 11, 8, 0),   // the next day: completes the 10th
+      et_us(2026, 7, 10, 10, 0), et_us(2026, 7, 10, 16, 0),  // EDT
+  };
+  std::vector<ec::Ohlcv> bars;
+  for (std::size_t k = 0; k < ts.size(); ++k) bars.push_back(minute_bar(k));
+  const auto d = aggregate(a, ts, bars);
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].at == 4);
+  CHECK_FALSE(d[0].previous);
+  CHECK(d[0].ts == et_us(2026, 2, 9, 16, 0));
+  CHECK(same_bar(d[0].bar, merged(bars, 2, 4)));
+  CHECK(d[1].at == 8);
+  CHECK(d[1].previous);
+  CHECK(d[1].ts == et_us(2026, 2, 10, 16, 0));
+  CHECK(same_bar(d[1].bar, merged(bars, 6, 7)));
+  CHECK(d[2].at == 10);
+  CHECK(d[2].ts == et_us(2026, 7, 10, 16, 0));
+  CHECK(same_bar(d[2].bar, merged(bars, 9, 10)));
+}
+
+// ---- §6 through the plugin: 1m bars, 5m and 10m built from them ------------------------------------
+
+namespace {
+
+struct Minutes {
+  std::vector<std::int64_t> ts;
+  std::vector<ec::Ohlcv> bars;
+};
+
+// Three sessions (Mon 9 – Wed 11 Feb 2026) of 1-minute bars stamped at their end (09:31 … 16:00
+// ET), with a few bars missing: 10:10 on day 2 (the last of a 5m and a 10m bucket), 11:03 on day
+// 2, and 16:00 on day 3's eve (the last bar of day 2).
+Minutes minute_series() {
+  Minutes m;
+  const double pi = std::numbers::pi;
+  double prev = 100;
+  std::size_t t = 0;
+  for (unsigned day = 0; day < 3; ++day) {
+    const std::int64_t open = et_us(2026, 2, 9 + day, 9, 30);
+    for (int k = 1; k <= 390; ++k, ++t) {
+      const bool skip = (day == 1 && (k == 40 || k == 93 || k == 390));
+      const double x = static_cast<double>(t);
+      const double c = 100 + 0.01 * x + 3 * std::sin(2 * pi * x / 500) +
+                       0.4 * std::sin(2 * pi * x / 7) + 0.2 * std::sin(1.3 * x);
+      const double o = prev;
+      prev = c;
+      if (skip) continue;
+      m.ts.push_back(open + k * kMinute);
+      m.bars.push_back({o, std::max(o, c) + 0.05 + 0.05 * std::fabs(std::sin(x)),
+                        std::min(o, c) - 0.05 - 0.05 * std::fabs(std::cos(x)), c,
+                        1000 * (1 + 0.5 * std::sin(2 * pi * x / 13)) + (t % 5 == 0 ? 800 : 0)});
+    }
+  }
+  return m;
+}
+
+// Straightforward grouping by bucket end ceil(ts / D)·D, and when each bucket is known complete:
+// at its bar stamped at the end, else at the first bar of the next bucket.
+std::vector<Done> aggregate_ref(const Minutes& m, std::int64_t d_us) {
+  std::vector<Done> out;
+  std::size_t i = 0;
+  while (i < m.ts.size()) {
+    const std::int64_t end = (m.ts[i] + d_us - 1) / d_us * d_us;
+    std::size_t j = i;
+    while (j + 1 < m.ts.size() && (m.ts[j + 1] + d_us - 1) / d_us * d_us == end) ++j;
+    if (m.ts[j] == end) {
+      out.push_back({j, false, end, merged(m.bars, i, j)});
+    } else if (j + 1 < m.ts.size()) {
+      out.push_back({j + 1, true, end, merged(m.bars, i, j)});
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+// A plugin without MTF fed one series; signals by bar index.
+std::map<std::size_t, std::vector<Signal>> run_single(const std::string& tf,
+                                                      const std::vector<std::int64_t>& ts,
+                                                      const std::vector<ec::Ohlcv>& bars) {
+  FakeHost host;
+  PluginHarness h(AXION_PLUGIN_SO, host);
+  std::map<std::size_t, std::vector<Signal>> out;
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    host.clock.set_us(ts[i]);
+    const auto& b = bars[i];
+    auto sigs = h.on_bar(BarView{"MIN", tf, ts[i], b.open, b.high, b.low, b.close, b.volume});
+    if (!sigs.empty()) out[i] = std::move(sigs);
+  }
+  return out;
+}
+
+int tf_rank(const std::string& tf) {
+  const std::vector<std::string> order{"1m", "5m", "10m", "1h", "1d"};
+  auto it = std::find(order.begin(), order.end(), tf);
+  return it == order.end() ? 0 : static_cast<int>(it - order.begin());
+}
+
+// §6 written out over maps: the expected emissions of one round.
+void expect_round(const std::map<std::string, std::vector<Signal>>& current,
+                  const std::vector<std::string>& fresh, std::vector<Signal>& out) {
+  bool fired = false;
+  for (const auto& tf : fresh) fired = fired || !current.at(tf).empty();
+  if (!fired) return;
+  struct In {
+    std::string tf;
+    const Signal* sig;
+  };
+  std::vector<In> in;
+  for (const std::string tf : {"1m", "5m", "10m"}) {
+    for (const auto& s : current.at(tf)) in.push_back({tf, &s});
+  }
+  std::vector<std::string> dirs;  // first appearance
+  for (const auto& x : in) {
+    if (std::find(dirs.begin(), dirs.end(), x.sig->direction) == dirs.end()) {
+      dirs.push_back(x.sig->direction);
+    }
+  }
+  const std::map<std::size_t, int> boost{{1, 0}, {2, 10}, {3, 20}, {4, 25}, {5, 25}};
+  std::map<std::string, std::vector<std::string>> tfs_of;
+  for (const auto& dir : dirs) {
+    std::vector<std::string> tfs;
+    for (const auto& x : in) {
+      if (x.sig->direction == dir && std::find(tfs.begin(), tfs.end(), x.tf) == tfs.end()) {
+        tfs.push_back(x.tf);
+      }
+    }
+    std::sort(tfs.begin(), tfs.end());
+    tfs_of[dir] = tfs;
+  }
+  auto is_fresh = [&](const std::string& tf) {
+    return std::find(fresh.begin(), fresh.end(), tf) != fresh.end();
+  };
+  for (const auto& x : in) {
+    if (!is_fresh(x.tf)) continue;
+    Signal s = *x.sig;
+    const auto& tfs = tfs_of[s.direction];
+    s.conviction = std::min(100, s.conviction + boost.at(tfs.size()));
+    s.metadata["confirming_timeframes"] = tfs.size();
+    s.metadata["total_timeframes"] = 5;
+    s.metadata["confirmed_tfs"] = tfs;
+    out.push_back(s);
+  }
+  for (const auto& dir : dirs) {
+    const auto& tfs = tfs_of[dir];
+    if (tfs.size() < 3) continue;
+    const In* base = nullptr;
+    std::size_t members = 0;
+    bool any_fresh = false;
+    for (const auto& x : in) {
+      if (x.sig->direction != dir) continue;
+      ++members;
+      any_fresh = any_fresh || is_fresh(x.tf);
+      if (!base || tf_rank(x.tf) > tf_rank(base->tf)) base = &x;
+    }
+    if (!any_fresh) continue;
+    Signal s;
+    s.signal_type = "mtf_confluence";
+    s.direction = dir;
+    s.ticker = base->sig->ticker;
+    s.timeframe = "mtf";
+    s.conviction = std::min(100, base->sig->conviction + boost.at(tfs.size()));
+    s.entry_price = base->sig->entry_price;
+    s.stop_loss = base->sig->stop_loss;
+    s.metadata = json{{"strategy", "ema_cloud"},
+                      {"trigger", "mtf_confluence"},
+                      {"confirming_timeframes", tfs.size()},
+                      {"total_timeframes", 5},
+                      {"confirmed_tfs", tfs},
+                      {"source_signals", members},
+                      {"cloud_states", base->sig->metadata.at("cloud_states")}};
+    out.push_back(s);
+  }
+}
+
+std::string describe(const Signal& s) {
+  return s.signal_type + " " + s.direction + " " + s.timeframe + " " +
+         std::to_string(s.conviction) + " " + std::to_string(s.entry_price) + " " +
+         std::to_string(s.stop_loss) + " " + s.metadata.dump();
+}
+
+}  // namespace
+
+TEST_CASE("MTF end to end: 1m bars with 5m and 10m built from them", "[mtf]") {
+  const Minutes m = minute_series();
+  REQUIRE(m.ts.size() == 3 * 390 - 3);
+
+  // The aggregator against the straightforward grouping.
+  const auto ref5 = aggregate_ref(m, 5 * kMinute);
+  const auto ref10 = aggregate_ref(m, 10 * kMinute);
+  for (auto [tf, ref] : {std::pair{"5m", &ref5}, std::pair{"10m", &ref10}}) {
+    ec::BarAggregator a(tf);
+    const auto got = aggregate(a, m.ts, m.bars);
+    REQUIRE(got.size() == ref->size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      INFO(tf << " bucket " << k);
+      CHECK(got[k].at == (*ref)[k].at);
+      CHECK(got[k].previous == (*ref)[k].previous);
+      CHECK(got[k].ts == (*ref)[k].ts);
+      CHECK(same_bar(got[k].bar, (*ref)[k].bar));
+    }
+  }
+  CHECK(ref5.size() == 3 * 78);  // day 2's 16:00 bucket completes at day 3's first bar
+  std::size_t gaps5 = 0;
+  for (const auto& d : ref5) gaps5 += d.previous;
+  CHECK(gaps5 == 2);  // 10:10 and 16:00 of day 2
+
+  // Each timeframe alone (no MTF): the reference signals per completed bar.
+  auto split = [](const std::vector<Done>& ref) {
+    std::pair<std::vector<std::int64_t>, std::vector<ec::Ohlcv>> out;
+    for (const auto& d : ref) out.first.push_back(d.ts), out.second.push_back(d.bar);
+    return out;
+  };
+  const auto [ts5, bars5] = split(ref5);
+  const auto [ts10, bars10] = split(ref10);
+  const auto sig1 = run_single("1m", m.ts, m.bars);
+  const auto sig5 = run_single("5m", ts5, bars5);
+  const auto sig10 = run_single("10m", ts10, bars10);
+  CHECK(sig1.size() > 100);
+  CHECK(sig5.size() > 20);
+  CHECK(sig10.size() > 5);
+
+  // The expected MTF stream, bar by bar.
+  std::map<std::size_t, std::vector<Signal>> expected;
+  std::map<std::string, std::vector<Signal>> current{{"1m", {}}, {"5m", {}}, {"10m", {}}};
+  auto signals_of = [](const std::map<std::size_t, std::vector<Signal>>& sigs, std::size_t k) {
+    auto it = sigs.find(k);
+    return it == sigs.end() ? std::vector<Signal>{} : it->second;
+  };
+  std::size_t n5 = 0, n10 = 0;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    std::vector<Signal> out;
+    for (bool previous : {true, false}) {
+      std::vector<std::string> fresh;
+      if (n5 < ref5.size() && ref5[n5].at == i && ref5[n5].previous == previous) {
+        current["5m"] = signals_of(sig5, n5++), fresh.push_back("5m");
+      }
+      if (n10 < ref10.size() && ref10[n10].at == i && ref10[n10].previous == previous) {
+        current["10m"] = signals_of(sig10, n10++), fresh.push_back("10m");
+      }
+      if (!previous) current["1m"] = signals_of(sig1, i), fresh.insert(fresh.begin(), "1m");
+      expect_round(current, fresh, out);
+    }
+    if (!out.empty()) expected[i] = out;
+  }
+  CHECK(n5 == ref5.size());
+  CHECK(n10 == ref10.size());
+  std::size_t gap_fired = 0;  // buckets completed by a later bucket's bar that fire
+  for (std::size_t k = 0; k < ref5.size(); ++k) gap_fired += ref5[k].previous && sig5.count(k);
+  for (std::size_t k = 0; k < ref10.size(); ++k) gap_fired += ref10[k].previous && sig10.count(k);
+  CHECK(gap_fired > 0);
+
+  // Through the plugin, counting allocations on the bars that emit nothing.
+  FakeHost host;
+  PluginHarness h(AXION_PLUGIN_SO, host, json{{"mtf_timeframes", {"10m", "5m"}}});
+  std::size_t compared = 0, mtf_signals = 0, boosted = 0, quiet_allocs = 0, quiet = 0;
+  std::size_t from_5m = 0, from_10m = 0;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    host.clock.set_us(m.ts[i]);
+    const auto& b = m.bars[i];
+    const BarView bar{"MIN", "1m", m.ts[i], b.open, b.high, b.low, b.close, b.volume};
+    g_allocs = 0;
+    g_count_allocs = i > 0;
+    const auto got = h.on_bar(bar);
+    g_count_allocs = false;
+    if (got.empty() && i > 0) quiet_allocs += g_allocs, ++quiet;
+    const auto want = signals_of(expected, i);
+    INFO("1m bar " << i);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      INFO(describe(got[k]) << "\n vs " << describe(want[k]));
+      CHECK(describe(got[k]) == describe(want[k]));
+      CHECK(got[k].metadata == want[k].metadata);
+      CHECK(got[k].ticker == "MIN");
+      CHECK(got[k].ts_us == m.ts[i]);
+      CHECK(got[k].target_price == 0);
+      ++compared;
+      mtf_signals += got[k].signal_type == "mtf_confluence";
+      boosted += got[k].metadata.at("confirming_timeframes").get<int>() > 1;
+      from_5m += got[k].timeframe == "5m";
+      from_10m += got[k].timeframe == "10m";
+    }
+  }
+  CHECK(compared > 100);
+  CHECK(from_5m > 20);
+  CHECK(from_10m > 5);
+  CHECK(boosted > 20);
+  CHECK(mtf_signals > 0);
+  CHECK(quiet > 100);
+  CHECK(quiet_allocs == 0);
+
+  // The 5m signals are those of the pre-aggregated 5m series, boosted by confluence only.
+  std::size_t five = 0;
+  for (const auto& [i, sigs] : expected) {
+    for (const auto& s : sigs) five += s.timeframe == "5m";
+  }
+  std::size_t direct5 = 0;
+  for (const auto& [k, sigs] : sig5) direct5 += sigs.size();
+  CHECK(five == direct5);
+
+  // min_conviction applies after the boost, to members and MTF signals alike.
+  FakeHost host2;
+  PluginHarness h2(AXION_PLUGIN_SO, host2,
+                   json{{"mtf_timeframes", {"5m", "10m"}}, {"min_conviction", 45}});
+  std::vector<std::string> kept, want_kept;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    host2.clock.set_us(m.ts[i]);
+    const auto& b = m.bars[i];
+    for (const auto& s :
+         h2.on_bar(BarView{"MIN", "1m", m.ts[i], b.open, b.high, b.low, b.close, b.volume})) {
+      kept.push_back(std::to_string(i) + describe(s));
+    }
+    for (const auto& s : signals_of(expected, i)) {
+      if (s.conviction >= 45) want_kept.push_back(std::to_string(i) + describe(s));
+    }
+  }
+  CHECK(kept == want_kept);
+  CHECK_FALSE(kept.empty());
+}
+
+TEST_CASE("MTF: a received timeframe is not aggregated, and no timestamps means no aggregation",
+          "[mtf]") {
+  const Minutes m = minute_series();
+  const auto ref5 = aggregate_ref(m, 5 * kMinute);
+  // 1m and 5m both received; mtf_timeframes = ["5m"]: the 5m series is the received one.
+  FakeHost host;
+  PluginHarness h(AXION_PLUGIN_SO, host, json{{"mtf_timeframes", {"5m"}}});
+  // A 5m bar (of other prices) arrives first: the 5m slot is direct from then on.
+  std::size_t n5 = 0, five = 0;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    host.clock.set_us(m.ts[i]);
+    const auto& b = m.bars[i];
+    for (const auto& s :
+         h.on_bar(BarView{"MIN", "1m", m.ts[i], b.open, b.high, b.low, b.close, b.volume})) {
+      five += s.timeframe == "5m";
+    }
+    if (n5 < ref5.size() && ref5[n5].at == i) {
+      const auto& a = ref5[n5++].bar;
+      for (const auto& s : h.on_bar(BarView{"MIN", "5m", m.ts[i], a.open * 2, a.high * 2,
+                                            a.low * 2, a.close * 2, a.volume})) {
+        if (s.timeframe == "5m") CHECK(s.entry_price == a.close * 2);
+        five += s.timeframe == "5m";
+      }
+    }
+  }
+  CHECK(five > 0);
+
+  // Without timestamps (compatibility mode) nothing is aggregated: only 1m signals.
+  FakeHost host2;
+  PluginHarness h2(AXION_PLUGIN_SO, host2, json{{"mtf_timeframes", {"5m", "10m"}}});
+  std::size_t one = 0, other = 0;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    const auto& b = m.bars[i];
+    for (const auto& s :
+         h2.on_bar(BarView{"MIN", "1m", 0, b.open, b.high, b.low, b.close, b.volume})) {
+      (s.timeframe == "1m" ? one : other) += 1;
+    }
+  }
+  CHECK(one > 100);
+  CHECK(other == 0);
+}
+
+TEST_CASE("MTF: warm-up bars build every timeframe but emit nothing", "[mtf]") {
+  const Minutes m = minute_series();
+  FakeHost host;
+  PluginHarness a(AXION_PLUGIN_SO, host, json{{"mtf_timeframes", {"5m", "10m"}}});
+  PluginHarness b(AXION_PLUGIN_SO, host, json{{"mtf_timeframes", {"5m", "10m"}}});
+  const std::size_t live_from = 800;
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    host.clock.set_us(m.ts[i]);
+    const auto& x = m.bars[i];
+    BarView bar{"MIN", "1m", m.ts[i], x.open, x.high, x.low, x.close, x.volume};
+    const auto all = a.on_bar(bar);
+    bar.warmup = i < live_from;
+    const auto live = b.on_bar(bar);
+    INFO("bar " << i);
+    if (i < live_from) {
+      CHECK(live.empty());
+    } else {
+      REQUIRE(live.size() == all.size());
+      for (std::size_t k = 0; k < live.size(); ++k) CHECK(describe(live[k]) == describe(all[k]));
+    }
+  }
+}
+
+TEST_CASE("MTF: confluence state is per symbol", "[mtf]") {
+  const Minutes m = minute_series();
+  const json cfg{{"mtf_timeframes", {"5m", "10m"}}};
+  auto feed_bar = [&](PluginHarness& h, const std::string& sym, std::size_t i, double scale) {
+    const auto& b = m.bars[i];
+    std::vector<std::string> out;
+    for (const auto& s : h.on_bar(BarView{sym, "1m", m.ts[i], b.open * scale, b.high * scale,
+                                          b.low * scale, b.close * scale, b.volume})) {
+      out.push_back(std::to_string(i) + describe(s));
+    }
+    return out;
+  };
+  std::vector<std::string> alone_a, alone_b, mixed_a, mixed_b;
+  FakeHost host;
+  PluginHarness ha(AXION_PLUGIN_SO, host, cfg), hb(AXION_PLUGIN_SO, host, cfg),
+      hm(AXION_PLUGIN_SO, host, cfg);
+  for (std::size_t i = 0; i < m.ts.size(); ++i) {
+    host.clock.set_us(m.ts[i]);
+    // B is the same shape at half the price: its own series, interleaved with A's.
+    for (auto& x : feed_bar(ha, "A", i, 1.0)) alone_a.push_back(x);
+    for (auto& x : feed_bar(hb, "B", i, 0.5)) alone_b.push_back(x);
+    for (auto& x : feed_bar(hm, "A", i, 1.0)) mixed_a.push_back(x);
+    for (auto& x : feed_bar(hm, "B", i, 0.5)) mixed_b.push_back(x);
+  }
+  CHECK_FALSE(alone_a.empty());
+  CHECK(mixed_a == alone_a);
+  CHECK(mixed_b == alone_b);
 }
