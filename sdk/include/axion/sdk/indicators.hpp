@@ -3,6 +3,7 @@
 #pragma once
 
 #include "axion/sdk/indicators/ema.hpp"
+#include "axion/sdk/indicators/patterns.hpp"
 #include "axion/sdk/indicators/range.hpp"
 #include "axion/sdk/indicators/ring.hpp"
 #include "axion/sdk/indicators/rsi.hpp"
