@@ -92,7 +92,9 @@ PIN(axion_host_api, state_load, 56);
 PIN(axion_host_api, state_save, 64);
 PIN(axion_host_api, query, 72);
 PIN(axion_host_api, command, 80);
-static_assert(sizeof(axion_host_api) == 88);
+PIN(axion_host_api, subscribe_events, 88);
+PIN(axion_host_api, unsubscribe_events, 96);
+static_assert(sizeof(axion_host_api) == 104);
 
 PIN(axion_feed_vtable, next, 8);
 PIN(axion_strategy_vtable, on_bar, 8);

@@ -400,6 +400,41 @@ std::optional<json> Engine::command(const std::string& plugin, std::string_view 
   return std::nullopt;
 }
 
+// ---- add-on event stream --------------------------------------------------------------------
+
+std::int64_t Engine::subscribe_events(std::int64_t since, EventSink sink, std::int64_t* oldest_available) {
+  auto sub = std::make_shared<EventSubscription>();
+  sub->sink = std::move(sink);
+  std::int64_t oldest = 0;
+  const int bus_id = bus_.subscribe(
+      [sub](const Event& ev) {
+        std::lock_guard lock(sub->mu);
+        if (sub->active) sub->sink(ev.sequence, ev.channel, ev.envelope);
+      },
+      since, &oldest);
+  if (oldest_available) *oldest_available = since >= 0 ? oldest : 0;
+  std::lock_guard lock(subs_mu_);
+  const std::int64_t id = next_sub_id_++;
+  subs_[id] = {bus_id, sub};
+  return id;
+}
+
+void Engine::unsubscribe_events(std::int64_t id) {
+  std::shared_ptr<EventSubscription> sub;
+  int bus_id = 0;
+  {
+    std::lock_guard lock(subs_mu_);
+    auto it = subs_.find(id);
+    if (it == subs_.end()) return;
+    bus_id = it->second.first;
+    sub = it->second.second;
+    subs_.erase(it);
+  }
+  bus_.unsubscribe(bus_id);
+  std::lock_guard lock(sub->mu);  // waits for a sink call in progress
+  sub->active = false;
+}
+
 // ---- strategy registry ---------------------------------------------------------------------
 
 json Engine::strategy_list() const {

@@ -84,6 +84,27 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     }
   };
 
+  api_.subscribe_events = [](void* ctx, std::int64_t since, axion_event_cb cb, void* user,
+                             std::int64_t* oldest) -> std::int64_t {
+    if (!cb) return 0;
+    try {
+      return owner(ctx)->services_.subscribe_events(
+          since,
+          [cb, user](std::int64_t seq, std::string_view channel, std::string_view envelope) {
+            cb(user, seq, make_str(channel), make_str(envelope));
+          },
+          oldest);
+    } catch (...) {
+      return 0;
+    }
+  };
+  api_.unsubscribe_events = [](void* ctx, std::int64_t id) {
+    try {
+      owner(ctx)->services_.unsubscribe_events(id);
+    } catch (...) {
+    }
+  };
+
   std::string text = config.is_null() ? std::string("{}") : config.dump();
   axion_error err{};
   err.size = sizeof err;

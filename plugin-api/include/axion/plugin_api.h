@@ -171,6 +171,10 @@ typedef void (*axion_json_cb)(void* user, axion_str json);
 /* What the host offers each plugin instance. `ctx` is per instance (it carries the logger name
  * `<kind>/<name>`), and is the first argument of every function. All calls are made from the
  * thread that called into the plugin, unless noted. */
+/* One event of the engine's stream (see axion_host_api.subscribe_events). */
+typedef void (*axion_event_cb)(void* user, int64_t sequence, axion_str channel,
+                               axion_str envelope_json);
+
 typedef struct axion_host_api {
   uint32_t size;
   void* ctx;
@@ -195,6 +199,16 @@ typedef struct axion_host_api {
    * The answer (JSON) comes through cb. Unknown request or refusal => AXION_ERR. */
   axion_status (*command)(void* ctx, axion_str what, axion_str args_json, axion_json_cb cb,
                           void* user);
+  /* The engine's event stream, for add-ons (read only when `size` covers them). cb runs on the
+   * publishing thread and must not block: queue and return. envelope_json is the client
+   * envelope {"channel","event","data","timestamp","sequence"}. since >= 0 first replays the
+   * buffered events with sequence > since; *oldest_available (may be NULL) receives the oldest
+   * buffered sequence, so a caller can tell that events after `since` were lost. Returns a
+   * subscription id > 0, or 0 when refused. After unsubscribe_events returns, cb is never
+   * called again for that id. */
+  int64_t (*subscribe_events)(void* ctx, int64_t since, axion_event_cb cb, void* user,
+                              int64_t* oldest_available);
+  void (*unsubscribe_events)(void* ctx, int64_t subscription_id);
 } axion_host_api;
 
 /* ---- per-kind function tables ------------------------------------------------------------ */

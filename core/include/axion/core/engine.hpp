@@ -124,6 +124,9 @@ class Engine : public HostServices {
   std::optional<json> query(std::string_view what, const json& args) override;
   std::optional<json> command(const std::string& plugin, std::string_view what,
                               const json& args) override;
+  std::int64_t subscribe_events(std::int64_t since, EventSink sink,
+                                std::int64_t* oldest_available) override;
+  void unsubscribe_events(std::int64_t id) override;
 
  private:
   PluginInstance* instantiate(const PluginEntry& e, std::vector<std::string>& errors);
@@ -163,6 +166,17 @@ class Engine : public HostServices {
   std::map<std::string, FastEmas, std::less<>> emas_;
   EngineCounters counters_;
   std::vector<Signal> signal_buf_;
+
+  // Add-on event subscriptions: the bus may call a sink copy after unsubscribe, so each sink
+  // checks its subscription's `active` flag under the subscription's own mutex.
+  struct EventSubscription {
+    std::mutex mu;
+    bool active = true;
+    EventSink sink;
+  };
+  std::mutex subs_mu_;
+  std::map<std::int64_t, std::pair<int, std::shared_ptr<EventSubscription>>> subs_;
+  std::int64_t next_sub_id_ = 1;
 
   std::mutex q_mu_;
   std::condition_variable q_cv_;

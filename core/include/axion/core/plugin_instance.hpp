@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -45,6 +46,17 @@ class HostServices {
     (void)args;
     return std::nullopt;
   }
+  // The event stream for add-ons: 0 = refused. After unsubscribe returns, the sink is not called.
+  using EventSink = std::function<void(std::int64_t sequence, std::string_view channel,
+                                       std::string_view envelope)>;
+  virtual std::int64_t subscribe_events(std::int64_t since, EventSink sink,
+                                        std::int64_t* oldest_available) {
+    (void)since;
+    (void)sink;
+    (void)oldest_available;
+    return 0;
+  }
+  virtual void unsubscribe_events(std::int64_t id) { (void)id; }
 };
 
 class PluginInstance {

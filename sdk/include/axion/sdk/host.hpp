@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,6 +106,56 @@ class Host {
     }
     if (!out) out = nlohmann::json::object();
     return out;
+  }
+
+  // The engine's event stream (add-ons). The handler runs on the publishing thread and must
+  // not block. The subscription ends when the returned handle is destroyed or reset; after
+  // that the handler is never called again. An invalid handle means the host refused (or is
+  // too old to offer the stream).
+  using EventHandler =
+      std::function<void(std::int64_t sequence, std::string_view channel, std::string_view envelope)>;
+  class EventSubscription {
+   public:
+    EventSubscription() = default;
+    EventSubscription(EventSubscription&& o) noexcept { *this = std::move(o); }
+    EventSubscription& operator=(EventSubscription&& o) noexcept {
+      if (this != &o) {
+        reset();
+        api_ = o.api_, id_ = o.id_, handler_ = std::move(o.handler_);
+        o.api_ = nullptr, o.id_ = 0;
+      }
+      return *this;
+    }
+    ~EventSubscription() { reset(); }
+    bool valid() const { return id_ > 0; }
+    void reset() {
+      if (api_ && id_ > 0) api_->unsubscribe_events(api_->ctx, id_);
+      api_ = nullptr, id_ = 0;
+      handler_.reset();
+    }
+
+   private:
+    friend class Host;
+    const axion_host_api* api_ = nullptr;
+    std::int64_t id_ = 0;
+    std::unique_ptr<EventHandler> handler_;
+  };
+
+  EventSubscription subscribe_events(std::int64_t since, EventHandler handler,
+                                     std::int64_t* oldest_available = nullptr) const {
+    EventSubscription sub;
+    if (!api_ || api_->size < offsetof(axion_host_api, unsubscribe_events) + sizeof(api_->unsubscribe_events) ||
+        !api_->subscribe_events || !api_->unsubscribe_events) {
+      return sub;
+    }
+    sub.handler_ = std::make_unique<EventHandler>(std::move(handler));
+    auto cb = [](void* user, std::int64_t seq, axion_str channel, axion_str envelope) {
+      (*static_cast<EventHandler*>(user))(seq, view(channel), view(envelope));
+    };
+    const std::int64_t id = api_->subscribe_events(api_->ctx, since, cb, sub.handler_.get(), oldest_available);
+    if (id > 0) sub.api_ = api_, sub.id_ = id;
+    else sub.handler_.reset();
+    return sub;
   }
 
   const axion_host_api* raw() const { return api_; }

@@ -6,8 +6,10 @@
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -104,6 +106,26 @@ class FakeHost {
       cb(user, make_str(text));
       return AXION_OK;
     };
+    api_.subscribe_events = [](void* ctx, std::int64_t since, axion_event_cb cb, void* user,
+                               std::int64_t* oldest) -> std::int64_t {
+      auto* h = self(ctx);
+      std::lock_guard lock(h->events_mu_);
+      if (oldest) *oldest = 0;
+      if (since >= 0) {
+        if (oldest) *oldest = h->stream_.empty() ? h->next_sequence_ : h->stream_.front().sequence;
+        for (const auto& e : h->stream_) {
+          if (e.sequence > since) cb(user, e.sequence, make_str(e.channel), make_str(e.envelope));
+        }
+      }
+      const std::int64_t id = h->next_sub_++;
+      h->subs_[id] = {cb, user};
+      return id;
+    };
+    api_.unsubscribe_events = [](void* ctx, std::int64_t id) {
+      auto* h = self(ctx);
+      std::lock_guard lock(h->events_mu_);
+      h->subs_.erase(id);
+    };
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -124,9 +146,40 @@ class FakeHost {
   bool accept_commands = true;
   std::vector<std::pair<int, std::string>> logs;
 
+  // The engine's event stream as an add-on sees it: emit_event numbers the event, keeps it in a
+  // bounded buffer (replay_capacity) and hands the envelope to every subscriber. Thread-safe.
+  std::int64_t emit_event(const std::string& channel, const std::string& event,
+                          const nlohmann::json& data) {
+    std::lock_guard lock(events_mu_);
+    StreamEvent e;
+    e.sequence = next_sequence_++;
+    e.channel = channel;
+    e.envelope = nlohmann::json{{"channel", channel}, {"event", event}, {"data", data},
+                                {"timestamp", time::to_iso(clock.now_us())}, {"sequence", e.sequence}}
+                     .dump();
+    stream_.push_back(e);
+    while (stream_.size() > replay_capacity) stream_.pop_front();
+    for (auto& [id, sub] : subs_) sub.first(sub.second, e.sequence, make_str(e.channel), make_str(e.envelope));
+    return e.sequence;
+  }
+  std::size_t subscriber_count() {
+    std::lock_guard lock(events_mu_);
+    return subs_.size();
+  }
+  std::size_t replay_capacity = 10'000;
+
  private:
+  struct StreamEvent {
+    std::int64_t sequence = 0;
+    std::string channel, envelope;
+  };
   static FakeHost* self(void* ctx) { return static_cast<FakeHost*>(ctx); }
   axion_host_api api_{};
+  std::mutex events_mu_;
+  std::deque<StreamEvent> stream_;
+  std::int64_t next_sequence_ = 1;
+  std::map<std::int64_t, std::pair<axion_event_cb, void*>> subs_;
+  std::int64_t next_sub_ = 1;
 };
 
 // Thrown when a plugin call returns an error status; carries the plugin's message and key.
