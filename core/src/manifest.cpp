@@ -38,7 +38,9 @@ constexpr KeySpec kApiKeys[] = {
     {"bind", KeyType::String, "\"127.0.0.1\"", "REST bind address"},
     {"port", KeyType::Int, "8000", "REST port", 1, 65535},
     {"auth", KeyType::Bool, "true", "require X-API-Key"},
-    {"rate_limit", KeyType::Int, "120", "read requests per key per minute", 1, 1000000},
+    {"rate_limit", KeyType::Bool, "true", "per-key rate limits by tier (false: off, e.g. for load benchmarks; logs a warning)"},
+    {"enabled", KeyType::Bool, "true", "serve the REST API"},
+    {"require_confirmation_for_live", KeyType::Bool, "true", "POST /bot/start into live needs confirm_live: true"},
     {"max_request_bytes", KeyType::Int, "1048576", "largest accepted request", 1024, 67108864},
 };
 
@@ -265,7 +267,9 @@ struct Parser {
       m.api.bind = c->get_string("bind");
       m.api.port = static_cast<int>(c->get_int("port"));
       m.api.auth = c->get_bool("auth");
-      m.api.rate_limit = static_cast<int>(c->get_int("rate_limit"));
+      m.api.rate_limit = c->get_bool("rate_limit");
+      m.api.enabled = c->get_bool("enabled");
+      m.api.require_confirmation_for_live = c->get_bool("require_confirmation_for_live");
       m.api.max_request_bytes = static_cast<int>(c->get_int("max_request_bytes"));
     }
     if (auto c = core_table(root, "executor", kExecutorKeys)) {

@@ -18,6 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "axion/core/analytics.hpp"
+#include "axion/core/auth.hpp"
+#include "axion/core/controller.hpp"
 #include "axion/core/event_bus.hpp"
 #include "axion/core/journal.hpp"
 #include "axion/core/manifest.hpp"
@@ -102,6 +105,30 @@ class Engine : public HostServices {
   const StrategyRegistry& strategies() const { return registry_strat_; }
   SignalAssembly& assembly() { return *assembly_; }
 
+  // ---- control plane (control.md; issue #5) ------------------------------------------------
+  // Engine thread (reach them through call()) unless marked thread-safe.
+  BotController& controller();
+  BotPerformanceTracker& analytics();
+  KeyStore& keys();                // thread-safe; absent in scan mode
+  RateLimiter& rate_limiter();     // thread-safe
+  json status_json();                                   // GET /bot/status (§1.3), fields in order
+  json positions_json();                                // PositionItem array, oldest first
+  // HistoryItem array (§1.4), newest first, and the total matching `outcome`.
+  std::pair<json, std::int64_t> history_json(int limit, int offset, const std::string& outcome);
+  // Plugins (§1.8): loaded plugins in manifest order {kind, name, version, state}.
+  json plugins_json();
+  // Reloads kind/name's library in place (drain, swap, re-init from its manifest table); the
+  // previous version keeps serving on failure (409 "Reload failed: …"); 404 when unknown.
+  ControlResult reload_plugin(const std::string& kind, const std::string& name, const std::string& actor);
+  // A fresh instance of the named strategy fed the arrays bar by bar; the first signal of the
+  // last bar or null. nullopt: no such strategy. Throws std::runtime_error when it fails.
+  struct AnalyzeInput {
+    std::string ticker;
+    std::vector<double> opens, highs, lows, closes, volumes;
+    std::vector<std::int64_t> timestamps_us;  // empty = compatibility mode
+  };
+  std::optional<json> analyze_strategy(const std::string& name, const AnalyzeInput& in);
+
   Orchestrator& orchestrator() { return *orch_; }
   StateManager& state() { return *state_; }
   Journal& journal() { return *journal_; }
@@ -144,6 +171,7 @@ class Engine : public HostServices {
   EventBus bus_;
   std::vector<std::unique_ptr<PluginInstance>> instances_;
   PluginInstance* feed_ = nullptr;
+  // (#5: the controller, analytics tracker, key store and rate limiter members go here)
   StrategyRegistry registry_strat_;
   std::unique_ptr<SignalAssembly> assembly_;
   SignalsByStrategy by_strategy_;

@@ -45,7 +45,9 @@ struct ApiSettings {
   std::string bind = "127.0.0.1";
   int port = 8000;
   bool auth = true;
-  int rate_limit = 120;
+  bool rate_limit = true;
+  bool enabled = true;
+  bool require_confirmation_for_live = true;
   int max_request_bytes = 1 << 20;
 };
 
