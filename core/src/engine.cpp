@@ -497,6 +497,7 @@ void Engine::on_bar(const axion_bar& bar) {
     }
   }
   const sdk::BarView view = sdk::from_c(bar);
+  const std::int64_t bar_started_us = now_us();  // entries of this bar are managed from the next
   assembly_->on_bar(view.symbol, view.timeframe, bar.ts_us, bar.open, bar.high, bar.low, bar.close,
                     bar.volume);
   // Every strategy sees every bar so its incremental state stays current; a disabled one's
@@ -538,10 +539,12 @@ void Engine::on_bar(const axion_bar& bar) {
   if (options_.scan_mode) return;  // scan: no positions, no exits, no orders
   emas_[symbol].update(bar.close);
   orch_->update_price(symbol, bar.close);
-  counters_.closes += orch_->check_and_execute_exits([this](const std::string& u) -> const IndicatorRows* {
-    auto it = emas_.find(u);
-    return it == emas_.end() ? nullptr : &it->second.rows;
-  }).size();
+  counters_.closes += orch_->check_and_execute_exits(
+      [this](const std::string& u) -> const IndicatorRows* {
+        auto it = emas_.find(u);
+        return it == emas_.end() ? nullptr : &it->second.rows;
+      },
+      bar_started_us).size();
   orch_->poll();
   // Reconciliation every reconcile_interval_seconds of engine time (§9).
   auto interval = static_cast<std::int64_t>(manifest_.engine.reconcile_interval_seconds * 1e6);

@@ -126,6 +126,19 @@ void Orchestrator::publish(const std::string& event, const json& data) {
   bus_.publish(event, data, now_());
 }
 
+void Orchestrator::replace_stage(PluginInstance* from, PluginInstance* to) {
+  auto swap = [&](PluginInstance*& slot) {
+    if (slot == from) slot = to;
+  };
+  for (auto*& g : stages_.guards) swap(g);
+  swap(stages_.regime);
+  for (auto*& r : stages_.risks) swap(r);
+  swap(stages_.routing);
+  for (auto*& z : stages_.sizings) swap(z);
+  swap(stages_.broker);
+  swap(stages_.fallback_broker);
+}
+
 void Orchestrator::alert_error(const std::string& stage, const std::string& error) {
   logf(3, "Error in pipeline stage '" + stage + "': " + error);
   publish("error", {{"stage", stage}, {"error", error}});
@@ -1218,11 +1231,14 @@ void Orchestrator::update_price(const std::string& ticker, double price) {
   }
 }
 
-std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators) {
+std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators,
+                                                            std::int64_t opened_since_us) {
   ++depth_;
   const ExitRules& rules = exit_rules_;
   std::vector<ExitSignal> exits;
   for (auto& p : positions_) {
+    // The bar that produced an entry is not also its exit: management starts at the next bar.
+    if (opened_since_us > 0 && p.entry_time_us >= opened_since_us) continue;
     const IndicatorRows* ind = indicators ? indicators(p.underlying) : nullptr;
     double stop_before = p.stop_loss;
     auto e = check_exit(p, p.current_price, ind, rules, now_());

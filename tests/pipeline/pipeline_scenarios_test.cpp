@@ -37,6 +37,12 @@ files = ["{{DATA}}/goog_daily.csv"]
 [[strategy]]
 plugin = "strategy/ema_cloud"
 )" + guards + R"(
+# risk/unified rejects a signal against an open position in the same ticker
+# (conflicting_direction); without it a long and a short in GOOG net out at the broker and the
+# reconciler halts trading.
+[[risk]]
+plugin = "risk/unified"
+
 [broker]
 plugin = "broker/paper"
 )" + broker_extra;
@@ -310,7 +316,7 @@ TEST_CASE("A bad plugin config stops start-up with every error, naming file:line
   EngineFixture fx("badcfg");
   CHECK_THROWS_WITH(fx.start(manifest("slipage_bps = 3.0\n")),
                     Catch::Contains("[broker] broker/paper: unknown key 'slipage_bps'") &&
-                        Catch::Contains("manifest.toml:24: [broker]"));
+                        Catch::Contains("manifest.toml:30: [broker]"));
 }
 
 TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operator resets") {

@@ -222,3 +222,18 @@ TEST_CASE("the add-on event stream replays from a sequence and stops calling aft
   e.run_feed_to_end(50);
   CHECK(seen.size() == n);
 }
+
+TEST_CASE("a position is first managed on the bar after its entry, never closed on its own entry bar") {
+  EngineFixture fx("entry-bar");
+  auto& e = fx.start(manifest(R"(
+[[risk]]
+plugin = "risk/unified"
+)"));
+  e.run_feed_to_end();
+  auto trades = e.journal().trades(100000);
+  REQUIRE(trades.size() > 5);
+  for (const auto& t : trades) {
+    INFO(t.dump());
+    CHECK(t["exit_time"].get<std::string>() > t["entry_time"].get<std::string>());
+  }
+}

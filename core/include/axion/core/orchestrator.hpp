@@ -87,7 +87,11 @@ class Orchestrator {
   // gives the fast-cloud rows of an underlying (null when it has no bars yet).
   using IndicatorLookup = std::function<const IndicatorRows*(const std::string& underlying)>;
   void update_price(const std::string& ticker, double price);
-  std::vector<Position> check_and_execute_exits(const IndicatorLookup& indicators = {});
+  // Positions opened at or after `opened_since_us` (> 0) are left for the next evaluation: the
+  // engine passes the time its current bar started, so a bar's entries are first managed on
+  // the next bar (no round trip inside one bar on the entry bar's own exhaustion or flip).
+  std::vector<Position> check_and_execute_exits(const IndicatorLookup& indicators = {},
+                                                std::int64_t opened_since_us = 0);
 
   // Compares the journal's positions with the broker's (§9). Not clean: a global reduce_only
   // kill (actor reconciler), circuit breaker open and an error alert with the details.
@@ -111,6 +115,10 @@ class Orchestrator {
   void alert_error(const std::string& stage, const std::string& error);
 
   std::size_t parked_count() const { return flows_.size(); }
+
+  // Plugin hot reload (engine thread, between bars): every stage slot holding `from` holds `to`
+  // afterwards. The caller destroys `from` after the swap, so no pointer to it may remain.
+  void replace_stage(PluginInstance* from, PluginInstance* to);
 
  private:
   struct EntryContext;
