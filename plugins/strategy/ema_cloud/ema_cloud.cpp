@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axion/sdk/json_writer.hpp"
 #include "axion/sdk/plugin.hpp"
 #include "ema_cloud_engine.hpp"
 #include "ema_cloud_mtf.hpp"
@@ -124,22 +125,25 @@ bool finite_bar(const axion::sdk::BarView& b) {
          std::isfinite(b.close) && std::isfinite(b.volume);
 }
 
-// CloudState.to_dict (§1.3): EMAs to 4 dp, thickness and slope to 6 dp.
-nlohmann::json cloud_states_json(const engine::CloudStates& states) {
-  auto arr = nlohmann::json::array();
+// CloudState.to_dict (§1.3) as JSON text: EMAs to 4 dp, thickness and slope to 6 dp.
+std::string cloud_states_text(const engine::CloudStates& states) {
+  std::string out = "[";
   for (const auto& s : states) {
-    arr.push_back({{"cloud_name", s.cloud_name},
-                   {"short_ema", engine::round_dp(s.short_ema, 1e4)},
-                   {"long_ema", engine::round_dp(s.long_ema, 1e4)},
-                   {"is_bullish", s.is_bullish},
-                   {"thickness", engine::round_dp(s.thickness, 1e6)},
-                   {"price_above", s.price_above},
-                   {"price_inside", s.price_inside},
-                   {"price_below", s.price_below},
-                   {"slope", engine::round_dp(s.slope, 1e6)},
-                   {"slope_direction", engine::to_string(s.slope_direction)}});
+    if (out.size() > 1) out.push_back(',');
+    axion::sdk::JsonWriter w;
+    w.str("cloud_name", s.cloud_name)
+        .num("short_ema", engine::round_dp(s.short_ema, 1e4))
+        .num("long_ema", engine::round_dp(s.long_ema, 1e4))
+        .boolean("is_bullish", s.is_bullish)
+        .num("thickness", engine::round_dp(s.thickness, 1e6))
+        .boolean("price_above", s.price_above)
+        .boolean("price_inside", s.price_inside)
+        .boolean("price_below", s.price_below)
+        .num("slope", engine::round_dp(s.slope, 1e6))
+        .str("slope_direction", engine::to_string(s.slope_direction));
+    out += w.take();
   }
-  return arr;
+  return out + "]";
 }
 
 // The scored signals of one completed bar of one timeframe (fixed capacity: no allocation).
@@ -336,32 +340,32 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
 
     const std::int64_t now = host().now_us();
     std::size_t states_slot = sym.slots.size();
-    nlohmann::json states_json;  // built once per slot that emits
-    std::array<nlohmann::json, 2> confirmed;  // per group, built on first use
+    std::string states_text;  // serialized once per slot that emits
+    std::array<std::vector<std::string>, 2> confirmed;  // per group, built on first use
 
-    auto confluence_meta = [&](nlohmann::json& m, std::size_t g) {
-      if (confirmed[g].is_null()) {
-        confirmed[g] = engine::confirmed_timeframes(inputs_, group_of_, g);
-      }
-      m["confirming_timeframes"] = groups.groups[g].confirming;
-      m["total_timeframes"] = engine::kTotalTimeframes;
-      m["confirmed_tfs"] = confirmed[g];
+    auto confluence_meta = [&](axion::sdk::JsonWriter& w, std::size_t g) {
+      if (confirmed[g].empty()) confirmed[g] = engine::confirmed_timeframes(inputs_, group_of_, g);
+      w.integer("confirming_timeframes", groups.groups[g].confirming);
+      w.integer("total_timeframes", engine::kTotalTimeframes);
+      w.str_array("confirmed_tfs", confirmed[g]);
     };
 
     for (std::size_t k = 0; k < inputs_.size(); ++k) {
       const Slot& s = sym.slots[refs_[k].slot];
       if (!s.completed_now || boosted_[k] < settings_.min_conviction) continue;
       if (states_slot != refs_[k].slot) {
-        states_json = cloud_states_json(s.current.states);
+        states_text = cloud_states_text(s.current.states);
         states_slot = refs_[k].slot;
       }
       const std::size_t i = refs_[k].item;
-      axion::sdk::Signal sig = make_signal(symbol, s.timeframe, s.current.detections[i],
-                                           s.current.scores[i], s.current.body_ratio, now,
-                                           states_json);
+      const engine::Detection& d = s.current.detections[i];
+      axion::sdk::Signal sig = make_signal(symbol, s.timeframe, d, now);
       sig.conviction = boosted_[k];
-      if (mtf) confluence_meta(sig.metadata, group_of_[k]);
-      sink.emit(sig);
+      axion::sdk::JsonWriter w;
+      detection_meta(w, d, s.current.scores[i], s.current.body_ratio);
+      if (mtf) confluence_meta(w, group_of_[k]);
+      w.raw("cloud_states", states_text);
+      sink.emit_with_metadata(sig, w.take());
     }
     if (!mtf) return;
 
@@ -376,65 +380,60 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
       if (!fresh || boosted_[grp.base] < settings_.min_conviction) continue;
       const Slot& base = sym.slots[refs_[grp.base].slot];
       const engine::Detection& d = base.current.detections[refs_[grp.base].item];
-      axion::sdk::Signal sig;
+      axion::sdk::Signal sig = make_signal(symbol, "mtf", d, now);
       sig.signal_type = engine::to_string(engine::SignalType::MtfConfluence);
       sig.direction = engine::to_string(grp.direction);
-      sig.ticker = std::string(symbol);
-      sig.timeframe = "mtf";
       sig.conviction = boosted_[grp.base];
-      sig.entry_price = d.entry;
-      sig.stop_loss = d.stop;
-      sig.target_price = 0;  // the base's target: the detector sets none
-      sig.ts_us = now;
-      auto& m = sig.metadata;
-      m["strategy"] = "ema_cloud";
-      m["trigger"] = "mtf_confluence";
-      confluence_meta(m, g);
-      m["source_signals"] = grp.members;
-      m["cloud_states"] = cloud_states_json(base.current.states);
-      sink.emit(sig);
+      axion::sdk::JsonWriter w;
+      w.str("strategy", "ema_cloud").str("trigger", "mtf_confluence");
+      confluence_meta(w, g);
+      w.integer("source_signals", static_cast<std::int64_t>(grp.members));
+      w.raw("cloud_states", cloud_states_text(base.current.states));
+      sink.emit_with_metadata(sig, w.take());
     }
   }
 
+  // The detector's signal; entry = close, no target (the detector sets none).
   static axion::sdk::Signal make_signal(std::string_view symbol, std::string_view timeframe,
-                                        const engine::Detection& d,
-                                        const engine::ConvictionScore& score, double body_ratio,
-                                        std::int64_t now, const nlohmann::json& states_json) {
+                                        const engine::Detection& d, std::int64_t now) {
     axion::sdk::Signal s;
     s.signal_type = engine::to_string(d.type);
     s.direction = engine::to_string(d.direction);
     s.ticker = std::string(symbol);
     s.timeframe = std::string(timeframe);
-    s.conviction = score.total;
     s.entry_price = d.entry;
     s.stop_loss = d.stop;
-    s.target_price = 0;  // the detector sets no target
+    s.target_price = 0;
     s.ts_us = now;
+    return s;
+  }
 
-    auto& m = s.metadata;
-    m["strategy"] = "ema_cloud";
-    if (d.cloud >= 0) m["cloud"] = engine::kCloudNames[static_cast<std::size_t>(d.cloud)];
-    if (d.trigger) m["trigger"] = d.trigger;
-    if (d.type == engine::SignalType::TrendAlignedLong) m["all_bullish"] = true;
-    if (d.type == engine::SignalType::TrendAlignedShort) m["all_bullish"] = false;
+  // Metadata of a detector signal, written straight to text (signals fire on most bars).
+  static void detection_meta(axion::sdk::JsonWriter& w, const engine::Detection& d,
+                             const engine::ConvictionScore& score, double body_ratio) {
+    w.str("strategy", "ema_cloud");
+    if (d.cloud >= 0) w.str("cloud", engine::kCloudNames[static_cast<std::size_t>(d.cloud)]);
+    if (d.trigger) w.str("trigger", d.trigger);
+    if (d.type == engine::SignalType::TrendAlignedLong) w.boolean("all_bullish", true);
+    if (d.type == engine::SignalType::TrendAlignedShort) w.boolean("all_bullish", false);
     if (d.exhaustion_side) {
-      m["exhaustion_side"] = d.exhaustion_side;
-      m["consecutive_bars"] = engine::kExhaustionCandles;
+      w.str("exhaustion_side", d.exhaustion_side);
+      w.integer("consecutive_bars", engine::kExhaustionCandles);
     }
-    if (d.pattern) m["pattern"] = d.pattern;
+    if (d.pattern) w.str("pattern", d.pattern);
     if (d.stop_basis != engine::StopBasis::Rule) {
-      m["stop_replaced"] = engine::to_string(d.stop_basis);
-      m["rule_stop"] = d.rule_stop;
+      w.str("stop_replaced", engine::to_string(d.stop_basis));
+      w.num("rule_stop", d.rule_stop);
     }
     // §7: the scanner overwrites the detector's 3-dp body_ratio with the bar's unrounded one.
-    m["body_ratio"] = body_ratio;
-    m["conviction_breakdown"] = {{"cloud_alignment", score.cloud_alignment},
-                                 {"volume", score.volume_confirmation},
-                                 {"thickness", score.cloud_thickness},
-                                 {"candle", score.candle_quality},
-                                 {"factor", score.factor_score}};
-    m["cloud_states"] = states_json;
-    return s;
+    w.num("body_ratio", body_ratio);
+    axion::sdk::JsonWriter b;
+    b.num("cloud_alignment", score.cloud_alignment)
+        .num("volume", score.volume_confirmation)
+        .num("thickness", score.cloud_thickness)
+        .num("candle", score.candle_quality)
+        .num("factor", score.factor_score);
+    w.raw("conviction_breakdown", b.take());
   }
 
   const Settings settings_;

@@ -54,6 +54,14 @@ class SignalSink {
     axion_signal c = to_c(s, meta);
     fn_(ctx_, &c);
   }
+  // Emits with metadata already serialized (a JSON object, e.g. from sdk::JsonWriter); the
+  // signal's own `metadata` is ignored. For strategies that emit on most bars.
+  void emit_with_metadata(const Signal& s, std::string_view metadata_json) {
+    std::string unused;
+    axion_signal c = to_c(s, unused);
+    c.metadata_json = make_str(metadata_json);
+    fn_(ctx_, &c);
+  }
 
  private:
   axion_signal_sink fn_;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,7 @@ class FakeHost {
     api_.size = sizeof(axion_host_api);
     api_.ctx = this;
     api_.log = [](void* ctx, std::int32_t level, axion_str msg) {
+      std::lock_guard lock(self(ctx)->logs_mu);  // add-ons log from their own threads
       self(ctx)->logs.emplace_back(level, std::string(view(msg)));
     };
     api_.now_us = [](void* ctx) { return self(ctx)->clock.now_us(); };
@@ -88,8 +90,18 @@ class FakeHost {
       self(ctx)->saved_state = v;
       return AXION_OK;
     };
-    api_.query = [](void* ctx, axion_str what, axion_str, axion_json_cb cb,
+    api_.query = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
                     void* user) -> axion_status {
+      if (self(ctx)->query_handler) {
+        auto a = nlohmann::json::parse(view(args), nullptr, false);
+        auto answer = self(ctx)->query_handler(std::string(view(what)),
+                                               a.is_discarded() ? nlohmann::json() : a);
+        if (answer) {
+          std::string text = answer->dump();
+          cb(user, make_str(text));
+          return AXION_OK;
+        }
+      }
       auto& q = self(ctx)->queries;
       auto it = q.find(std::string(view(what)));
       if (it == q.end()) return AXION_ERR;
@@ -138,6 +150,9 @@ class FakeHost {
   std::map<std::string, double> prices;
   std::optional<nlohmann::json> saved_state;
   std::map<std::string, nlohmann::json> queries;  // answers for host.query(what)
+  // Consulted before `queries`, with the query's arguments; nullopt falls through to `queries`.
+  // May be called from a plugin's own threads (add-ons), so it must be thread-safe.
+  std::function<std::optional<nlohmann::json>(std::string what, nlohmann::json args)> query_handler;
   struct Command {
     std::string what;
     nlohmann::json args;
@@ -145,6 +160,7 @@ class FakeHost {
   std::vector<Command> commands;  // every host.command() a plugin made
   bool accept_commands = true;
   std::vector<std::pair<int, std::string>> logs;
+  std::mutex logs_mu;  // held while a log line is appended; lock it to read `logs` while an add-on runs
 
   // The engine's event stream as an add-on sees it: emit_event numbers the event, keeps it in a
   // bounded buffer (replay_capacity) and hands the envelope to every subscriber. Thread-safe.
@@ -396,6 +412,17 @@ class PluginHarness {
     axion_error err{};
     if (vt->account(self_, &a, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
     return {a.equity, a.cash, a.buying_power, a.starting_equity};
+  }
+
+  // ---- addon
+  void addon_start() {
+    auto* vt = vtable<axion_addon_vtable>(AXION_KIND_ADDON);
+    axion_error err{};
+    if (vt->start(self_, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+  }
+  void addon_stop() {
+    auto* vt = vtable<axion_addon_vtable>(AXION_KIND_ADDON);
+    vt->stop(self_);
   }
 
   void* instance() const { return self_; }
