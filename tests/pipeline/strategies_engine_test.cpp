@@ -8,8 +8,12 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "axion/sdk/indicators.hpp"
+#include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/series.hpp"
 #include "axion/sdk/time.hpp"
 #include "engine_fixture.hpp"
 
@@ -236,4 +240,72 @@ plugin = "risk/unified"
     INFO(t.dump());
     CHECK(t["exit_time"].get<std::string>() > t["entry_time"].get<std::string>());
   }
+}
+
+TEST_CASE("selector golden vector of 16.5: GOLD windows 59 to 299 choose ema_cloud 213, pullback 14, scalp 9, trend day 5") {
+  using axion::sdk::testing::FakeHost;
+  using axion::sdk::testing::PluginHarness;
+  const auto gold = axion::sdk::testing::gold_series();
+  const char* names[] = {"pullback_to_cloud", "trend_day", "session_scalp", "qullamaggie_breakout",
+                         "qullamaggie_ep", "qullamaggie_parabolic_short", "mean_reversion"};
+  FakeHost host;
+  std::vector<std::unique_ptr<PluginHarness>> plugins;
+  for (const char* n : names) {
+    plugins.push_back(std::make_unique<PluginHarness>(
+        std::string(AXION_BUILTIN_PLUGIN_DIR) + "/axion-strategy-" + n + ".so", host));
+  }
+  axion::sdk::ind::WilderAdx adx(14);
+  SelectorConfig cfg;
+  std::map<std::string, int> chosen;
+  std::map<int, StrategyChoice> at;
+  for (std::size_t b = 0; b < gold.size(); ++b) {
+    const auto bar = gold.bar(b, "GOLD", "5m");
+    adx.update(bar.high, bar.low, bar.close);
+    SignalsByStrategy by;
+    for (std::size_t i = 0; i < plugins.size(); ++i) {
+      auto out = plugins[i]->on_bar(bar.as_view());
+      if (!out.empty()) by[names[i]] = out;
+    }
+    if (b < 59) continue;
+    auto c = select_strategy("GOLD", adx.value(), "bull", by, cfg, 0);
+    ++chosen[c.selected_strategy];
+    at[static_cast<int>(b)] = c;
+  }
+  CHECK(chosen == std::map<std::string, int>{{"ema_cloud", 213}, {"pullback_to_cloud", 14},
+                                             {"session_scalp", 9}, {"trend_day", 5}});
+  CHECK(at[59].reasoning == "Moderate trend (ADX=27.0) → EMA Cloud");
+  CHECK(at[59].confidence == 70.0);
+  CHECK(at[65].reasoning == "moderate_trend (ADX=33.7) → session_scalp");
+  CHECK(at[65].confidence == 65.0);
+  CHECK(at[71].reasoning == "strong_trend (ADX=42.1) → trend_day");
+  CHECK(at[71].confidence == 90.0);
+  CHECK(at[79].reasoning == "strong_trend (ADX=46.4) → pullback_to_cloud");
+  CHECK(at[79].confidence == 80.0);
+  REQUIRE(at[79].signals.size() == 1);
+  CHECK(at[79].signals[0].entry_price == Approx(112.7208).margin(5e-5));
+}
+
+TEST_CASE("scanner presets filter the scan universe by each symbol's latest daily bar") {
+  const fs::path state = fs::temp_directory_path() / ("axion-scan-presets-" + std::to_string(::getpid()));
+  fs::remove_all(state);
+  auto parsed = parse_manifest(fs::path(AXION_SOURCE_DIR) / "configs/scan-goog.toml");
+  REQUIRE(parsed.ok());
+  parsed.manifest.scanner.presets = {"qullamaggie_momentum_leaders"};
+  parsed.manifest.engine.state_dir = state.string();
+  EngineOptions o;
+  o.builtin_plugin_dir = AXION_BUILTIN_PLUGIN_DIR;
+  o.scan_mode = true;
+  std::vector<Signal> kept;
+  o.scan_sink = [&](const Signal& s) { kept.push_back(s); };
+  {
+    Engine e(parsed.manifest, o);
+    e.run_feed_to_end();
+  }
+  fs::remove_all(state);
+  // Momentum leaders: up > 1 % on the day, above the 200-day SMA, price ≥ 5, volume > 500k.
+  REQUIRE_FALSE(kept.empty());
+  CHECK(kept.size() < 2597);
+  std::set<std::int64_t> days;
+  for (const auto& s : kept) days.insert(s.ts_us);
+  CHECK(days.size() < 300);  // only days that met the preset
 }
