@@ -5,69 +5,25 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <numbers>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
 #include "ema_cloud_engine.hpp"
 #include "ema_cloud_mtf.hpp"
 
 namespace {
 
-// ---- allocation counter (for the "no allocation per bar" checks) ------------------------------
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Replaces the global (non-aligned) allocation functions for the whole process, the dlopen'ed
-// plugin included, all on malloc/free so they pair up under sanitizers too. noinline: once
-// inlined, GCC pairs std::free with operator new and warns (-Wmismatched-new-delete).
-
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-
-namespace {
-
 namespace ec = axion::ema_cloud;
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
+using namespace axion::sdk::testing;
 using nlohmann::json;
 
 // ---- data ------------------------------------------------------------------------------------
@@ -128,15 +84,6 @@ std::vector<double> ref_ema(const std::vector<double>& x, int period) {
   return out;
 }
 
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-
-// Matches a value printed to `dp` decimals (± half a unit in the last place).
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
 ec::Series feed(const Bars& b, std::size_t upto, const ec::Periods& p = {}) {
   ec::Series s(p);
   for (std::size_t t = 0; t <= upto; ++t) s.update(b.at(t));
@@ -147,11 +94,6 @@ ec::Series feed(const Bars& b, std::size_t upto, const ec::Periods& p = {}) {
 
 constexpr std::int64_t kT0 = 1'770'000'000'000'000;  // an arbitrary UTC instant, µs
 constexpr std::int64_t kStep5m = 300'000'000;
-
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
 
 std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Bars& b, const std::string& sym,
                        const std::string& tf, std::size_t from = 0, std::size_t to = SIZE_MAX) {
@@ -901,8 +843,7 @@ TEST_CASE("no allocation per bar", "[perf]") {
   ec::Series s{ec::Periods{}};
   ec::DetectionList out;
   std::size_t detections = 0;
-  g_allocs = 0;
-  g_count_allocs = true;
+  AllocationCounter engine_counter;
   for (std::size_t t = 0; t < b.size(); ++t) {
     s.update(b.at(t));
     const auto states = s.cloud_states();
@@ -916,9 +857,9 @@ TEST_CASE("no allocation per bar", "[perf]") {
       detections += ec::score(in).total >= 0;
     }
   }
-  g_count_allocs = false;
+  const std::size_t engine_allocs = engine_counter.stop();
   CHECK(detections == 358);
-  CHECK(g_allocs == 0);
+  CHECK(engine_allocs == 0);
 
   // Plugin: after the series exists, a bar that emits nothing allocates nothing.
   FakeHost host;
@@ -928,16 +869,15 @@ TEST_CASE("no allocation per bar", "[perf]") {
     const std::int64_t ts = kT0 + static_cast<std::int64_t>(t) * kStep5m;
     host.clock.set_us(ts);
     BarView bar{"GOLD", "5m", ts, b.o[t], b.h[t], b.l[t], b.c[t], b.v[t]};
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto sigs = h.on_bar(bar);
-    g_count_allocs = false;
+    const std::size_t allocs = counter.stop();
     if (t == 0) continue;  // creates the series
     if (sigs.empty()) {
-      quiet_allocs += g_allocs;
+      quiet_allocs += allocs;
       ++quiet_bars;
     } else {
-      firing_allocs += g_allocs;
+      firing_allocs += allocs;
     }
   }
   CHECK(quiet_bars > 90);
@@ -1466,11 +1406,10 @@ TEST_CASE("MTF end to end: 1m bars with 5m and 10m built from them", "[mtf]") {
     host.clock.set_us(m.ts[i]);
     const auto& b = m.bars[i];
     const BarView bar{"MIN", "1m", m.ts[i], b.open, b.high, b.low, b.close, b.volume};
-    g_allocs = 0;
-    g_count_allocs = i > 0;
+    AllocationCounter counter;
     const auto got = h.on_bar(bar);
-    g_count_allocs = false;
-    if (got.empty() && i > 0) quiet_allocs += g_allocs, ++quiet;
+    const std::size_t allocs = counter.stop();
+    if (got.empty() && i > 0) quiet_allocs += allocs, ++quiet;
     const auto want = signals_of(expected, i);
     INFO("1m bar " << i);
     REQUIRE(got.size() == want.size());

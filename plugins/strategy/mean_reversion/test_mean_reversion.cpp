@@ -5,63 +5,22 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
-
-namespace {
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Global allocation functions on malloc/free, counting while g_count_allocs is set (the
-// dlopen'ed plugin included). noinline: see test_ema_cloud.cpp.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+#include "axion/sdk/testing/strategy_support.hpp"
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
 
 // ---- §11.2 over arrays, straight from the spec (default configuration) -------------------------
@@ -160,14 +119,6 @@ Ref ref_mr(const std::vector<double>& c, const RefParams& p = {}) {
   return r;
 }
 
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
 std::vector<double> closes_upto(const Series& s, std::size_t end) {
   return {s.close.begin(), s.close.begin() + static_cast<long>(end) + 1};
 }
@@ -176,21 +127,11 @@ std::vector<double> closes_upto(const Series& s, std::size_t end) {
 
 constexpr std::int64_t kNow0 = 1'770'000'000'000'000;
 
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
-
+// Feeds bars [from, to) of `s`; the engine clock advances 1 ms per bar from kNow0.
 std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Series& s, const std::string& sym,
                        const std::string& tf, std::size_t from = 0,
                        std::size_t to = static_cast<std::size_t>(-1)) {
-  std::vector<Fired> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    host.clock.set_us(kNow0 + static_cast<std::int64_t>(t) * 1000);
-    const auto bar = s.bar(t, sym, tf);
-    for (auto& sig : h.on_bar(bar.as_view())) out.push_back({t, std::move(sig)});
-  }
-  return out;
+  return run_series(h, host, s, from, to, sym, tf, {kNow0, 1000});
 }
 
 const std::vector<Fired>& gold_run() {
@@ -494,8 +435,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "mean_reversion");
     CHECK(std::string(h.manifest().description) == "Mean reversion (RSI, z-score, Bollinger)");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    std::map<std::string, json> d;
-    for (const auto& k : h.schema()) d[k.at("key")] = k.at("default");
+    std::map<std::string, json> d = schema_defaults(h);
     CHECK(d.size() == 11);
     CHECK(d["rsi_period"] == 14);
     CHECK(d["rsi_oversold"] == 30.0);
@@ -622,15 +562,14 @@ TEST_CASE("no allocation on bars that emit nothing", "[perf]") {
   std::size_t quiet_allocs = 0, quiet = 0, firing_allocs = 0;
   for (std::size_t t = 0; t < g.size(); ++t) {
     BarView bar{"GOLD", "5m", 0, g.open[t], g.high[t], g.low[t], g.close[t], g.volume[t]};
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto out = h.on_bar(bar);
-    g_count_allocs = false;
+    const std::size_t allocs = counter.stop();
     if (t == 0) continue;  // creates the series
     if (out.empty()) {
-      quiet_allocs += g_allocs, ++quiet;
+      quiet_allocs += allocs, ++quiet;
     } else {
-      firing_allocs += g_allocs;
+      firing_allocs += allocs;
     }
   }
   CHECK(quiet > 200);

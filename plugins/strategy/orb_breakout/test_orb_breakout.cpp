@@ -12,94 +12,18 @@
 #include <vector>
 
 #include "axion/sdk/indicators.hpp"
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
-
-namespace {
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Counts allocations in the whole process (the dlopen'ed plugin included); all on malloc/free.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::gold_series;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
-
-constexpr std::int64_t kClock0 = 1'770'000'000'000'000;  // engine clock of bar 0, µs
-constexpr std::int64_t kClockStep = 300'000'000;
-
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-
-// A value printed to `dp` decimals (± half a unit in the last place).
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
-// 2026-02-<day> at `minute` minutes after midnight ET (February: EST, UTC−5), in µs.
-std::int64_t et_us(unsigned day, unsigned minute) {
-  const std::int64_t days = axion::sdk::time::days_from_civil(2026, 2, day);
-  return (days * 86'400 + (static_cast<std::int64_t>(minute) + 5 * 60) * 60) * 1'000'000;
-}
-
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
-
-// Feeds bars [from, to) of `s`; the engine clock advances one step per bar.
-std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Series& s, std::size_t from = 0,
-                       std::size_t to = SIZE_MAX, const std::string& sym = "GOLD",
-                       const std::string& tf = "5m") {
-  std::vector<Fired> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    const axion::sdk::Bar b = s.bar(t, sym, tf);
-    for (auto& sig : h.on_bar(b.as_view())) out.push_back({t, std::move(sig)});
-  }
-  return out;
-}
 
 // ---- direct recomputation of §10.2 over the window 0..t -----------------------------------------
 
@@ -199,7 +123,7 @@ const std::vector<Fired>& gold_run() {
   static const std::vector<Fired> fired = [] {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    return run(h, host, gold_series());
+    return run_series(h, host, gold_series());
   }();
   return fired;
 }
@@ -208,7 +132,7 @@ const std::vector<Fired>& gold_run() {
 // bar 5 closing at `close` on `volume`. W = 2, RH = 101, RL = 99, mean range volume 1000.
 Series six_bars(double close, double volume, std::int64_t ts0 = 0) {
   Series s;
-  auto ts = [&](std::int64_t i) { return ts0 > 0 ? ts0 + i * kClockStep : 0; };
+  auto ts = [&](std::int64_t i) { return ts0 > 0 ? ts0 + i * kClockStep5m : 0; };
   for (int i = 0; i < 3; ++i) s.push(100, 101, 99, 100, 1000, ts(i));
   s.push(100, 100.8, 99.6, 100.2, 1000, ts(3));
   s.push(100.2, 100.9, 99.8, 100.5, 5000, ts(4));  // inside the range: no breakout on volume alone
@@ -249,7 +173,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(s.stop_loss, r.stop, 4));
     CHECK(printed(s.target_price, r.target, 4));
     CHECK(s.conviction == r.conviction);
-    CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep);
+    CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
     CHECK(s.metadata == json{{"strategy", "orb_breakout"}});
   }
 }
@@ -273,7 +197,7 @@ TEST_CASE("6-bar breakout up: every field", "[rule]") {
   const Series s = six_bars(102.0, 1700);
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s, 0, SIZE_MAX, "ACME", "1m");
+  const auto fired = run_series(h, host, s, 0, SIZE_MAX, "ACME", "1m");
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 5);
   const Signal& sig = fired[0].sig;
@@ -285,7 +209,7 @@ TEST_CASE("6-bar breakout up: every field", "[rule]") {
   CHECK(sig.stop_loss == 99.0);
   CHECK(sig.target_price == Approx(106.0).epsilon(1e-12));
   CHECK(sig.conviction == 78);
-  CHECK(sig.ts_us == kClock0 + 5 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 5 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "orb_breakout"}});
 }
 
@@ -294,7 +218,7 @@ TEST_CASE("6-bar breakout down: every field", "[rule]") {
   const Series s = six_bars(98.0, 3000);
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 5);
   const Signal& sig = fired[0].sig;
@@ -306,7 +230,7 @@ TEST_CASE("6-bar breakout down: every field", "[rule]") {
   CHECK(sig.stop_loss == 101.0);
   CHECK(sig.target_price == Approx(94.0).epsilon(1e-12));
   CHECK(sig.conviction == 85);
-  CHECK(sig.ts_us == kClock0 + 5 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 5 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "orb_breakout"}});
 }
 
@@ -315,10 +239,10 @@ TEST_CASE("volume_multiplier 5 on normal volume: no signal", "[rule]") {
     const Series s = six_bars(close, 2000);  // ratio 2
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"volume_multiplier", 5.0}});
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
     FakeHost host2;
     PluginHarness h2(AXION_PLUGIN_SO, host2);
-    CHECK(run(h2, host2, s).size() == 1);  // the default 1.5 lets it through
+    CHECK(run_series(h2, host2, s).size() == 1);  // the default 1.5 lets it through
   }
 }
 
@@ -327,10 +251,10 @@ TEST_CASE("gates: margin, range width, cap, risk_reward, opening_range_bars", "[
     // threshold 10 %: margin = 0.2. Close 101.2 is not above 101.2 (= RH + margin); 101.25 is.
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"breakout_threshold_pct", 10.0}});
-    CHECK(run(h, host, six_bars(101.2, 2000)).empty());
+    CHECK(run_series(h, host, six_bars(101.2, 2000)).empty());
     FakeHost host2;
     PluginHarness h2(AXION_PLUGIN_SO, host2, json{{"breakout_threshold_pct", 10.0}});
-    CHECK(run(h2, host2, six_bars(101.25, 2000)).size() == 1);
+    CHECK(run_series(h2, host2, six_bars(101.25, 2000)).size() == 1);
   }
   SECTION("a range narrower than 0.01 gives nothing") {
     Series s;
@@ -340,19 +264,19 @@ TEST_CASE("gates: margin, range width, cap, risk_reward, opening_range_bars", "[
     s.push(100, 103, 100, 102, 5000);
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
   }
   SECTION("conviction capped at 90") {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    const auto fired = run(h, host, six_bars(104.0, 4000));  // 60 + 20 + 30
+    const auto fired = run_series(h, host, six_bars(104.0, 4000));  // 60 + 20 + 30
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].sig.conviction == 90);
   }
   SECTION("risk_reward sets the target distance in range widths") {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"risk_reward", 3.0}});
-    const auto fired = run(h, host, six_bars(102.0, 1700));
+    const auto fired = run_series(h, host, six_bars(102.0, 1700));
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].sig.target_price == Approx(108.0).epsilon(1e-12));
   }
@@ -360,7 +284,7 @@ TEST_CASE("gates: margin, range width, cap, risk_reward, opening_range_bars", "[
     // Range bars 0..3: RH 101, RL 99, mean volume 1000; a signal needs 6 session bars.
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"opening_range_bars", 4}});
-    const auto fired = run(h, host, six_bars(102.0, 1700));
+    const auto fired = run_series(h, host, six_bars(102.0, 1700));
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].sig.conviction == 78);
   }
@@ -374,7 +298,7 @@ TEST_CASE("gates: margin, range width, cap, risk_reward, opening_range_bars", "[
     for (const Series* s : {&zero, &flat, &one}) {
       FakeHost host;
       PluginHarness h(AXION_PLUGIN_SO, host);
-      CHECK(run(h, host, *s).empty());
+      CHECK(run_series(h, host, *s).empty());
     }
   }
 }
@@ -392,11 +316,11 @@ TEST_CASE("the session needs N+2 = 5 bars: one bar short gives nothing", "[warmu
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    CHECK(run(h, host, four).empty());
+    CHECK(run_series(h, host, four).empty());
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, five);
+  const auto fired = run_series(h, host, five);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 4);
 }
@@ -405,13 +329,8 @@ TEST_CASE("warm-up bars update the state but emit nothing", "[warmup]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  std::vector<Fired> fired;
-  for (std::size_t t = 0; t < s.size(); ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    axion::sdk::Bar b = s.bar(t, "GOLD", "5m");
-    b.warmup = t <= 55;  // the range bars and the first firing (bar 55) are warm-up
-    for (auto& sig : h.on_bar(b.as_view())) fired.push_back({t, std::move(sig)});
-  }
+  // Bars 0..55 are warm-up: the range bars and the first firing (bar 55).
+  const std::vector<Fired> fired = run_series(h, host, s, 0, SIZE_MAX, "GOLD", "5m", {}, 56);
   const auto& clean = gold_run();
   REQUIRE(fired.size() == clean.size() - 1);
   for (std::size_t i = 0; i < fired.size(); ++i) {
@@ -439,7 +358,7 @@ TEST_CASE("timestamps: the opening range is the first N session bars of each ET 
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   check_against_reference(fired, s, session);
   for (const auto& f : fired) CHECK(session[f.bar] >= 0);
   CHECK(fired.size() != gold_run().size());
@@ -458,7 +377,7 @@ TEST_CASE("timestamps: a new day has a new range; pre-market bars are not in it"
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE(fired.size() == 2);
   CHECK(fired[0].bar == 5);
   CHECK(fired[0].sig.direction == "long");
@@ -478,8 +397,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "orb_breakout");
     CHECK(std::string(h.manifest().description) == "Opening range breakout");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    json defaults = json::object();
-    for (const auto& k : h.schema()) defaults[k.at("key").get<std::string>()] = k.at("default");
+    const json defaults = schema_defaults(h);
     CHECK(defaults == json{{"opening_range_bars", 3},
                            {"breakout_threshold_pct", 0.1},
                            {"volume_multiplier", 1.5},
@@ -517,7 +435,7 @@ TEST_CASE("time_stop_bars is reserved and timeframes selects the series", "[conf
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"time_stop_bars", 1}});
-    const auto fired = run(h, host, s);
+    const auto fired = run_series(h, host, s);
     REQUIRE(fired.size() == raw.size());
     for (std::size_t i = 0; i < fired.size(); ++i) {
       CHECK(fired[i].bar == raw[i].bar);
@@ -527,8 +445,8 @@ TEST_CASE("time_stop_bars is reserved and timeframes selects the series", "[conf
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"timeframes", {"1h"}}});
-    CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "5m").empty());
-    CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == raw.size());
+    CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "5m").empty());
+    CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == raw.size());
   }
 }
 
@@ -541,9 +459,10 @@ TEST_CASE("interleaved series keep separate ranges", "[state]") {
   PluginHarness h(AXION_PLUGIN_SO, host);
   std::vector<Fired> mixed_a, mixed_b;
   for (std::size_t t = 0; t < a.size(); ++t) {
-    for (auto& f : run(h, host, a, t, t + 1, "GOLD")) mixed_a.push_back(std::move(f));
+    for (auto& f : run_series(h, host, a, t, t + 1, "GOLD")) mixed_a.push_back(std::move(f));
     if (t < b.size()) {
-      for (auto& f : run(h, host, b, t, t + 1, "GOLD", "1m")) mixed_b.push_back(std::move(f));
+      for (auto& f : run_series(h, host, b, t, t + 1, "GOLD", "1m"))
+        mixed_b.push_back(std::move(f));
     }
   }
   const auto& alone_a = gold_run();
@@ -566,12 +485,12 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    clean = run(h, host, s);
+    clean = run_series(h, host, s);
   }
   REQUIRE_FALSE(clean.empty());
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  auto fired = run(h, host, s, 0, 2);  // inside the opening range
+  auto fired = run_series(h, host, s, 0, 2);  // inside the opening range
   axion::sdk::Bar bad = s.bar(2, "GOLD", "5m");
   bad.high = 1e6, bad.close = std::nan("");
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
@@ -579,7 +498,7 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   bad.low = -1;
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
   CHECK_THROWS_AS(h.on_bar(s.bar(0, "GOLD", "5m").as_view()), PluginCallError);
-  for (auto& f : run(h, host, s, 2)) fired.push_back(std::move(f));
+  for (auto& f : run_series(h, host, s, 2)) fired.push_back(std::move(f));
   REQUIRE(fired.size() == clean.size());
   for (std::size_t i = 0; i < fired.size(); ++i) {
     CHECK(fired[i].bar == clean[i].bar);
@@ -591,15 +510,14 @@ TEST_CASE("no allocation on bars that do not fire", "[perf]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  run(h, host, s, 0, 5, "GOLD");  // the series exists and its key buffer is sized
+  run_series(h, host, s, 0, 5, "GOLD");  // the series exists and its key buffer is sized
   std::size_t quiet_bars = 0, quiet_allocs = 0;
   for (std::size_t t = 5; t < s.size(); ++t) {
     const axion::sdk::Bar b = s.bar(t, "GOLD", "5m");
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto out = h.on_bar(b.as_view());
-    g_count_allocs = false;
-    if (out.empty()) ++quiet_bars, quiet_allocs += g_allocs;
+    const std::size_t allocs = counter.stop();
+    if (out.empty()) ++quiet_bars, quiet_allocs += allocs;
   }
   CHECK(quiet_bars > 200);
   CHECK(quiet_allocs == 0);

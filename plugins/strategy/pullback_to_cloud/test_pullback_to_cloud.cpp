@@ -7,60 +7,20 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
-
-// ---- allocation counter (for the "no allocation per bar" check) -------------------------------
-// Replaces the global allocation functions for the whole process, the dlopen'ed plugin included,
-// all on malloc/free. noinline: once inlined, GCC pairs std::free with operator new and warns.
-
-namespace {
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-}  // namespace
-
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+#include "axion/sdk/testing/strategy_support.hpp"
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'770'000'000'000'000;  // the engine clock the tests set
@@ -144,42 +104,10 @@ std::optional<Expected> reference(const Series& w, const Params& p = {}, bool en
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-// A value printed to `dp` decimals (± half a unit in the last place).
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
-BarView view_of(const Series& s, std::size_t i, const std::string& sym, const std::string& tf,
-                bool warmup = false) {
-  BarView b{sym,        tf,         s.ts_us.empty() ? 0 : s.ts_us[i],
-            s.open[i],  s.high[i],  s.low[i],
-            s.close[i], s.volume[i]};
-  b.warmup = warmup;
-  return b;
-}
-
-// Feeds bars [from, to) and returns each bar's emissions.
-std::map<std::size_t, std::vector<Signal>> run(PluginHarness& h, const Series& s,
-                                               const std::string& sym = "GOLD",
-                                               const std::string& tf = "5m", std::size_t from = 0,
-                                               std::size_t to = SIZE_MAX) {
-  std::map<std::size_t, std::vector<Signal>> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    auto sigs = h.on_bar(view_of(s, t, sym, tf));
-    if (!sigs.empty()) out[t] = std::move(sigs);
-  }
-  return out;
-}
-
+// All of `s` through a fresh instance built with `cfg`, the engine clock at kNow.
 std::map<std::size_t, std::vector<Signal>> run_fresh(const Series& s, const json& cfg = {},
                                                      const std::string& tf = "5m") {
-  FakeHost host;
-  host.clock.set_us(kNow);
-  PluginHarness h(AXION_PLUGIN_SO, host, cfg);
-  return run(h, s, "GOLD", tf);
+  return signals_by_bar_fresh(AXION_PLUGIN_SO, s, cfg, "GOLD", tf, kNow);
 }
 
 void check_matches(const Signal& s, const Expected& e, const std::string& ticker = "GOLD") {
@@ -493,7 +421,7 @@ TEST_CASE("warm-up bars update the state but emit nothing", "[warmup]") {
   FakeHost host;
   host.clock.set_us(kNow);
   PluginHarness h(AXION_PLUGIN_SO, host);
-  CHECK(run(h, s, "GOLD", "5m", 0, s.size() - 1).empty());
+  CHECK(signals_by_bar(h, s, "GOLD", "5m", 0, s.size() - 1).empty());
   CHECK(h.on_bar(view_of(s, s.size() - 1, "GOLD", "5m", true)).empty());
 
   // All bars as warm-up, then the same scenario continues live: the state was kept.
@@ -518,8 +446,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "pullback_to_cloud");
     CHECK(std::string(h.manifest().description) == "Pullback to EMA cloud");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    std::map<std::string, json> d;
-    for (const auto& k : h.schema()) d[k.at("key")] = k.at("default");
+    std::map<std::string, json> d = schema_defaults(h);
     CHECK(d.size() == 9);
     CHECK(d["trend_lookback"] == 10);
     CHECK(d["pullback_threshold_pct"] == 0.3);
@@ -531,7 +458,6 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(d["macro_long"] == 50);
     CHECK(d["timeframes"] == json::array());
   }
-  using axion::sdk::testing::config_error_key;
   CHECK(config_error_key(AXION_PLUGIN_SO, json::object()) == "<accepted>");
   CHECK(config_error_key(AXION_PLUGIN_SO, {{"trend_lookback", 15}, {"timeframes", {"5m", "1d"}}}) ==
         "<accepted>");
@@ -569,9 +495,9 @@ TEST_CASE("interleaved symbols and timeframes keep separate state", "[state]") {
   PluginHarness h(AXION_PLUGIN_SO, host);
   std::map<std::size_t, std::vector<Signal>> g_mixed, s_mixed, g1h;
   for (std::size_t t = 0; t < g.size(); ++t) {
-    for (auto& x : run(h, g, "GOLD", "5m", t, t + 1)) g_mixed[x.first] = x.second;
-    for (auto& x : run(h, s, "SCEN", "5m", t, t + 1)) s_mixed[x.first] = x.second;
-    for (auto& x : run(h, g, "GOLD", "1h", t, t + 1)) g1h[x.first] = x.second;
+    for (auto& x : signals_by_bar(h, g, "GOLD", "5m", t, t + 1)) g_mixed[x.first] = x.second;
+    for (auto& x : signals_by_bar(h, s, "SCEN", "5m", t, t + 1)) s_mixed[x.first] = x.second;
+    for (auto& x : signals_by_bar(h, g, "GOLD", "1h", t, t + 1)) g1h[x.first] = x.second;
   }
   REQUIRE(g_mixed.size() == g_alone.size());
   for (const auto& [bar, sigs] : g_alone) {
@@ -601,7 +527,7 @@ TEST_CASE("timestamps do not change the rule, out-of-order and invalid bars are 
   FakeHost host;
   host.clock.set_us(kNow);
   PluginHarness h(AXION_PLUGIN_SO, host);
-  auto fired = run(h, g, "GOLD", "5m", 0, 100);
+  auto fired = signals_by_bar(h, g, "GOLD", "5m", 0, 100);
   BarView bad = view_of(g, 100, "GOLD", "5m");
   bad.close = std::nan("");
   CHECK_THROWS_AS(h.on_bar(bad), PluginCallError);
@@ -612,7 +538,7 @@ TEST_CASE("timestamps do not change the rule, out-of-order and invalid bars are 
   bad.volume = -1;
   CHECK_THROWS_AS(h.on_bar(bad), PluginCallError);
   CHECK_THROWS_AS(h.on_bar(view_of(g, 50, "GOLD", "5m")), PluginCallError);  // older than bar 99
-  for (auto& x : run(h, g, "GOLD", "5m", 100)) fired[x.first] = x.second;
+  for (auto& x : signals_by_bar(h, g, "GOLD", "5m", 100)) fired[x.first] = x.second;
   REQUIRE(fired.size() == compat.size());
   for (const auto& [bar, sigs] : compat) {
     REQUIRE(fired.count(bar) == 1);
@@ -630,15 +556,14 @@ TEST_CASE("no allocation per bar unless a signal is emitted", "[perf]") {
   std::size_t quiet_allocs = 0, firing_allocs = 0, quiet_bars = 0, firing_bars = 0;
   for (std::size_t t = 0; t < s.size(); ++t) {
     const BarView bar = view_of(s, t, "GOLD", "5m");
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto sigs = h.on_bar(bar);
-    g_count_allocs = false;
+    const std::size_t allocs = counter.stop();
     if (t == 0) continue;  // creates the series
     if (sigs.empty()) {
-      quiet_allocs += g_allocs, ++quiet_bars;
+      quiet_allocs += allocs, ++quiet_bars;
     } else {
-      firing_allocs += g_allocs, ++firing_bars;
+      firing_allocs += allocs, ++firing_bars;
     }
   }
   CHECK(quiet_bars > 200);

@@ -7,69 +7,23 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
-
-namespace {
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Counts allocations process-wide (the dlopen'ed plugin included), all on malloc/free.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::config_error_key;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::gold_series;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
-
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max({1.0, std::fabs(a), std::fabs(b)});
-}
 
 // ---- the rule, straight over the arrays of the window 0 … n−1 ----------------------------------
 
@@ -140,22 +94,11 @@ std::optional<Ref> reference(const Series& s, std::size_t n, const Cfg& c) {
 
 // ---- driving the plugin ---------------------------------------------------------------------
 
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
-
+// All of `s` as `sym`/`tf`; the engine clock stands at 1.8e15 µs + the bar index.
 std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Series& s,
                        const std::string& sym = "TEST", const std::string& tf = "1d",
                        std::size_t warmup_until = 0) {
-  std::vector<Fired> out;
-  for (std::size_t t = 0; t < s.size(); ++t) {
-    host.clock.set_us(1'800'000'000'000'000 + static_cast<std::int64_t>(t));
-    axion::sdk::Bar b = s.bar(t, sym, tf);
-    b.warmup = t < warmup_until;
-    for (auto& sig : h.on_bar(b.as_view())) out.push_back({t, std::move(sig)});
-  }
-  return out;
+  return run_series(h, host, s, 0, SIZE_MAX, sym, tf, {1'800'000'000'000'000, 1}, warmup_until);
 }
 
 // §16.6 EP: 63 quiet bars, a flat bar 63, then the gap day 64. `skip` drops leading bars.
@@ -349,8 +292,7 @@ TEST_CASE("min bars: 62 fire, 61 do not, warm-up bars never emit", "[warmup]") {
 TEST_CASE("config: schema, defaults and rejected tables name the key", "[config]") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  std::map<std::string, json> defaults;
-  for (const auto& k : h.schema()) defaults[k.at("key")] = k.at("default");
+  const std::map<std::string, json> defaults = schema_defaults(h);
   const std::map<std::string, json> spec{
       {"gap_min_pct", 10.0},        {"volume_mult_min", 2.0},
       {"prior_flat_bars", 60},      {"prior_flat_max_range_pct", 30.0},
@@ -421,11 +363,10 @@ TEST_CASE("no allocation per bar", "[perf]") {
   h.on_bar(gold.bar(0, "GOLD", "1d").as_view());  // creates the series
   std::vector<axion::sdk::Bar> bars;
   for (std::size_t t = 1; t < gold.size(); ++t) bars.push_back(gold.bar(t, "GOLD", "1d"));
-  g_allocs = 0;
-  g_count_allocs = true;
+  AllocationCounter counter;
   std::size_t emitted = 0;
   for (const auto& b : bars) emitted += h.on_bar(b.as_view()).size();
-  g_count_allocs = false;
+  const std::size_t allocs = counter.stop();
   CHECK(emitted == 0);
-  CHECK(g_allocs == 0);
+  CHECK(allocs == 0);
 }

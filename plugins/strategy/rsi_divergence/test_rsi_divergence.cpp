@@ -14,94 +14,18 @@
 #include <vector>
 
 #include "axion/sdk/indicators.hpp"
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
-
-namespace {
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Counts allocations in the whole process (the dlopen'ed plugin included); all on malloc/free.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::gold_series;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
-
-constexpr std::int64_t kClock0 = 1'770'000'000'000'000;  // engine clock of bar 0, µs
-constexpr std::int64_t kClockStep = 300'000'000;
-
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-
-// A value printed to `dp` decimals (± half a unit in the last place).
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
-// 2026-02-<day> at `minute` minutes after midnight ET (February: EST, UTC−5), in µs.
-std::int64_t et_us(unsigned day, unsigned minute) {
-  const std::int64_t days = axion::sdk::time::days_from_civil(2026, 2, day);
-  return (days * 86'400 + (static_cast<std::int64_t>(minute) + 5 * 60) * 60) * 1'000'000;
-}
-
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
-
-// Feeds bars [from, to) of `s`; the engine clock advances one step per bar.
-std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Series& s, std::size_t from = 0,
-                       std::size_t to = SIZE_MAX, const std::string& sym = "GOLD",
-                       const std::string& tf = "5m") {
-  std::vector<Fired> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    const axion::sdk::Bar b = s.bar(t, sym, tf);
-    for (auto& sig : h.on_bar(b.as_view())) out.push_back({t, std::move(sig)});
-  }
-  return out;
-}
 
 // ---- direct recomputation of §10.3 over the window 0..t -----------------------------------------
 
@@ -226,7 +150,7 @@ const std::vector<Fired>& gold_run() {
   static const std::vector<Fired> fired = [] {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    return run(h, host, gold_series(), 0, SIZE_MAX, "GOLD", "1d");
+    return run_series(h, host, gold_series(), 0, SIZE_MAX, "GOLD", "1d");
   }();
   return fired;
 }
@@ -280,7 +204,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(sig.stop_loss, r.stop, 4));
     CHECK(printed(sig.target_price, r.target, 4));
     CHECK(sig.conviction == r.conviction);
-    CHECK(sig.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep);
+    CHECK(sig.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
     CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
     // The intended sign: the RSI term adds to conviction.
     const auto e = reference(s, r.bar);
@@ -313,7 +237,7 @@ TEST_CASE("bullish divergence: every field", "[rule]") {
   const Series s = divergence();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s, 0, SIZE_MAX, "ACME", "5m");
+  const auto fired = run_series(h, host, s, 0, SIZE_MAX, "ACME", "5m");
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 33);
   const Signal& sig = fired[0].sig;
@@ -330,7 +254,7 @@ TEST_CASE("bullish divergence: every field", "[rule]") {
   CHECK(sig.target_price == Approx(92.164).epsilon(1e-9));
   CHECK(sig.conviction == static_cast<int>(conviction));
   CHECK(sig.conviction == 68);
-  CHECK(sig.ts_us == kClock0 + 33 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 33 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
 }
 
@@ -340,7 +264,7 @@ TEST_CASE("bearish divergence: every field", "[rule]") {
   const Series s = divergence(true);
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 33);
   const Signal& sig = fired[0].sig;
@@ -356,7 +280,7 @@ TEST_CASE("bearish divergence: every field", "[rule]") {
   CHECK(sig.target_price == Approx(106.764).epsilon(1e-9));
   CHECK(sig.conviction == static_cast<int>(conviction));
   CHECK(sig.conviction == 66);
-  CHECK(sig.ts_us == kClock0 + 33 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 33 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
 }
 
@@ -366,31 +290,31 @@ TEST_CASE("gates: volume, thresholds, risk_reward, lookback", "[rule]") {
     s.volume.back() = 990;
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
     FakeHost host2;
     PluginHarness h2(AXION_PLUGIN_SO, host2, json{{"volume_confirmation", false}});
-    CHECK(run(h2, host2, s).size() == 1);
+    CHECK(run_series(h2, host2, s).size() == 1);
   }
   SECTION("min_price_change_pct above |Δ%|") {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"min_price_change_pct", 1.8}});
-    CHECK(run(h, host, divergence()).empty());
+    CHECK(run_series(h, host, divergence()).empty());
     FakeHost host2;
     PluginHarness h2(AXION_PLUGIN_SO, host2, json{{"min_price_change_pct", 1.7}});
-    CHECK(run(h2, host2, divergence()).size() == 1);
+    CHECK(run_series(h2, host2, divergence()).size() == 1);
   }
   SECTION("recent RSI low not oversold / high not overbought") {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"rsi_oversold", 24.0}});
-    CHECK(run(h, host, divergence()).empty());
+    CHECK(run_series(h, host, divergence()).empty());
     FakeHost host2;
     PluginHarness h2(AXION_PLUGIN_SO, host2, json{{"rsi_overbought", 76.0}});
-    CHECK(run(h2, host2, divergence(true)).empty());
+    CHECK(run_series(h2, host2, divergence(true)).empty());
   }
   SECTION("risk_reward sets the target") {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"risk_reward", 3.0}});
-    const auto fired = run(h, host, divergence());
+    const auto fired = run_series(h, host, divergence());
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].sig.target_price == Approx(87.3 + 3 * (87.3 - 86.6 * 0.98)).epsilon(1e-9));
   }
@@ -403,7 +327,7 @@ TEST_CASE("gates: volume, thresholds, risk_reward, lookback", "[rule]") {
       FakeHost host;
       PluginHarness h(AXION_PLUGIN_SO, host,
                       json{{"rsi_period", period}, {"lookback_bars", lookback}});
-      check_against_reference(run(h, host, s), s, p);
+      check_against_reference(run_series(h, host, s), s, p);
     }
   }
   SECTION("zero volumes, constant prices, a single bar") {
@@ -416,12 +340,12 @@ TEST_CASE("gates: volume, thresholds, risk_reward, lookback", "[rule]") {
     for (const Series* s : {&flat, &one}) {
       FakeHost host;
       PluginHarness h(AXION_PLUGIN_SO, host);
-      CHECK(run(h, host, *s).empty());
+      CHECK(run_series(h, host, *s).empty());
     }
     // Zero volumes pass the volume gate (0 is not below a mean of 0); the rule is price-based.
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    CHECK(run(h, host, zero).size() == 1);
+    CHECK(run_series(h, host, zero).size() == 1);
   }
 }
 
@@ -435,24 +359,19 @@ TEST_CASE("minimum 34 bars: one bar short gives nothing", "[warmup]") {
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  CHECK(run(h, host, short_by_one).empty());
+  CHECK(run_series(h, host, short_by_one).empty());
   // Feeding one more bar in front (the full scenario) fires on its 34th bar.
   FakeHost host2;
   PluginHarness h2(AXION_PLUGIN_SO, host2);
-  CHECK(run(h2, host2, full).size() == 1);
+  CHECK(run_series(h2, host2, full).size() == 1);
 }
 
 TEST_CASE("warm-up bars update the state but emit nothing", "[warmup]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  std::vector<Fired> fired;
-  for (std::size_t t = 0; t < s.size(); ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    axion::sdk::Bar b = s.bar(t, "GOLD", "1d");
-    b.warmup = t <= 80;  // the first two firings (79, 80) fall in the warm-up
-    for (auto& sig : h.on_bar(b.as_view())) fired.push_back({t, std::move(sig)});
-  }
+  // Bars 0..80 are warm-up: the first two firings (79, 80) fall in it.
+  const std::vector<Fired> fired = run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1d", {}, 81);
   const auto& clean = gold_run();
   REQUIRE(fired.size() == clean.size() - 2);
   for (std::size_t i = 0; i < fired.size(); ++i) {
@@ -471,7 +390,7 @@ TEST_CASE("timestamps: daily bars (16:00 ET) give the same signals as compatibil
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s, 0, SIZE_MAX, "GOLD", "1d");
+  const auto fired = run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1d");
   const auto& clean = gold_run();
   REQUIRE(fired.size() == clean.size());
   for (std::size_t i = 0; i < fired.size(); ++i) {
@@ -491,8 +410,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "rsi_divergence");
     CHECK(std::string(h.manifest().description) == "RSI divergence detection");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    json defaults = json::object();
-    for (const auto& k : h.schema()) defaults[k.at("key").get<std::string>()] = k.at("default");
+    const json defaults = schema_defaults(h);
     CHECK(defaults == json{{"rsi_period", 14},
                            {"lookback_bars", 10},
                            {"rsi_oversold", 35.0},
@@ -533,8 +451,8 @@ TEST_CASE("timeframes selects the series", "[config]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, json{{"timeframes", {"1h"}}});
-  CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "1d").empty());
-  CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == gold_run().size());
+  CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1d").empty());
+  CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == gold_run().size());
 }
 
 // ---- state ------------------------------------------------------------------------------------
@@ -546,9 +464,10 @@ TEST_CASE("interleaved series keep separate state", "[state]") {
   PluginHarness h(AXION_PLUGIN_SO, host);
   std::vector<Fired> mixed_a, mixed_b;
   for (std::size_t t = 0; t < a.size(); ++t) {
-    for (auto& f : run(h, host, a, t, t + 1, "GOLD", "1d")) mixed_a.push_back(std::move(f));
+    for (auto& f : run_series(h, host, a, t, t + 1, "GOLD", "1d")) mixed_a.push_back(std::move(f));
     if (t < b.size()) {
-      for (auto& f : run(h, host, b, t, t + 1, "ACME", "1d")) mixed_b.push_back(std::move(f));
+      for (auto& f : run_series(h, host, b, t, t + 1, "ACME", "1d"))
+        mixed_b.push_back(std::move(f));
     }
   }
   const auto& alone_a = gold_run();
@@ -570,7 +489,7 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  auto fired = run(h, host, s, 0, 79, "GOLD", "1d");
+  auto fired = run_series(h, host, s, 0, 79, "GOLD", "1d");
   axion::sdk::Bar bad = s.bar(79, "GOLD", "1d");
   bad.open = 0;
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
@@ -578,7 +497,7 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   bad.volume = std::numeric_limits<double>::infinity();
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
   CHECK_THROWS_AS(h.on_bar(s.bar(78 - 10, "GOLD", "1d").as_view()), PluginCallError);
-  for (auto& f : run(h, host, s, 79, SIZE_MAX, "GOLD", "1d")) fired.push_back(std::move(f));
+  for (auto& f : run_series(h, host, s, 79, SIZE_MAX, "GOLD", "1d")) fired.push_back(std::move(f));
   const auto& clean = gold_run();
   REQUIRE(fired.size() == clean.size());
   for (std::size_t i = 0; i < fired.size(); ++i) {
@@ -591,15 +510,14 @@ TEST_CASE("no allocation on bars that do not fire", "[perf]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  run(h, host, s, 0, 5, "GOLD", "1d");  // the series exists and its key buffer is sized
+  run_series(h, host, s, 0, 5, "GOLD", "1d");  // the series exists and its key buffer is sized
   std::size_t quiet_bars = 0, quiet_allocs = 0;
   for (std::size_t t = 5; t < s.size(); ++t) {
     const axion::sdk::Bar b = s.bar(t, "GOLD", "1d");
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto out = h.on_bar(b.as_view());
-    g_count_allocs = false;
-    if (out.empty()) ++quiet_bars, quiet_allocs += g_allocs;
+    const std::size_t allocs = counter.stop();
+    if (out.empty()) ++quiet_bars, quiet_allocs += allocs;
   }
   CHECK(quiet_bars > 200);
   CHECK(quiet_allocs == 0);

@@ -8,61 +8,21 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
-
-// ---- allocation counter (for the "no allocation per bar" check) -------------------------------
-// Replaces the global allocation functions for the whole process, the dlopen'ed plugin included,
-// all on malloc/free. noinline: once inlined, GCC pairs std::free with operator new and warns.
-
-namespace {
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-}  // namespace
-
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
 namespace tm = axion::sdk::time;
 
@@ -199,40 +159,10 @@ std::optional<Expected> reference(const Series& w, const Params& p = {}) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
-BarView view_of(const Series& s, std::size_t i, const std::string& sym, const std::string& tf,
-                bool warmup = false) {
-  BarView b{sym,        tf,         s.ts_us.empty() ? 0 : s.ts_us[i],
-            s.open[i],  s.high[i],  s.low[i],
-            s.close[i], s.volume[i]};
-  b.warmup = warmup;
-  return b;
-}
-
-std::map<std::size_t, std::vector<Signal>> run(PluginHarness& h, const Series& s,
-                                               const std::string& sym = "GOLD",
-                                               const std::string& tf = "5m", std::size_t from = 0,
-                                               std::size_t to = SIZE_MAX) {
-  std::map<std::size_t, std::vector<Signal>> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    auto sigs = h.on_bar(view_of(s, t, sym, tf));
-    if (!sigs.empty()) out[t] = std::move(sigs);
-  }
-  return out;
-}
-
+// All of `s` through a fresh instance built with `cfg`, the engine clock at kNow.
 std::map<std::size_t, std::vector<Signal>> run_fresh(const Series& s, const json& cfg = {},
                                                      const std::string& tf = "5m") {
-  FakeHost host;
-  host.clock.set_us(kNow);
-  PluginHarness h(AXION_PLUGIN_SO, host, cfg);
-  return run(h, s, "GOLD", tf);
+  return signals_by_bar_fresh(AXION_PLUGIN_SO, s, cfg, "GOLD", tf, kNow);
 }
 
 void check_matches(const Signal& s, const Expected& e, const std::string& ticker = "GOLD") {
@@ -621,7 +551,7 @@ TEST_CASE("warm-up bars update the state but emit nothing", "[warmup]") {
   for (std::size_t i = 0; i <= monday_bar(8); ++i)
     CHECK(h.on_bar(view_of(up, i, "GOLD", "5m", true)).empty());
   // Live from k = 9 on: the session state (opening range, k) kept from the warm-up bars.
-  const auto live = run(h, up, "GOLD", "5m", monday_bar(9));
+  const auto live = signals_by_bar(h, up, "GOLD", "5m", monday_bar(9));
   const auto all = run_fresh(up);
   for (const auto& [bar, sigs] : all) {
     if (bar < monday_bar(9)) continue;
@@ -641,8 +571,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "session_scalp");
     CHECK(std::string(h.manifest().description) == "Intraday session scalping");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    std::map<std::string, json> d;
-    for (const auto& k : h.schema()) d[k.at("key")] = k.at("default");
+    std::map<std::string, json> d = schema_defaults(h);
     CHECK(d.size() == 13);
     CHECK(d["open_bell_end_bar"] == 12);
     CHECK(d["power_hour_start_bar"] == 54);
@@ -658,7 +587,6 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(d["power_hour_conviction_boost"] == 5);
     CHECK(d["timeframes"] == json::array());
   }
-  using axion::sdk::testing::config_error_key;
   const std::string so = AXION_PLUGIN_SO;
   CHECK(config_error_key(so, json::object()) == "<accepted>");
   CHECK(config_error_key(so, {{"open_bell_end_bar", 6}, {"timeframes", {"1m", "5m"}}}) ==
@@ -715,8 +643,8 @@ TEST_CASE("interleaved series keep separate state, bad bars are rejected untouch
   PluginHarness h(AXION_PLUGIN_SO, host);
   std::map<std::size_t, std::vector<Signal>> g_mixed, up_mixed;
   for (std::size_t t = 0; t < g.size(); ++t) {
-    for (auto& x : run(h, g, "GOLD", "5m", t, t + 1)) g_mixed[x.first] = x.second;
-    for (auto& x : run(h, up, "SCEN", "5m", t, t + 1)) up_mixed[x.first] = x.second;
+    for (auto& x : signals_by_bar(h, g, "GOLD", "5m", t, t + 1)) g_mixed[x.first] = x.second;
+    for (auto& x : signals_by_bar(h, up, "SCEN", "5m", t, t + 1)) up_mixed[x.first] = x.second;
   }
   REQUIRE(g_mixed.size() == g_alone.size());
   for (const auto& [bar, sigs] : g_alone)
@@ -729,7 +657,7 @@ TEST_CASE("interleaved series keep separate state, bad bars are rejected untouch
   FakeHost host2;
   host2.clock.set_us(kNow);
   PluginHarness h2(AXION_PLUGIN_SO, host2);
-  auto fired = run(h2, up, "GOLD", "5m", 0, monday_bar(5));
+  auto fired = signals_by_bar(h2, up, "GOLD", "5m", 0, monday_bar(5));
   BarView bad = view_of(up, monday_bar(5), "GOLD", "5m");
   bad.close = -1;
   CHECK_THROWS_AS(h2.on_bar(bad), PluginCallError);
@@ -737,7 +665,7 @@ TEST_CASE("interleaved series keep separate state, bad bars are rejected untouch
   bad.volume = std::nan("");
   CHECK_THROWS_AS(h2.on_bar(bad), PluginCallError);
   CHECK_THROWS_AS(h2.on_bar(view_of(up, 10, "GOLD", "5m")), PluginCallError);  // Friday: too old
-  for (auto& x : run(h2, up, "GOLD", "5m", monday_bar(5))) fired[x.first] = x.second;
+  for (auto& x : signals_by_bar(h2, up, "GOLD", "5m", monday_bar(5))) fired[x.first] = x.second;
   REQUIRE(fired.size() == up_alone.size());
   for (const auto& [bar, sigs] : up_alone) {
     REQUIRE(fired.count(bar) == 1);
@@ -756,15 +684,14 @@ TEST_CASE("no allocation per bar unless a signal is emitted", "[perf]") {
   std::size_t quiet_allocs = 0, firing_allocs = 0, quiet_bars = 0, firing_bars = 0;
   for (std::size_t t = 0; t < s.size(); ++t) {
     const BarView bar = view_of(s, t, "GOLD", "5m");
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto sigs = h.on_bar(bar);
-    g_count_allocs = false;
+    const std::size_t allocs = counter.stop();
     if (t == 0) continue;  // creates the series
     if (sigs.empty()) {
-      quiet_allocs += g_allocs, ++quiet_bars;
+      quiet_allocs += allocs, ++quiet_bars;
     } else {
-      firing_allocs += g_allocs, ++firing_bars;
+      firing_allocs += allocs, ++firing_bars;
     }
   }
   CHECK(quiet_bars > 100);

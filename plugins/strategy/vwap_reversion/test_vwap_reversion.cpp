@@ -12,94 +12,18 @@
 #include <vector>
 
 #include "axion/sdk/indicators.hpp"
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/strategy_support.hpp"
 #include "axion/sdk/time.hpp"
-
-namespace {
-
-bool g_count_allocs = false;
-std::size_t g_allocs = 0;
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_count_allocs) ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-
-}  // namespace
-
-// Counts allocations in the whole process (the dlopen'ed plugin included); all on malloc/free.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted_alloc(n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 namespace {
 
 using axion::sdk::BarView;
 using axion::sdk::Signal;
-using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::gold_series;
-using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::sdk::testing::Series;
+using namespace axion::sdk::testing;
 using nlohmann::json;
-
-constexpr std::int64_t kClock0 = 1'770'000'000'000'000;  // engine clock of bar 0, µs
-constexpr std::int64_t kClockStep = 300'000'000;
-
-bool rel_close(double a, double b, double rel = 1e-9) {
-  return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-15;
-}
-
-// A value printed to `dp` decimals (± half a unit in the last place).
-bool printed(double actual, double shown, int dp) {
-  return std::fabs(actual - shown) <= 0.5 * std::pow(10.0, -dp) + 1e-12;
-}
-
-// 2026-02-<day> at `minute` minutes after midnight ET (February: EST, UTC−5), in µs.
-std::int64_t et_us(unsigned day, unsigned minute) {
-  const std::int64_t days = axion::sdk::time::days_from_civil(2026, 2, day);
-  return (days * 86'400 + (static_cast<std::int64_t>(minute) + 5 * 60) * 60) * 1'000'000;
-}
-
-struct Fired {
-  std::size_t bar;
-  Signal sig;
-};
-
-// Feeds bars [from, to) of `s`; the engine clock advances one step per bar.
-std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Series& s, std::size_t from = 0,
-                       std::size_t to = SIZE_MAX, const std::string& sym = "GOLD",
-                       const std::string& tf = "5m") {
-  std::vector<Fired> out;
-  for (std::size_t t = from; t < std::min(to, s.size()); ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    const axion::sdk::Bar b = s.bar(t, sym, tf);
-    for (auto& sig : h.on_bar(b.as_view())) out.push_back({t, std::move(sig)});
-  }
-  return out;
-}
 
 // ---- direct recomputation of §10.1 over the window 0..t -----------------------------------------
 
@@ -215,7 +139,7 @@ const std::vector<Fired>& gold_run() {
   static const std::vector<Fired> fired = [] {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    return run(h, host, gold_series());
+    return run_series(h, host, gold_series());
   }();
   return fired;
 }
@@ -225,7 +149,8 @@ Series from_closes(const std::vector<double>& closes, std::int64_t ts0 = 0) {
   Series s;
   for (std::size_t i = 0; i < closes.size(); ++i) {
     const double c = closes[i];
-    s.push(c, c + 1, c - 1, c, 1000, ts0 > 0 ? ts0 + static_cast<std::int64_t>(i) * kClockStep : 0);
+    s.push(c, c + 1, c - 1, c, 1000,
+           ts0 > 0 ? ts0 + static_cast<std::int64_t>(i) * kClockStep5m : 0);
   }
   return s;
 }
@@ -272,7 +197,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(s.stop_loss, r.stop, 4));
     CHECK(printed(s.target_price, r.target, 4));
     CHECK(s.conviction == r.conviction);
-    CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep);
+    CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
     CHECK(s.metadata == json{{"strategy", "vwap_reversion"}});
   }
   CHECK(fired[0].bar == 14);
@@ -308,7 +233,7 @@ TEST_CASE("long below VWAP with an oversold RSI: every field", "[rule]") {
   REQUIRE(s.close.back() == 96.0);
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s, 0, SIZE_MAX, "ACME", "1h");
+  const auto fired = run_series(h, host, s, 0, SIZE_MAX, "ACME", "1h");
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 15);
   const Signal& sig = fired[0].sig;
@@ -324,7 +249,7 @@ TEST_CASE("long below VWAP with an oversold RSI: every field", "[rule]") {
   CHECK(sig.target_price == Approx(99.3125).epsilon(1e-12));
   CHECK(sig.conviction == static_cast<int>(50 + 5 * std::fabs(dev) + (40 - 37.5)));
   CHECK(sig.conviction == 69);
-  CHECK(sig.ts_us == kClock0 + 15 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 15 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "vwap_reversion"}});
 }
 
@@ -334,7 +259,7 @@ TEST_CASE("short above VWAP with an overbought RSI: every field", "[rule]") {
   REQUIRE(s.close.back() == 104.0);
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == 15);
   const Signal& sig = fired[0].sig;
@@ -349,7 +274,7 @@ TEST_CASE("short above VWAP with an overbought RSI: every field", "[rule]") {
   CHECK(sig.target_price == Approx(100.6875).epsilon(1e-12));
   CHECK(sig.conviction == static_cast<int>(50 + 5 * dev + (62.5 - 60)));
   CHECK(sig.conviction == 68);
-  CHECK(sig.ts_us == kClock0 + 15 * kClockStep);
+  CHECK(sig.ts_us == kClock0 + 15 * kClockStep5m);
   CHECK(sig.metadata == json{{"strategy", "vwap_reversion"}});
 }
 
@@ -358,7 +283,7 @@ TEST_CASE("conviction is capped at 90 and truncated", "[rule]") {
   const Series s = from_closes(zigzag(-1, -7));
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].sig.conviction == 90);
   CHECK(fired[0].sig.target_price == Approx(1585.0 / 16.0).epsilon(1e-12));
@@ -370,31 +295,31 @@ TEST_CASE("gates: volume ratio, deviation, RSI, config thresholds", "[rule]") {
     s.volume.back() = 900;  // ratio 900 / mean(…) < 1
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
   }
   SECTION("min_volume_ratio raised above the ratio") {
     const Series s = from_closes(zigzag(-1, -3));
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"min_volume_ratio", 1.01}});
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
   }
   SECTION("deviation threshold above |dev|") {
     const Series s = from_closes(zigzag(-1, -3));
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"vwap_deviation_pct", 3.4}});
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
   }
   SECTION("RSI not oversold enough") {
     const Series s = from_closes(zigzag(-1, -3));  // RSI 37.5
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"rsi_oversold", 37.0}});
-    CHECK(run(h, host, s).empty());
+    CHECK(run_series(h, host, s).empty());
   }
   SECTION("rsi_oversold raised: conviction uses the configured level") {
     const Series s = from_closes(zigzag(-1, -3));
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"rsi_oversold", 45.0}});
-    const auto fired = run(h, host, s);
+    const auto fired = run_series(h, host, s);
     REQUIRE(fired.size() == 1);
     const double dev = (96.0 - 99.3125) / 99.3125 * 100.0;
     CHECK(fired[0].sig.conviction == static_cast<int>(50 + 5 * std::fabs(dev) + (45 - 37.5)));
@@ -407,7 +332,7 @@ TEST_CASE("gates: volume ratio, deviation, RSI, config thresholds", "[rule]") {
     for (const Series* s : {&zero, &flat, &one}) {
       FakeHost host;
       PluginHarness h(AXION_PLUGIN_SO, host);
-      CHECK(run(h, host, *s).empty());
+      CHECK(run_series(h, host, *s).empty());
     }
   }
 }
@@ -442,14 +367,14 @@ TEST_CASE("minimum 15 closes: one bar short gives nothing", "[warmup]") {
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, cfg);
-    const auto fired = run(h, host, fifteen);
+    const auto fired = run_series(h, host, fifteen);
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].bar == 14);
   }
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, cfg);
-    CHECK(run(h, host, fourteen).empty());
+    CHECK(run_series(h, host, fourteen).empty());
   }
 }
 
@@ -457,13 +382,7 @@ TEST_CASE("warm-up bars update the state but emit nothing", "[warmup]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  std::vector<Fired> fired;
-  for (std::size_t t = 0; t < 40; ++t) {
-    host.clock.set_us(kClock0 + static_cast<std::int64_t>(t) * kClockStep);
-    axion::sdk::Bar b = s.bar(t, "GOLD", "5m");
-    b.warmup = t <= 15;
-    for (auto& sig : h.on_bar(b.as_view())) fired.push_back({t, std::move(sig)});
-  }
+  const std::vector<Fired> fired = run_series(h, host, s, 0, 40, "GOLD", "5m", {}, 16);
   const auto& clean = gold_run();
   std::vector<std::size_t> expected_bars;
   for (const auto& f : clean) {
@@ -498,7 +417,7 @@ TEST_CASE("timestamps: VWAP per ET session, nothing before 09:30", "[session]") 
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   check_against_reference(fired, s, session);
   // Sessions matter: the clocked run differs from compatibility mode.
   const auto& compat = gold_run();
@@ -525,7 +444,7 @@ TEST_CASE("timestamps: the new session's VWAP is the target", "[session]") {
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  const auto fired = run(h, host, s);
+  const auto fired = run_series(h, host, s);
   REQUIRE_FALSE(fired.empty());
   const Fired& last = fired.back();
   CHECK(last.bar == s.size() - 1);
@@ -543,8 +462,7 @@ TEST_CASE("config: schema, defaults and rejected tables", "[config]") {
     CHECK(std::string(h.manifest().name) == "vwap_reversion");
     CHECK(std::string(h.manifest().description) == "VWAP mean-reversion");
     CHECK(h.manifest().kind == AXION_KIND_STRATEGY);
-    json defaults = json::object();
-    for (const auto& k : h.schema()) defaults[k.at("key").get<std::string>()] = k.at("default");
+    const json defaults = schema_defaults(h);
     CHECK(defaults == json{{"rsi_period", 14},
                            {"rsi_oversold", 40.0},
                            {"rsi_overbought", 60.0},
@@ -586,7 +504,7 @@ TEST_CASE("risk_reward is reserved and timeframes selects the series", "[config]
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"risk_reward", 5.0}});
-    const auto fired = run(h, host, s);
+    const auto fired = run_series(h, host, s);
     REQUIRE(fired.size() == raw.size());
     for (std::size_t i = 0; i < fired.size(); ++i) {
       CHECK(fired[i].sig.stop_loss == raw[i].sig.stop_loss);
@@ -596,8 +514,8 @@ TEST_CASE("risk_reward is reserved and timeframes selects the series", "[config]
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, json{{"timeframes", {"1h"}}});
-    CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "5m").empty());
-    CHECK(run(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == raw.size());
+    CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "5m").empty());
+    CHECK(run_series(h, host, s, 0, SIZE_MAX, "GOLD", "1h").size() == raw.size());
   }
 }
 
@@ -614,14 +532,14 @@ TEST_CASE("interleaved symbols keep separate series", "[state]") {
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    alone_b = run(h, host, b, 0, SIZE_MAX, "SILV");
+    alone_b = run_series(h, host, b, 0, SIZE_MAX, "SILV");
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
   std::vector<Fired> mixed_a, mixed_b;
   for (std::size_t t = 0; t < a.size(); ++t) {
-    for (auto& f : run(h, host, a, t, t + 1, "GOLD")) mixed_a.push_back(std::move(f));
-    for (auto& f : run(h, host, b, t, t + 1, "SILV")) mixed_b.push_back(std::move(f));
+    for (auto& f : run_series(h, host, a, t, t + 1, "GOLD")) mixed_a.push_back(std::move(f));
+    for (auto& f : run_series(h, host, b, t, t + 1, "SILV")) mixed_b.push_back(std::move(f));
   }
   const auto& alone_a = gold_run();
   REQUIRE(mixed_a.size() == alone_a.size());
@@ -643,11 +561,11 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host);
-    clean = run(h, host, s);
+    clean = run_series(h, host, s);
   }
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  auto fired = run(h, host, s, 0, 100);
+  auto fired = run_series(h, host, s, 0, 100);
   axion::sdk::Bar bad = s.bar(100, "GOLD", "5m");
   bad.close = std::nan("");
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
@@ -658,7 +576,7 @@ TEST_CASE("invalid and out-of-order bars are rejected without touching the serie
   bad.volume = -1;
   CHECK_THROWS_AS(h.on_bar(bad.as_view()), PluginCallError);
   CHECK_THROWS_AS(h.on_bar(s.bar(50, "GOLD", "5m").as_view()), PluginCallError);
-  for (auto& f : run(h, host, s, 100)) fired.push_back(std::move(f));
+  for (auto& f : run_series(h, host, s, 100)) fired.push_back(std::move(f));
   REQUIRE(fired.size() == clean.size());
   for (std::size_t i = 0; i < fired.size(); ++i) {
     CHECK(fired[i].bar == clean[i].bar);
@@ -670,15 +588,14 @@ TEST_CASE("no allocation on bars that do not fire", "[perf]") {
   const Series s = gold_series();
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);
-  run(h, host, s, 0, 20, "GOLD");  // the series exists and its key buffer is sized
+  run_series(h, host, s, 0, 20, "GOLD");  // the series exists and its key buffer is sized
   std::size_t quiet_bars = 0, quiet_allocs = 0;
   for (std::size_t t = 20; t < s.size(); ++t) {
     const axion::sdk::Bar b = s.bar(t, "GOLD", "5m");
-    g_allocs = 0;
-    g_count_allocs = true;
+    AllocationCounter counter;
     const auto out = h.on_bar(b.as_view());
-    g_count_allocs = false;
-    if (out.empty()) ++quiet_bars, quiet_allocs += g_allocs;
+    const std::size_t allocs = counter.stop();
+    if (out.empty()) ++quiet_bars, quiet_allocs += allocs;
   }
   CHECK(quiet_bars > 100);
   CHECK(quiet_allocs == 0);

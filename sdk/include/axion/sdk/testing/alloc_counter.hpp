@@ -1,0 +1,94 @@
+// Process-wide allocation counting for "no allocation per bar" checks.
+//
+// Including this header REPLACES the global allocation functions (operator new/new[]/delete/
+// delete[], plain, sized and nothrow) of the whole program, the dlopen'ed plugin included, with
+// versions on malloc/free that count while an AllocationCounter is active.
+//
+// Include it in exactly ONE translation unit of a test executable. Replacement allocation functions
+// must not be inline, so they are ordinary definitions here: a second translation unit including
+// this header fails to link ("multiple definition of operator new"). Each plugin test is a single
+// translation unit, so a plugin test includes it once, directly.
+//
+// Counting is not thread-safe and counters do not nest: only one AllocationCounter may be counting
+// at a time (a stopped one may stay in scope), on the thread that drives the plugin.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace axion::sdk::testing {
+
+namespace alloc_detail {
+inline bool counting = false;
+inline std::size_t allocations = 0;
+
+inline void* counted_alloc(std::size_t n) noexcept {
+  if (counting) ++allocations;
+  return std::malloc(n ? n : 1);
+}
+}  // namespace alloc_detail
+
+// Counts every allocation in the process from its construction until stop() or its destruction,
+// whichever comes first.
+//
+//   AllocationCounter counter;
+//   const auto out = h.on_bar(bar);
+//   const std::size_t allocs = counter.stop();
+class AllocationCounter {
+ public:
+  AllocationCounter() noexcept {
+    alloc_detail::allocations = 0;
+    alloc_detail::counting = true;
+  }
+  ~AllocationCounter() {
+    if (active_) alloc_detail::counting = false;
+  }
+  AllocationCounter(const AllocationCounter&) = delete;
+  AllocationCounter& operator=(const AllocationCounter&) = delete;
+
+  // Stops counting (later allocations are not counted) and returns the count.
+  std::size_t stop() noexcept {
+    if (active_) {
+      alloc_detail::counting = false;
+      active_ = false;
+      stopped_at_ = alloc_detail::allocations;
+    }
+    return stopped_at_;
+  }
+  // The allocations counted so far (after stop(), the final count).
+  std::size_t count() const noexcept { return active_ ? alloc_detail::allocations : stopped_at_; }
+
+ private:
+  bool active_ = true;
+  std::size_t stopped_at_ = 0;
+};
+
+}  // namespace axion::sdk::testing
+
+// All on malloc/free so they pair up under sanitizers too. noinline: once inlined, GCC pairs
+// std::free with operator new and warns (-Wmismatched-new-delete).
+__attribute__((noinline)) void* operator new(std::size_t n) {
+  if (void* p = axion::sdk::testing::alloc_detail::counted_alloc(n)) return p;
+  throw std::bad_alloc();
+}
+__attribute__((noinline)) void* operator new[](std::size_t n) {
+  if (void* p = axion::sdk::testing::alloc_detail::counted_alloc(n)) return p;
+  throw std::bad_alloc();
+}
+__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return axion::sdk::testing::alloc_detail::counted_alloc(n);
+}
+__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return axion::sdk::testing::alloc_detail::counted_alloc(n);
+}
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
