@@ -26,6 +26,8 @@ std::optional<int> parse_cli(int argc, char** argv, CliOptions& o) {
       ("no-pace", po::bool_switch(&o.no_pace), "replay the embedded market as fast as possible")
       ("max-bars", po::value(&o.max_bars), "stop after this many bars (0 = no limit)")
       ("scan-out", po::value(&o.scan_out), "run the feed through strategies and signal assembly only (no orders) and write every signal to this CSV")
+      ("create-key", po::value(&o.create_key), "create an API key with scope read | write | admin in --state-dir, print it and exit (no manifest, no engine)")
+      ("key-name", po::value(&o.key_name), "name of the key made by --create-key (default cli)")
       ("version", po::bool_switch(&o.version), "print the version");
   po::variables_map vm;
   try {
@@ -48,6 +50,17 @@ std::optional<int> parse_cli(int argc, char** argv, CliOptions& o) {
     }
   }
   if (vm.count("plugin-dir")) o.plugin_dir = vm["plugin-dir"].as<std::string>();
+  if (vm.count("create-key")) {
+    if (o.create_key != "read" && o.create_key != "write" && o.create_key != "admin") {
+      std::cerr << "axion-host: --create-key SCOPE must be read, write or admin (got '" << o.create_key
+                << "')\n";
+      return 2;
+    }
+    if (!o.state_dir) {
+      std::cerr << "axion-host: --create-key needs --state-dir DIR (the key store is DIR/axion.db)\n";
+      return 2;
+    }
+  }
   if (o.paper && o.live) {
     std::cerr << "axion-host: --paper and --live are exclusive\n";
     return 2;

@@ -23,6 +23,8 @@ struct CliOptions {
   bool no_pace = false;
   unsigned long long max_bars = 0;
   std::string scan_out;  // non-empty: scan mode (strategies.md §15.1)
+  std::string create_key;  // non-empty: create an API key with this scope offline (control.md §1.6)
+  std::string key_name = "cli";
 };
 
 // Parses argv; prints help or usage errors itself. Returns the exit code to use when the

@@ -6,14 +6,18 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "axion/core/auth.hpp"
 #include "axion/core/engine.hpp"
 #include "axion/core/manifest.hpp"
 #include "axion/core/plugin_loader.hpp"
+#include "api/server.hpp"
+#include "api/v1/routes.hpp"
 #include "cli.hpp"
 #include "scan.hpp"
 #include "embedded_manifest.hpp"
@@ -97,6 +101,24 @@ int describe(const core::EngineOptions& eo, const core::Manifest& m, const std::
   }
 }
 
+// --create-key (control.md §1.6): offline bootstrap of the first key. Only the raw key goes to
+// stdout, so scripts can capture it; the store keeps its hash in DIR/axion.db.
+int create_key(const host::CliOptions& o) {
+  try {
+    core::KeyStore ks(fs::path(*o.state_dir) / "axion.db", [] {
+      return std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    });
+    auto c = ks.create("local", o.key_name, {o.create_key}, "enterprise", std::nullopt);
+    std::printf("%s\n", c.raw.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "axion-host: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 void banner(const core::Manifest& m, const host::CliOptions& o) {
   auto log = spdlog::get("axion.bot");
   std::string line(60, '=');
@@ -121,6 +143,7 @@ int main(int argc, char** argv) {
     std::printf("axion-host %s (plugin ABI v%u)\n", AXION_VERSION, AXION_ABI_VERSION);
     return 0;
   }
+  if (!opt.create_key.empty()) return create_key(opt);
   if (!host::setup_logging(opt.log_level)) {
     std::cerr << "axion-host: --log-level must be debug, info, warning or error\n";
     return 2;
@@ -177,6 +200,40 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // The REST API (control.md §1) serves while the engine thread runs: not with --max-bars (the
+  // feed runs on this thread) and not in backtest mode (the engine shuts down at the end of the
+  // data on its own, and REST must stop before the engine shuts down).
+  std::unique_ptr<api::Server> rest;
+  const auto& api_cfg = parsed.manifest.api;
+  if (api_cfg.enabled && opt.max_bars == 0 && parsed.manifest.engine.mode != "backtest") {
+    auto log = spdlog::get("axion.bot");
+    if (!api_cfg.auth) log->warn("API authentication is DISABLED ([api] auth = false)");
+    if (!api_cfg.rate_limit) log->warn("API rate limiting is DISABLED ([api] rate_limit = false)");
+    api::v1::Context ctx;
+    ctx.engine = engine.get();
+    ctx.stats = std::make_shared<api::ApiStats>();
+    api::Security sec;
+    sec.auth = api_cfg.auth;
+    sec.rate_limit = api_cfg.rate_limit;
+    sec.keys = &engine->keys();
+    sec.limiter = &engine->rate_limiter();
+    api::ServerOptions so;
+    so.bind = api_cfg.bind;
+    so.port = api_cfg.port;
+    so.max_request_bytes = static_cast<std::size_t>(api_cfg.max_request_bytes);
+    so.read_environment();
+    rest = std::make_unique<api::Server>(so, api::v1::build_router(ctx), sec, ctx.stats);
+    try {
+      rest->start();
+    } catch (const std::exception& e) {
+      log->error("start-up failed: the REST API cannot use [api] port {} on {}: {}", api_cfg.port, api_cfg.bind,
+                 e.what());
+      return 1;
+    }
+    log->info("REST API listening on http://{}:{}/api/v1 (auth {}, rate limit {})", api_cfg.bind, rest->port(),
+              api_cfg.auth ? "on" : "off", api_cfg.rate_limit ? "on" : "off");
+  }
+
   std::atomic<bool> done{false};
   std::thread waiter([&] {
     timespec ts{0, 200'000'000};
@@ -185,6 +242,7 @@ int main(int argc, char** argv) {
       if (sig == SIGINT || sig == SIGTERM) {
         spdlog::get("axion.bot")->info("Received {} \u2014 initiating graceful shutdown",
                                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (rest) rest->stop();  // no REST call may reach the engine once it shuts down
         engine->request_stop();
         return;
       }
@@ -199,6 +257,7 @@ int main(int argc, char** argv) {
   }
   done.store(true);
   waiter.join();
+  if (rest) rest->stop();
   engine.reset();
   spdlog::shutdown();
   return 0;

@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config ccache
       libboost-dev libboost-program-options-dev libtomlplusplus-dev libpistache-dev
-      libspdlog-dev catch2 nlohmann-json3-dev libsqlite3-dev libbenchmark-dev wrk sqlite3)
+      libspdlog-dev catch2 nlohmann-json3-dev libsqlite3-dev libssl-dev libbenchmark-dev wrk sqlite3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -243,9 +243,13 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     auto trades = journal_->trades(1 << 30);
     std::reverse(trades.begin(), trades.end());  // oldest first
     assembly_->restore(load("feedback_weights"), load("ab_signal_counts"), trades);
+    init_control(trades);  // the analytics tracker replays the same trades (#5)
+  } else {
+    init_control({});
   }
   orch_->on_trade_closed = [this](const Position& closed, double pnl, double ret) {
     assembly_->on_trade_closed(closed, pnl, ret, now_us());
+    record_close(closed, pnl);
   };
   orch_->on_result = [this](const PipelineResult& r) {
     if (r.success) {
@@ -331,7 +335,8 @@ bool Engine::save_plugin_state(const std::string& plugin, std::string_view text)
   }
 }
 
-std::optional<json> Engine::query(std::string_view what, const json& args) {
+// Engine-state queries; Engine::query (engine_control.cpp) runs them on the engine thread.
+std::optional<json> Engine::query_state(std::string_view what, const json& args) {
   if (what == "engine") {
     return json{{"mode", manifest_.engine.mode},
                 {"symbols", manifest_.engine.symbols},
@@ -469,6 +474,7 @@ std::optional<json> Engine::set_strategy_enabled(const std::string& name, bool e
 void Engine::on_bar(const axion_bar& bar) {
   auto batch = journal_->batch();  // one transaction per bar, committed at each order intent
   ++counters_.bars;
+  last_bar_wall_us_.store(system_now_us());
   std::string symbol(sdk::view(bar.symbol));
   // The simulated market clock follows the bars: set by the first one, then only forward.
   if (bar_clock_ && (!clock_started_ || bar.ts_us > clock_us_.load())) {
@@ -523,7 +529,11 @@ void Engine::on_bar(const axion_bar& bar) {
       out.push_back(std::move(sig));
     }
   }
-  if (!by_strategy_.empty()) {
+  // Paused or stopped: strategies saw the bar, but no signal is assembled or processed. Killed:
+  // signals still reach the pipeline and are rejected at stage 1 (kill_switch), on the record.
+  const bool intake = options_.scan_mode || controller_->accepts_signals() ||
+                      controller_->status() == "killed";
+  if (!by_strategy_.empty() && intake) {
     const std::string regime = orch_->current_effective().value("regime", std::string("sideways"));
     auto ready = assembly_->assemble(symbol, std::string(view.timeframe), strategy_order_, by_strategy_,
                                      regime, now_us());
@@ -607,6 +617,16 @@ void Engine::post(std::function<void()> fn) {
   q_cv_.notify_one();
 }
 
+bool Engine::try_post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(q_mu_);
+    if (!accepting_) return false;
+    queue_.push_back(std::move(fn));
+  }
+  q_cv_.notify_one();
+  return true;
+}
+
 void Engine::drain_queue() {
   for (;;) {
     std::function<void()> fn;
@@ -628,6 +648,10 @@ void Engine::drain_queue() {
 
 void Engine::engine_loop() {
   engine_thread_id_ = std::this_thread::get_id();
+  {
+    std::lock_guard lock(q_mu_);
+    accepting_ = true;
+  }
   engine_running_.store(true);
   auto next_report = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (!stop_.load()) {
@@ -643,9 +667,17 @@ void Engine::engine_loop() {
     drain_queue();
     // Live clock: pending orders and backoffs advance with time even without bars.
     if (!bar_clock_) orch_->poll();
+    maybe_publish_snapshot();
   }
   drain_queue();
   shutdown();
+  // Stop taking work, then run what arrived meanwhile: a call() posted just before this
+  // point is still answered, and later ones run on their caller's thread.
+  {
+    std::lock_guard lock(q_mu_);
+    accepting_ = false;
+  }
+  drain_queue();
   engine_running_.store(false);
 }
 

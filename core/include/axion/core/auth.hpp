@@ -30,6 +30,7 @@ struct ApiKey {
   std::int64_t created_us = 0;
   std::optional<std::int64_t> expires_us;
   std::optional<std::int64_t> last_used_us;
+  std::string key_preview;  // "ax_..." + the raw key's last 4 chars (stored: K2 lists it too)
   // admin grants everything; write satisfies read; otherwise the exact scope.
   bool has_scope(const std::string& required) const;
   // APIKeyResponse without the raw key (key: null); key_preview "ax_..." + last 4 chars.

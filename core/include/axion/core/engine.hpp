@@ -86,10 +86,13 @@ class Engine : public HostServices {
     if (!engine_running_.load() || std::this_thread::get_id() == engine_thread_id_) return fn();
     auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
     auto fut = task->get_future();
-    post([task] { (*task)(); });
+    // Refused once the engine thread has finished: it no longer owns the state, so run here.
+    if (!try_post([task] { (*task)(); })) (*task)();
     return fut.get();
   }
   void post(std::function<void()> fn);
+  // Queues fn unless the engine thread has stopped taking work (then returns false).
+  bool try_post(std::function<void()> fn);
 
   // One bar through the engine (engine thread).
   void on_bar(const axion_bar& bar);
@@ -119,7 +122,16 @@ class Engine : public HostServices {
   json plugins_json();
   // Reloads kind/name's library in place (drain, swap, re-init from its manifest table); the
   // previous version keeps serving on failure (409 "Reload failed: …"); 404 when unknown.
+  // A reloaded plugin keeps only what it persists through the host: a reloaded strategy starts
+  // with fresh indicator state. Refused (409): feeds, and a broker while order flows are parked.
   ControlResult reload_plugin(const std::string& kind, const std::string& name, const std::string& actor);
+  // reload_plugin with the version now serving (the REST body's "version"; empty unless 200).
+  struct PluginReload {
+    ControlResult result;
+    std::string version;
+  };
+  PluginReload reload_plugin_versioned(const std::string& kind, const std::string& name,
+                                       const std::string& actor);
   // A fresh instance of the named strategy fed the arrays bar by bar; the first signal of the
   // last bar or null. nullopt: no such strategy. Throws std::runtime_error when it fails.
   struct AnalyzeInput {
@@ -157,6 +169,14 @@ class Engine : public HostServices {
 
  private:
   PluginInstance* instantiate(const PluginEntry& e, std::vector<std::string>& errors);
+  // Every loaded plugin in manifest order with the entry it was built from (engine_plugins.cpp).
+  struct PluginSlot {
+    PluginEntry entry;
+    PluginInstance* instance = nullptr;
+  };
+  std::vector<PluginSlot> plugin_slots() const;
+  void swap_instance(PluginInstance* from, std::unique_ptr<PluginInstance> to,
+                     std::vector<std::unique_ptr<PluginInstance>>& retired);
   void engine_loop();
   void feed_loop();
   void drain_queue();
@@ -171,7 +191,22 @@ class Engine : public HostServices {
   EventBus bus_;
   std::vector<std::unique_ptr<PluginInstance>> instances_;
   PluginInstance* feed_ = nullptr;
-  // (#5: the controller, analytics tracker, key store and rate limiter members go here)
+  // Control plane (#5; engine_control.cpp). The controller gates signal intake in on_bar; the
+  // tracker is fed by every close and rebuilt from the journal at start-up.
+  std::unique_ptr<BotController> controller_;
+  std::unique_ptr<BotPerformanceTracker> analytics_;
+  std::unique_ptr<KeyStore> keys_;  // null in scan mode
+  std::unique_ptr<RateLimiter> rate_limiter_;
+  std::atomic<std::int64_t> last_bar_wall_us_{0};  // data_feed_status
+  std::int64_t last_snapshot_wall_us_ = 0;          // periodic performance_snapshot
+  std::string today_date_;                          // today's closes for status win_rate
+  int today_closes_ = 0;
+  int today_wins_ = 0;
+  void init_control(const std::vector<json>& trades_oldest_first);
+  void record_close(const Position& closed, double pnl);
+  void count_close_today(std::int64_t closed_us, double pnl);
+  void maybe_publish_snapshot();
+  std::optional<json> query_state(std::string_view what, const json& args);  // engine thread
   StrategyRegistry registry_strat_;
   std::unique_ptr<SignalAssembly> assembly_;
   SignalsByStrategy by_strategy_;
@@ -210,6 +245,7 @@ class Engine : public HostServices {
   std::condition_variable q_cv_;
   std::condition_variable q_space_cv_;
   std::deque<std::function<void()>> queue_;
+  bool accepting_ = false;  // guarded by q_mu_: the engine thread still drains the queue
   std::atomic<bool> stop_{false};
   std::atomic<bool> engine_running_{false};
   std::thread::id engine_thread_id_;

@@ -1,0 +1,160 @@
+#include "api_fixture.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+
+namespace axion::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> g_counter{0};
+
+std::string manifest(const std::string& state, const std::string& api_toml) {
+  return R"(
+[engine]
+mode = "paper"
+state_dir = ")" + state + R"("
+symbols = ["GOOG"]
+retry_backoff_base = 0.0
+
+[api]
+)" + api_toml + R"(
+[signals]
+min_conviction_to_signal = 0
+min_conviction_to_execute = 0
+enable_strategy_selection = false
+macro_bias_filter = false
+
+[feed]
+plugin = "feed/csv"
+files = [")" + std::string(AXION_TEST_DATA_DIR) + R"(/goog_daily.csv"]
+
+[[strategy]]
+plugin = "strategy/ema_cloud"
+
+[[guard]]
+plugin = "guard/sanity"
+
+# One position per ticker (a second entry needs the first one profitable in the same
+# direction): the paper broker nets a ticker's positions, so mixed books fail reconciliation.
+[[risk]]
+plugin = "risk/unified"
+
+[broker]
+plugin = "broker/paper"
+)";
+}
+
+}  // namespace
+
+ApiFixture::ApiFixture(const std::string& name, std::string api_toml) : api_toml_(std::move(api_toml)) {
+  dir_ = fs::temp_directory_path() /
+         ("axion-api-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++));
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  state_ = dir_ / "state";
+  spdlog::set_level(spdlog::level::warn);
+  build();
+}
+
+ApiFixture::~ApiFixture() {
+  stop();
+  engine_.reset();
+  fs::remove_all(dir_);
+}
+
+void ApiFixture::build() {
+  auto file = dir_ / "manifest.toml";
+  std::ofstream(file) << manifest(state_.string(), api_toml_);
+  auto parsed = core::parse_manifest(file);
+  if (!parsed.ok()) {
+    std::string all;
+    for (auto& e : parsed.errors) all += e + "\n";
+    throw std::runtime_error(all);
+  }
+  core::EngineOptions o;
+  o.builtin_plugin_dir = AXION_BUILTIN_PLUGIN_DIR;
+  o.extra_plugin_dirs.emplace_back(AXION_FIXTURE_DIR);
+  o.pace = false;
+  engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
+
+  api::v1::Context ctx;
+  ctx.engine = engine_.get();
+  ctx.stats = std::make_shared<api::ApiStats>();
+  api::Security sec{parsed.manifest.api.auth, parsed.manifest.api.rate_limit, &engine_->keys(),
+                    &engine_->rate_limiter()};
+  api::ServerOptions so;
+  so.port = 0;
+  so.max_request_bytes = static_cast<std::size_t>(parsed.manifest.api.max_request_bytes);
+  server_ = std::make_unique<api::Server>(so, api::v1::build_router(ctx), sec, ctx.stats);
+  server_->start();
+}
+
+void ApiFixture::run_engine() {
+  runner_ = std::thread([this] { engine_->run(); });
+  // Engine::call runs inline until the engine thread is up: wait for it.
+  for (int i = 0; i < 500; ++i) {
+    auto id = engine_->call([] { return std::this_thread::get_id(); });
+    if (id != std::this_thread::get_id()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("engine thread did not start");
+}
+
+void ApiFixture::stop() {
+  if (server_) server_->stop();  // first: no REST call may reach a stopping engine
+  server_.reset();
+  if (runner_.joinable()) {
+    engine_->request_stop();
+    runner_.join();
+  } else if (engine_) {
+    engine_->shutdown();
+  }
+}
+
+void ApiFixture::restart() {
+  stop();
+  engine_.reset();
+  build();
+}
+
+std::string ApiFixture::key(std::vector<std::string> scopes, const std::string& tier, const std::string& user) {
+  return engine_->keys().create(user, "test", std::move(scopes), tier, std::nullopt).raw;
+}
+
+HttpResponse ApiFixture::call(const std::string& method, const std::string& path, const std::string& key,
+                              const std::optional<std::string>& body) {
+  Headers h;
+  if (!key.empty()) h.emplace_back("X-API-Key", key);
+  return http(port(), method, path, body, h);
+}
+
+HttpResponse ApiFixture::get(const std::string& path, const std::string& key) { return call("GET", path, key, std::nullopt); }
+HttpResponse ApiFixture::post(const std::string& path, const std::string& key, const std::optional<std::string>& body) {
+  return call("POST", path, key, body);
+}
+HttpResponse ApiFixture::put(const std::string& path, const std::string& key, const std::optional<std::string>& body) {
+  return call("PUT", path, key, body);
+}
+HttpResponse ApiFixture::del(const std::string& path, const std::string& key) { return call("DELETE", path, key, std::nullopt); }
+
+core::Signal test_signal(core::Engine& e, const std::string& ticker, double entry, double stop, int conviction) {
+  core::Signal s;
+  s.signal_type = "cloud_cross_bullish";
+  s.direction = "long";
+  s.ticker = ticker;
+  s.timeframe = "1d";
+  s.conviction = conviction;
+  s.entry_price = entry;
+  s.stop_loss = stop;
+  s.ts_us = e.now_us();
+  s.metadata = {{"strategy", "ema_cloud"}};
+  return s;
+}
+
+}  // namespace axion::test
