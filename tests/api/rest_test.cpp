@@ -435,6 +435,7 @@ TEST_CASE("REST strategies: list, stats, get, disable stops signals at the next 
     CHECK(s.contains("description"));
     CHECK(s.contains("category"));
     CHECK(s.contains("registered_at"));
+    CHECK(s.size() == 5);  // StrategyItem: exactly its five fields
   }
   CHECK(names.count("ema_cloud") == 1);
   r = fx.get(V + "/strategies/", w);

@@ -17,6 +17,15 @@ const std::vector<std::string> kItemOrder = {"name", "description", "category", 
 const std::vector<std::string> kStatsOrder = {"signals", "trades", "wins", "win_rate", "total_pnl", "avg_pnl"};
 const std::vector<std::string> kArrays = {"opens", "highs", "lows", "closes", "volumes"};
 
+// StrategyItem (control.md §1.5): exactly its five fields; live stats are GET /strategies/stats.
+ojson strategy_item(const json& s) {
+  json item = json::object();
+  for (const auto& k : kItemOrder) {
+    if (s.contains(k)) item[k] = s[k];
+  }
+  return ordered(item, kItemOrder);
+}
+
 std::optional<json> find_strategy(core::Engine* e, const std::string& name) {
   json list = e->strategy_list();
   for (const auto& s : list) {
@@ -134,7 +143,7 @@ void add_strategy_routes(Router& r, const Context& c) {
            try {
              json list = e->call([&] { return e->strategy_list(); });
              ojson out = ojson::array();
-             for (const auto& s : list) out.push_back(ordered(s, kItemOrder));
+             for (const auto& s : list) out.push_back(strategy_item(s));
              return ojson_reply(200, out);
            } catch (const std::exception& ex) {
              return error_reply(500, std::string("Failed to list strategies: ") + ex.what());
@@ -164,7 +173,7 @@ void add_strategy_routes(Router& r, const Context& c) {
              return error_reply(500, std::string("Failed to get strategy: ") + ex.what());
            }
            if (!s) return error_reply(404, "Strategy '" + name + "' not found");
-           return ojson_reply(200, ordered(*s, kItemOrder));
+           return ojson_reply(200, strategy_item(*s));
          },
          "One strategy (exact, case-sensitive name)", nullptr, {200, 404, 500}});
   for (bool enable : {true, false}) {
