@@ -230,7 +230,7 @@ ControlResult BotController::update_config(const json& changes, const std::strin
   std::string list;
   for (const auto& k : applied) list += (list.empty() ? "'" : ", '") + k + "'";
   const std::string msg = "Config updated: [" + list + "]";
-  record("config_change", "info", msg, actor, "", {{"changes", config_.to_json()}, {"fields", applied}});
+  record("config_change", "info", msg, actor, "config_changed", {{"changes", config_.to_json()}, {"fields", applied}});
   return {200, msg};
 }
 

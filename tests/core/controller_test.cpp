@@ -392,6 +392,10 @@ TEST_CASE("update_config lists the applied fields in declared order") {
   auto ev = f.c.events(1);
   REQUIRE(ev.size() == 1);
   CHECK(ev[0].event_type == "config_change");
+  // Journaled like every controller event: published (lifecycle channel) with its actor.
+  REQUIRE_FALSE(f.fe.published.empty());
+  CHECK(f.fe.published.back().first == "config_changed");
+  CHECK(f.fe.published.back().second["actor"] == "k");
   auto j = DashboardConfig{}.to_json();
   CHECK(j == json({{"refresh_interval_seconds", 5}, {"pnl_chart_lookback_days", 30}, {"max_signals_displayed", 50},
                    {"max_events_displayed", 100}, {"enable_sound_alerts", true}, {"paper_mode", true}}));
