@@ -184,6 +184,11 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   if (manifest_.engine.mode == "live" && manifest_.fallback_broker) {
     stages_.fallback_broker = instantiate(*manifest_.fallback_broker, errors);
   }
+  // Add-ons (e.g. addon/ws) are built here and started once the engine is ready; a scan serves
+  // nobody, so it loads none.
+  if (!options_.scan_mode) {
+    for (const auto& e : manifest_.addons) instantiate(e, errors);
+  }
   if (!errors.empty()) {
     std::string all;
     for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
