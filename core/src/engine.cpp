@@ -457,15 +457,22 @@ json Engine::strategy_list() const {
   return arr;
 }
 
+// Throws when the flag cannot be made durable (the flag is then left unchanged).
 std::optional<json> Engine::set_strategy_enabled(const std::string& name, bool enabled,
                                                  const std::string& actor) {
-  if (!registry_strat_.set_enabled(name, enabled)) return std::nullopt;
+  const StrategyInfo* info = registry_strat_.find(name);
+  if (!info) return std::nullopt;
+  const bool before = info->enabled;
+  registry_strat_.set_enabled(name, enabled);
   if (!options_.scan_mode) {
     try {
       journal_->save_plugin_state(std::string(kCoreStatePrefix) + "strategy_registry",
                                   registry_strat_.flags().dump());
     } catch (const std::exception& e) {
+      // Not durable, so not done: the flag stays as it was and the caller hears of it.
+      registry_strat_.set_enabled(name, before);
       orch_->alert_error("journal", e.what());
+      throw;
     }
     bus_.publish(enabled ? "strategy_enabled" : "strategy_disabled",
                  {{"strategy", name}, {"enabled", enabled}, {"actor", actor}}, now_us());
@@ -622,11 +629,12 @@ void Engine::post(std::function<void()> fn) {
   q_cv_.notify_one();
 }
 
-bool Engine::try_post(std::function<void()> fn) {
+bool Engine::try_post(std::function<void()> fn, bool urgent) {
   {
     std::lock_guard lock(q_mu_);
     if (!accepting_) return false;
-    queue_.push_back(std::move(fn));
+    if (urgent) queue_.push_front(std::move(fn));
+    else queue_.push_back(std::move(fn));
   }
   q_cv_.notify_one();
   return true;
@@ -652,8 +660,10 @@ void Engine::drain_queue() {
 }
 
 void Engine::engine_loop() {
-  engine_thread_id_ = std::this_thread::get_id();
   {
+    // Waits for a call() running on its caller's thread, then takes over the state.
+    std::lock_guard inline_lock(inline_mu_);
+    engine_thread_id_.store(std::this_thread::get_id());
     std::lock_guard lock(q_mu_);
     accepting_ = true;
   }
@@ -684,6 +694,7 @@ void Engine::engine_loop() {
   }
   drain_queue();
   engine_running_.store(false);
+  engine_thread_id_.store(std::thread::id{});
 }
 
 void Engine::feed_loop() {

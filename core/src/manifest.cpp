@@ -361,6 +361,16 @@ struct Parser {
     single(root, "live_broker", "broker", m.live_broker);
     single(root, "fallback_broker", "broker", m.fallback_broker);
     array(root, "strategy", "strategy", m.strategies);
+    // The registry is keyed by strategy name: a second entry of one plugin would hide the first.
+    for (std::size_t i = 0; i < m.strategies.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (m.strategies[i].name == m.strategies[j].name) {
+          error(m.strategies[i].line, "[[strategy]] strategy/" + m.strategies[i].name +
+                                          " is listed twice (first at line " +
+                                          std::to_string(m.strategies[j].line) + ")");
+        }
+      }
+    }
     array(root, "guard", "guard", m.guards);
     array(root, "risk", "risk", m.risks);
     array(root, "sizing", "sizing", m.sizings);

@@ -83,6 +83,14 @@ DailyContext::DailyContext() = default;
 
 bool DailyContext::on_bar(std::string_view timeframe, std::int64_t ts_us, double o, double h, double l, double c,
                           double v) {
+  // One source per symbol, or volumes would count twice: the feed's daily bars when it has
+  // them, else the first intraday timeframe seen.
+  if (timeframe == "1d") {
+    if (source_ != "1d") source_ = "1d", forming_.reset();
+  } else if (source_.empty()) {
+    source_ = std::string(timeframe);
+  }
+  if (timeframe != source_) return false;
   const std::int64_t day = sdk::time::to_eastern(ts_us).day_number;
   if (timeframe == "1d") {
     complete({day, o, h, l, c, v});

@@ -88,6 +88,18 @@ x = 1
   CHECK(has_error(p, "m.toml:8: unknown table or key 'mystery'"));
 }
 
+TEST_CASE("A strategy listed twice is an error naming both lines") {
+  auto p = parse(R"(
+[[strategy]]
+plugin = "strategy/ema_cloud"
+[[strategy]]
+plugin = "strategy/vwap_reversion"
+[[strategy]]
+plugin = "strategy/ema_cloud"
+)");
+  CHECK(has_error(p, "m.toml:6: [[strategy]] strategy/ema_cloud is listed twice (first at line 2)"));
+}
+
 TEST_CASE("TOML syntax errors carry their line") {
   auto p = parse("[engine]\nmode = \n");
   REQUIRE_FALSE(p.ok());

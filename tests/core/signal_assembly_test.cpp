@@ -352,6 +352,11 @@ TEST_CASE("daily context: intraday bars become ET days, fields and the macro bia
   CHECK(*d.fields().volume == 300.0);
   CHECK_FALSE(d.fields().change_pct.has_value());
   CHECK(std::string(d.macro_bias()) == "neutral");  // not enough daily history
+  // A second intraday stream of the same symbol is not counted again.
+  CHECK_FALSE(d.on_bar("1m", eastern_to_utc(2026, 3, 10, 9, 31), 11.5, 12, 11, 11.8, 999));
+  CHECK(d.on_bar("5m", eastern_to_utc(2026, 3, 11, 9, 30), 11.8, 12, 11, 11.9, 100));
+  CHECK(d.daily_bars() == 2);
+  CHECK(*d.fields().volume == 100.0);  // day 2: its 5m bar only
 
   DailyContext up;
   for (int i = 0; i < 120; ++i) {

@@ -144,7 +144,7 @@ void add_bot_routes(Router& r, const Context& c) {
            auto target = target_of(body, scope, v);
            v.raise_if_any();
            return control_reply(
-               e->call([&] { return e->controller().kill(reason, *level, *scope, target, who.actor()); }));
+               e->call_urgent([&] { return e->controller().kill(reason, *level, *scope, target, who.actor()); }));
          },
          "Activate a kill (default: global flatten); durable before the reply",
          json{{"type", "object"},

@@ -83,16 +83,16 @@ class Engine : public HostServices {
   // Runs fn on the engine thread and waits for it (or runs inline when no engine thread runs).
   template <class Fn>
   auto call(Fn fn) -> decltype(fn()) {
-    if (!engine_running_.load() || std::this_thread::get_id() == engine_thread_id_) return fn();
-    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
-    auto fut = task->get_future();
-    // Refused once the engine thread has finished: it no longer owns the state, so run here.
-    if (!try_post([task] { (*task)(); })) (*task)();
-    return fut.get();
+    return call_impl(std::move(fn), false);
+  }
+  // As call(), but ahead of queued bars: a kill must not wait behind the feed's backlog.
+  template <class Fn>
+  auto call_urgent(Fn fn) -> decltype(fn()) {
+    return call_impl(std::move(fn), true);
   }
   void post(std::function<void()> fn);
-  // Queues fn unless the engine thread has stopped taking work (then returns false).
-  bool try_post(std::function<void()> fn);
+  // Queues fn (at the front when urgent) unless no engine thread takes work (then false).
+  bool try_post(std::function<void()> fn, bool urgent = false);
 
   // One bar through the engine (engine thread).
   void on_bar(const axion_bar& bar);
@@ -248,7 +248,23 @@ class Engine : public HostServices {
   bool accepting_ = false;  // guarded by q_mu_: the engine thread still drains the queue
   std::atomic<bool> stop_{false};
   std::atomic<bool> engine_running_{false};
-  std::thread::id engine_thread_id_;
+  std::atomic<std::thread::id> engine_thread_id_{};
+  // Held while a call() runs on its caller's thread because no engine thread takes work
+  // (before run() or after it): such calls are serialized with each other and with the
+  // engine thread taking over.
+  std::mutex inline_mu_;
+
+  template <class Fn>
+  auto call_impl(Fn fn, bool urgent) -> decltype(fn()) {
+    if (std::this_thread::get_id() == engine_thread_id_.load()) return fn();
+    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
+    auto fut = task->get_future();
+    if (!try_post([task] { (*task)(); }, urgent)) {
+      std::lock_guard lock(inline_mu_);
+      if (!try_post([task] { (*task)(); }, urgent)) (*task)();
+    }
+    return fut.get();
+  }
   bool shut_down_ = false;
   std::int64_t last_account_refresh_us_ = 0;
   std::int64_t last_reconcile_us_ = 0;

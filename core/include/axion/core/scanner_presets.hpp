@@ -58,6 +58,7 @@ class DailyContext {
  private:
   void complete(const DailyBar& b);
 
+  std::string source_;  // the timeframe the daily bars come from
   std::optional<DailyBar> forming_;
   std::size_t count_ = 0;
   double prev_close_ = 0;
