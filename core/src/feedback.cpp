@@ -11,20 +11,6 @@ namespace {
 
 constexpr std::size_t kKeepSnapshots = 1000;
 
-std::map<std::string, double> normalised(std::map<std::string, double> w) {
-  double total = 0;
-  for (const auto& [k, v] : w) total += v;
-  if (total > 0) {
-    for (auto& [k, v] : w) v /= total;
-  }
-  return w;
-}
-
-bool is_fusion_source(const std::string& s) {
-  const auto& all = fusion_sources();
-  return std::find(all.begin(), all.end(), s) != all.end();
-}
-
 }  // namespace
 
 // ---- PerformanceTracker ------------------------------------------------------------------
@@ -105,7 +91,7 @@ WeightUpdate WeightAdjuster::compute_weights(const std::map<std::string, double>
     u.new_weights[source] = std::clamp(w * c.factor, cfg_.min_weight, cfg_.max_weight);
     u.changes.push_back(c);
   }
-  if (cfg_.normalize) u.new_weights = normalised(u.new_weights);
+  if (cfg_.normalize) u.new_weights = normalise_weights(u.new_weights);
   for (auto& c : u.changes) c.new_weight = u.new_weights[c.source];
   return u;
 }
@@ -135,7 +121,7 @@ std::map<std::string, double> WeightAdjuster::recommended_weights(const std::vec
   } else {
     for (const auto& s : none) out[s] = 1.0 / static_cast<double>(none.size());
   }
-  return normalised(out);
+  return normalise_weights(out);
 }
 
 // ---- WeightSnapshot ----------------------------------------------------------------------

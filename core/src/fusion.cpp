@@ -16,15 +16,6 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-std::map<std::string, double> normalised(std::map<std::string, double> w) {
-  double total = 0;
-  for (const auto& [k, v] : w) total += v;
-  if (total > 0) {
-    for (auto& [k, v] : w) v /= total;
-  }
-  return w;
-}
-
 }  // namespace
 
 const std::vector<std::string>& fusion_sources() {
@@ -38,10 +29,23 @@ std::map<std::string, double> default_fusion_weights() {
           {"sentiment", 0.10}, {"technical", 0.10}, {"fundamental", 0.05}, {"news", 0.0}};
 }
 
+bool is_fusion_source(const std::string& name) {
+  const auto& all = fusion_sources();
+  return std::find(all.begin(), all.end(), name) != all.end();
+}
+
+std::map<std::string, double> normalise_weights(std::map<std::string, double> w) {
+  double total = 0;
+  for (const auto& [k, v] : w) total += v;
+  if (total > 0) {
+    for (auto& [k, v] : w) v /= total;
+  }
+  return w;
+}
+
 RawSignal make_raw_signal(std::string source, std::string symbol, std::string direction,
                           double strength, double confidence, std::int64_t ts_us) {
-  const auto& known = fusion_sources();
-  if (std::find(known.begin(), known.end(), source) == known.end()) {
+  if (!is_fusion_source(source)) {
     throw std::invalid_argument("unknown signal source '" + source + "'");
   }
   if (direction != "bullish" && direction != "bearish" && direction != "neutral") {
@@ -64,7 +68,7 @@ json FusionResult::to_json() const {
           {"reasoning", reasoning}};
 }
 
-FusionBridge::FusionBridge(FusionConfig cfg) : cfg_(std::move(cfg)), weights_(normalised(cfg_.weights)) {}
+FusionBridge::FusionBridge(FusionConfig cfg) : cfg_(std::move(cfg)), weights_(normalise_weights(cfg_.weights)) {}
 
 std::vector<std::string> FusionBridge::update_weights(const std::map<std::string, double>& w) {
   std::vector<std::string> unknown;
@@ -78,7 +82,7 @@ std::vector<std::string> FusionBridge::update_weights(const std::map<std::string
   }
   double total = 0;
   for (const auto& [k, v] : next) total += v;
-  if (total > 0) weights_ = normalised(next);
+  if (total > 0) weights_ = normalise_weights(next);
   return unknown;
 }
 

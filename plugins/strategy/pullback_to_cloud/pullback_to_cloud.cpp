@@ -47,15 +47,6 @@ constexpr KeySpec kKeys[] = {
      "timeframes to run on (1m, 5m, 10m, 1h, 1d); empty = every timeframe received"},
 };
 
-void require_less(const axion::sdk::Config& c, const char* short_key, const char* long_key) {
-  const auto s = c.get_int(short_key), l = c.get_int(long_key);
-  if (s >= l) {
-    throw axion::sdk::Error(std::string(short_key) + " (" + std::to_string(s) +
-                                ") must be less than " + long_key + " (" + std::to_string(l) + ")",
-                            short_key);
-  }
-}
-
 // The validated, immutable configuration.
 struct Settings {
   int trend_lookback = 10;
@@ -67,8 +58,8 @@ struct Settings {
   int trend_bonus = 5;
 
   static Settings from(const axion::sdk::Config& c) {
-    require_less(c, "fast_short", "fast_long");
-    require_less(c, "macro_short", "macro_long");
+    axion::sdk::require_less(c, "fast_short", "fast_long");
+    axion::sdk::require_less(c, "macro_short", "macro_long");
     Settings s;
     s.trend_lookback = static_cast<int>(c.get_int("trend_lookback"));
     s.pullback_threshold_pct = c.get_double("pullback_threshold_pct");

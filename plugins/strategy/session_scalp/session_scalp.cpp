@@ -65,15 +65,6 @@ constexpr KeySpec kKeys[] = {
      "timeframes to run on (1m, 5m, 10m, 1h, 1d); empty = every timeframe received"},
 };
 
-void require_less(const axion::sdk::Config& c, const char* short_key, const char* long_key) {
-  const auto s = c.get_int(short_key), l = c.get_int(long_key);
-  if (s >= l) {
-    throw axion::sdk::Error(std::string(short_key) + " (" + std::to_string(s) +
-                                ") must be less than " + long_key + " (" + std::to_string(l) + ")",
-                            short_key);
-  }
-}
-
 // The validated, immutable configuration.
 struct Settings {
   std::size_t open_bell_end = 12, power_hour_start = 54, trend_bars = 8;
@@ -83,10 +74,10 @@ struct Settings {
   std::size_t min_bars = 56;
 
   static Settings from(const axion::sdk::Config& c) {
-    require_less(c, "open_bell_end_bar", "power_hour_start_bar");
-    require_less(c, "ema_fast", "ema_slow");
-    require_less(c, "pullback_short", "pullback_long");
-    require_less(c, "macro_short", "macro_long");
+    axion::sdk::require_less(c, "open_bell_end_bar", "power_hour_start_bar");
+    axion::sdk::require_less(c, "ema_fast", "ema_slow");
+    axion::sdk::require_less(c, "pullback_short", "pullback_long");
+    axion::sdk::require_less(c, "macro_short", "macro_long");
     Settings s;
     s.open_bell_end = static_cast<std::size_t>(c.get_int("open_bell_end_bar"));
     s.power_hour_start = static_cast<std::size_t>(c.get_int("power_hour_start_bar"));

@@ -53,15 +53,6 @@ constexpr KeySpec kKeys[] = {
      "timeframes to run on (1m, 5m, 10m, 1h, 1d); empty = every timeframe received"},
 };
 
-void require_less(const axion::sdk::Config& c, const char* short_key, const char* long_key) {
-  const auto s = c.get_int(short_key), l = c.get_int(long_key);
-  if (s >= l) {
-    throw axion::sdk::Error(std::string(short_key) + " (" + std::to_string(s) +
-                                ") must be less than " + long_key + " (" + std::to_string(l) + ")",
-                            short_key);
-  }
-}
-
 // The validated, immutable configuration.
 struct Settings {
   std::size_t or_bars = 6, deadline = 12;
@@ -70,9 +61,9 @@ struct Settings {
   std::size_t min_bars = 52;
 
   static Settings from(const axion::sdk::Config& c) {
-    require_less(c, "opening_range_bars", "breakout_deadline_bars");
-    require_less(c, "ema_short", "ema_long");
-    require_less(c, "macro_short", "macro_long");
+    axion::sdk::require_less(c, "opening_range_bars", "breakout_deadline_bars");
+    axion::sdk::require_less(c, "ema_short", "ema_long");
+    axion::sdk::require_less(c, "macro_short", "macro_long");
     Settings s;
     s.or_bars = static_cast<std::size_t>(c.get_int("opening_range_bars"));
     s.deadline = static_cast<std::size_t>(c.get_int("breakout_deadline_bars"));

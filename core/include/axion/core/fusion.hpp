@@ -15,6 +15,9 @@ namespace axion::core {
 // The fusion sources, in their canonical order.
 const std::vector<std::string>& fusion_sources();
 std::map<std::string, double> default_fusion_weights();
+bool is_fusion_source(const std::string& name);
+// Scaled to sum 1 (unchanged when the sum is not positive).
+std::map<std::string, double> normalise_weights(std::map<std::string, double> w);
 
 struct RawSignal {
   std::string source;     // one of fusion_sources()

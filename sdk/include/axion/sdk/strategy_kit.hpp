@@ -42,6 +42,17 @@ class TimeframeFilter {
   std::vector<std::string> allowed_;
 };
 
+// Cross-key check of two int keys (e.g. a short EMA period below its long one); the error names
+// the first key.
+inline void require_less(const Config& c, const char* first_key, const char* second_key) {
+  const auto a = c.get_int(first_key), b = c.get_int(second_key);
+  if (a >= b) {
+    throw Error(std::string(first_key) + " (" + std::to_string(a) + ") must be less than " + second_key + " (" +
+                    std::to_string(b) + ")",
+                first_key);
+  }
+}
+
 // Rejects a bar that would corrupt a series: non-finite, non-positive prices, high < low,
 // negative volume. The caller's state is left untouched.
 inline void require_valid_bar(const BarView& b) {
