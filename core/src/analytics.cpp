@@ -92,6 +92,7 @@ BotPerformanceTracker::BotPerformanceTracker(double starting_equity, std::size_t
 }
 
 void BotPerformanceTracker::record_trade(const ClosedTradeRecord& t) {
+  cached_.reset();
   ClosedTradeRecord rec = t;
   if (rec.signal_type.empty()) rec.signal_type = "unknown";
   if (rec.strategy.empty()) rec.strategy = "unknown";
@@ -106,8 +107,15 @@ void BotPerformanceTracker::record_trade(const ClosedTradeRecord& t) {
 }
 
 PerformanceSnapshot BotPerformanceTracker::snapshot() const {
-  PerformanceSnapshot s;
+  // The figures change only with a trade: status, /health and the periodic push reuse them.
+  if (!cached_) cached_ = compute_snapshot();
+  PerformanceSnapshot s = *cached_;
   s.ts_us = now_();
+  return s;
+}
+
+PerformanceSnapshot BotPerformanceTracker::compute_snapshot() const {
+  PerformanceSnapshot s;
   const std::size_t first_point = curve_.size() > 500 ? curve_.size() - 500 : 0;
   s.equity_curve.assign(curve_.begin() + static_cast<std::ptrdiff_t>(first_point), curve_.end());
   if (trades_.empty()) return s;

@@ -91,6 +91,13 @@ TEST_CASE("Tracker: +150 then -200 moves equity, curve length is trades plus one
   auto s = t.snapshot();
   CHECK(s.current_drawdown == Approx(200.0 / 100150.0));
   CHECK(s.max_drawdown == Approx(200.0 / 100150.0));
+  // The snapshot is reused until the next trade, which refreshes it.
+  CHECK(t.snapshot().total_trades == 2);
+  t.record_trade(trade(300));
+  auto after = t.snapshot();
+  CHECK(after.total_trades == 3);
+  CHECK(after.current_drawdown == 0.0);
+  CHECK(after.total_pnl == Approx(250.0));
 }
 
 TEST_CASE("Tracker: returns are pnl over the equity before the trade") {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ class BotPerformanceTracker {
   const std::deque<double>& curve() const { return curve_; }
 
  private:
+  PerformanceSnapshot compute_snapshot() const;
+  mutable std::optional<PerformanceSnapshot> cached_;  // until the next trade
   std::size_t max_history_;
   Clock now_;
   double starting_, equity_, peak_;
