@@ -21,16 +21,6 @@ std::int64_t wall_us() {
       .count();
 }
 
-// "2026-02-09T14:30:00.123456+00:00" (what sdk::time::to_iso writes) → µs UTC; 0 if unreadable.
-std::int64_t parse_iso_us(const std::string& s) {
-  int y = 0;
-  unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  long long micros = 0;
-  if (std::sscanf(s.c_str(), "%d-%u-%uT%u:%u:%u.%lld", &y, &mo, &d, &h, &mi, &sec, &micros) < 6) return 0;
-  return sdk::time::days_from_civil(y, mo, d) * sdk::time::kUsPerDay +
-         (h * 3600LL + mi * 60LL + sec) * sdk::time::kUsPerSec + micros;
-}
-
 // A journaled trade (orchestrator close record) as the tracker's input.
 ClosedTradeRecord trade_record(const json& t) {
   ClosedTradeRecord r;
@@ -48,7 +38,7 @@ ClosedTradeRecord trade_record(const json& t) {
   r.entry_price = t.value("entry_price", 0.0);
   r.exit_price = t.value("exit_price", 0.0);
   r.shares = t.value("shares", std::int64_t{0});
-  r.closed_us = parse_iso_us(str("exit_time", ""));
+  r.closed_us = sdk::time::parse_iso(str("exit_time", "")).value_or(0);
   return r;
 }
 

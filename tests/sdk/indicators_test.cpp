@@ -253,3 +253,16 @@ TEST_CASE("session VWAP is the volume-weighted typical price and 0 without volum
   CHECK(v.value() > 11.0);
   CHECK(v.value() < 13.0);
 }
+
+TEST_CASE("parse_iso reads what to_iso writes, offsets and dates, and refuses impossible ones", "[time]") {
+  using namespace axion::sdk::time;
+  const std::int64_t t = eastern_to_utc(2026, 2, 9, 9, 30) + 123456;
+  CHECK(parse_iso(to_iso(t)) == t);
+  CHECK(parse_iso("2026-02-09T14:30:00Z") == parse_iso("2026-02-09T09:30:00-05:00"));
+  CHECK(parse_iso("2026-02-09") == days_from_civil(2026, 2, 9) * kUsPerDay);
+  CHECK_FALSE(parse_iso("2026-02-31T10:00:00Z"));
+  CHECK_FALSE(parse_iso("2026-13-01"));
+  CHECK_FALSE(parse_iso("2026-02-09T14:30:00+0"));
+  CHECK_FALSE(parse_iso("yesterday"));
+  CHECK(parse_iso("2024-02-29"));  // leap day
+}

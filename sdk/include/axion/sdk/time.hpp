@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <cctype>
+#include <algorithm>
 #include <string>
 
 namespace axion::sdk::time {
@@ -126,6 +129,50 @@ inline std::string to_iso(std::int64_t utc_us) {
                 t.hour, t.minute, t.second, static_cast<long long>(t.micros));
   return buf;
 }
+
+// ISO-8601 date or date-time (strategies.md §0): "YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|±HH:MM]";
+// no offset means UTC. Returns µs since the epoch; nullopt when malformed. The inverse of to_iso.
+inline std::optional<std::int64_t> parse_iso(const std::string& s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return std::nullopt;
+  std::size_t i = 10;
+  std::int64_t micros = 0, offset_s = 0;
+  if (i < s.size() && (s[i] == 'T' || s[i] == ' ')) {
+    int used = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d%n", &h, &mi, &used) != 2 || used != 5) return std::nullopt;
+    i += 1 + 5;
+    if (i < s.size() && s[i] == ':') {
+      if (std::sscanf(s.c_str() + i + 1, "%2d%n", &sec, &used) != 1 || used != 2) return std::nullopt;
+      i += 3;
+      if (i < s.size() && s[i] == '.') {
+        ++i;
+        int digits = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+          if (digits < 6) micros = micros * 10 + (s[i] - '0');
+          ++digits;
+          ++i;
+        }
+        if (digits == 0) return std::nullopt;
+        for (int k = std::min(digits, 6); k < 6; ++k) micros *= 10;
+      }
+    }
+    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+      ++i;
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      int oh = 0, om = 0;
+      if (std::sscanf(s.c_str() + i + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5) return std::nullopt;
+      offset_s = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      i += 6;
+    }
+  }
+  if (i != s.size() || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // The day must exist in its month (no 31 February).
+  const std::int64_t first_next = mo == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, static_cast<unsigned>(mo) + 1, 1);
+  if (d > first_next - days_from_civil(y, static_cast<unsigned>(mo), 1)) return std::nullopt;
+  std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return (days * 86400 + h * 3600 + mi * 60 + sec - offset_s) * 1'000'000 + micros;
+}
+
 
 // The ET trading date "YYYY-MM-DD".
 inline std::string trading_date(std::int64_t utc_us) {
