@@ -160,26 +160,34 @@ ControlResult BotController::kill(const std::string& reason, const std::string& 
   const bool global = scope == "global";
   // Remember what to resume after a reset (the kill itself hides it behind `killed`).
   if (global && running(status_)) paused_from_ = status_;
+  std::string not_durable;
   try {
     if (!h_.activate_kill) throw std::runtime_error("no kill hook");
-    h_.activate_kill(reason, level, scope, target, actor);
+    not_durable = h_.activate_kill(reason, level, scope, target, actor);
   } catch (const std::exception& e) {
     auto log = spdlog::get("axion.bot");
-    (log ? log : spdlog::default_logger())->error("kill switch not persisted: {}", e.what());
-    return {500, "Failed to persist kill switch"};
+    (log ? log : spdlog::default_logger())->error("kill switch not applied: {}", e.what());
+    return {500, std::string("Kill switch not applied: ") + e.what()};
   }
   if (global) {
     auto log = spdlog::get("axion.bot");
     (log ? log : spdlog::default_logger())->critical("BOT KILLED: {}", reason);
     status_ = "killed";
   }
-  const std::string msg = "Kill switch activated: " + reason;
+  std::string msg = "Kill switch activated: " + reason;
+  if (!not_durable.empty()) {
+    msg += " (active now, but NOT durable: it may not survive a restart: " + not_durable + ")";
+  }
   record("kill", "critical", msg, actor, global ? "bot_killed" : "",
          {{"reason", reason},
           {"level", level},
           {"scope", scope},
-          {"target", target.empty() ? json(nullptr) : json(target)}});
-  return {200, msg};
+          {"target", target.empty() ? json(nullptr) : json(target)},
+          {"durable", not_durable.empty()}});
+  ControlResult out{200, msg};
+  out.durable = not_durable.empty();
+  out.error = not_durable;
+  return out;
 }
 
 ControlResult BotController::reset_kill(const std::string& scope, const std::string& target,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "axion/sdk/time.hpp"
 
@@ -135,7 +136,14 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   std::filesystem::path dir = manifest_.engine.state_dir;
   state_ = std::make_unique<StateManager>(dir, [this] { return now_us(); });
   journal_ = std::make_unique<Journal>(dir / "axion.db");
-  bus_.set_next_sequence(journal_->last_event_sequence() + 1);
+  // Problems found while reading the journal at start-up: the engine starts killed and
+  // reachable (fail closed), it never exits into a crash loop.
+  std::vector<std::string> startup_damage;
+  try {
+    bus_.set_next_sequence(journal_->last_event_sequence() + 1);
+  } catch (const std::exception& e) {
+    startup_damage.push_back(std::string("journal table 'events': ") + e.what());
+  }
   bus_.set_recorder([this](const Event& ev) {
     try {
       journal_->record_event(ev.sequence, ev.ts_us, ev.channel, ev.event, ev.data);
@@ -239,18 +247,31 @@ Engine::Engine(Manifest manifest, EngineOptions options)
           orch_->alert_error("journal", e.what());
         }
       });
+  std::vector<json> trades;  // oldest first
   if (!scan) {
     auto load = [this](const char* key) {
       auto text = journal_->plugin_state(std::string(kCoreStatePrefix) + key);
       return text ? json::parse(*text, nullptr, false) : json();
     };
-    registry_strat_.restore_flags(load("strategy_registry"));
-    auto trades = journal_->trades(1 << 30);
-    std::reverse(trades.begin(), trades.end());  // oldest first
-    assembly_->restore(load("feedback_weights"), load("ab_signal_counts"), trades);
+    try {
+      trades = journal_->trades(1 << 30);
+      std::reverse(trades.begin(), trades.end());
+      std::erase_if(trades, [&](const json& t) {
+        if (t.is_object() && t.contains("pnl") && t["pnl"].is_number()) return false;
+        startup_damage.push_back("journal table 'trades': an unreadable trade record (left in place)");
+        return true;
+      });
+      registry_strat_.restore_flags(load("strategy_registry"));
+      assembly_->restore(load("feedback_weights"), load("ab_signal_counts"), trades);
+    } catch (const std::exception& e) {
+      startup_damage.push_back(std::string("journal (strategy flags, feedback, trades): ") + e.what());
+    }
+  }
+  try {
     init_control(trades);  // the analytics tracker replays the same trades (#5)
-  } else {
-    init_control({});
+  } catch (const std::exception& e) {
+    startup_damage.push_back(std::string("journal (analytics replay): ") + e.what());
+    if (!controller_) init_control({});
   }
   orch_->on_trade_closed = [this](const Position& closed, double pnl, double ret) {
     assembly_->on_trade_closed(closed, pnl, ret, now_us());
@@ -264,16 +285,48 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     }
   };
   state_->on_save_error = [this](const std::string& err) { orch_->alert_error("state", err); };
+  // A commit that failed lost the records of its batch: alert and stop new entries; the
+  // orchestrator writes its positions again at the next chance.
+  journal_->on_commit_failure = [this](const std::string& err) {
+    KillRecord k;
+    k.level = "block_new";
+    k.reason = "Journal commit failed: " + err;
+    k.actor = "journal";
+    orch_->activate_kill(k);
+    orch_->journal_commit_failed();
+  };
 
+  if (state_->loaded_corrupt() && !scan) {
+    // A power loss can leave bot_state.json empty: the day's figures come back from the
+    // journal's trades, so the daily loss limit and the loss streak still hold.
+    state_->rebuild_from_trades(trades);
+    log->error("bot_state.json was unreadable: moved to bot_state.json.corrupt; daily P&L {:.2f} over {} "
+               "trade(s) rebuilt from the journal; entries blocked",
+               state_->daily_pnl(), state_->daily_trade_count());
+  }
+  // Journaled kills first, then the fail-closed block_new on top: a repeat never lowers a
+  // journaled flatten, and its original reason stays.
+  try {
+    orch_->restore();
+  } catch (const std::exception& e) {
+    startup_damage.push_back(std::string("start-up recovery: ") + e.what());
+  }
   if (state_->loaded_corrupt()) {
-    log->error("bot_state.json was unreadable: moved to bot_state.json.corrupt; entries blocked");
     KillRecord k;
     k.level = "block_new";
     k.reason = "State file unreadable";
     k.actor = "engine";
     orch_->activate_kill(k);
   }
-  orch_->restore();
+  for (const auto& d : startup_damage) {
+    log->error("{}", d);
+    KillRecord k;
+    k.level = "block_new";
+    k.reason = "Fail closed at start-up: " + d;
+    k.actor = "engine";
+    orch_->alert_error("recovery", d);
+    orch_->activate_kill(k);
+  }
   if (state_->kill_switch_active()) {
     log->warn("Kill switch is ACTIVE: {} \u2014 deactivate before running",
               state_->kill_switch_reason().value_or(""));
@@ -294,6 +347,12 @@ Engine::~Engine() {
   for (auto& i : instances_) {
     if (i->kind() == AXION_KIND_ADDON) i->addon_stop();
   }
+  // The last saves happen while the orchestrator can still raise their alerts.
+  if (state_) {
+    state_->flush();
+    state_->on_save_error = nullptr;
+  }
+  if (journal_) journal_->on_commit_failure = nullptr;
   orch_.reset();
   instances_.clear();
 }
@@ -321,16 +380,38 @@ std::optional<double> Engine::last_price(std::string_view ticker) {
   return it->second;
 }
 
-void Engine::plugin_publish(const std::string&, std::string_view event, std::string_view data) {
+thread_local bool Engine::in_inline_call_ = false;
+
+bool Engine::on_engine_thread() const {
+  const auto me = std::this_thread::get_id();
+  const auto engine = engine_thread_id_.load();
+  if (engine != std::thread::id{}) return me == engine;
+  return me == owner_thread_ || in_inline_call_;
+}
+
+void Engine::plugin_publish(const std::string& plugin, std::string_view event, std::string_view data) {
+  if (!on_engine_thread()) {
+    logger_for("axion.bot")->error("plugin {} published '{}' from its own thread: refused (host services "
+                                   "run on the engine thread only)", plugin, event);
+    return;
+  }
   auto j = json::parse(data, nullptr, false);
   bus_.publish(event, j.is_discarded() ? json(std::string(data)) : j, now_us());
 }
 
 std::optional<std::string> Engine::load_plugin_state(const std::string& plugin) {
+  if (!on_engine_thread()) {
+    throw std::runtime_error("state_load from a thread other than the engine's is refused");
+  }
   return journal_->plugin_state(plugin);
 }
 
 bool Engine::save_plugin_state(const std::string& plugin, std::string_view text) {
+  if (!on_engine_thread()) {
+    logger_for("axion.bot")->error("plugin {} saved state from its own thread: refused (host services run "
+                                   "on the engine thread only)", plugin);
+    return false;
+  }
   try {
     journal_->save_plugin_state(plugin, std::string(text));
     return true;
@@ -392,6 +473,11 @@ std::optional<json> Engine::query_state(std::string_view what, const json& args)
 
 std::optional<json> Engine::command(const std::string& plugin, std::string_view what,
                                     const json& args) {
+  if (!on_engine_thread()) {
+    logger_for("axion.bot")->error("plugin {} sent command '{}' from its own thread: refused (host services "
+                                   "run on the engine thread only)", plugin, what);
+    return std::nullopt;
+  }
   if (what == "activate_kill" && orch_) {
     KillRecord k;
     k.level = args.value("level", "block_new");
@@ -399,13 +485,14 @@ std::optional<json> Engine::command(const std::string& plugin, std::string_view 
     k.target = args.value("target", "");
     k.reason = args.value("reason", "requested by " + plugin);
     k.actor = plugin;
+    KillOutcome out;
     try {
-      orch_->activate_kill(k);
-    } catch (const std::exception& e) {
+      out = orch_->activate_kill(k);
+    } catch (const std::exception& e) {  // an unknown level or scope
       orch_->alert_error("kill_switch", plugin + ": " + e.what());
       return std::nullopt;
     }
-    return json{{"activated", true}, {"level", k.level}, {"scope", k.scope}};
+    return json{{"activated", true}, {"level", k.level}, {"scope", k.scope}, {"durable", out.durable}};
   }
   return std::nullopt;
 }
@@ -579,6 +666,7 @@ void Engine::on_bar(const axion_bar& bar) {
     orch_->refresh_account();
     last_account_refresh_us_ = now_us();
   }
+  publish_read_snapshot(/*if_due=*/true);  // GETs read this, never the engine (issue 9 #14)
 }
 
 std::optional<PipelineResult> Engine::process_signal(Signal s) {
@@ -793,6 +881,27 @@ void Engine::shutdown() {
     std::vector<std::pair<std::string, std::string>> targets;
     for (const auto& p : orch_->positions()) targets.emplace_back(p.ticker, p.signal_id);
     for (auto& [t, sid] : targets) orch_->close_position(t, "graceful_shutdown", 0.0, 0, sid);
+    // Wait a bounded time for the close orders to end; on the bar clock no time passes, so
+    // one look is all there is. What is still working is journaled and resolved at the next
+    // start (its intent is durable).
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration<double>(manifest_.engine.shutdown_wait_seconds);
+    for (;;) {
+      orch_->poll();
+      if (orch_->working_close_orders().empty() || bar_clock_ ||
+          std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto working = orch_->working_close_orders();
+    if (!working.empty()) {
+      std::string ids;
+      for (const auto& id : working) ids += (ids.empty() ? "" : ", ") + id;
+      log->warn("Shutting down with {} close order(s) still working at the broker: {} (resolved at the next start)",
+                working.size(), ids);
+      bus_.publish("shutdown_orders_open", {{"client_order_ids", working}}, now_us());
+    }
   } else {
     log->info("Shutting down \u2014 keeping {} open position(s) ([lifecycle] close_on_shutdown = false)", n);
   }

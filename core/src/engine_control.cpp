@@ -77,7 +77,8 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
     k.target = target;
     k.reason = reason;
     k.actor = actor;
-    orch_->activate_kill(k);  // durable (journal + bot_state.json) before it returns, or throws
+    // In effect at once; durable (journal + bot_state.json) before it returns, or says why not.
+    return orch_->activate_kill(k).error;
   };
   h.reset_kill = [this](const std::string& scope, const std::string& target, const std::string& actor) {
     if (orch_->reset_kill(scope, target, actor)) return true;
@@ -161,6 +162,7 @@ void Engine::record_close(const Position& closed, double pnl) {
 }
 
 void Engine::maybe_publish_snapshot() {
+  publish_read_snapshot(/*if_due=*/true);  // the engine loop's beat: at least every ~200 ms
   if (options_.scan_mode || !controller_) return;
   // Measured from the last push, so a new refresh_interval_seconds applies at once.
   const std::int64_t now = wall_us();
@@ -262,6 +264,50 @@ std::pair<json, std::int64_t> Engine::history_json(int limit, int offset, const 
     }
   }
   return {arr, journal_->result_count(o)};
+}
+
+// ---- read snapshots ----------------------------------------------------------------------------
+
+std::shared_ptr<const ReadSnapshot> Engine::read_snapshot() {
+  // No engine thread: nothing publishes, and rebuilding here waits for no one (call() runs
+  // inline). Also the first read after start-up, before the loop's first publication.
+  if (!engine_running_.load() || !read_cell_.load()) call([this] { publish_read_snapshot(); });
+  return read_cell_.load();
+}
+
+void Engine::publish_read_snapshot(bool if_due) {
+  if (options_.scan_mode || !controller_ || !orch_) return;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  constexpr std::int64_t kMinGapUs = 50'000;  // bounds the cost on an unpaced feed
+  if (if_due && read_published_steady_us_ != 0 && now - read_published_steady_us_ < kMinGapUs) return;
+  try {
+    auto s = std::make_shared<ReadSnapshot>();
+    s->version = ++read_version_;
+    s->published_wall_us = wall_us();
+    s->status = status_json();
+    s->positions = positions_json();
+    s->config = controller_->config().to_json();
+    try {
+      s->strategies = strategy_list();
+    } catch (const std::exception& e) {
+      s->strategies_error = e.what();
+    }
+    try {
+      s->strategy_stats = assembly_->ab().stats();
+    } catch (const std::exception& e) {
+      s->strategy_stats_error = e.what();
+    }
+    s->plugins = plugins_json();
+    s->bars = counters_.bars;
+    s->closes = counters_.closes;
+    read_cell_.store(std::move(s));
+    read_published_steady_us_ = now;
+  } catch (const std::exception& e) {
+    // Readers keep the previous snapshot; the bar or command that called this goes on.
+    spdlog::get("axion.bot")->error("read snapshot not published: {}", e.what());
+  }
 }
 
 // ---- host query (any thread) -------------------------------------------------------------------

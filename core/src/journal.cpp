@@ -71,6 +71,14 @@ Journal::Journal(const std::filesystem::path& db_path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec(kSchema);
+  sqlite3_commit_hook(db_, &Journal::commit_hook, this);
+}
+
+int Journal::commit_hook(void* self) {
+  auto* j = static_cast<Journal*>(self);
+  if (j->fail_commits_ <= 0) return 0;
+  --j->fail_commits_;
+  return 1;  // SQLite turns the COMMIT into a ROLLBACK and reports an error
 }
 
 Journal::~Journal() {
@@ -106,15 +114,44 @@ void Journal::leave() {
   if (--batch_depth_ == 0) {
     try {
       exec("COMMIT");
-    } catch (const JournalError&) {
-      // A failed commit leaves SQLite in autocommit after rolling back; nothing to undo here.
+    } catch (const JournalError& e) {
+      recover_failed_commit(e.what());
     }
   }
 }
 
+// Some failures (a full disk, SQLITE_BUSY) leave the transaction open: roll it back, or every
+// later BEGIN fails and each bar aborts. Then the owner hears of it.
+void Journal::recover_failed_commit(const std::string& error) {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  ++commit_failures_;
+  if (on_commit_failure) {
+    try {
+      on_commit_failure(error);
+    } catch (...) {
+    }
+  }
+}
+
+// A commit inside a batch failed: no transaction is open now. on_commit_failure may write (a
+// kill), so while it runs the batch must not look open.
+void Journal::report_lost_batch(const std::string& error) {
+  const int depth = batch_depth_;
+  batch_depth_ = 0;
+  recover_failed_commit(error);
+  batch_depth_ = depth;
+}
+
 void Journal::checkpoint() {
   if (batch_depth_ == 0) return;  // autocommit: every write is already committed
-  exec("COMMIT");
+  try {
+    exec("COMMIT");
+  } catch (const JournalError& e) {
+    // The batch goes on in a fresh transaction; the caller learns that its writes were lost.
+    report_lost_batch(e.what());
+    exec("BEGIN");
+    throw;
+  }
   exec("BEGIN");
 }
 
@@ -143,16 +180,37 @@ void Journal::record_order_update(const std::string& cid, const std::string& sta
       .bind(1, status).bind(2, result.dump()).bind(3, cid).run();
 }
 
-std::vector<OrderIntent> Journal::unresolved_intents() {
+std::vector<OrderIntent> Journal::unresolved_intents(std::vector<DamagedRow>* damaged) {
   auto& st = prepare("unresolved",
-                     "SELECT client_order_id, signal_id, purpose, order_json, status FROM "
+                     "SELECT client_order_id, signal_id, purpose, order_json, status, rowid FROM "
                      "order_intents WHERE status IN ('intent','pending') ORDER BY created_us");
   std::vector<OrderIntent> out;
   while (st.step()) {
-    out.push_back({st.text(0), st.text(1), st.text(2), json::parse(st.text(3), nullptr, false),
-                   st.text(4)});
+    OrderIntent i{st.text(0), st.text(1), st.text(2), json::parse(st.text(3), nullptr, false),
+                  st.text(4), st.integer(5)};
+    if (i.client_order_id.empty() || !i.order.is_object()) {
+      if (damaged) damaged->push_back({"order_intents", i.rowid, "unreadable order"});
+      continue;
+    }
+    out.push_back(std::move(i));
   }
   return out;
+}
+
+int Journal::close_intent_count(const std::string& signal_id) {
+  auto& st = prepare("close_count",
+                     "SELECT COUNT(*) FROM order_intents WHERE signal_id = ? AND purpose LIKE 'close%'");
+  st.bind(1, signal_id);
+  std::int64_t n = 0;
+  while (st.step()) n = st.integer(0);
+  return static_cast<int>(n);
+}
+
+void Journal::set_intent_broker(const std::string& cid, const std::string& broker) {
+  prepare("intent_broker",
+          "UPDATE order_intents SET order_json = json_set(order_json, '$.broker', ?) "
+          "WHERE client_order_id = ?")
+      .bind(1, broker).bind(2, cid).run();
 }
 
 void Journal::upsert_position(const Position& p) {
@@ -164,12 +222,35 @@ void Journal::delete_position(const std::string& signal_id) {
   prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, signal_id).run();
 }
 
-std::vector<Position> Journal::load_positions() {
-  auto& st = prepare("pos_load", "SELECT position FROM positions ORDER BY rowid");
+void Journal::rewrite_positions(const std::vector<Position>& open) {
+  prepare("pos_clear", "DELETE FROM positions").run();
+  for (const auto& p : open) upsert_position(p);
+}
+
+std::vector<Position> Journal::load_positions(std::vector<DamagedRow>* damaged) {
+  auto& st = prepare("pos_load", "SELECT rowid, position FROM positions ORDER BY rowid");
   std::vector<Position> out;
   while (st.step()) {
-    auto j = json::parse(st.text(0), nullptr, false);
-    if (!j.is_discarded()) out.push_back(position_from_storage(j));
+    const std::int64_t rowid = st.integer(0);
+    auto j = json::parse(st.text(1), nullptr, false);
+    std::string error;
+    if (j.is_discarded() || !j.is_object()) {
+      error = "not a JSON object";
+    } else {
+      try {
+        Position p = position_from_storage(j);
+        if (p.ticker.empty() || p.signal_id.empty() || p.shares <= 0 ||
+            (p.direction != "long" && p.direction != "short")) {
+          error = "missing or invalid ticker, signal_id, shares or direction";
+        } else {
+          out.push_back(std::move(p));
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    // Never dropped silently: the row stays in the table and the engine starts killed.
+    if (!error.empty() && damaged) damaged->push_back({"positions", rowid, error});
   }
   std::stable_sort(out.begin(), out.end(), [](const Position& a, const Position& b) {
     return a.entry_time_us < b.entry_time_us;
@@ -216,7 +297,13 @@ std::int64_t Journal::last_event_sequence() {
 template <class Fn>
 void Journal::write_fully_synchronous(Fn&& write) {
   bool in_batch = batch_depth_ > 0;
-  if (in_batch) exec("COMMIT");
+  if (in_batch) {
+    try {
+      exec("COMMIT");
+    } catch (const JournalError& e) {
+      report_lost_batch(e.what());  // the kill record is still attempted on its own
+    }
+  }
   exec("PRAGMA synchronous=FULL");
   try {
     write();
@@ -244,12 +331,28 @@ void Journal::close_kill(const std::string& scope, const std::string& target, st
   });
 }
 
-std::vector<KillRecord> Journal::active_kills() {
+std::vector<KillRecord> Journal::active_kills(std::vector<DamagedRow>* damaged) {
   auto& st = prepare("kills_active",
-                     "SELECT level, scope, target, reason, actor, activated_us FROM kills WHERE active = 1");
+                     "SELECT level, scope, target, reason, actor, activated_us, rowid FROM kills "
+                     "WHERE active = 1");
   std::vector<KillRecord> out;
   while (st.step()) {
-    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5)});
+    KillRecord k{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5)};
+    const bool level_ok = k.level == "block_new" || k.level == "reduce_only" ||
+                          k.level == "cancel_all" || k.level == "flatten";
+    const bool scope_ok = k.scope == "global" || k.scope == "strategy" || k.scope == "symbol";
+    if (!level_ok || !scope_ok) {
+      if (damaged) {
+        damaged->push_back({"kills", st.integer(6), "unknown level '" + k.level + "' or scope '" + k.scope + "'"});
+      }
+      // Still a kill: kept, at the level that blocks entries without touching positions.
+      if (!level_ok) k.level = "block_new";
+      if (!scope_ok) {
+        k.scope = "global";
+        k.target.clear();
+      }
+    }
+    out.push_back(std::move(k));
   }
   return out;
 }

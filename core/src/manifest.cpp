@@ -29,6 +29,7 @@ constexpr KeySpec kEngineKeys[] = {
     {"auto_kill_on_daily_loss", KeyType::Bool, "true", "activate the kill switch on the daily loss limit"},
     {"reconcile_interval_seconds", KeyType::Double, "60.0", "position reconciliation interval (engine clock)", 1, 86400},
     {"order_timeout_seconds", KeyType::Double, "30.0", "a pending order is cancelled after this long", 0.1, 3600},
+    {"shutdown_wait_seconds", KeyType::Double, "10.0", "graceful shutdown waits this long (wall clock) for its close orders to end; what is still open is resolved at the next start", 0, 600},
     {"plugin_dirs", KeyType::PathList, "[]", "extra plugin folders searched before the built-in one"},
     {"pace", KeyType::Bool, "true", "pace the embedded market feed in paper mode"},
     {"log_level", KeyType::String, "\"info\"", "debug | info | warning | error", kNoBound, kNoBound, "debug|info|warning|error"},
@@ -253,6 +254,7 @@ struct Parser {
       e.auto_kill_on_daily_loss = c->get_bool("auto_kill_on_daily_loss");
       e.reconcile_interval_seconds = c->get_double("reconcile_interval_seconds");
       e.order_timeout_seconds = c->get_double("order_timeout_seconds");
+      e.shutdown_wait_seconds = c->get_double("shutdown_wait_seconds");
       e.plugin_dirs = c->get_strings("plugin_dirs");
       e.pace = c->get_bool("pace");
       e.log_level = c->get_string("log_level");

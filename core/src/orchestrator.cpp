@@ -76,6 +76,115 @@ FillValidation validate_fill(const OrderResult& r, std::int64_t expected_qty,
 
 // ---- internal records ----------------------------------------------------------------------
 
+namespace {
+
+// What an entry order opens, kept in its durable intent: a fill found at start-up without a
+// recorded position is adopted with the stop and target the live path would have set.
+struct EntryPlan {
+  std::string underlying;
+  std::string direction = "long";
+  std::string instrument_type = "stock";
+  bool is_inverse = false;
+  double leverage = 1.0;
+  double signal_entry = 0;  // the signal's entry price (the ETF mapping's reference)
+  double adj_stop = 0;      // the signal's stop after the regime's stop_loss_mult
+  double signal_target = 0;
+  std::string signal_type;
+  int conviction = 0;
+  std::string timeframe;
+  std::string source;
+  std::string strategy;
+
+  json to_json() const {
+    return {{"underlying", underlying}, {"direction", direction}, {"instrument_type", instrument_type},
+            {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
+            {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
+            {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
+            {"strategy", strategy}};
+  }
+  static EntryPlan from_json(const json& j) {
+    EntryPlan p;
+    if (!j.is_object()) return p;
+    p.underlying = j.value("underlying", "");
+    p.direction = j.value("direction", "long");
+    p.instrument_type = j.value("instrument_type", "stock");
+    p.is_inverse = j.value("is_inverse", false);
+    p.leverage = j.value("leverage", 1.0);
+    p.signal_entry = j.value("signal_entry", 0.0);
+    p.adj_stop = j.value("adj_stop", 0.0);
+    p.signal_target = j.value("signal_target", 0.0);
+    p.signal_type = j.value("signal_type", "");
+    p.conviction = j.value("conviction", 0);
+    p.timeframe = j.value("timeframe", "");
+    p.source = j.value("source", "");
+    p.strategy = j.value("strategy", "");
+    return p;
+  }
+};
+
+// The position a fill of `plan` opens (§2.2 stage 7); one path for live fills and adoption.
+Position position_for_fill(const EntryPlan& plan, const Order& order, double fill_price,
+                           std::int64_t qty, double commission, const std::string& order_id,
+                           std::int64_t now_us) {
+  Position p;
+  const bool etf = plan.instrument_type == "leveraged_etf";
+  p.ticker = order.ticker;
+  p.underlying = plan.underlying.empty() ? order.ticker : plan.underlying;
+  p.direction = etf ? "long" : plan.direction;
+  p.is_inverse = plan.is_inverse;
+  p.leverage = plan.leverage;
+  p.entry_price = p.current_price = fill_price;
+  p.shares = qty;
+  p.entry_shares = qty;
+  p.entry_commission = commission;
+  if (etf && plan.signal_entry > 0) {
+    double s = p.is_inverse ? -1.0 : 1.0;
+    auto map_level = [&](double level_u) {
+      return fill_price * (1 + s * p.leverage * (level_u - plan.signal_entry) / plan.signal_entry);
+    };
+    p.stop_loss = map_level(plan.adj_stop);
+    p.target_price = plan.signal_target > 0 ? map_level(plan.signal_target) : 0.0;
+  } else {
+    p.stop_loss = plan.adj_stop;
+    p.target_price = plan.signal_target > 0 ? plan.signal_target : 0.0;
+  }
+  p.initial_stop = p.stop_loss;
+  p.entry_time_us = now_us;
+  p.signal_id = order.signal_id;
+  p.signal_type = plan.signal_type;
+  p.conviction = plan.conviction;
+  p.order_id = order_id;
+  p.trade_type = trade_type_for(plan.timeframe);
+  p.instrument_type = plan.instrument_type;
+  p.signal_source = plan.source;
+  p.strategy = plan.strategy;
+  p.timeframe = plan.timeframe;
+  return p;
+}
+
+// The durable intent of an order: the order itself plus what recovery needs to finish it.
+json intent_record(const Order& o, json extra = json::object()) {
+  json j = order_to_dict(o);
+  j["reference_price"] = o.reference_price;
+  j["instrument_type"] = o.instrument_type;
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  return j;
+}
+
+bool is_close_purpose(const std::string& purpose) { return purpose.rfind("close", 0) == 0; }
+
+// An order the engine ends without a fill of the broker's (dropped, or unknown to it).
+OrderResult cancelled_result(const std::string& order_id, const std::string& reason, std::int64_t now_us) {
+  OrderResult r;
+  r.order_id = order_id;
+  r.status = OrderStatus::Cancelled;
+  r.ts_us = now_us;
+  r.rejection_reason = reason;
+  return r;
+}
+
+}  // namespace
+
 struct Orchestrator::EntryContext {
   Signal signal;
   PipelineResult result;
@@ -87,6 +196,8 @@ struct Orchestrator::EntryContext {
   std::optional<double> var_cap;   // from risk/unified, limits sizing (0: no budget left)
   sdk::PositionSize size;
   Order order;
+  EntryPlan plan;
+  std::string broker_name;  // "" = primary, "fallback"
   std::optional<PipelineResult>* sync_out = nullptr;
   bool guard_passed = false;
 };
@@ -102,8 +213,16 @@ struct Orchestrator::OrderFlow {
   bool awaiting_fill = false;
   std::int64_t submitted_at_us = 0;
   bool used_fallback = false;
+  PluginInstance* broker = nullptr;  // the broker that has (or gets) this order
+  std::string broker_name;           // "" = primary, "fallback"
+  bool cancel_alerted = false;
   std::function<void(const OrderResult&)> done;
 };
+
+Orchestrator::DeferScope::~DeferScope() {
+  --o_.depth_;
+  o_.run_deferred();
+}
 
 Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager& state,
                            Journal& journal, EventBus& bus, Clock now_us)
@@ -171,9 +290,11 @@ void Orchestrator::refresh_account() {
 // ---- recovery (§4.6) -----------------------------------------------------------------------
 
 void Orchestrator::restore() {
-  ++depth_;
-  for (auto& k : journal_.active_kills()) kills_[{k.scope, k.target}] = k;
-  // Either store showing the global kill active makes it active (fail closed).
+  DeferScope scope(*this);
+  std::vector<DamagedRow> damaged;
+  for (auto& k : journal_.active_kills(&damaged)) kills_[{k.scope, k.target}] = k;
+  // Either store showing the global kill active makes it active (fail closed). The journal's
+  // record wins over the state file's: a flatten there is never downgraded.
   auto global = kills_.find({"global", ""});
   if (state_.kill_switch_active() && global == kills_.end()) {
     KillRecord k;
@@ -181,12 +302,12 @@ void Orchestrator::restore() {
     k.reason = state_.kill_switch_reason().value_or("Kill switch active");
     k.actor = "engine";
     k.activated_at_us = now_();
+    kills_[{"global", ""}] = k;
     try {
       journal_.save_kill(k);
     } catch (const std::exception& e) {
       alert_error("journal", e.what());
     }
-    kills_[{"global", ""}] = k;
   } else if (!state_.kill_switch_active() && global != kills_.end()) {
     try {
       state_.activate_kill_switch(global->second.reason);
@@ -195,28 +316,19 @@ void Orchestrator::restore() {
     }
   }
 
-  positions_ = journal_.load_positions();
+  positions_ = journal_.load_positions(&damaged);
   refresh_account();
 
-  // Order intents without a final broker answer: ask the broker by client_order_id.
-  for (const auto& intent : journal_.unresolved_intents()) {
-    std::optional<OrderResult> r;
-    if (stages_.broker) r = stages_.broker->query_order(intent.client_order_id);
-    if (!r) {
-      journal_.record_order_update(intent.client_order_id, "not_at_broker", json::object());
-      continue;
-    }
-    journal_.record_order_update(intent.client_order_id, sdk::to_string(r->status),
-                                 order_result_to_dict(*r));
-    if (r->filled_qty > 0) {
-      bool tracked = std::any_of(positions_.begin(), positions_.end(), [&](const Position& p) {
-        return p.signal_id == intent.signal_id;
-      });
-      if (intent.purpose == "entry" && !tracked) {
-        alert_error("recovery", "order " + intent.client_order_id + " filled " +
-                                    std::to_string(r->filled_qty) +
-                                    " at the broker but no position was recorded");
-      }
+  // Every order intent without a final broker answer (entries, closes, unwinds): ask the
+  // broker that has it, by client_order_id, and finish it exactly as the live path would.
+  auto intents = journal_.unresolved_intents(&damaged);
+  for (const auto& d : damaged) fail_closed("recovery", d.describe());
+  for (const auto& intent : intents) {
+    try {
+      auto batch = journal_.batch();  // the answer and its booking commit together
+      resolve_intent(intent);
+    } catch (const std::exception& e) {
+      fail_closed("recovery", "order " + intent.client_order_id + ": " + e.what());
     }
   }
 
@@ -224,8 +336,104 @@ void Orchestrator::restore() {
   for (const auto& [key, k] : kills_) {
     if (k.level == "flatten") apply_kill_effects(k);
   }
-  --depth_;
-  run_deferred();
+}
+
+void Orchestrator::fail_closed(const std::string& stage, const std::string& what) {
+  alert_error(stage, what);
+  KillRecord k;
+  k.level = "block_new";
+  k.reason = "Fail closed (" + stage + "): " + what;
+  k.actor = "engine";
+  activate_kill(k);
+}
+
+PluginInstance* Orchestrator::broker_named(const std::string& which) const {
+  return which == "fallback" ? stages_.fallback_broker : stages_.broker;
+}
+
+void Orchestrator::resolve_intent(const OrderIntent& intent) {
+  const Order order = order_from_dict(intent.order);
+  const std::string broker_name = intent.order.value("broker", "");
+  PluginInstance* broker = broker_named(broker_name);
+  if (!broker) throw std::runtime_error("its broker ('" + broker_name + "') is not configured");
+  auto q = broker->query_order_checked(intent.client_order_id);
+  if (q.not_found) {
+    journal_.record_order_update(intent.client_order_id, "not_at_broker", json::object());
+    return;
+  }
+  if (!q.found) {
+    // Unknown is not "no": the intent stays open for the next start, and entries stop.
+    throw std::runtime_error("broker state unknown (" + q.error + "); left open for the next start");
+  }
+  const OrderResult& r = *q.found;
+  if (r.status != OrderStatus::Pending) {
+    complete_intent(intent, order, r);
+    return;
+  }
+  // Still working at the broker: watched like any parked order from now on.
+  journal_.record_order_update(intent.client_order_id, "pending", order_result_to_dict(r));
+  auto flow = std::make_shared<OrderFlow>();
+  flow->order = order;
+  flow->is_entry = intent.purpose == "entry";
+  flow->broker = broker;
+  flow->broker_name = broker_name;
+  flow->awaiting_fill = true;
+  flow->submitted_at_us = now_();
+  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()));
+  flow->strategy = plan.strategy;
+  flow->underlying = plan.underlying.empty() ? order.ticker : plan.underlying;
+  if (Position* p = find_position(order.ticker, intent.signal_id)) {
+    flow->strategy = p->strategy;
+    flow->underlying = p->underlying;
+  }
+  flow->done = [this, intent, order](const OrderResult& res) {
+    auto batch = journal_.batch();
+    complete_intent(intent, order, res);
+  };
+  flows_.push_back(std::move(flow));
+}
+
+void Orchestrator::complete_intent(const OrderIntent& intent, const Order& order, const OrderResult& r) {
+  if (is_close_purpose(intent.purpose)) {
+    // Books the fill against its position exactly once (the order update commits with it).
+    finish_close(intent.signal_id, order, r, intent.order.value("reason", "recovered close"), nullptr);
+    return;
+  }
+  journal_.record_order_update(intent.client_order_id, sdk::to_string(r.status), order_result_to_dict(r));
+  if (r.filled_qty > 0) {
+    for (auto* risk : stages_.risks) risk->risk_on_fill(order, r);
+  }
+  if (intent.purpose == "entry") {
+    const bool tracked = std::any_of(positions_.begin(), positions_.end(),
+                                     [&](const Position& p) { return p.signal_id == intent.signal_id; });
+    if (r.filled_qty > 0 && !tracked) adopt_entry(intent, r);
+    return;
+  }
+  if (r.filled_qty < order.qty) {
+    alert_error("recovery", "unwind " + intent.client_order_id + " filled " + std::to_string(r.filled_qty) +
+                                "/" + std::to_string(order.qty) + " (" + sdk::to_string(r.status) +
+                                "): the rest may remain at the broker");
+  }
+}
+
+void Orchestrator::adopt_entry(const OrderIntent& intent, const OrderResult& r) {
+  const Order order = order_from_dict(intent.order);
+  const bool has_plan = intent.order.contains("plan");
+  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()));
+  const double price = r.filled_price > 0 ? r.filled_price : order.reference_price;
+  Position p = position_for_fill(plan, order, price, r.filled_qty, r.commission, r.order_id, now_());
+  p.broker = intent.order.value("broker", "");
+  positions_.push_back(p);
+  persist(p);
+  alert_error("recovery", "order " + intent.client_order_id + " filled " + std::to_string(r.filled_qty) + " " +
+                              p.ticker + " @ " + fmt("%.2f", price) +
+                              " at the broker but no position was recorded: adopted" +
+                              (has_plan ? " with its intended stop and target" : " WITHOUT a stop (no plan in the intent)"));
+  json te = to_dict(p);
+  te["order_id"] = r.order_id;
+  te["signal_id"] = p.signal_id;
+  te["recovered"] = true;
+  publish("trade_executed", te);
 }
 
 ReconciliationReport Orchestrator::reconcile_with_broker() {
@@ -247,11 +455,7 @@ ReconciliationReport Orchestrator::reconcile_with_broker() {
   k.level = "reduce_only";
   k.reason = reason;
   k.actor = "reconciler";
-  try {
-    activate_kill(k);
-  } catch (const std::exception& e) {
-    alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
-  }
+  activate_kill(k);
   state_.set_circuit_breaker("open");
   alert_error("reconciliation", details);
   return report;
@@ -286,7 +490,7 @@ static int level_rank(const std::string& l) {
   return 0;
 }
 
-void Orchestrator::activate_kill(KillRecord k) {
+KillOutcome Orchestrator::activate_kill(KillRecord k) {
   if (level_rank(k.level) == 0) throw std::invalid_argument("unknown kill level '" + k.level + "'");
   if (k.scope != "global" && k.scope != "strategy" && k.scope != "symbol") {
     throw std::invalid_argument("unknown kill scope '" + k.scope + "'");
@@ -294,18 +498,38 @@ void Orchestrator::activate_kill(KillRecord k) {
   if (k.scope == "global") k.target.clear();
   if (k.activated_at_us == 0) k.activated_at_us = now_();
   auto it = kills_.find({k.scope, k.target});
-  if (it != kills_.end() && level_rank(it->second.level) > level_rank(k.level)) {
-    k.level = it->second.level;  // a repeat keeps the higher level
+  if (it != kills_.end() && level_rank(it->second.level) >= level_rank(k.level)) {
+    k = it->second;  // a repeat never lowers the level, and the original reason stays
   }
-  // Durable before anyone is told: journal (synchronous=FULL), then bot_state.json.
-  journal_.save_kill(k);
-  if (k.scope == "global") state_.activate_kill_switch(k.reason);
+  // In effect first: trading stops now, whatever the disk says. Then durable: journal
+  // (synchronous=FULL) and bot_state.json; a failure is an alert and the caller is told.
   kills_[{k.scope, k.target}] = k;
+  KillOutcome out;
+  auto failed = [&](const std::string& what) {
+    out.durable = false;
+    out.error += (out.error.empty() ? "" : "; ") + what;
+  };
+  try {
+    journal_.save_kill(k);
+  } catch (const std::exception& e) {
+    failed(std::string("journal: ") + e.what());
+  }
+  if (k.scope == "global") {
+    try {
+      state_.activate_kill_switch(k.reason);  // sets the switch in memory before it saves
+    } catch (const std::exception& e) {
+      failed(std::string("bot_state.json: ") + e.what());
+    }
+  }
+  if (!out.durable) alert_error("kill_switch", "kill switch active but NOT durable: " + out.error);
   logf(2, "Kill switch activated (" + k.level + ", " + k.scope +
               (k.target.empty() ? "" : " " + k.target) + ") by " + k.actor + ": " + k.reason);
-  publish("kill_switch", kill_event(k));
+  json ev = kill_event(k);
+  ev["durable"] = out.durable;
+  publish("kill_switch", ev);
   apply_kill_effects(k);
   run_deferred();
+  return out;
 }
 
 void Orchestrator::apply_kill_effects(const KillRecord& k) {
@@ -317,8 +541,19 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
     for (auto& f : flows_) {
       bool in_scope = k.scope == "global" || (k.scope == "strategy" && f->strategy == k.target) ||
                       (k.scope == "symbol" && f->underlying == k.target);
-      if (in_scope && f->awaiting_fill && stages_.broker) {
-        stages_.broker->cancel_order(f->order.client_order_id);
+      if (!in_scope || !f->awaiting_fill || !f->broker) continue;
+      std::string error;
+      bool cancelled = false;
+      try {
+        cancelled = f->broker->cancel_order(f->order.client_order_id);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      // The order stays watched: it may still fill, and poll() books whatever it ends as.
+      if (!cancelled) {
+        alert_error("kill_switch", "cancel of " + f->order.client_order_id + " failed" +
+                                       (error.empty() ? std::string() : ": " + error) +
+                                       "; still watched until the broker reports its end");
       }
     }
   }
@@ -329,7 +564,8 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
     }
     std::string reason = "kill_switch: " + k.reason;
     for (auto& [ticker, sid] : targets) {
-      deferred_.push_back([this, ticker, sid, reason] { close_position(ticker, reason, 0.0, 0, sid); });
+      // Copies, not the structured bindings: clang before 16 (the fuzz build) cannot capture those.
+      deferred_.push_back([this, t = ticker, s = sid, reason] { close_position(t, reason, 0.0, 0, s); });
     }
   }
 }
@@ -364,7 +600,13 @@ void Orchestrator::run_deferred() {
   while (!deferred_.empty()) {
     auto fn = std::move(deferred_.front());
     deferred_.pop_front();
-    fn();
+    try {
+      fn();  // one failing close never stops the ones after it
+    } catch (const std::exception& e) {
+      alert_error("close_position", e.what());
+    } catch (...) {
+      alert_error("close_position", "non-standard exception");
+    }
   }
 }
 
@@ -413,7 +655,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
 
 std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   auto batch = journal_.batch();
-  ++depth_;
+  DeferScope scope(*this);
   auto ctx = std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
   ctx->result.signal = ctx->signal;
@@ -421,11 +663,7 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   ctx->source = signal_source_of(ctx->signal);
   publish("signal_received", signal_to_dict(ctx->signal));
 
-  auto finish = [&](std::optional<PipelineResult> r) {
-    --depth_;
-    run_deferred();
-    return r;
-  };
+  auto finish = [](std::optional<PipelineResult> r) { return r; };
 
   // [1] kill switch
   if (const KillRecord* k = blocking_kill(ctx->signal)) {
@@ -473,7 +711,13 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       return finish(reject(*ctx, "regime_error", std::string("Regime error: ") + e.what()));
     }
   }
-  ctx->stop_loss_mult = ctx->effective.value("stop_loss_mult", 1.0);
+  try {
+    ctx->stop_loss_mult = ctx->effective.value("stop_loss_mult", 1.0);
+    (void)ctx->effective.value("default_time_in_force", cfg_.executor.default_time_in_force);
+  } catch (const json::exception& e) {
+    alert_error("regime", std::string("invalid effective config: ") + e.what());
+    return finish(reject(*ctx, "regime_error", std::string("Regime error: invalid effective config: ") + e.what()));
+  }
 
   // [2] audit record
   ctx->result.signal_id = new_uuid4();
@@ -532,6 +776,19 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       if (decision.is_object()) {
         for (auto& [k, val] : decision.items()) ctx->decision[k] = val;
       }
+      // A decision with wrongly typed fields is the plugin's error, rejected at its stage;
+      // it must never throw out of the pipeline.
+      const auto& d = ctx->decision;
+      auto bad = [&](const char* key, bool ok) { return d.contains(key) && !ok ? key : nullptr; };
+      const char* wrong = nullptr;
+      for (const char* k : {"instrument_type", "ticker"}) {
+        if (!wrong) wrong = bad(k, d.contains(k) && d[k].is_string());
+      }
+      for (const char* k : {"reference_price", "leverage"}) {
+        if (!wrong) wrong = bad(k, d.contains(k) && d[k].is_number());
+      }
+      if (!wrong) wrong = bad("is_inverse", d.contains("is_inverse") && d["is_inverse"].is_boolean());
+      if (wrong) throw std::runtime_error(std::string("invalid decision: '") + wrong + "' has the wrong type");
     } catch (const std::exception& e) {
       alert_error("routing", e.what());
       return finish(reject(*ctx, "routing_error", std::string("Routing error: ") + e.what()));
@@ -600,9 +857,29 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     }
   }
 
-  // [5] order submission: the intent is durable before the broker hears of it
+  // [5] order submission: the intent is durable before the broker hears of it; it carries the
+  // plan (stop, target, attribution), so a fill found at the next start can be adopted.
+  {
+    EntryPlan& plan = ctx->plan;
+    const Signal& sig = ctx->signal;
+    plan.underlying = sig.ticker;
+    plan.direction = sig.direction;
+    plan.instrument_type = ctx->result.instrument_type;
+    plan.is_inverse = ctx->decision.value("is_inverse", false);
+    plan.leverage = ctx->decision.value("leverage", 1.0);
+    plan.signal_entry = sig.entry_price;
+    const double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx->stop_loss_mult;
+    plan.adj_stop = sig.direction == "long" ? sig.entry_price - dist : sig.entry_price + dist;
+    plan.signal_target = sig.target_price;
+    plan.signal_type = sig.signal_type;
+    plan.conviction = sig.conviction;
+    plan.timeframe = sig.timeframe;
+    plan.source = ctx->source;
+    plan.strategy = ctx->strategy;
+  }
   try {
-    journal_.record_intent(o.client_order_id, ctx->result.signal_id, "entry", order_to_dict(o), now_());
+    journal_.record_intent(o.client_order_id, ctx->result.signal_id, "entry",
+                           intent_record(o, {{"plan", ctx->plan.to_json()}}), now_());
     journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error(stage::kOrderSubmissionError, e.what());
@@ -651,7 +928,12 @@ std::optional<PipelineResult> Orchestrator::submit_entry(std::shared_ptr<EntryCo
   flow->is_entry = true;
   flow->strategy = ctx->strategy;
   flow->underlying = ctx->signal.ticker;
-  flow->done = [this, ctx](const OrderResult& r) { finish_entry(ctx, r); };
+  flow->broker = stages_.broker;
+  // The flow outlives nothing it points to here: it calls done while it is alive.
+  flow->done = [this, ctx, f = flow.get()](const OrderResult& r) {
+    ctx->broker_name = f->broker_name;
+    finish_entry(ctx, r);
+  };
   start_flow(flow);
   ctx->sync_out = nullptr;
   return out;
@@ -683,21 +965,47 @@ void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
 
 OrderResult Orchestrator::call_broker(OrderFlow& flow, bool& threw, std::string& error) {
   threw = false;
+  const std::string& cid = flow.order.client_order_id;
   try {
-    return stages_.broker->submit(flow.order);
+    return flow.broker->submit(flow.order);
   } catch (const std::exception& e) {
     error = e.what();
-    if (flow.attempt == 0 && stages_.fallback_broker) {
-      try {
-        flow.used_fallback = true;
-        return stages_.fallback_broker->submit(flow.order);
-      } catch (const std::exception& e2) {
-        error = e2.what();
-      }
-    }
-    threw = true;
-    return {};
   }
+  // Ambiguous (a timeout, an exception): the order may have reached the broker. Ask it by
+  // client_order_id before any retry or fallback, so nothing is ever sent twice.
+  auto q = flow.broker->query_order_checked(cid);
+  if (q.found) {
+    logf(2, "Order " + cid + ": submit failed (" + error + ") but the broker has it: " +
+                sdk::to_string(q.found->status));
+    return *q.found;
+  }
+  // Only an entry, only when the primary definitely does not have it, may go to the fallback.
+  // Closes and unwinds go only to the broker that holds the position.
+  if (q.not_found && flow.is_entry && flow.attempt == 0 && !flow.used_fallback &&
+      stages_.fallback_broker && flow.broker == stages_.broker) {
+    try {
+      journal_.set_intent_broker(cid, "fallback");
+      journal_.checkpoint();  // where the order went is durable before it goes
+    } catch (const std::exception& e) {
+      error += std::string("; fallback not taken, its record is not durable: ") + e.what();
+      threw = true;
+      return {};
+    }
+    flow.used_fallback = true;
+    flow.broker = stages_.fallback_broker;
+    flow.broker_name = "fallback";
+    try {
+      return flow.broker->submit(flow.order);
+    } catch (const std::exception& e2) {
+      error = std::string("fallback: ") + e2.what();
+      auto q2 = flow.broker->query_order_checked(cid);
+      if (q2.found) return *q2.found;
+    }
+  } else if (!q.found && !q.not_found) {
+    error += " (order state at the broker unknown: " + q.error + ")";
+  }
+  threw = true;
+  return {};
 }
 
 void Orchestrator::run_flow(std::shared_ptr<OrderFlow> flow) {
@@ -707,7 +1015,8 @@ void Orchestrator::run_flow(std::shared_ptr<OrderFlow> flow) {
     if (std::find(flows_.begin(), flows_.end(), flow) == flows_.end()) flows_.push_back(flow);
   };
   auto unpark = [&] { flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end()); };
-  if (!stages_.broker) {
+  if (!flow->broker) flow->broker = stages_.broker;
+  if (!flow->broker) {
     unpark();
     OrderResult r;
     r.order_id = "RETRY-EXHAUSTED";
@@ -758,9 +1067,21 @@ void Orchestrator::run_flow(std::shared_ptr<OrderFlow> flow) {
 
 void Orchestrator::poll() {
   auto batch = journal_.batch();
-  ++depth_;
+  DeferScope scope(*this);
+  if (repersist_) {
+    try {
+      journal_.rewrite_positions(positions_);
+      journal_.checkpoint();
+      repersist_ = false;
+    } catch (const std::exception& e) {
+      alert_error("journal", std::string("positions not yet written again: ") + e.what());
+    }
+  }
   auto now = now_();
   auto due = flows_;
+  auto unpark = [this](const std::shared_ptr<OrderFlow>& flow) {
+    flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
+  };
   for (auto& flow : due) {
     if (std::find(flows_.begin(), flows_.end(), flow) == flows_.end()) continue;
     if (flow->is_entry) {
@@ -772,44 +1093,67 @@ void Orchestrator::poll() {
         if (in_scope && level_rank(k.level) >= 2) blocked = true;
       }
       if (blocked && !flow->awaiting_fill) {
-        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
-        OrderResult r;
-        r.order_id = "RETRY-EXHAUSTED";
-        r.status = OrderStatus::Cancelled;
-        r.ts_us = now;
-        r.rejection_reason = "Entry dropped: kill switch";
-        flow->done(r);
+        unpark(flow);
+        flow->done(cancelled_result("RETRY-EXHAUSTED", "Entry dropped: kill switch", now));
         continue;
       }
     }
     if (flow->awaiting_fill) {
-      auto r = stages_.broker->query_order(flow->order.client_order_id);
+      // Asked of the broker that has the order (the fallback's, when it went there).
+      PluginInstance* broker = flow->broker ? flow->broker : stages_.broker;
+      const std::string& cid = flow->order.client_order_id;
+      auto q = broker->query_order_checked(cid);
       bool timed_out = now - flow->submitted_at_us >
                        static_cast<std::int64_t>(cfg_.order_timeout_seconds * 1e6);
-      if (r && is_terminal(r->status)) {
-        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
-        flow->done(*r);
+      if (q.found && is_terminal(q.found->status)) {
+        unpark(flow);
+        flow->done(*q.found);
+      } else if (q.not_found) {
+        unpark(flow);
+        alert_error("order", "order " + cid + " is unknown to its broker; treated as not filled");
+        flow->done(cancelled_result("UNKNOWN", "Order unknown to the broker", now));
       } else if (timed_out) {
-        stages_.broker->cancel_order(flow->order.client_order_id);
-        auto after = stages_.broker->query_order(flow->order.client_order_id);
-        OrderResult res = after.value_or(OrderResult{});
-        res.status = res.filled_qty > 0 ? OrderStatus::Partial : OrderStatus::Cancelled;
-        res.ts_us = now;
-        flows_.erase(std::remove(flows_.begin(), flows_.end(), flow), flows_.end());
-        flow->done(res);
+        std::string error;
+        bool cancelled = false;
+        try {
+          cancelled = broker->cancel_order(cid);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        auto after = broker->query_order_checked(cid);
+        if (after.found && is_terminal(after.found->status)) {
+          // Cancelled, or it filled meanwhile: either way the broker's answer is booked.
+          unpark(flow);
+          OrderResult res = *after.found;
+          res.ts_us = now;
+          flow->done(res);
+        } else if (!flow->cancel_alerted) {
+          // Not known to be over: it may still fill, so it stays watched (never forgotten).
+          flow->cancel_alerted = true;
+          alert_error("order", "order " + cid + " passed its timeout and " +
+                                   (cancelled ? std::string("its cancel is not confirmed yet")
+                                              : "could not be cancelled" + (error.empty() ? "" : ": " + error)) +
+                                   "; still watched");
+        }
       }
       continue;
     }
     if (now >= flow->next_at_us) run_flow(flow);
   }
-  --depth_;
-  run_deferred();
+}
+
+std::vector<std::string> Orchestrator::working_close_orders() const {
+  std::vector<std::string> out;
+  for (const auto& f : flows_) {
+    if (!f->is_entry) out.push_back(f->order.client_order_id);
+  }
+  return out;
 }
 
 // ---- stages 6–8 ----------------------------------------------------------------------------
 
 void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderResult& r) {
-  ++depth_;
+  DeferScope scope(*this);
   auto& sig = ctx->signal;
   try {
     journal_.record_order_update(ctx->order.client_order_id, sdk::to_string(r.status),
@@ -829,8 +1173,6 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   if (r.order_id == "RETRY-EXHAUSTED" && r.status == OrderStatus::Rejected) {
     alert_error(stage::kOrderSubmissionError, r.rejection_reason);
     deliver(reject(*ctx, stage::kOrderSubmissionError, "Order submission error: " + r.rejection_reason));
-    --depth_;
-    run_deferred();
     return;
   }
 
@@ -844,51 +1186,18 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
       tmp.underlying = sig.ticker;
       tmp.signal_id = ctx->result.signal_id;
       tmp.strategy = ctx->strategy;
+      tmp.broker = ctx->broker_name;
       unwind(tmp, ctx->order, r.filled_qty);
     }
     deliver(reject(*ctx, stage::kFillValidation, "Fill validation failed: " + fv.reason));
-    --depth_;
-    run_deferred();
     return;
   }
   for (const auto& w : fv.warnings) logf(2, sig.ticker + ": " + w);
 
   // [7] position
-  Position p;
-  bool etf = ctx->result.instrument_type == "leveraged_etf";
-  p.ticker = ctx->order.ticker;
-  p.underlying = sig.ticker;
-  p.direction = etf ? "long" : sig.direction;
-  p.is_inverse = ctx->decision.value("is_inverse", false);
-  p.leverage = ctx->decision.value("leverage", 1.0);
-  p.entry_price = p.current_price = fv.fill_price;
-  p.shares = fv.adjusted_qty;
-  p.entry_shares = fv.adjusted_qty;
-  p.entry_commission = r.commission;
-  double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx->stop_loss_mult;
-  double adj_stop = sig.direction == "long" ? sig.entry_price - dist : sig.entry_price + dist;
-  if (etf && sig.entry_price > 0) {
-    double s = p.is_inverse ? -1.0 : 1.0;
-    auto map_level = [&](double level_u) {
-      return fv.fill_price * (1 + s * p.leverage * (level_u - sig.entry_price) / sig.entry_price);
-    };
-    p.stop_loss = map_level(adj_stop);
-    p.target_price = sig.target_price > 0 ? map_level(sig.target_price) : 0.0;
-  } else {
-    p.stop_loss = adj_stop;
-    p.target_price = sig.target_price > 0 ? sig.target_price : 0.0;
-  }
-  p.initial_stop = p.stop_loss;
-  p.entry_time_us = now_();
-  p.signal_id = ctx->result.signal_id;
-  p.signal_type = sig.signal_type;
-  p.conviction = sig.conviction;
-  p.order_id = r.order_id;
-  p.trade_type = trade_type_for(sig.timeframe);
-  p.instrument_type = ctx->result.instrument_type;
-  p.signal_source = ctx->source;
-  p.strategy = ctx->strategy;
-  p.timeframe = sig.timeframe;
+  Position p = position_for_fill(ctx->plan, ctx->order, fv.fill_price, fv.adjusted_qty, r.commission,
+                                 r.order_id, now_());
+  p.broker = ctx->broker_name;
   positions_.push_back(p);
   persist(p);
 
@@ -934,8 +1243,6 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   res.timestamp_us = now_();
   finalize(*ctx, res);
   deliver(res);
-  --depth_;
-  run_deferred();
 }
 
 void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t qty) {
@@ -950,9 +1257,11 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
   flow->order.instrument_type = entry.instrument_type;
   flow->strategy = pos.strategy;
   flow->underlying = pos.underlying;
+  flow->broker = broker_named(pos.broker);  // the broker that filled the entry
+  flow->broker_name = pos.broker;
   try {
     journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
-                           order_to_dict(flow->order), now_());
+                           intent_record(flow->order, {{"broker", pos.broker}}), now_());
     journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error("fill_rejected", std::string("unwind not sent, intent not durable: ") + e.what());
@@ -994,25 +1303,34 @@ Position* Orchestrator::find_position(const std::string& ticker, const std::stri
   return oldest;
 }
 
+std::string Orchestrator::next_close_id(const std::string& signal_id, int& n) {
+  auto it = close_counter_.find(signal_id);
+  if (it == close_counter_.end()) {
+    // First close of this position in this process: continue after the journal's (a restart
+    // must never reuse ax-<sid>-close-1, which a broker would refuse or answer with old fills).
+    it = close_counter_.emplace(signal_id, journal_.close_intent_count(signal_id)).first;
+  }
+  n = ++it->second;
+  return "ax-" + signal_id + "-close-" + std::to_string(n);
+}
+
 std::optional<Position> Orchestrator::close_position(const std::string& ticker,
                                                      const std::string& reason, double exit_price,
                                                      std::int64_t partial_qty,
                                                      const std::string& signal_id) {
   auto batch = journal_.batch();
-  ++depth_;
+  DeferScope scope(*this);
   std::optional<Position> out;
   Position* p = find_position(ticker, signal_id);
-  if (!p || p->shares <= 0) {
-    --depth_;
-    run_deferred();
-    return out;
-  }
+  if (!p || p->shares <= 0) return out;
   // A close already in flight for this position: do not send a second one.
   for (const auto& f : flows_) {
-    if (!f->is_entry && f->order.signal_id == p->signal_id) {
-      --depth_;
-      return out;
-    }
+    if (!f->is_entry && f->order.signal_id == p->signal_id) return out;
+  }
+  PluginInstance* broker = broker_named(p->broker);
+  if (!broker) {
+    alert_error("close_position", p->ticker + ": the broker holding it ('" + p->broker + "') is not configured");
+    return out;
   }
   double ref = exit_price != 0.0 ? exit_price : p->current_price;
   std::int64_t qty = (partial_qty > 0 && partial_qty < p->shares) ? partial_qty : p->shares;
@@ -1023,19 +1341,20 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   flow->order.order_type = "market";
   flow->order.time_in_force = cfg_.executor.default_time_in_force;
   flow->order.signal_id = p->signal_id;
-  int n = ++close_counter_[p->signal_id];
-  flow->order.client_order_id = "ax-" + p->signal_id + "-close-" + std::to_string(n);
   flow->order.reference_price = ref;
   flow->order.instrument_type = p->instrument_type;
   flow->strategy = p->strategy;
   flow->underlying = p->underlying;
+  flow->broker = broker;  // only the broker that holds the position, never a fallback
+  flow->broker_name = p->broker;
+  int n = 0;
   try {
+    flow->order.client_order_id = next_close_id(p->signal_id, n);
     journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
-                           order_to_dict(flow->order), now_());
+                           intent_record(flow->order, {{"reason", reason}, {"broker", p->broker}}), now_());
     journal_.checkpoint();
   } catch (const std::exception& e) {
     alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
-    --depth_;
     return out;
   }
   std::string sid = p->signal_id;
@@ -1051,8 +1370,6 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   flow->done = [this, sid, order, reason](const OrderResult& r) {
     finish_close(sid, order, r, reason, nullptr);
   };
-  --depth_;
-  run_deferred();
   return out;
 }
 
@@ -1069,14 +1386,32 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
     for (auto* risk : stages_.risks) risk->risk_on_fill(order, r);
   }
   Position* p = find_position(order.ticker, signal_id);
-  if (!p) return;
+  if (!p) {
+    if (r.filled_qty > 0) {
+      alert_error("close_position", "close " + order.client_order_id + " filled " + std::to_string(r.filled_qty) +
+                                        " but its position is no longer open");
+    }
+    return;
+  }
   auto fv = validate_fill(r, order.qty, order.reference_price, now_(), cfg_);
-  if (!fv.is_valid) {
+  if (r.filled_qty <= 0) {
     alert_error("close_position", p->ticker + ": " + fv.reason);
     return;
   }
-  std::int64_t qty = std::min(fv.adjusted_qty, p->shares);
-  double exit = fv.fill_price;
+  // The broker's fill is the truth: the shares are gone there, so the close is booked at the
+  // fill price even when validation would refuse it (excessive slippage, a stale fill); the
+  // alert says why. (§2.4's fill validation is for entries.)
+  if (!fv.is_valid) {
+    alert_error("close_position", p->ticker + ": close " + order.client_order_id +
+                                      " booked at the broker's fill although " + fv.reason);
+  }
+  double exit = r.filled_price;
+  if (!(exit > 0) || !std::isfinite(exit)) {
+    exit = order.reference_price > 0 ? order.reference_price : p->current_price;
+    alert_error("close_position", p->ticker + ": fill price " + float_text(r.filled_price) +
+                                      " unusable; P&L booked at " + fmt("%.4f", exit));
+  }
+  std::int64_t qty = std::min(r.filled_qty, p->shares);
   double entry_comm = p->entry_shares > 0
                           ? p->entry_commission * static_cast<double>(qty) / static_cast<double>(p->entry_shares)
                           : 0.0;
@@ -1188,11 +1523,7 @@ void Orchestrator::after_close_checks() {
     k.scope = "global";
     k.reason = *reason;
     k.actor = "engine";
-    try {
-      activate_kill(k);
-    } catch (const std::exception& e) {
-      alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
-    }
+    activate_kill(k);  // in effect even when it cannot be saved (then an alert)
     return;
   }
   if (daily < 0 && std::fabs(daily) >= 0.8 * max_loss) {
@@ -1204,7 +1535,7 @@ void Orchestrator::after_close_checks() {
 }
 
 std::vector<Position> Orchestrator::emergency_close_all(const std::string& reason) {
-  ++depth_;
+  DeferScope scope(*this);
   std::vector<Position> closed;
   std::vector<std::pair<std::string, std::string>> targets;
   for (const auto& p : positions_) targets.emplace_back(p.ticker, p.signal_id);
@@ -1214,14 +1545,8 @@ std::vector<Position> Orchestrator::emergency_close_all(const std::string& reaso
   KillRecord k;
   k.level = "flatten";
   k.reason = "Emergency close: " + reason;
-  try {
-    activate_kill(k);
-  } catch (const std::exception& e) {
-    alert_error("kill_switch", std::string("kill switch not durable: ") + e.what());
-  }
+  activate_kill(k);
   publish("emergency_close", {{"reason", reason}, {"closed", closed.size()}});
-  --depth_;
-  run_deferred();
   return closed;
 }
 
@@ -1233,7 +1558,7 @@ void Orchestrator::update_price(const std::string& ticker, double price) {
 
 std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLookup& indicators,
                                                             std::int64_t opened_since_us) {
-  ++depth_;
+  DeferScope scope(*this);
   const ExitRules& rules = exit_rules_;
   std::vector<ExitSignal> exits;
   for (auto& p : positions_) {
@@ -1268,8 +1593,6 @@ std::vector<Position> Orchestrator::check_and_execute_exits(const IndicatorLooku
     }
     if (auto c = close_position(e.ticker, reason, 0.0, 0, e.signal_id)) closed.push_back(*c);
   }
-  --depth_;
-  run_deferred();
   return closed;
 }
 

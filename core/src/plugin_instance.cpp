@@ -1,6 +1,7 @@
 #include "axion/core/plugin_instance.hpp"
 
 #include <cstddef>
+#include <cstring>
 
 namespace axion::core {
 
@@ -288,6 +289,23 @@ std::optional<OrderResult> PluginInstance::query_order(const std::string& cid) {
   axion_error err{};
   if (v->query_order(self_, make_str(cid), &r, &err) != AXION_OK) return std::nullopt;
   return sdk::from_c(r);
+}
+
+PluginInstance::OrderQuery PluginInstance::query_order_checked(const std::string& cid) {
+  auto* v = vt<axion_broker_vtable>(AXION_KIND_BROKER);
+  axion_order_result r{};
+  axion_error err{};
+  OrderQuery q;
+  const axion_status st = v->query_order(self_, make_str(cid), &r, &err);
+  if (st == AXION_OK) {
+    q.found = sdk::from_c(r);
+  } else if (st == AXION_NOT_FOUND) {
+    q.not_found = true;
+  } else {
+    q.error = err.message[0] ? std::string(err.message, strnlen(err.message, sizeof err.message))
+                             : std::string("query_order failed");
+  }
+  return q;
 }
 
 bool PluginInstance::cancel_order(const std::string& cid) {

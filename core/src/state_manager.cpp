@@ -15,7 +15,9 @@ namespace axion::core {
 
 namespace {
 
-void write_all(const std::filesystem::path& p, const std::string& text, bool sync) {
+// Written and fsynced before the rename: renaming a file whose data is not on disk over the
+// state can leave an empty bot_state.json after a power loss.
+void write_all(const std::filesystem::path& p, const std::string& text) {
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw StateSaveError("cannot open " + p.string() + ": " + std::strerror(errno));
   std::size_t off = 0;
@@ -29,7 +31,7 @@ void write_all(const std::filesystem::path& p, const std::string& text, bool syn
     }
     off += static_cast<std::size_t>(n);
   }
-  if (sync && ::fsync(fd) != 0) {
+  if (::fsync(fd) != 0) {
     int e = errno;
     ::close(fd);
     throw StateSaveError("cannot fsync " + p.string() + ": " + std::strerror(e));
@@ -124,7 +126,7 @@ json StateManager::snapshot() const {
   return json::parse(j.dump());
 }
 
-void StateManager::save_or_throw(bool durable) {
+void StateManager::save_or_throw() {
   nlohmann::ordered_json j;
   j["kill_switch_active"] = kill_active_;
   j["kill_switch_reason"] = kill_reason_ ? nlohmann::ordered_json(*kill_reason_) : nlohmann::ordered_json(nullptr);
@@ -137,17 +139,17 @@ void StateManager::save_or_throw(bool durable) {
   j["last_signal_time"] = last_signal_time_ ? nlohmann::ordered_json(*last_signal_time_) : nlohmann::ordered_json(nullptr);
   j["last_trade_time"] = last_trade_time_ ? nlohmann::ordered_json(*last_trade_time_) : nlohmann::ordered_json(nullptr);
   auto tmp = dir_ / "bot_state.json.tmp";
-  write_all(tmp, j.dump(2) + "\n", durable);
+  write_all(tmp, j.dump(2) + "\n");
   std::error_code ec;
   std::filesystem::rename(tmp, file_, ec);
   if (ec) throw StateSaveError("cannot rename " + tmp.string() + ": " + ec.message());
-  if (durable) fsync_dir(dir_);
+  fsync_dir(dir_);
   timestamps_dirty_ = false;
 }
 
-void StateManager::save(bool durable) {
+void StateManager::save() {
   try {
-    save_or_throw(durable);
+    save_or_throw();
   } catch (const std::exception& e) {
     if (on_save_error) on_save_error(e.what());
   }
@@ -198,6 +200,32 @@ void StateManager::record_trade_pnl(double pnl) {
   save();
 }
 
+void StateManager::rebuild_from_trades(const std::vector<json>& trades) {
+  daily_date_ = today();
+  daily_pnl_ = 0;
+  daily_trade_count_ = 0;
+  total_realized_pnl_ = 0;
+  consecutive_losses_.clear();
+  for (const auto& t : trades) {
+    if (!t.is_object() || !t.contains("pnl") || !t["pnl"].is_number()) continue;
+    const double pnl = t["pnl"].get<double>();
+    total_realized_pnl_ += pnl;
+    // The streak runs across days, as record_trade_pnl keeps it.
+    if (pnl < 0) {
+      consecutive_losses_.push_back(pnl);
+    } else {
+      consecutive_losses_.clear();
+    }
+    std::optional<std::int64_t> at;
+    if (t.contains("exit_time") && t["exit_time"].is_string()) at = sdk::time::parse_iso(t["exit_time"].get<std::string>());
+    if (at && sdk::time::trading_date(*at) == daily_date_) {
+      daily_pnl_ += pnl;
+      daily_trade_count_ += 1;
+    }
+  }
+  save();
+}
+
 void StateManager::reset_daily() {
   daily_pnl_ = 0;
   daily_trade_count_ = 0;
@@ -208,9 +236,9 @@ void StateManager::reset_daily() {
 void StateManager::save_timestamps() {
   timestamps_dirty_ = true;
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (now - last_timestamp_save_ns_ >= 1'000'000'000) {
+  if (now - last_timestamp_save_ns_ >= 5'000'000'000) {
     last_timestamp_save_ns_ = now;
-    save(false);
+    save();
   }
 }
 
@@ -225,7 +253,7 @@ void StateManager::record_trade_time() {
 }
 
 void StateManager::flush() {
-  if (timestamps_dirty_) save(false);
+  if (timestamps_dirty_) save();
 }
 
 StateManager::~StateManager() { flush(); }

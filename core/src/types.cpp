@@ -89,7 +89,8 @@ json to_storage(const Position& p) {
           {"timeframe", p.timeframe},
           {"scaled_out", p.scaled_out},
           {"entry_commission", p.entry_commission},
-          {"entry_shares", p.entry_shares}};
+          {"entry_shares", p.entry_shares},
+          {"broker", p.broker}};
 }
 
 Position position_from_storage(const json& j) {
@@ -118,6 +119,7 @@ Position position_from_storage(const json& j) {
   p.scaled_out = j.value("scaled_out", false);
   p.entry_commission = j.value("entry_commission", 0.0);
   p.entry_shares = j.value("entry_shares", p.shares);
+  p.broker = j.value("broker", "");
   return p;
 }
 
@@ -145,6 +147,22 @@ json order_to_dict(const Order& o) {
           {"time_in_force", o.time_in_force},
           {"signal_id", o.signal_id},
           {"client_order_id", o.client_order_id}};
+}
+
+Order order_from_dict(const json& j) {
+  Order o;
+  o.ticker = j.at("ticker").get<std::string>();
+  o.side = j.at("side").get<std::string>();
+  o.qty = j.at("qty").get<std::int64_t>();
+  o.order_type = j.value("order_type", "market");
+  if (j.contains("limit_price") && j["limit_price"].is_number()) o.limit_price = j["limit_price"].get<double>();
+  if (j.contains("stop_price") && j["stop_price"].is_number()) o.stop_price = j["stop_price"].get<double>();
+  o.time_in_force = j.value("time_in_force", "day");
+  o.signal_id = j.value("signal_id", "");
+  o.client_order_id = j.at("client_order_id").get<std::string>();
+  o.reference_price = j.value("reference_price", 0.0);
+  o.instrument_type = j.value("instrument_type", "stock");
+  return o;
 }
 
 json order_result_to_dict(const OrderResult& r) {

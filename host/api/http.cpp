@@ -6,6 +6,10 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <string_view>
+
+#include "api/csrf.hpp"
+#include "axion/sdk/json_limits.hpp"
 
 namespace axion::api {
 
@@ -98,7 +102,8 @@ void Reply::set_header(const std::string& name, const std::string& value) {
 Reply json_reply(int status, const json& body) {
   Reply r;
   r.status = status;
-  r.body = body.dump();
+  // Echoed input (a decoded path or query value) may not be UTF-8: replaced, never a 500.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -154,6 +159,25 @@ std::string url_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+std::string url_encode(std::string_view s, bool path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kPathKeeps = "/%!$&'()*+,;=:@";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x80 && std::isalnum(c)) || c == '-' || c == '.' || c == '_' || c == '~' ||
+        (path && kPathKeeps.find(ch) != std::string_view::npos)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 // ---- bodies and coercions --------------------------------------------------------------------
 
 std::optional<json> parse_body(const Request& r, bool required) {
@@ -162,6 +186,13 @@ std::optional<json> parse_body(const Request& r, bool required) {
       throw ValidationError(std::vector<json>{validation_item("missing", json::array({"body"}), "Field required", json(nullptr))});
     }
     return std::nullopt;
+  }
+  // Refused before parsing: a deeply nested value would overflow the stack of every later
+  // copy or dump (issue 9). The body is already capped at max_request_bytes by the server.
+  if (!sdk::json_depth_within(r.body)) {
+    const std::string reason = "nesting deeper than " + std::to_string(sdk::kMaxJsonDepth) + " levels";
+    throw ValidationError(std::vector<json>{validation_item("json_invalid", json::array({"body"}), "JSON decode error",
+                                                            json::object(), json{{"error", reason}})});
   }
   try {
     return json::parse(r.body);
@@ -393,12 +424,15 @@ Reply dispatch(const Router& router, const Security& sec, Request& req, ApiStats
       if (req.path.size() > 1 && req.path.back() == '/') {
         std::string canonical = req.path.substr(0, req.path.size() - 1);
         if (router.match(req.method, canonical).path_known) {
+          // Re-encoded, never echoed: decoded input in a header is a CRLF injection (issue 9 #15).
           std::string query;
-          for (const auto& [k, v] : req.query) query += (query.empty() ? "?" : "&") + k + "=" + v;
+          for (const auto& [k, v] : req.query) {
+            query += (query.empty() ? "?" : "&") + url_encode(k, false) + "=" + url_encode(v, false);
+          }
           Reply r;
           r.status = 307;
           r.content_type.clear();
-          r.set_header("Location", canonical + query);
+          r.set_header("Location", url_encode(canonical, true) + query);
           return finish(r);
         }
       }
@@ -407,6 +441,9 @@ Reply dispatch(const Router& router, const Security& sec, Request& req, ApiStats
     req.params = m.params;
     const Route& route = *m.route;
     core::Principal who;  // auth disabled: dev, enterprise, admin (control.md §2.1)
+    if (!sec.auth && is_state_changing(req.method)) {
+      if (auto refusal = same_origin_refusal(req, sec.same_origin)) return finish(error_reply(403, *refusal));
+    }
     if (route.scope.empty()) return finish(run_handler(route, req, who));
 
     if (sec.auth) {

@@ -1,8 +1,9 @@
 // The REST layer without the wire (control.md §0.1, §1.2, §2): requests and replies as plain
 // values, JSON reply and error helpers, 422 validation items in the spec's shape, the lax
 // coercions of request bodies, a method + path router, and dispatch(), which applies the error
-// precedence 404/405 → auth 401/403 → 429 → handler (whose own validation gives 422) and turns
-// any exception into a JSON 500. server.cpp puts this on Pistache; tests can call it directly.
+// precedence 404/405 → auth 401/403 (auth off: the cross-site guard's 403) → 429 → handler
+// (whose own validation gives 422) and turns any exception into a JSON 500. server.cpp puts
+// this on Pistache; tests can call it directly.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include <spdlog/logger.h>
 
+#include "api/csrf.hpp"
 #include "axion/core/auth.hpp"
 #include "axion/core/types.hpp"
 
@@ -128,10 +130,16 @@ class Router {
 
 // Auth and rate-limit settings of dispatch() ([api] auth, rate_limit).
 struct Security {
+  Security() = default;
+  Security(bool auth_on, bool rate_limit_on, core::KeyStore* key_store, core::RateLimiter* rate_limiter)
+      : auth(auth_on), rate_limit(rate_limit_on), keys(key_store), limiter(rate_limiter) {}
   bool auth = true;
   bool rate_limit = true;
   core::KeyStore* keys = nullptr;        // required when auth is on
   core::RateLimiter* limiter = nullptr;  // required when rate_limit is on
+  // With auth off, state-changing requests must come from this server (csrf.hpp); Server
+  // fills it from its bind address, port and CORS origins.
+  SameOrigin same_origin;
 };
 
 // Request counters for /metrics (updated by the server for every reply).
@@ -149,6 +157,10 @@ Reply dispatch(const Router& router, const Security& sec, Request& req, ApiStats
 
 // Percent-decoding of a path segment or query component ('+' ⇒ ' ' when `plus_is_space`).
 std::string url_decode(std::string_view s, bool plus_is_space);
+// Percent-encoding of everything but RFC 3986 unreserved characters: safe to put in a header,
+// whatever the input held. `path`: a raw (still encoded) path, whose '/', '%' and
+// sub-delimiters stay as they are.
+std::string url_encode(std::string_view s, bool path);
 
 // The host's "axion.bot" logger (the default logger when it is not registered).
 spdlog::logger& api_logger();

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
@@ -101,6 +102,7 @@ struct Server::Impl {
   std::shared_ptr<ApiStats> stats;
   std::unique_ptr<Http::Endpoint> endpoint;
   bool running = false;
+  std::atomic<int> bound_port{0};  // the port actually bound (differs from opts.port when that is 0)
 
   bool origin_allowed(const std::string& origin) const {
     return std::find(opts.cors_origins.begin(), opts.cors_origins.end(), origin) != opts.cors_origins.end() ||
@@ -175,6 +177,12 @@ struct Server::Impl {
     if (r.body.size() > opts.max_request_bytes) {
       if (stats) stats->count(413);
       return error_reply(413, "Request too large");
+    }
+    if (!sec.auth && sec.same_origin.port == 0) {
+      // Bound to "any free port" (tests): the cross-site guard learns the port once bound.
+      Security late = sec;
+      late.same_origin.port = bound_port.load();
+      return dispatch(*router, late, r, stats.get());
     }
     return dispatch(*router, sec, r, stats.get());
   }
@@ -311,8 +319,10 @@ void Server::start() {
                  .flags(Tcp::Options::ReuseAddr)
                  .maxRequestSize(impl_->opts.max_request_bytes + kHeaderSlack);
     impl_->endpoint->init(o);
+    impl_->sec.same_origin = SameOrigin::for_bind(impl_->opts.bind, impl_->opts.port, impl_->opts.cors_origins);
     impl_->endpoint->setHandler(std::make_shared<ApiHandler>(impl_.get()));
     impl_->endpoint->serveThreaded();
+    impl_->bound_port.store(static_cast<int>(static_cast<std::uint16_t>(impl_->endpoint->getPort())));
   } catch (const std::exception& e) {
     impl_->endpoint.reset();
     throw std::runtime_error("cannot listen on " + where + ": " + e.what());

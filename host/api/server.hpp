@@ -16,7 +16,9 @@ namespace axion::api {
 struct ServerOptions {
   std::string bind = "127.0.0.1";
   int port = 8000;  // 0 = any free port (tests); port() tells which
-  int threads = 2;
+  // Reads are served from published snapshots and never wait for the engine; writes do, so a
+  // few threads keep a kill reachable while others wait (issue 9 #14).
+  int threads = 4;
   std::size_t max_request_bytes = 1 << 20;  // [api] max_request_bytes: larger bodies ⇒ 413
   std::vector<std::string> cors_origins = {"http://localhost:8501", "http://localhost:8000",
                                            "http://localhost:3000"};

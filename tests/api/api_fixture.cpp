@@ -14,12 +14,14 @@ namespace {
 
 std::atomic<int> g_counter{0};
 
-std::string manifest(const std::string& state, const std::string& api_toml) {
+std::string manifest(const std::string& state, const std::string& api_toml, const std::vector<std::string>& symbols) {
+  std::string list;
+  for (const auto& s : symbols) list += (list.empty() ? "\"" : ", \"") + s + "\"";
   return R"(
 [engine]
 mode = "paper"
 state_dir = ")" + state + R"("
-symbols = ["GOOG"]
+symbols = [)" + list + R"(]
 retry_backoff_base = 0.0
 
 [api]
@@ -52,7 +54,8 @@ plugin = "broker/paper"
 
 }  // namespace
 
-ApiFixture::ApiFixture(const std::string& name, std::string api_toml) : api_toml_(std::move(api_toml)) {
+ApiFixture::ApiFixture(const std::string& name, std::string api_toml, std::vector<std::string> symbols)
+    : api_toml_(std::move(api_toml)), symbols_(std::move(symbols)) {
   dir_ = fs::temp_directory_path() /
          ("axion-api-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++));
   fs::remove_all(dir_);
@@ -70,7 +73,7 @@ ApiFixture::~ApiFixture() {
 
 void ApiFixture::build() {
   auto file = dir_ / "manifest.toml";
-  std::ofstream(file) << manifest(state_.string(), api_toml_);
+  std::ofstream(file) << manifest(state_.string(), api_toml_, symbols_);
   auto parsed = core::parse_manifest(file);
   if (!parsed.ok()) {
     std::string all;
@@ -128,8 +131,8 @@ std::string ApiFixture::key(std::vector<std::string> scopes, const std::string& 
 }
 
 HttpResponse ApiFixture::call(const std::string& method, const std::string& path, const std::string& key,
-                              const std::optional<std::string>& body) {
-  Headers h;
+                              const std::optional<std::string>& body, const Headers& extra) {
+  Headers h = extra;
   if (!key.empty()) h.emplace_back("X-API-Key", key);
   return http(port(), method, path, body, h);
 }

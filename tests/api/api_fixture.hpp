@@ -20,8 +20,10 @@ namespace axion::test {
 
 class ApiFixture {
  public:
-  // `api_toml`: the [api] table body (auth, rate_limit, …).
-  explicit ApiFixture(const std::string& name, std::string api_toml = "auth = true\n");
+  // `api_toml`: the [api] table body (auth, rate_limit, …); `symbols`: [engine] symbols (the
+  // feed replays GOOG whatever the list).
+  explicit ApiFixture(const std::string& name, std::string api_toml = "auth = true\n",
+                      std::vector<std::string> symbols = {"GOOG"});
   ~ApiFixture();
 
   core::Engine& engine() { return *engine_; }
@@ -44,12 +46,13 @@ class ApiFixture {
                    const std::optional<std::string>& body = std::nullopt);
   HttpResponse del(const std::string& path, const std::string& key = "");
   HttpResponse call(const std::string& method, const std::string& path, const std::string& key,
-                    const std::optional<std::string>& body);
+                    const std::optional<std::string>& body, const Headers& extra = {});
 
  private:
   void build();
   std::filesystem::path dir_, state_;
   std::string api_toml_;
+  std::vector<std::string> symbols_;
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<api::Server> server_;
   std::thread runner_;

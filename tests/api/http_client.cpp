@@ -115,7 +115,10 @@ bool HttpConnection::peer_closed() {
 
 std::string build_request(const std::string& method, const std::string& path, const std::optional<std::string>& body,
                           const Headers& headers, bool keep_alive) {
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\n";
+  bool has_host = false;
+  for (const auto& [k, v] : headers) has_host = has_host || lower(k) == "host";
+  if (!has_host) req += "Host: 127.0.0.1\r\n";
   if (!keep_alive) req += "Connection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (body) {
@@ -129,7 +132,12 @@ std::string build_request(const std::string& method, const std::string& path, co
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& path,
                   const std::optional<std::string>& body, const Headers& headers) {
   HttpConnection c(port);
-  return c.roundtrip(build_request(method, path, body, headers));
+  // As a browser or curl would send it: the Host names the port too (the cross-site guard checks it).
+  Headers all = headers;
+  bool has_host = false;
+  for (const auto& [k, v] : headers) has_host = has_host || lower(k) == "host";
+  if (!has_host) all.emplace_back("Host", "127.0.0.1:" + std::to_string(port));
+  return c.roundtrip(build_request(method, path, body, all));
 }
 
 }  // namespace axion::test

@@ -42,8 +42,12 @@ class HttpConnection {
   std::string buf_;
 };
 
+// A request's bytes; "Host: 127.0.0.1" unless `headers` name one, Content-Type: application/json
+// with a body.
 std::string build_request(const std::string& method, const std::string& path, const std::optional<std::string>& body,
                           const Headers& headers, bool keep_alive = false);
+
+// One request on a fresh connection; the Host is 127.0.0.1:<port> unless `headers` name one.
 
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& path,
                   const std::optional<std::string>& body = std::nullopt, const Headers& headers = {});

@@ -139,7 +139,9 @@ TEST_CASE("REST auth disabled: requests run as dev at enterprise limits") {
   CHECK(r.status == 200);
   CHECK(r.header("X-RateLimit-Limit") == "600");
   CHECK(r.header("X-RateLimit-Daily-Remaining") == "unlimited");
-  CHECK(fx.post(V + "/bot/pause").json() == json({{"message", "Bot paused"}}));
+  // A write without a key must look like a same-origin JSON request (the cross-site guard).
+  CHECK(fx.call("POST", V + "/bot/pause", "", std::nullopt, {{"Content-Type", "application/json"}}).json() ==
+        json({{"message", "Bot paused"}}));
 }
 
 TEST_CASE("REST rate limit: free tier 10 per minute then 429, the kill is never limited") {
@@ -389,6 +391,11 @@ TEST_CASE("REST history: newest first, limit and offset table, X-Total-Count, ou
     CHECK(r.status == 422);
     CHECK(r.json()["detail"][0]["loc"][0] == "query");
   }
+  // The read-only connection's counts follow new results (counted incrementally).
+  for (int i = 10; i < 12; ++i) REQUIRE(e.process_signal(test::test_signal(e, "T" + std::to_string(i), 400.0, 410.0)));
+  CHECK(page("").second == "12");
+  CHECK(page("?limit=2").first == std::vector<std::string>({"T11", "T10"}));
+  CHECK(page("?outcome=rejected&limit=1").second == "7");
   auto r = fx.get(V + "/bot/history?limit=0", k);
   CHECK(r.json()["detail"][0] == json({{"type", "greater_than_equal"},
                                        {"loc", {"query", "limit"}},

@@ -28,9 +28,10 @@ struct FakeEngine {
     h.wall_now = [this] { return wall; };
     h.activate_kill = [this](const std::string& reason, const std::string& level, const std::string& scope,
                              const std::string& target, const std::string& actor) {
-      if (fail_persist) throw std::runtime_error("disk full");
+      // Like the engine's: the kill takes effect in memory first, then the save may fail.
       kills.push_back(level + " " + scope + " " + target + " " + actor + ": " + reason);
       if (scope == "global") kill_switch = true;
+      return fail_persist ? std::string("disk full") : std::string();
     };
     h.reset_kill = [this](const std::string& scope, const std::string& target, const std::string&) {
       resets.emplace_back(scope, target);
@@ -213,10 +214,15 @@ TEST_CASE("Transition table: kill column") {
   expect(f.c.kill("bad", "block_new", "strategy", "ema_cloud", "key1"), 200, "Kill switch activated: bad");
   CHECK(f.c.status() == "paper");
   CHECK_FALSE(f.fe.kill_switch);
-  // A kill that cannot be made durable is a 500.
+  // A kill that cannot be made durable still stops trading: killed, and the answer says it is
+  // not durable (never a 500 that leaves trading on).
   f.fe.fail_persist = true;
-  expect(f.c.kill("x", "flatten", "global", "", "key1"), 500, "Failed to persist kill switch");
-  CHECK(f.c.status() == "paper");
+  auto r = f.c.kill("x", "flatten", "global", "", "key1");
+  CHECK(r.http_status == 200);
+  CHECK_FALSE(r.durable);
+  CHECK(r.error == "disk full");
+  CHECK(r.message == "Kill switch activated: x (active now, but NOT durable: it may not survive a restart: disk full)");
+  CHECK(f.c.status() == "killed");
 }
 
 TEST_CASE("Transition table: kill reset column") {

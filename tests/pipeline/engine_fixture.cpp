@@ -1,6 +1,7 @@
 #include "engine_fixture.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -76,6 +77,68 @@ std::vector<core::Event> EngineFixture::events(const std::string& name) const {
     if (e.event == name) out.push_back(e);
   }
   return out;
+}
+
+std::vector<std::vector<std::string>> EngineFixture::sql(const std::string& query) const {
+  sqlite3* db = nullptr;
+  auto path = state_ / "axion.db";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + path.string());
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::vector<std::vector<std::string>> rows;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("sql: " + err);
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      auto* t = sqlite3_column_text(st, c);
+      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::string goog_manifest(const std::string& broker_extra, const std::string& guards,
+                          const std::string& engine_extra) {
+  return R"(
+[engine]
+mode = "backtest"
+state_dir = "{{STATE}}"
+symbols = ["GOOG"]
+retry_backoff_base = 0.0
+)" + engine_extra + R"(
+[signals]
+min_conviction_to_signal = 0
+min_conviction_to_execute = 0
+# These scenarios exercise the pipeline: every detector signal goes to it.
+enable_strategy_selection = false
+macro_bias_filter = false
+
+[feed]
+plugin = "feed/csv"
+files = ["{{DATA}}/goog_daily.csv"]
+
+[[strategy]]
+plugin = "strategy/ema_cloud"
+)" + guards + R"(
+# risk/unified rejects a signal against an open position in the same ticker
+# (conflicting_direction); without it a long and a short in GOOG net out at the broker and the
+# reconciler halts trading.
+[[risk]]
+plugin = "risk/unified"
+
+[broker]
+plugin = "broker/paper"
+)" + broker_extra;
 }
 
 }  // namespace axion::test

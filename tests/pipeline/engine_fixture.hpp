@@ -29,6 +29,9 @@ class EngineFixture {
   // Results recorded by the engine, optionally only those at one pipeline_stage.
   std::vector<core::json> results(const std::string& stage = {}) const;
   std::vector<core::Event> events(const std::string& name) const;
+  // Rows of a query on the journal (state_dir/axion.db) through a connection of the test's
+  // own, every column as text ("" for NULL).
+  std::vector<std::vector<std::string>> sql(const std::string& query) const;
 
  private:
   std::filesystem::path dir_;
@@ -36,5 +39,10 @@ class EngineFixture {
   std::unique_ptr<core::Engine> engine_;
   std::vector<core::Event> events_;
 };
+
+// The GOOG daily replay manifest of the pipeline scenarios (feed/csv, strategy/ema_cloud,
+// risk/unified, the paper broker); extra TOML goes into the broker, guards and engine tables.
+std::string goog_manifest(const std::string& broker_extra = "", const std::string& guards = "",
+                          const std::string& engine_extra = "");
 
 }  // namespace axion::test

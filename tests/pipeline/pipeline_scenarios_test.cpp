@@ -16,36 +16,7 @@ namespace {
 
 std::string manifest(const std::string& broker_extra = "", const std::string& guards = "",
                      const std::string& engine_extra = "") {
-  return R"(
-[engine]
-mode = "backtest"
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-)" + engine_extra + R"(
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-# These scenarios exercise the pipeline: every detector signal goes to it.
-enable_strategy_selection = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-)" + guards + R"(
-# risk/unified rejects a signal against an open position in the same ticker
-# (conflicting_direction); without it a long and a short in GOOG net out at the broker and the
-# reconciler halts trading.
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-)" + broker_extra;
+  return axion::test::goog_manifest(broker_extra, guards, engine_extra);
 }
 
 const char* kSanityAndDedup = R"(
@@ -418,8 +389,24 @@ TEST_CASE("A repeat kill for the same scope keeps the higher level") {
   e.orchestrator().activate_kill(k);
   REQUIRE(e.orchestrator().kills().size() == 1);
   CHECK(e.orchestrator().kills()[0].level == "flatten");
-  CHECK(e.orchestrator().kills()[0].reason == "second");
-  CHECK(e.state().kill_switch_reason() == std::optional<std::string>("second"));
+  // A lower repeat changes nothing: the original reason stays (issue #9 overrides §4.7 here).
+  CHECK(e.orchestrator().kills()[0].reason == "first");
+  CHECK(e.state().kill_switch_reason() == std::optional<std::string>("first"));
+  // A higher repeat raises the level and says why.
+  k.level = "block_new";
+  k.scope = "symbol";
+  k.target = "GOOG";
+  k.reason = "symbol halt";
+  e.orchestrator().activate_kill(k);
+  k.level = "flatten";
+  k.reason = "symbol flatten";
+  e.orchestrator().activate_kill(k);
+  for (const auto& x : e.orchestrator().kills()) {
+    if (x.scope == "symbol") {
+      CHECK(x.level == "flatten");
+      CHECK(x.reason == "symbol flatten");
+    }
+  }
   CHECK_THROWS(e.orchestrator().activate_kill(KillRecord{"shutdown", "global", "", "x", "y", 0}));
 }
 

@@ -1,4 +1,8 @@
 // Bot endpoints (control.md §1.1 #1–11, §1.3, §1.4): the BotController of the running engine.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,12 +27,21 @@ ojson ordered(const json& j, const std::vector<std::string>& order) {
 Reply ojson_reply(int status, const ojson& body) {
   Reply r;
   r.status = status;
-  r.body = body.dump();
+  // Echoed input (a path or query value) may not be UTF-8: replaced, never a 500.
+  r.body = body.dump(-1, ' ', false, ojson::error_handler_t::replace);
   return r;
 }
 
+std::shared_ptr<const core::ReadSnapshot> snapshot(core::Engine* e) {
+  auto s = e->read_snapshot();
+  if (!s) throw std::runtime_error("no read snapshot published");
+  return s;
+}
+
 Reply control_reply(const core::ControlResult& r) {
-  return r.ok() ? message_reply(r.message) : error_reply(r.http_status, r.message);
+  if (!r.ok()) return error_reply(r.http_status, r.message);
+  if (!r.durable) return json_reply(200, {{"message", r.message}, {"durable", false}, {"error", r.error}});
+  return message_reply(r.message);
 }
 
 namespace {
@@ -36,6 +49,9 @@ namespace {
 const std::vector<std::string> kLevels = {"block_new", "reduce_only", "cancel_all", "flatten"};
 const std::vector<std::string> kScopes = {"global", "strategy", "symbol"};
 const std::vector<std::string> kOutcomes = {"executed", "rejected", "all"};
+// Scoped kills kept at once (issue 9 #17); one more is refused with 409. A global kill, and a
+// repeat of a kill already stored, are never refused.
+constexpr std::size_t kMaxScopedKills = 256;
 
 json at(const char* field) { return json::array({"body", field}); }
 
@@ -69,7 +85,55 @@ std::string target_of(const json& body, const std::optional<std::string>& scope,
                           "Value error, target is required unless scope is 'global'", body,
                           json{{"error", "target is required unless scope is 'global'"}}));
   }
-  return scope && *scope == "global" ? std::string() : target.value_or("");
+  if (!scope || *scope == "global") return std::string();
+  // One spelling per target: a symbol is a ticker (trimmed, upper case); a strategy name is
+  // exact (control.md §1.5), only trimmed.
+  std::string norm = target.value_or("");
+  auto b = norm.find_first_not_of(" \t\r\n");
+  auto e = norm.find_last_not_of(" \t\r\n");
+  norm = b == std::string::npos ? std::string() : norm.substr(b, e - b + 1);
+  if (*scope == "symbol") {
+    for (auto& ch : norm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return norm;
+}
+
+// A kill must name something the engine trades: a strategy of the registry, or a symbol of the
+// manifest or of an open position. Anything else would be stored forever and match nothing.
+void require_known_target(core::Engine* e, const std::string& scope, const std::string& target, Validator& v) {
+  if (scope == "global" || target.empty()) return;
+  auto snap = snapshot(e);
+  bool known = false;
+  if (scope == "strategy") {
+    for (const auto& s : snap->strategies) known = known || (s.is_object() && s.value("name", "") == target);
+  } else {
+    const auto& symbols = e->manifest().engine.symbols;
+    known = std::find(symbols.begin(), symbols.end(), target) != symbols.end();
+    for (const auto& p : snap->positions) known = known || (p.is_object() && p.value("ticker", "") == target);
+  }
+  if (known) return;
+  const std::string msg = scope == "strategy" ? "unknown strategy '" + target + "' (not in the strategy registry)"
+                                              : "unknown symbol '" + target +
+                                                    "' (not in the manifest's symbols or the open positions)";
+  v.add(validation_item("value_error", at("target"), "Value error, " + msg, target, json{{"error", msg}}));
+}
+
+// 409 when one more scoped kill would pass the cap (engine thread: exact at the moment it runs).
+std::optional<core::ControlResult> scoped_kill_cap(core::Engine* e, const std::string& scope,
+                                                   const std::string& target) {
+  if (scope == "global") return std::nullopt;
+  std::size_t scoped = 0;
+  for (const auto& k : e->orchestrator().kills()) {
+    if (k.scope == "global") continue;
+    if (k.scope == scope && k.target == target) return std::nullopt;  // a repeat replaces it
+    ++scoped;
+  }
+  if (scoped < kMaxScopedKills) return std::nullopt;
+  core::ControlResult r;
+  r.http_status = 409;
+  r.message = "Too many scoped kills \u2014 at most " + std::to_string(kMaxScopedKills) +
+              " are kept; reset one before adding another";
+  return r;
 }
 
 const std::vector<std::string> kStatusOrder = {
@@ -111,7 +175,7 @@ void add_bot_routes(Router& r, const Context& c) {
            if (const json* x = field(body, "paper_mode")) paper = lax_bool(*x, at("paper_mode"), v);
            if (const json* x = field(body, "confirm_live")) confirm = lax_bool(*x, at("confirm_live"), v).value_or(false);
            v.raise_if_any();
-           return control_reply(e->call([&] { return e->controller().start(paper, confirm, who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().start(paper, confirm, who.actor()); }));
          },
          "Start the bot in paper or live mode (live needs confirm_live: true and a configured live broker)",
          json{{"type", "object"},
@@ -119,17 +183,17 @@ void add_bot_routes(Router& r, const Context& c) {
          {200, 400, 409}});
   r.add({"POST", p + "/stop", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(e->call([&] { return e->controller().stop(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().stop(who.actor()); }));
          },
          "Graceful stop: signal intake ends, open positions stay and keep their exits", nullptr, {200}});
   r.add({"POST", p + "/pause", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(e->call([&] { return e->controller().pause(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().pause(who.actor()); }));
          },
          "Pause new entries (exits, prices and reconciliation continue)", nullptr, {200, 409}});
   r.add({"POST", p + "/resume", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(e->call([&] { return e->controller().resume(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().resume(who.actor()); }));
          },
          "Resume into the mode the bot was paused from", nullptr, {200, 409}});
   // The kill is never rate limited: an emergency stop must always get through (§2.4).
@@ -142,18 +206,26 @@ void add_bot_routes(Router& r, const Context& c) {
            auto level = choice(body, "level", kLevels, "flatten", v);
            auto scope = choice(body, "scope", kScopes, "global", v);
            auto target = target_of(body, scope, v);
+           if (v.ok()) require_known_target(e, *scope, target, v);
            v.raise_if_any();
-           return control_reply(
-               e->call_urgent([&] { return e->controller().kill(reason, *level, *scope, target, who.actor()); }));
+           return control_reply(command(
+               e,
+               [&] {
+                 if (auto refused = scoped_kill_cap(e, *scope, target)) return *refused;
+                 return e->controller().kill(reason, *level, *scope, target, who.actor());
+               },
+               /*urgent=*/true));
          },
-         "Activate a kill (default: global flatten); durable before the reply",
+         "Activate a kill (default: global flatten); durable before the reply. A scoped kill names a known "
+         "strategy or symbol (422 otherwise; symbols are trimmed and upper-cased); at most 256 scoped kills are "
+         "kept (409 past that); a global kill is never refused",
          json{{"type", "object"},
               {"properties",
                {{"reason", {{"type", "string"}, {"default", "API kill switch"}}},
                 {"level", {{"type", "string"}, {"enum", kLevels}, {"default", "flatten"}}},
                 {"scope", {{"type", "string"}, {"enum", kScopes}, {"default", "global"}}},
                 {"target", {{"type", "string"}}}}}},
-         {200, 500}});
+         {200, 409, 500}});
   r.add({"POST", p + "/kill/reset", "write", true,
          [e](const Request& req, const core::Principal& who) {
            json body = body_object(req, false);
@@ -161,7 +233,7 @@ void add_bot_routes(Router& r, const Context& c) {
            auto scope = choice(body, "scope", kScopes, "global", v);
            auto target = target_of(body, scope, v);
            v.raise_if_any();
-           return control_reply(e->call([&] { return e->controller().reset_kill(*scope, target, who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().reset_kill(*scope, target, who.actor()); }));
          },
          "End a kill (default the global kill; the bot is then paused)",
          json{{"type", "object"},
@@ -170,22 +242,23 @@ void add_bot_routes(Router& r, const Context& c) {
          {200, 409}});
   r.add({"GET", p + "/status", "read", true,
          [e](const Request&, const core::Principal&) {
-           return ojson_reply(200, status_body(e->call([&] { return e->status_json(); })));
+           return ojson_reply(200, status_body(snapshot(e)->status));
          },
          "Status snapshot of the running engine", nullptr, {200}});
   r.add({"GET", p + "/positions", "read", true,
          [e](const Request&, const core::Principal&) {
-           json arr = e->call([&] { return e->positions_json(); });
+           auto snap = snapshot(e);
            ojson out = ojson::array();
-           for (const auto& x : arr) {
+           for (const auto& x : snap->positions) {
              out.push_back(ordered(x, {"ticker", "direction", "entry_price", "current_price", "shares", "pnl", "pnl_pct"}));
            }
            return ojson_reply(200, out);
          },
          "Open positions, oldest first", nullptr, {200}});
   const int max_page = c.max_page_size;
+  auto journal = c.journal;
   r.add({"GET", p + "/history", "read", true,
-         [e, max_page](const Request& req, const core::Principal&) {
+         [journal, max_page](const Request& req, const core::Principal&) {
            Validator v;
            auto limit = query_int(req, "limit", 50, 1, max_page, v);
            auto offset = query_int(req, "offset", 0, 0, std::nullopt, v);
@@ -198,14 +271,18 @@ void add_bot_routes(Router& r, const Context& c) {
              }
            }
            v.raise_if_any();
-           auto [items, total] = e->call([&] {
-             return e->history_json(static_cast<int>(*limit), static_cast<int>(std::min<std::int64_t>(*offset, INT32_MAX)),
-                                    outcome);
-           });
+           // The journal's own read-only connection: history never waits for the engine thread.
+           auto items = journal->results(static_cast<int>(*limit), *offset, outcome);
+           auto total = journal->result_count(outcome);
            ojson out = ojson::array();
            for (const auto& x : items) {
-             out.push_back(ordered(x, {"success", "ticker", "direction", "conviction", "pipeline_stage",
-                                       "rejection_reason", "signal_id", "timestamp"}));
+             if (!x.is_object()) continue;
+             ojson item = ojson::object();
+             for (const char* k : {"success", "ticker", "direction", "conviction", "pipeline_stage",
+                                   "rejection_reason", "signal_id", "timestamp"}) {
+               item[k] = ojson::parse(x.value(k, json(nullptr)).dump());
+             }
+             out.push_back(std::move(item));
            }
            auto reply = ojson_reply(200, out);
            reply.set_header("X-Total-Count", std::to_string(total));
@@ -244,7 +321,7 @@ void add_bot_routes(Router& r, const Context& c) {
              if (auto b = lax_bool(*x, at(k), v)) changes[k] = *b;
            }
            v.raise_if_any();
-           return control_reply(e->call([&] { return e->controller().update_config(changes, who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().update_config(changes, who.actor()); }));
          },
          "Hot-update dashboard config (any subset; ints >= 1); replies with the changed keys",
          json{{"type", "object"},
@@ -258,8 +335,7 @@ void add_bot_routes(Router& r, const Context& c) {
          {200, 400}});
   r.add({"GET", p + "/config", "read", true,
          [e](const Request&, const core::Principal&) {
-           json cfg = e->call([&] { return e->controller().config().to_json(); });
-           return ojson_reply(200, ordered(cfg, {"refresh_interval_seconds", "pnl_chart_lookback_days",
+           return ojson_reply(200, ordered(snapshot(e)->config, {"refresh_interval_seconds", "pnl_chart_lookback_days",
                                                  "max_signals_displayed", "max_events_displayed",
                                                  "enable_sound_alerts", "paper_mode"}));
          },

@@ -1,6 +1,7 @@
 // Unauthenticated probes (control.md §1.7, §0.1): GET /health for the container healthcheck
 // (200 only when every component is healthy; a killed bot is degraded, 503) and GET /metrics in
-// the Prometheus text format.
+// the Prometheus text format. Anyone may call them, so neither waits for the engine thread:
+// they read the published snapshot and the journal's read-only connection (issue 9 #14).
 #include <sstream>
 #include <string>
 
@@ -51,12 +52,7 @@ std::string label_value(std::string s) {
   return out;
 }
 
-MetricsText metrics(core::Engine* e, const ApiStats* stats) {
-  struct Snap {
-    json status;
-    core::EngineCounters counters;
-  };
-  auto s = e->call([&] { return Snap{e->status_json(), e->counters()}; });
+MetricsText metrics(const core::ReadSnapshot& s, const ApiStats* stats) {
   const json& st = s.status;
   Prom p;
   p.one("axion_up", "gauge", "1 while the engine serves requests", 1);
@@ -70,7 +66,7 @@ MetricsText metrics(core::Engine* e, const ApiStats* stats) {
   p.one("axion_open_positions", "gauge", "Open positions", st.value("open_positions", 0.0));
   p.one("axion_kill_switch_active", "gauge", "1 when the persistent kill switch is active",
         st.value("kill_switch_active", false) ? 1 : 0);
-  p.one("axion_bars_total", "counter", "Bars processed", static_cast<double>(s.counters.bars));
+  p.one("axion_bars_total", "counter", "Bars processed", static_cast<double>(s.bars));
   p.one("axion_signals_processed_total", "counter", "Signals through the pipeline", st.value("signals_processed", 0.0));
   p.one("axion_signals_executed_total", "counter", "Signals executed", st.value("signals_executed", 0.0));
   p.family("axion_rejections_total", "counter", "Pipeline rejections by stage");
@@ -79,7 +75,7 @@ MetricsText metrics(core::Engine* e, const ApiStats* stats) {
       p.sample("axion_rejections_total", it.value().dump(), "stage=\"" + label_value(it.key()) + "\"");
     }
   }
-  p.one("axion_position_closes_total", "counter", "Positions closed", static_cast<double>(s.counters.closes));
+  p.one("axion_position_closes_total", "counter", "Positions closed", static_cast<double>(s.closes));
   if (stats) {
     p.family("axion_http_requests_total", "counter", "REST replies by status class");
     p.sample("axion_http_requests_total", stats->status_2xx.load(), "class=\"2xx\"");
@@ -99,27 +95,22 @@ MetricsText metrics(core::Engine* e, const ApiStats* stats) {
 void add_health_routes(Router& r, const Context& c) {
   core::Engine* e = c.engine;
   auto stats = c.stats;
+  auto journal = c.journal;
   const std::string version = c.version;
 
   r.add({"GET", "/health", "", false,
-         [e, stats, version](const Request&, const core::Principal&) {
+         [e, stats, journal, version](const Request&, const core::Principal&) {
            ojson comp = ojson::object();
+           const std::string db_error = journal ? journal->probe() : "no journal reader";
+           comp["database"] = db_error.empty() ? "ok" : "error: " + db_error;
+           std::shared_ptr<const core::ReadSnapshot> snap;
            try {
-             e->call([&] { return e->journal().result_count("all"); });
-             comp["database"] = "ok";
-           } catch (const std::exception& ex) {
-             comp["database"] = std::string("error: ") + ex.what();
-           }
-           try {
-             comp["bot"] = e->call([&] { return e->state().kill_switch_active(); }) ? "killed" : "ready";
+             snap = snapshot(e);
            } catch (const std::exception&) {
-             comp["bot"] = "unavailable";
            }
-           try {
-             comp["metrics"] = "ok (" + std::to_string(metrics(e, stats.get()).families) + " metrics)";
-           } catch (const std::exception&) {
-             comp["metrics"] = "unavailable";
-           }
+           comp["bot"] = !snap ? "unavailable" : snap->status.value("kill_switch_active", false) ? "killed" : "ready";
+           comp["metrics"] = snap ? "ok (" + std::to_string(metrics(*snap, stats.get()).families) + " metrics)"
+                                  : "unavailable";
            bool ok = comp["database"] == "ok" && comp["bot"] == "ready" &&
                      comp["metrics"].get<std::string>().rfind("ok (", 0) == 0;
            ojson out = ojson::object();
@@ -132,7 +123,7 @@ void add_health_routes(Router& r, const Context& c) {
   r.add({"GET", "/metrics", "", false,
          [e, stats](const Request&, const core::Principal&) {
            Reply reply;
-           reply.body = metrics(e, stats.get()).text;
+           reply.body = metrics(*snapshot(e), stats.get()).text;
            reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
            return reply;
          },

@@ -14,16 +14,16 @@ void add_plugin_routes(Router& r, const Context& c) {
 
   r.add({"GET", p, "read", true,
          [e](const Request&, const core::Principal&) {
-           json list = e->call([&] { return e->plugins_json(); });
+           auto snap = snapshot(e);
            ojson out = ojson::array();
-           for (const auto& x : list) out.push_back(ordered(x, {"kind", "name", "version", "state"}));
+           for (const auto& x : snap->plugins) out.push_back(ordered(x, {"kind", "name", "version", "state"}));
            return ojson_reply(200, out);
          },
          "Loaded plugins in manifest order", nullptr, {200}});
   r.add({"POST", p + "/:kind/:name/reload", "admin", true,
          [e](const Request& req, const core::Principal& who) {
            const std::string kind = req.params.at("kind"), name = req.params.at("name");
-           auto res = e->call([&] { return e->reload_plugin_versioned(kind, name, who.actor()); });
+           auto res = command(e, [&] { return e->reload_plugin_versioned(kind, name, who.actor()); });
            if (!res.result.ok()) return error_reply(res.result.http_status, res.result.message);
            ojson out = ojson::object();
            out["message"] = res.result.message;

@@ -26,8 +26,7 @@ ojson strategy_item(const json& s) {
   return ordered(item, kItemOrder);
 }
 
-std::optional<json> find_strategy(core::Engine* e, const std::string& name) {
-  json list = e->strategy_list();
+std::optional<json> find_strategy(const json& list, const std::string& name) {
   for (const auto& s : list) {
     if (s.is_object() && s.value("name", std::string()) == name) return s;
   }
@@ -100,38 +99,36 @@ void add_strategy_routes(Router& r, const Context& c) {
 
   r.add({"GET", p, "read", true,
          [e](const Request&, const core::Principal&) {
-           try {
-             json list = e->call([&] { return e->strategy_list(); });
-             ojson out = ojson::array();
-             for (const auto& s : list) out.push_back(strategy_item(s));
-             return ojson_reply(200, out);
-           } catch (const std::exception& ex) {
-             return error_reply(500, std::string("Failed to list strategies: ") + ex.what());
+           auto snap = snapshot(e);
+           if (!snap->strategies_error.empty()) {
+             return error_reply(500, "Failed to list strategies: " + snap->strategies_error);
            }
+           ojson out = ojson::array();
+           for (const auto& s : snap->strategies) out.push_back(strategy_item(s));
+           return ojson_reply(200, out);
          },
          "Registered strategies in registry order", nullptr, {200, 500}});
   // Registered before /{name}: `stats` is never looked up as a strategy name.
   r.add({"GET", p + "/stats", "read", true,
          [e](const Request&, const core::Principal&) {
-           try {
-             json stats = e->call([&] { return e->assembly().ab().stats(); });
-             ojson out = ojson::object();
-             for (auto it = stats.begin(); it != stats.end(); ++it) out[it.key()] = ordered(it.value(), kStatsOrder);
-             return ojson_reply(200, out);
-           } catch (const std::exception& ex) {
-             return error_reply(500, std::string("Failed to get strategy stats: ") + ex.what());
+           auto snap = snapshot(e);
+           if (!snap->strategy_stats_error.empty()) {
+             return error_reply(500, "Failed to get strategy stats: " + snap->strategy_stats_error);
            }
+           const json& stats = snap->strategy_stats;
+           ojson out = ojson::object();
+           for (auto it = stats.begin(); it != stats.end(); ++it) out[it.key()] = ordered(it.value(), kStatsOrder);
+           return ojson_reply(200, out);
          },
          "Live A/B statistics keyed by strategy", nullptr, {200, 500}});
   r.add({"GET", p + "/:name", "read", true,
          [e](const Request& req, const core::Principal&) {
            const std::string name = req.params.at("name");
-           std::optional<json> s;
-           try {
-             s = e->call([&] { return find_strategy(e, name); });
-           } catch (const std::exception& ex) {
-             return error_reply(500, std::string("Failed to get strategy: ") + ex.what());
+           auto snap = snapshot(e);
+           if (!snap->strategies_error.empty()) {
+             return error_reply(500, "Failed to get strategy: " + snap->strategies_error);
            }
+           auto s = find_strategy(snap->strategies, name);
            if (!s) return error_reply(404, "Strategy '" + name + "' not found");
            return ojson_reply(200, strategy_item(*s));
          },
@@ -143,7 +140,7 @@ void add_strategy_routes(Router& r, const Context& c) {
              const std::string name = req.params.at("name");
              std::optional<json> s;
              try {
-               s = e->call([&] { return e->set_strategy_enabled(name, enable, who.actor()); });
+               s = command(e, [&] { return e->set_strategy_enabled(name, enable, who.actor()); });
              } catch (const std::exception& ex) {
                return error_reply(500, "Failed to " + verb + " strategy: " + ex.what());
              }

@@ -29,9 +29,13 @@ typedef struct axion_str {
   size_t size;
 } axion_str;
 
-typedef int32_t axion_status; /* AXION_OK or AXION_ERR */
+typedef int32_t axion_status; /* AXION_OK or AXION_ERR (AXION_NOT_FOUND: broker query_order) */
 #define AXION_OK 0
 #define AXION_ERR 1
+/* Appended in v1: query_order's definite "this broker has no order with that client_order_id",
+ * as opposed to AXION_ERR (the answer is unknown: network, timeout). Recovery and the fallback
+ * broker act only on a definite answer. Older plugins answer AXION_ERR for both. */
+#define AXION_NOT_FOUND 2
 
 typedef enum axion_kind {
   AXION_KIND_FEED = 1,

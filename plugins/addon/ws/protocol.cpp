@@ -4,6 +4,7 @@
 #include <mutex>
 #include <random>
 
+#include "axion/sdk/json_limits.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::plugins::ws {
@@ -110,6 +111,10 @@ Request reply(std::string frame) {
 }  // namespace
 
 Request parse_request(std::string_view text) {
+  // Before parsing: rendering a parsed value (python_repr, dump) recurses once per level.
+  if (!sdk::json_depth_within(text)) {
+    return reply(error_frame("JSON nested deeper than " + std::to_string(sdk::kMaxJsonDepth) + " levels"));
+  }
   auto msg = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (msg.is_discarded()) return reply(error_frame("Invalid JSON"));
   if (!msg.is_object()) return reply(error_frame("Invalid message"));
@@ -147,6 +152,15 @@ Request parse_request(std::string_view text) {
   }
   r.channels.push_back(std::move(c));
   return r;
+}
+
+std::optional<std::string> auth_message_token(std::string_view text) {
+  if (!sdk::json_depth_within(text)) return std::nullopt;
+  auto msg = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!msg.is_object() || msg.value("action", nlohmann::json()) != "auth") return std::nullopt;
+  auto it = msg.find("token");
+  if (it == msg.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 std::string new_connection_id() {

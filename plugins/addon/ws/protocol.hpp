@@ -48,7 +48,13 @@ struct Request {
   std::vector<Channel> channels;
   std::string reply;  // Kind::Reply: the complete frame to send back
 };
+// Nothing deeper than sdk::kMaxJsonDepth is parsed: such a message is answered with an error.
 Request parse_request(std::string_view text);
+
+// The token of a first-message authentication {"action":"auth","token":"ax_…"} (issue 9 #13:
+// a key in the URL ends up in access logs); nullopt for anything else. Parses only small,
+// shallow text (the caller caps the size of a message read before authentication).
+std::optional<std::string> auth_message_token(std::string_view text);
 
 // 16 lower-case hex digits from a process-wide random source.
 std::string new_connection_id();

@@ -16,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -37,6 +38,8 @@ namespace {
 // (a slow client's stuck write included) before the socket is simply dropped.
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
+// A message read before authentication can only be {"action":"auth","token":"ax_…"}.
+constexpr std::size_t kPreAuthMessageMax = 1024;
 
 std::optional<std::int64_t> parse_since(const std::optional<std::string>& s) {
   if (!s || s->empty()) return std::nullopt;
@@ -60,11 +63,13 @@ struct Server::Impl {
   std::optional<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
+  std::atomic<std::size_t> sessions{0};  // open sockets, for max_connections
 
   Impl(ServerOptions o, Hub& h, Authenticate a, Tick t)
       : options(std::move(o)), hub(h), authenticate(std::move(a)), tick(std::move(t)) {}
 
   void do_accept();
+  void refuse_busy(tcp::socket socket);
   void arm_tick();
 };
 
@@ -73,10 +78,13 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server)
-      : ws_(std::move(socket)), ex_(ws_.get_executor()), close_timer_(ex_), server_(server) {}
+      : ws_(std::move(socket)), ex_(ws_.get_executor()), close_timer_(ex_), auth_timer_(ex_), server_(server) {
+    ++server_.sessions;
+  }
 
   ~Session() {
     if (conn_) server_.hub.detach(conn_);
+    --server_.sessions;
   }
 
   void run() {
@@ -97,6 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto q = target.find('?');
     const std::string_view path = target.substr(0, q);
     query_ = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+    if (auto h = req_.find("X-API-Key"); h != req_.end()) header_key_ = std::string(h->value());
     if (path != server_.options.path) return send_http(http::status::not_found, R"({"detail":"Not Found"})");
     if (!websocket::is_upgrade(req_)) {
       return send_http(http::status::upgrade_required, R"({"detail":"Upgrade Required"})");
@@ -125,20 +134,23 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void on_accept() {
-    ConnectParams params;
-    params.token = query_param(query_, "token");
-    params.user_id = query_param(query_, "user_id");
-    params.since = parse_since(query_param(query_, "since"));
-
-    AuthResult auth;
+  AuthResult authenticate() {
     try {
-      auth = server_.authenticate(params);
+      return server_.authenticate(params_);
     } catch (...) {
-      auth = {};  // fails closed
-      auth.close_code = kCloseAuth;
-      auth.close_reason = "Invalid or expired token";
+      AuthResult refused;  // fails closed
+      refused.close_code = kCloseAuth;
+      refused.close_reason = "Invalid or expired token";
+      return refused;
     }
+  }
+
+  void on_accept() {
+    // The header keeps the key out of URLs (and so out of proxies' access logs); ?token= still works.
+    params_.token = header_key_ ? header_key_ : query_param(query_, "token");
+    params_.user_id = query_param(query_, "user_id");
+    params_.since = parse_since(query_param(query_, "since"));
+    AuthResult auth = authenticate();
 
     conn_ = std::make_shared<Connection>();
     conn_->id = new_connection_id();
@@ -147,16 +159,58 @@ class Session : public std::enable_shared_from_this<Session> {
       if (auto self = weak.lock()) net::post(self->ex_, [self] { self->pump(); });
     };
     ws_.text(true);
+    // Until a connection is admitted nothing it sends is larger than an auth message.
+    ws_.read_message_max(kPreAuthMessageMax);
+    if (auth.pending) {
+      // No token yet: the first message must carry it, small and soon.
+      pending_ = auth;
+      auth_timer_.expires_after(server_.options.auth_timeout);
+      auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || !self->pending_) return;
+        auto refused = *self->pending_;
+        self->pending_.reset();
+        self->admit(refused);
+      });
+      return do_read();
+    }
     do_read();
+    admit(auth);
+  }
+
+  // Attaches an authenticated connection to the hub, or starts the refusal's close.
+  void admit(const AuthResult& auth) {
     if (!auth.ok) {
       server_.hub.request_close(conn_, auth.close_code, auth.close_reason);
     } else {
+      authenticated_ = true;
+      ws_.read_message_max(server_.options.max_message_bytes);
       conn_->user_id = auth.user_id;
       conn_->key_id = auth.key_id;
       conn_->token = auth.token;
-      server_.hub.attach(conn_, params.since, std::chrono::steady_clock::now());
+      server_.hub.attach(conn_, params_.since, std::chrono::steady_clock::now());
     }
     pump();
+  }
+
+  // The first message of a connection that brought no token: only an auth message is parsed.
+  void on_auth_message() {
+    const auto data = buffer_.cdata();
+    std::optional<std::string> token;
+    if (ws_.got_text()) token = auth_message_token(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.consume(buffer_.size());
+    AuthResult auth = *pending_;  // refused with "Missing authentication token" unless…
+    pending_.reset();
+    auth_timer_.cancel();
+    if (token && !token->empty()) {
+      params_.token = token;
+      auth = authenticate();
+      if (auth.pending) {  // cannot happen with a token; never admit on it
+        auth = AuthResult{};
+        auth.close_code = kCloseAuth;
+        auth.close_reason = "Invalid or expired token";
+      }
+    }
+    admit(auth);
   }
 
   void do_read() {
@@ -167,6 +221,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (ec) return finish();
+    if (pending_) {
+      on_auth_message();
+      return do_read();
+    }
+    if (!authenticated_) {
+      // Refused or timed out: its messages are dropped unparsed while the close completes.
+      buffer_.consume(buffer_.size());
+      return do_read();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (ws_.got_text()) {
       const auto data = buffer_.cdata();
@@ -209,6 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void finish() {
     close_timer_.cancel();
+    auth_timer_.cancel();
     if (conn_) server_.hub.detach(conn_);
     if (!closing_) {
       beast::error_code ignored;
@@ -219,10 +283,15 @@ class Session : public std::enable_shared_from_this<Session> {
   websocket::stream<beast::tcp_stream> ws_;
   net::any_io_executor ex_;
   net::steady_timer close_timer_;
+  net::steady_timer auth_timer_;
   Server::Impl& server_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> req_;
   std::string query_;
+  std::optional<std::string> header_key_;
+  ConnectParams params_;
+  std::optional<AuthResult> pending_;  // waiting for the auth message; the refusal if none comes
+  bool authenticated_ = false;
   ConnectionPtr conn_;
   Frame current_;
   bool writing_ = false;
@@ -235,7 +304,11 @@ void Server::Impl::do_accept() {
   acceptor->async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), *this)->run();
+      if (sessions.load() >= options.max_connections) {
+        refuse_busy(std::move(socket));
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->run();
+      }
       return do_accept();
     }
     // e.g. out of file descriptors: retry shortly instead of spinning.
@@ -243,6 +316,20 @@ void Server::Impl::do_accept() {
     accept_retry->async_wait([this](beast::error_code wec) {
       if (!wec) do_accept();
     });
+  });
+}
+
+void Server::Impl::refuse_busy(tcp::socket socket) {
+  // Answered without reading the request: a plain HTTP refusal a client can report.
+  static const std::string kBody = R"({"detail":"Too many connections"})";
+  static const std::string kReply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                    "Content-Length: " + std::to_string(kBody.size()) +
+                                    "\r\nConnection: close\r\n\r\n" + kBody;
+  auto sock = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*sock, net::buffer(kReply), [sock](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    sock->shutdown(tcp::socket::shutdown_send, ignored);
+    sock->close(ignored);
   });
 }
 

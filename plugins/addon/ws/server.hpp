@@ -14,16 +14,20 @@
 
 namespace axion::plugins::ws {
 
-// The query parameters of a connect (§4.1).
+// The credentials and query parameters of a connect (§4.1). The token comes from the upgrade's
+// X-API-Key header, else ?token=, else the first message ({"action":"auth","token":…}).
 struct ConnectParams {
   std::optional<std::string> token;
   std::optional<std::string> user_id;
   std::optional<std::int64_t> since;
 };
 
-// The outcome of authenticating a connect: either an identity or a close code and reason.
+// The outcome of authenticating a connect: an identity, a close code and reason, or (`pending`)
+// "auth is on and no token came with the upgrade": the first message must bring it, within the
+// auth timeout, else the close code and reason apply.
 struct AuthResult {
   bool ok = false;
+  bool pending = false;
   std::uint16_t close_code = 0;
   std::string close_reason;
   std::string user_id, key_id, token;
@@ -35,6 +39,12 @@ struct ServerOptions {
   std::string path = "/ws/bot";
   int io_threads = 1;
   std::chrono::seconds tick_interval{30};  // heartbeat sweep and token re-verification period
+  // Open sockets (upgraded or not, authenticated or not); more are answered 503 and closed.
+  std::size_t max_connections = 1024;
+  // Largest client message once authenticated; a larger one closes the connection with 1009.
+  std::size_t max_message_bytes = 64 * 1024;
+  // How long a connection without a token may take to send its auth message.
+  std::chrono::seconds auth_timeout{5};
 };
 
 class Server {

@@ -34,6 +34,13 @@ constexpr KeySpec kKeys[] = {
      "a client that sent no heartbeat for this long is closed with 4000", 1, 86400},
     {"message_rate_limit", KeyType::Int, "100", "client messages per second per connection", 1, 1000000},
     {"io_threads", KeyType::Int, "1", "threads serving the sockets", 1, 64},
+    {"max_connections", KeyType::Int, "1024",
+     "open sockets of all users (authenticated or not); more are answered HTTP 503", 1, 1000000},
+    {"max_message_bytes", KeyType::Int, "65536",
+     "largest client message once authenticated; a larger one closes the connection with 1009", 256,
+     16777216},
+    {"auth_timeout_seconds", KeyType::Int, "5",
+     "time a connection without a token has to send {\"action\":\"auth\",\"token\":…}, else 4001", 1, 300},
 };
 
 bool has_read_scope(const nlohmann::json& scopes) {
@@ -67,6 +74,9 @@ class WsAddon final : public sdk::Addon {
     }
     options_.io_threads = static_cast<int>(cfg.get_int("io_threads"));
     options_.tick_interval = std::chrono::seconds(cfg.get_int("heartbeat_interval_seconds"));
+    options_.max_connections = static_cast<std::size_t>(cfg.get_int("max_connections"));
+    options_.max_message_bytes = static_cast<std::size_t>(cfg.get_int("max_message_bytes"));
+    options_.auth_timeout = std::chrono::seconds(cfg.get_int("auth_timeout_seconds"));
     limits_.max_connections_per_user = static_cast<std::size_t>(cfg.get_int("max_connections_per_user"));
     limits_.replay_buffer_events = static_cast<std::size_t>(cfg.get_int("replay_buffer_events"));
     limits_.max_queued_frames = static_cast<std::size_t>(cfg.get_int("max_queued_frames"));
@@ -119,7 +129,7 @@ class WsAddon final : public sdk::Addon {
   }
 
  private:
-  // On an I/O thread, once per connect (§4.2).
+  // On an I/O thread, once per connect (§4.2), and again when a first-message token arrives.
   AuthResult authenticate(const ConnectParams& p) {
     nlohmann::json args = nlohmann::json::object();
     if (p.token) args["token"] = *p.token;
@@ -135,7 +145,12 @@ class WsAddon final : public sdk::Addon {
       r.user_id = p.user_id && !p.user_id->empty() ? *p.user_id : "anonymous";
       return r;
     }
-    if (!p.token || p.token->empty()) return refuse(kCloseAuth, "Missing authentication token");
+    if (!p.token || p.token->empty()) {
+      // Not yet a refusal: the first message may bring the token (a URL's ends up in logs).
+      AuthResult r = refuse(kCloseAuth, "Missing authentication token");
+      r.pending = true;
+      return r;
+    }
     if (answer->value("ok", false) != true) return refuse(kCloseAuth, "Invalid or expired token");
     if (!has_read_scope(answer->value("scopes", nlohmann::json::array()))) {
       return refuse(kCloseScope, "Insufficient scope \u2014 requires 'read'");

@@ -60,7 +60,7 @@ struct TestClient::Impl {
 };
 
 TestClient::TestClient(std::uint16_t port, const std::string& target, int receive_buffer,
-                       std::chrono::milliseconds timeout)
+                       std::chrono::milliseconds timeout, std::vector<std::pair<std::string, std::string>> headers)
     : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
   auto& sock = s.ws.next_layer();
@@ -74,6 +74,11 @@ TestClient::TestClient(std::uint16_t port, const std::string& target, int receiv
   });
   if (!s.run_until(done, timeout) || ec) throw std::runtime_error("connect failed: " + ec.message());
   done = false;
+  if (!headers.empty()) {
+    s.ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+      for (const auto& [name, value] : headers) req.set(name, value);
+    }));
+  }
   s.ws.async_handshake("127.0.0.1:" + std::to_string(port), target, [&](beast::error_code e) {
     ec = e;
     done = true;

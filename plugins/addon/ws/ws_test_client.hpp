@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace axion::plugins::ws::testing {
@@ -19,10 +20,12 @@ struct CloseInfo {
 class TestClient {
  public:
   // Connects to ws://127.0.0.1:<port><target> and completes the handshake; throws on failure.
-  // receive_buffer > 0 shrinks the socket's receive buffer (a slow client fills up sooner).
+  // receive_buffer > 0 shrinks the socket's receive buffer (a slow client fills up sooner);
+  // `headers` are added to the upgrade request (e.g. X-API-Key).
   explicit TestClient(std::uint16_t port, const std::string& target = "/ws/bot",
                       int receive_buffer = 0,
-                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000),
+                      std::vector<std::pair<std::string, std::string>> headers = {});
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;

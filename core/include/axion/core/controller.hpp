@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "axion/core/types.hpp"
@@ -40,6 +41,12 @@ struct BotEvent {
 struct ControlResult {
   int http_status = 200;
   std::string message;
+  // A kill is in effect even when it could not be saved; then this is false and `error` says
+  // why (the reply must say so, not pretend success or answer 500 with trading left on).
+  bool durable = true;
+  std::string error;
+  ControlResult() = default;
+  ControlResult(int status, std::string msg) : http_status(status), message(std::move(msg)) {}
   bool ok() const { return http_status < 300; }
 };
 
@@ -49,9 +56,10 @@ class BotController {
   struct Hooks {
     std::function<std::int64_t()> now;  // engine clock
     std::function<std::int64_t()> wall_now;
-    // Makes the kill durable (throws when it cannot) and applies its effects.
-    std::function<void(const std::string& reason, const std::string& level, const std::string& scope,
-                       const std::string& target, const std::string& actor)>
+    // Applies the kill (in memory first, always) and makes it durable: returns "" when it is,
+    // else why not. Throws only for a kill it cannot apply at all.
+    std::function<std::string(const std::string& reason, const std::string& level, const std::string& scope,
+                              const std::string& target, const std::string& actor)>
         activate_kill;
     // Ends that kill; false when no such kill is active.
     std::function<bool(const std::string& scope, const std::string& target, const std::string& actor)> reset_kill;

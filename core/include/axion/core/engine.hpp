@@ -27,6 +27,7 @@
 #include "axion/core/orchestrator.hpp"
 #include "axion/core/plugin_instance.hpp"
 #include "axion/core/plugin_loader.hpp"
+#include "axion/core/read_snapshot.hpp"
 #include "axion/core/signal_assembly.hpp"
 #include "axion/core/state_manager.hpp"
 #include "axion/core/strategy_registry.hpp"
@@ -141,6 +142,14 @@ class Engine : public HostServices {
   };
   std::optional<json> analyze_strategy(const std::string& name, const AnalyzeInput& in);
 
+  // ---- read side (ARCHITECTURE §6: reads never queue behind the engine; engine_control.cpp) --
+  // The latest published snapshot; any thread, without waiting for the engine thread. While no
+  // engine thread runs it is rebuilt on the caller's thread first (as call() would run inline).
+  std::shared_ptr<const ReadSnapshot> read_snapshot();
+  // Engine thread: builds and publishes a snapshot. `if_due` skips it when the last one is
+  // younger than 50 ms (the per-bar and per-loop calls); a command's caller publishes at once.
+  void publish_read_snapshot(bool if_due = false);
+
   Orchestrator& orchestrator() { return *orch_; }
   StateManager& state() { return *state_; }
   Journal& journal() { return *journal_; }
@@ -206,6 +215,9 @@ class Engine : public HostServices {
   void record_close(const Position& closed, double pnl);
   void count_close_today(std::int64_t closed_us, double pnl);
   void maybe_publish_snapshot();
+  SnapshotCell read_cell_;
+  std::uint64_t read_version_ = 0;
+  std::int64_t read_published_steady_us_ = 0;
   std::optional<json> query_state(std::string_view what, const json& args);  // engine thread
   StrategyRegistry registry_strat_;
   std::unique_ptr<SignalAssembly> assembly_;
@@ -249,6 +261,13 @@ class Engine : public HostServices {
   std::atomic<bool> stop_{false};
   std::atomic<bool> engine_running_{false};
   std::atomic<std::thread::id> engine_thread_id_{};
+  // The thread that built the engine: it owns the engine state until an engine thread runs.
+  std::thread::id owner_thread_ = std::this_thread::get_id();
+  // True on a thread while it runs a call() inline (no engine thread takes work).
+  static thread_local bool in_inline_call_;
+  // Host services that touch engine state (the journal connection is single-threaded) are
+  // refused from other threads: a plugin's own thread gets an error, not a race.
+  bool on_engine_thread() const;
   // Held while a call() runs on its caller's thread because no engine thread takes work
   // (before run() or after it): such calls are serialized with each other and with the
   // engine thread taking over.
@@ -261,7 +280,12 @@ class Engine : public HostServices {
     auto fut = task->get_future();
     if (!try_post([task] { (*task)(); }, urgent)) {
       std::lock_guard lock(inline_mu_);
-      if (!try_post([task] { (*task)(); }, urgent)) (*task)();
+      if (!try_post([task] { (*task)(); }, urgent)) {
+        const bool outer = in_inline_call_;
+        in_inline_call_ = true;
+        (*task)();
+        in_inline_call_ = outer;
+      }
     }
     return fut.get();
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,12 +33,23 @@ struct KillRecord {
   std::int64_t activated_at_us = 0;
 };
 
+// A row that could not be read at start-up: the engine fails closed and names it.
+struct DamagedRow {
+  std::string table;
+  std::int64_t rowid = 0;
+  std::string error;
+  std::string describe() const {
+    return "journal table '" + table + "' row " + std::to_string(rowid) + ": " + error;
+  }
+};
+
 struct OrderIntent {
   std::string client_order_id;
   std::string signal_id;
   std::string purpose;  // "entry" | "close-N" | "unwind"
   json order;
   std::string status;  // "intent" | broker status
+  std::int64_t rowid = 0;
 };
 
 class Journal {
@@ -55,11 +67,19 @@ class Journal {
                      const std::string& purpose, const json& order, std::int64_t ts_us);
   void record_order_update(const std::string& client_order_id, const std::string& status,
                            const json& result);
-  std::vector<OrderIntent> unresolved_intents();
+  // Intents without a final broker answer; rows that cannot be read go to `damaged`.
+  std::vector<OrderIntent> unresolved_intents(std::vector<DamagedRow>* damaged = nullptr);
+  // How many close intents this position has had: the next close id is past them, so ids stay
+  // unique across restarts (a broker refuses or replays a reused client_order_id).
+  int close_intent_count(const std::string& signal_id);
+  // Records that the order went to another broker than the primary (durable before the send).
+  void set_intent_broker(const std::string& client_order_id, const std::string& broker);
 
   void upsert_position(const Position& p);
   void delete_position(const std::string& signal_id);
-  std::vector<Position> load_positions();
+  // The positions table becomes exactly `open` (after a lost batch: no stale or missing row).
+  void rewrite_positions(const std::vector<Position>& open);
+  std::vector<Position> load_positions(std::vector<DamagedRow>* damaged = nullptr);
 
   void record_execution(const std::string& execution_id, std::int64_t ts_us, const json& data);
   void record_trade(std::int64_t ts_us, const json& trade);
@@ -72,7 +92,7 @@ class Journal {
   // Kill records are committed with synchronous=FULL before anyone is told (pipeline.md §4.7).
   void save_kill(const KillRecord& k);
   void close_kill(const std::string& scope, const std::string& target, std::int64_t ts_us);
-  std::vector<KillRecord> active_kills();
+  std::vector<KillRecord> active_kills(std::vector<DamagedRow>* damaged = nullptr);
 
   std::optional<std::string> plugin_state(const std::string& plugin);
   void save_plugin_state(const std::string& plugin, const std::string& json_text);
@@ -95,7 +115,17 @@ class Journal {
     Journal& j_;
   };
   Batch batch() { return Batch(*this); }
+  // Throws JournalError when the commit fails (after rolling the transaction back and telling
+  // on_commit_failure): what was pending is then not durable.
   void checkpoint();
+
+  // Told (on the engine thread, outside any transaction of the caller's) whenever a commit
+  // failed; the transaction was rolled back so later batches work again. The engine alerts
+  // and blocks new entries. Must not throw.
+  std::function<void(const std::string& error)> on_commit_failure;
+  std::uint64_t commit_failures() const { return commit_failures_; }
+  // Fault injection for tests: the next `n` commits fail as a full disk's would.
+  void fail_next_commits(int n) { fail_commits_ = n; }
 
  private:
   struct Stmt;
@@ -103,9 +133,14 @@ class Journal {
   void exec(const char* sql);
   void enter();
   void leave();
+  void recover_failed_commit(const std::string& error);
+  void report_lost_batch(const std::string& error);
+  static int commit_hook(void* self);
   template <class Fn>
   void write_fully_synchronous(Fn&& write);
   int batch_depth_ = 0;
+  int fail_commits_ = 0;
+  std::uint64_t commit_failures_ = 0;
 
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Stmt>> stmts_;

@@ -36,6 +36,7 @@ struct EngineSettings {
   bool auto_kill_on_daily_loss = true;
   double reconcile_interval_seconds = 60.0;
   double order_timeout_seconds = 30.0;
+  double shutdown_wait_seconds = 10.0;
   std::vector<std::string> plugin_dirs;
   bool pace = true;  // paper mode paces the embedded market; backtest runs as fast as possible
   std::string log_level = "info";

@@ -48,6 +48,13 @@ struct StageSet {
   PluginInstance* fallback_broker = nullptr;
 };
 
+// What activate_kill did: the kill is always in effect in memory once it returns; `durable`
+// says whether the journal and bot_state.json both hold it (else `error` says why).
+struct KillOutcome {
+  bool durable = true;
+  std::string error;
+};
+
 // OrderValidator (§7.4).
 FillValidation validate_fill(const OrderResult& r, std::int64_t expected_qty,
                              double expected_price, std::int64_t now_us,
@@ -68,7 +75,9 @@ class Orchestrator {
   // Log sink for the engine's logger: level (0 debug … 3 error) and message.
   std::function<void(int, const std::string&)> log;
 
-  // Start-up recovery (§4.6): kills, positions, unresolved order intents, restored flattens.
+  // Start-up recovery (§4.6): kills, positions, unresolved order intents (entries, closes and
+  // unwinds, each resolved by client_order_id and booked once), restored flattens. Damaged
+  // journal rows fail closed: a block_new kill and an alert naming the table and row.
   void restore();
 
   // Stages 1–8. The result, or nullopt when the signal is parked waiting for its order.
@@ -97,8 +106,10 @@ class Orchestrator {
   // kill (actor reconciler), circuit breaker open and an error alert with the details.
   ReconciliationReport reconcile_with_broker();
 
-  // Kills (§4.7). activate throws when the kill could not be made durable.
-  void activate_kill(KillRecord kill);
+  // Kills (§4.7). The kill takes effect in memory first, then is persisted; a failed save is an
+  // `error` alert and `durable = false` in the outcome (trading stops either way). A repeat
+  // never lowers a level and keeps the original reason. Throws only for an unknown level/scope.
+  KillOutcome activate_kill(KillRecord kill);
   bool reset_kill(const std::string& scope, const std::string& target, const std::string& actor);
   std::vector<KillRecord> kills() const;
 
@@ -115,6 +126,11 @@ class Orchestrator {
   void alert_error(const std::string& stage, const std::string& error);
 
   std::size_t parked_count() const { return flows_.size(); }
+  // A journal commit failed: its batch's position records may be lost, so every open
+  // position is written again at the next poll().
+  void journal_commit_failed() { repersist_ = true; }
+  // Close orders still working at the broker (graceful shutdown waits for them).
+  std::vector<std::string> working_close_orders() const;
 
   // Plugin hot reload (engine thread, between bars): every stage slot holding `from` holds `to`
   // afterwards. The caller destroys `from` after the swap, so no pointer to it may remain.
@@ -123,6 +139,18 @@ class Orchestrator {
  private:
   struct EntryContext;
   struct OrderFlow;
+  // Pairs ++depth_ with --depth_ and run_deferred(), on every return and exception, so a
+  // plugin that throws can never leave deferred closes (flatten) waiting forever.
+  class DeferScope {
+   public:
+    explicit DeferScope(Orchestrator& o) : o_(o) { ++o_.depth_; }
+    ~DeferScope();
+    DeferScope(const DeferScope&) = delete;
+    DeferScope& operator=(const DeferScope&) = delete;
+
+   private:
+    Orchestrator& o_;
+  };
 
   PipelineResult reject(EntryContext& ctx, const std::string& stage, const std::string& reason);
   void finalize(EntryContext& ctx, PipelineResult& r);
@@ -135,6 +163,12 @@ class Orchestrator {
 
   void finish_close(const std::string& signal_id, const Order& order, const OrderResult& r,
                     const std::string& reason, std::optional<Position>* out);
+  void resolve_intent(const OrderIntent& intent);
+  void complete_intent(const OrderIntent& intent, const Order& order, const OrderResult& r);
+  void adopt_entry(const OrderIntent& intent, const OrderResult& r);
+  void fail_closed(const std::string& stage, const std::string& what);
+  PluginInstance* broker_named(const std::string& which) const;
+  std::string next_close_id(const std::string& signal_id, int& n);
   void unwind(const Position& template_pos, const Order& entry, std::int64_t qty);
   void after_close_checks();
   const KillRecord* blocking_kill(const Signal& s) const;
@@ -167,12 +201,13 @@ class Orchestrator {
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;
   int depth_ = 0;
+  bool repersist_ = false;
   sdk::Account account_{100000.0, 100000.0, 100000.0, 100000.0};
   bool account_known_ = false;
   std::uint64_t total_ = 0;
   std::uint64_t successes_ = 0;
   std::map<std::string, std::uint64_t> by_stage_;
-  std::map<std::string, int> close_counter_;
+  std::map<std::string, int> close_counter_;  // seeded from the journal: ids survive restarts
   std::string entries_date_;  // trading date of entries_today_
   int entries_today_ = 0;
 };

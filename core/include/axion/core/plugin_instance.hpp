@@ -98,6 +98,14 @@ class PluginInstance {
   bool can_trade_options() const;
   OrderResult submit(const Order& o);
   std::optional<OrderResult> query_order(const std::string& client_order_id);
+  // query_order with the kind of "no": `found` is set when the broker answered; `not_found` when
+  // it said definitely that it has no such order; neither = the answer is unknown (`error`).
+  struct OrderQuery {
+    std::optional<OrderResult> found;
+    bool not_found = false;
+    std::string error;
+  };
+  OrderQuery query_order_checked(const std::string& client_order_id);
   bool cancel_order(const std::string& client_order_id);
   std::vector<sdk::BrokerPosition> positions();
   sdk::Account account();

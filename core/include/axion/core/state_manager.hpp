@@ -42,9 +42,12 @@ class StateManager {
   const std::string& daily_date() const { return daily_date_; }
 
   void record_trade_pnl(double pnl);
+  // After an unreadable state file: the day's P&L and trade count, the loss streak and the
+  // lifetime P&L from the journal's closed trades (oldest first; "pnl", "exit_time"). Saved.
+  void rebuild_from_trades(const std::vector<json>& trades);
   void reset_daily();
   // The last signal/trade times are informational: they are written with the next save, or at
-  // most once a second on their own, so a busy pipeline does not rewrite the file per signal.
+  // most every 5 s on their own, so a busy pipeline does not rewrite the file per signal.
   void record_signal_time();
   void record_trade_time();
   void flush();  // writes pending timestamp changes now
@@ -59,10 +62,10 @@ class StateManager {
  private:
   void load();
   bool rollover();
-  // Every mutation rewrites the file atomically (temp + rename). `durable` adds the fsyncs; only
-  // the signal/trade timestamps skip them, as losing one of those in a crash costs nothing.
-  void save(bool durable = true);  // reports failures through on_save_error, does not throw
-  void save_or_throw(bool durable = true);
+  // Every mutation rewrites the file atomically and durably (temp + fsync + rename + directory
+  // fsync). The signal/trade timestamps alone are written at most every 5 s.
+  void save();  // reports failures through on_save_error, does not throw
+  void save_or_throw();
   std::string today() const;
 
   std::filesystem::path dir_;

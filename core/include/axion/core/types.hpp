@@ -95,6 +95,9 @@ struct Position {
   bool scaled_out = false;
   double entry_commission = 0;  // of the entry order, for pro-rata P&L (§8.3)
   std::int64_t entry_shares = 0;
+  // Which broker holds it: "" = the primary, "fallback" = the fallback broker. Closes go only
+  // to the broker that holds the position.
+  std::string broker;
 
   double mult() const { return direction == "short" ? -1.0 : 1.0; }
   double unrealized_pnl() const { return mult() * (current_price - entry_price) * shares; }
@@ -136,6 +139,7 @@ struct PipelineResult {
 json to_dict(const PipelineResult& r);  // pipeline.md §1.9
 json signal_to_dict(const Signal& s);   // strategies.md §1.2
 json order_to_dict(const Order& o);
+Order order_from_dict(const json& j);  // inverse of order_to_dict; throws json errors
 json order_result_to_dict(const OrderResult& r);
 
 // Attribution (pipeline.md §2.5).

@@ -349,11 +349,17 @@ struct Vtable<T, AXION_KIND_BROKER> {
           return guarded(err, [&] { *out = to_c(self_of<T>(self)->submit(from_c(*order))); });
         },
         [](void* self, axion_str cid, axion_order_result* out, axion_error* err) {
-          return guarded(err, [&] {
+          bool found = true;
+          auto st = guarded(err, [&] {
             auto r = self_of<T>(self)->query_order(std::string(view(cid)));
-            if (!r) throw Error("unknown client_order_id '" + std::string(view(cid)) + "'");
+            if (!r) {
+              found = false;
+              fill_error(err, ("unknown client_order_id '" + std::string(view(cid)) + "'").c_str());
+              return;
+            }
             *out = to_c(*r);
           });
+          return st == AXION_OK && !found ? AXION_NOT_FOUND : st;
         },
         [](void* self, axion_str cid, axion_error* err) {
           return guarded(err, [&] {
