@@ -1245,14 +1245,16 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   deliver(res);
 }
 
-void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t qty) {
+void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t qty, int attempt) {
+  constexpr int kMaxUnwinds = 5;
   auto flow = std::make_shared<OrderFlow>();
   flow->order.ticker = entry.ticker;
   flow->order.side = entry.side == "buy" ? "sell" : "buy";
   flow->order.qty = qty;
   flow->order.order_type = "market";
   flow->order.signal_id = pos.signal_id;
-  flow->order.client_order_id = entry.client_order_id + "-unwind";
+  flow->order.client_order_id =
+      entry.client_order_id + "-unwind" + (attempt > 1 ? "-" + std::to_string(attempt) : std::string());
   flow->order.reference_price = entry.reference_price;
   flow->order.instrument_type = entry.instrument_type;
   flow->strategy = pos.strategy;
@@ -1264,25 +1266,34 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
                            intent_record(flow->order, {{"broker", pos.broker}}), now_());
     journal_.checkpoint();
   } catch (const std::exception& e) {
-    alert_error("fill_rejected", std::string("unwind not sent, intent not durable: ") + e.what());
+    fail_closed("fill_rejected", "unwind of " + entry.client_order_id + " not sent, intent not durable: " + e.what() +
+                                     "; " + std::to_string(qty) + " " + entry.ticker + " stay at the broker");
     return;
   }
-  std::string cid = flow->order.client_order_id;
-  flow->done = [this, cid](const OrderResult& r) {
+  const std::string cid = flow->order.client_order_id;
+  const Order unwind_order = flow->order;
+  flow->done = [this, cid, unwind_order, pos, entry, qty, attempt](const OrderResult& r) {
     try {
       journal_.record_order_update(cid, sdk::to_string(r.status), order_result_to_dict(r));
-    } catch (...) {
+    } catch (const std::exception& e) {
+      alert_error("journal", e.what());
     }
-    if (r.filled_qty <= 0) alert_error("fill_rejected", "unwind of " + cid + " failed: " + r.rejection_reason);
-  };
-  // The unwind's own fill reaches the risk plugins through the flow's completion.
-  auto notify = flow->done;
-  Order unwind_order = flow->order;
-  flow->done = [this, notify, unwind_order](const OrderResult& r) {
     if (r.filled_qty > 0) {
       for (auto* risk : stages_.risks) risk->risk_on_fill(unwind_order, r);
     }
-    notify(r);
+    // What did not fill is still held at the broker: unwind the rest (a new id each time),
+    // and past the last attempt stop new entries rather than forget shares.
+    const std::int64_t rest = qty - std::max<std::int64_t>(r.filled_qty, 0);
+    if (rest <= 0) return;
+    if (attempt < kMaxUnwinds) {
+      alert_error("fill_rejected", "unwind " + cid + " filled " + std::to_string(r.filled_qty) + "/" +
+                                       std::to_string(qty) + ": unwinding the other " + std::to_string(rest));
+      deferred_.push_back([this, pos, entry, rest, attempt] { unwind(pos, entry, rest, attempt + 1); });
+    } else {
+      fail_closed("fill_rejected", "unwind of " + entry.client_order_id + " left " + std::to_string(rest) + " " +
+                                       entry.ticker + " at the broker after " + std::to_string(attempt) +
+                                       " attempts: " + r.rejection_reason);
+    }
   };
   start_flow(flow);
 }

@@ -11,7 +11,8 @@ namespace axion::core {
 
 namespace {
 struct Local {
-  std::int64_t shares = 0;
+  std::int64_t shares = 0;  // gross
+  std::int64_t net = 0;     // signed: longs minus shorts
   double value = 0;  // share-weighted price numerator
   std::set<std::string> directions;
 };
@@ -34,6 +35,7 @@ ReconciliationReport reconcile(const std::vector<Position>& local,
   for (const auto& p : local) {
     auto& l = loc[p.ticker];
     l.shares += p.shares;
+    l.net += p.direction == "short" ? -p.shares : p.shares;
     l.value += static_cast<double>(p.shares) * p.current_price;
     l.directions.insert(p.direction);
   }
@@ -48,6 +50,17 @@ ReconciliationReport reconcile(const std::vector<Position>& local,
   for (const auto& t : tickers) {
     auto li = loc.find(t);
     auto bi = brk.find(t);
+    // A long and a short of one ticker (an entry parked while the opposite one filled) net out
+    // at the broker: the book is compared by the signed net, not the gross.
+    const bool mixed = li != loc.end() && li->second.directions.size() > 1;
+    if (mixed) {
+      const std::int64_t broker_net =
+          bi == brk.end() ? 0 : (norm_side(bi->second.side) == "short" ? -bi->second.qty : bi->second.qty);
+      if (li->second.net == broker_net) {
+        r.matched.push_back(t);
+        continue;
+      }
+    }
     if (bi == brk.end()) {
       const auto& l = li->second;
       std::string dir = l.directions.size() == 1 ? *l.directions.begin() : "mixed";

@@ -54,3 +54,23 @@ TEST_CASE("Mixed local directions in one ticker are a direction mismatch") {
   REQUIRE(r.mismatches.size() == 1);
   CHECK(r.mismatches[0].detail == "AAPL: direction mismatch: local=mixed, broker=long");
 }
+
+TEST_CASE("A long and a short of one ticker are compared with the broker by their net") {
+  Position a;
+  a.ticker = "AAPL";
+  a.direction = "long";
+  a.shares = 62;
+  a.current_price = 100;
+  Position b = a;
+  b.direction = "short";
+  b.shares = 31;
+  std::vector<BrokerPosition> broker = {{"AAPL", 31, "long", 100.0, 100.0}};
+  auto r = reconcile({a, b}, broker, 5.0, 0);
+  CHECK(r.is_clean());
+  // A net of zero is flat at the broker; any other difference is still a mismatch.
+  b.shares = 62;
+  CHECK(reconcile({a, b}, {}, 5.0, 0).is_clean());
+  broker[0].qty = 40;
+  b.shares = 31;
+  CHECK_FALSE(reconcile({a, b}, broker, 5.0, 0).is_clean());
+}

@@ -169,7 +169,9 @@ class Orchestrator {
   void fail_closed(const std::string& stage, const std::string& what);
   PluginInstance* broker_named(const std::string& which) const;
   std::string next_close_id(const std::string& signal_id, int& n);
-  void unwind(const Position& template_pos, const Order& entry, std::int64_t qty);
+  // Sells back a fill that failed validation; what does not fill is unwound again (up to 5
+  // orders, then a block_new kill): shares are never left at the broker untracked.
+  void unwind(const Position& template_pos, const Order& entry, std::int64_t qty, int attempt = 1);
   void after_close_checks();
   const KillRecord* blocking_kill(const Signal& s) const;
   void apply_kill_effects(const KillRecord& k);
