@@ -5,13 +5,20 @@
 // commission, partial fills, latency on the engine clock and fault injection (rejects, timeouts,
 // ghost fills), every draw from one seeded PRNG. It keeps a netting book per symbol (positions,
 // average price, realized P&L, cash) and journals book, orders and PRNG position through the host
-// after every change, so a restart neither loses positions nor repeats order ids.
+// after every change, so a restart neither loses positions nor repeats order ids. An optional
+// submit log records every new order and every settlement outside the journal, for the crash
+// harness (tests/crash) to see what the broker did even when a crash rolls its state back.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -61,6 +68,9 @@ const KeySpec kKeys[] = {
      kNoBound},
     {"starting_equity", KeyType::Double, "0.0",
      "Starting equity in dollars; 0 = the engine's starting_equity, else 100000", 0, kNoBound},
+    {"submit_log", KeyType::Path, "\"\"",
+     "File to append one JSON line to per new order and per settlement of a pending order (for "
+     "crash tests); empty = off"},
 };
 
 constexpr double kFallbackEquity = 100000.0;
@@ -84,6 +94,7 @@ struct Settings {
   double ghost_fill_rate = 0;
   std::uint64_t seed = 42;
   double starting_equity = 0;  // 0 = ask the engine
+  std::string submit_log;      // empty = off
 
   static Settings from(const Config& c) {
     Settings s;
@@ -97,6 +108,7 @@ struct Settings {
     s.ghost_fill_rate = c.get_double("ghost_fill_rate");
     s.seed = static_cast<std::uint64_t>(c.get_int("seed"));
     s.starting_equity = c.get_double("starting_equity");
+    s.submit_log = c.get_string("submit_log");
     return s;
   }
 };
@@ -155,6 +167,43 @@ struct OrderRecord {
 struct Position {
   std::int64_t qty = 0;  // signed: > 0 long, < 0 short
   double avg_price = 0;
+};
+
+// The submit log: an O_APPEND file written with one write(2) per line, so a line is either
+// whole or absent after a SIGKILL, and it stays written whatever the journal later rolls back.
+class AppendLog {
+ public:
+  AppendLog() = default;
+  explicit AppendLog(const std::string& path) {
+    if (path.empty()) return;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw Error("key 'submit_log': cannot open '" + path + "': " + std::strerror(errno),
+                  "submit_log");
+    }
+  }
+  ~AppendLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  AppendLog(const AppendLog&) = delete;
+  AppendLog& operator=(const AppendLog&) = delete;
+
+  bool enabled() const { return fd_ >= 0; }
+  // False when the line could not be written whole.
+  bool append(std::string line) const {
+    line += '\n';
+    std::size_t off = 0;
+    while (off < line.size()) {
+      ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
 };
 
 json order_to_json(const Order& o) {
@@ -217,7 +266,7 @@ class PaperBroker final : public axion::sdk::Broker {
   static constexpr bool kCanTradeOptions = false;
 
   PaperBroker(const Host& h, const Config& config)
-      : Broker(h), cfg_(Settings::from(config)), rng_(cfg_.seed) {
+      : Broker(h), cfg_(Settings::from(config)), rng_(cfg_.seed), log_(cfg_.submit_log) {
     auto saved = host().load_state();
     if (saved && !saved->is_null()) {
       restore(*saved);
@@ -288,6 +337,7 @@ class PaperBroker final : public axion::sdk::Broker {
 
     std::uint64_t seq = next_seq_++;
     if (!order.client_order_id.empty()) by_cid_[order.client_order_id] = seq;
+    log_order("new", seq, rec);
     OrderResult out = rec.result;
     if (rec.result.status == OrderStatus::Pending) pending_.insert(seq);
     orders_.emplace(seq, std::move(rec));
@@ -317,6 +367,7 @@ class PaperBroker final : public axion::sdk::Broker {
     r.ts_us = host().now_us();
     r.rejection_reason = "Cancelled by request";
     pending_.erase(it->second);
+    log_order("settled", it->second, orders_.at(it->second));
     save();
     return true;
   }
@@ -498,6 +549,7 @@ class PaperBroker final : public axion::sdk::Broker {
         p = *px;
       execute(rec, p, when);
       pending_.erase(seq);
+      log_order("settled", seq, rec);
     }
     trim_history();
     save();
@@ -513,6 +565,32 @@ class PaperBroker final : public axion::sdk::Broker {
       by_cid_.erase(it->second.order.client_order_id);
       it = orders_.erase(it);
       --terminal;
+    }
+  }
+
+  // One submit-log line: a new order ("new", whatever its status) or a pending order reaching
+  // its final state ("settled"). `seq` identifies the order across a rollback of the broker's
+  // state, where client and broker order ids can come back for different orders.
+  void log_order(const char* event, std::uint64_t seq, const OrderRecord& rec) const {
+    if (!log_.enabled()) return;
+    const Order& o = rec.order;
+    const OrderResult& r = rec.result;
+    json line = {{"event", event},
+                 {"seq", seq},
+                 {"client_order_id", o.client_order_id},
+                 {"order_id", r.order_id},
+                 {"status", axion::sdk::to_string(r.status)},
+                 {"signal_id", o.signal_id},
+                 {"ticker", o.ticker},
+                 {"side", o.side},
+                 {"qty", o.qty},
+                 {"filled_qty", r.filled_qty},
+                 {"filled_price", r.filled_price},
+                 {"ghost", rec.ghost && r.filled_qty > 0},
+                 {"ts_us", r.ts_us}};
+    if (!log_.append(line.dump())) {
+      host().warn(std::string("submit_log: cannot write '") + cfg_.submit_log +
+                  "': " + std::strerror(errno));
     }
   }
 
@@ -589,6 +667,7 @@ class PaperBroker final : public axion::sdk::Broker {
 
   const Settings cfg_;
   Rng rng_;
+  AppendLog log_;
   double starting_equity_ = 0;
   double realized_ = 0;  // net of commissions
   std::map<std::string, Position> positions_;

@@ -1,6 +1,10 @@
 // broker/paper through the real shared library and the SDK fakes (pipeline.md §7.3, §6.5, §11).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -76,8 +80,8 @@ TEST_CASE("manifest: a broker named paper that cannot trade options, every key i
   for (const auto& k : h.schema()) keys.insert(k.at("key").get<std::string>());
   CHECK(keys == std::set<std::string>{"slippage_bps", "commission_per_share", "commission_min",
                                       "partial_fill_rate", "latency_ms", "reject_rate",
-                                      "timeout_rate", "ghost_fill_rate", "seed",
-                                      "starting_equity"});
+                                      "timeout_rate", "ghost_fill_rate", "seed", "starting_equity",
+                                      "submit_log"});
 }
 
 TEST_CASE("config errors name the key") {
@@ -88,6 +92,8 @@ TEST_CASE("config errors name the key") {
   CHECK(config_error_key({{"partial_fill_rate", -0.1}}) == "partial_fill_rate");
   CHECK(config_error_key({{"latency_ms", -1}}) == "latency_ms");
   CHECK(config_error_key({{"starting_equity", -5}}) == "starting_equity");
+  CHECK(config_error_key({{"submit_log", 5}}) == "submit_log");  // wrong type
+  CHECK(config_error_key({{"submit_log", "/nonexistent-dir/x/log.jsonl"}}) == "submit_log");
   CHECK(config_error_key({{"slippage_bps", 0}, {"seed", 7}}) == "<no error>");
 }
 
@@ -207,7 +213,7 @@ TEST_CASE("stop orders fill like market orders, with slippage") {
         Approx(400.0 * 0.999));
 }
 
-TEST_CASE("fill price P: the feed's price, else limit, stop, reference price; none rejects") {
+TEST_CASE("fill price P: the feed's price, else limit, stop, reference price, none rejects") {
   FakeHost host;
   PluginHarness h(kSo, host);
   SECTION("the feed's last price wins over the order's reference price") {
@@ -343,7 +349,7 @@ TEST_CASE("reject_rate rejects orders and books nothing") {
   }
 }
 
-TEST_CASE("timeout_rate makes the submit call fail; the order does not exist") {
+TEST_CASE("timeout_rate makes the submit call fail, the order does not exist") {
   FakeHost host;
   host.prices["SPY"] = 500.0;
   SECTION("rate 1") {
@@ -487,7 +493,7 @@ TEST_CASE("latency: a limit order that matures away from its limit is cancelled"
   CHECK(h.positions().empty());
 }
 
-TEST_CASE("cancel_order: pending becomes cancelled; terminal and unknown orders cannot be") {
+TEST_CASE("cancel_order: pending becomes cancelled, terminal and unknown orders cannot be") {
   FakeHost host;
   host.prices["AAPL"] = 200.0;
   PluginHarness h(kSo, host, {{"latency_ms", 1000.0}});
@@ -539,7 +545,7 @@ TEST_CASE("starting equity: the key, else the engine's starting_equity, else 100
   }
 }
 
-TEST_CASE("netting book: averaging, realized P&L, flips to short; account per pipeline.md 11") {
+TEST_CASE("netting book: averaging, realized P&L, flips to short, account per pipeline.md 11") {
   FakeHost host;
   const double start = 100000.0;
   PluginHarness h(kSo, host, {{"slippage_bps", 0}, {"starting_equity", start}});
@@ -746,4 +752,88 @@ TEST_CASE("a restored broker keeps its journaled starting equity and generator, 
   int warnings = 0;
   for (const auto& [level, msg] : host.logs) warnings += level == AXION_LOG_WARN;
   CHECK(warnings == 2);
+}
+
+namespace {
+
+std::vector<json> read_lines(const std::filesystem::path& p) {
+  std::vector<json> out;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("submit_log: a line per new order and per settlement, none for a replay or a timeout") {
+  namespace fs = std::filesystem;
+  const fs::path log =
+      fs::temp_directory_path() / ("paper-submit-log-" + std::to_string(::getpid()));
+  fs::remove(log);
+  FakeHost host;
+  host.prices["AAPL"] = 200.0;
+  {
+    PluginHarness h(kSo, host, {{"submit_log", log.string()}, {"latency_ms", 1000.0}});
+    CHECK(fs::exists(log));  // opened at construction
+    auto pending = h.submit(make_order("AAPL", "buy", 10, "s1"));
+    CHECK(pending.status == OrderStatus::Pending);
+    h.submit(make_order("AAPL", "buy", 10, "s1"));  // idempotent replay: no line
+    h.submit(make_order("AAPL", "buy", 5, "s2"));
+    REQUIRE(cancel(h, "s2"));
+    host.clock.advance_seconds(2);
+    CHECK(h.query_order("s1")->status == OrderStatus::Filled);
+    h.submit(make_order("", "buy", 1, "s3"));  // rejected at submission: still a new order
+
+    auto lines = read_lines(log);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0]["event"] == "new");
+    CHECK(lines[0]["client_order_id"] == "s1");
+    CHECK(lines[0]["order_id"] == pending.order_id);
+    CHECK(lines[0]["status"] == "pending");
+    CHECK(lines[0]["seq"] == 1);
+    CHECK(lines[0]["signal_id"] == "sig-s1");
+    CHECK(lines[0]["ticker"] == "AAPL");
+    CHECK(lines[0]["side"] == "buy");
+    CHECK(lines[0]["qty"] == 10);
+    CHECK(lines[0]["filled_qty"] == 0);
+    CHECK(lines[1]["event"] == "new");
+    CHECK(lines[1]["client_order_id"] == "s2");
+    CHECK(lines[1]["seq"] == 2);
+    CHECK(lines[2]["event"] == "settled");
+    CHECK(lines[2]["client_order_id"] == "s2");
+    CHECK(lines[2]["status"] == "cancelled");
+    CHECK(lines[3]["event"] == "settled");
+    CHECK(lines[3]["client_order_id"] == "s1");
+    CHECK(lines[3]["status"] == "filled");
+    CHECK(lines[3]["filled_qty"] == 10);
+    CHECK(lines[3]["ghost"] == false);
+    CHECK(lines[4]["event"] == "new");
+    CHECK(lines[4]["status"] == "rejected");
+  }
+  SECTION("a timed-out call writes nothing (a restarted broker appends to the same file)") {
+    PluginHarness h(kSo, host, {{"submit_log", log.string()}, {"timeout_rate", 1.0}});
+    CHECK_THROWS_AS(h.submit(make_order("AAPL", "buy", 1, "t1")), PluginCallError);
+    CHECK(read_lines(log).size() == 5);
+  }
+  SECTION("a ghost fill is marked") {
+    PluginHarness h(kSo, host, {{"submit_log", log.string()}, {"ghost_fill_rate", 1.0}});
+    h.submit(make_order("AAPL", "sell", 3, "g1"));
+    auto lines = read_lines(log);
+    REQUIRE(lines.size() == 6);
+    CHECK(lines[5]["client_order_id"] == "g1");
+    CHECK(lines[5]["status"] == "filled");
+    CHECK(lines[5]["ghost"] == true);
+    CHECK(lines[5]["seq"] == 4);  // the restored broker continues its sequence
+  }
+  fs::remove(log);
+}
+
+TEST_CASE("submit_log: a path, off by default") {
+  FakeHost host;
+  PluginHarness h(kSo, host);
+  for (const auto& k : h.schema()) {
+    if (k.at("key") != "submit_log") continue;
+    CHECK(k.at("type") == "path");
+    CHECK(k.at("default") == "");
+  }
 }

@@ -24,7 +24,7 @@ using axion::sdk::BarView;
 using axion::sdk::Signal;
 using namespace axion::sdk::testing;
 using nlohmann::json;
-namespace tm = axion::sdk::time;
+namespace axt = axion::sdk::time;  // not `tm`: clang finds ::tm too (ambiguous)
 
 constexpr std::int64_t kNow = 1'770'000'000'000'000;  // the engine clock the tests set
 constexpr std::int64_t k5m = 300'000'000;
@@ -61,9 +61,9 @@ std::vector<long> session_of(const Series& w) {
     for (long i = 0; i < n; ++i) idx.push_back(i);
     return idx;
   }
-  const auto day = tm::to_eastern(w.ts_us.back()).day_number;
+  const auto day = axt::to_eastern(w.ts_us.back()).day_number;
   for (long i = 0; i < n; ++i) {
-    const auto et = tm::to_eastern(w.ts_us[static_cast<std::size_t>(i)]);
+    const auto et = axt::to_eastern(w.ts_us[static_cast<std::size_t>(i)]);
     if (et.day_number == day && et.minute_of_day() >= 9 * 60 + 30) idx.push_back(i);
   }
   if (!idx.empty() && idx.back() != n - 1) idx.clear();
@@ -215,8 +215,8 @@ constexpr std::size_t kMonday = 80;  // index of Monday's 09:30 bar (k = 1)
 
 Series two_days(bool mirror = false, std::vector<int> spikes = {8, 12, 54, 70}) {
   Series s;
-  const std::int64_t fri = tm::eastern_to_utc(2026, 2, 6, 9, 30);
-  const std::int64_t mon = tm::eastern_to_utc(2026, 2, 9, 9, 20);
+  const std::int64_t fri = axt::eastern_to_utc(2026, 2, 6, 9, 30);
+  const std::int64_t mon = axt::eastern_to_utc(2026, 2, 9, 9, 20);
   for (std::size_t i = 0; i < 78 + 2 + 78; ++i) {
     const double c = 100 + 0.1 * static_cast<double>(i);
     double v = 1e6;
@@ -351,9 +351,9 @@ TEST_CASE("GOLD: every emitted stop and target is on its side", "[golden]") {
 TEST_CASE("timestamps: session index 8, 12 open bell, 20, 40 midday, 54, 70 power hour",
           "[session]") {
   const Series up = two_days(false), down = two_days(true);
-  REQUIRE(tm::to_eastern(up.ts_us[kMonday]).minute_of_day() == 9 * 60 + 30);
-  REQUIRE(tm::to_eastern(up.ts_us[monday_bar(13)]).minute_of_day() == 10 * 60 + 30);
-  REQUIRE(tm::to_eastern(up.ts_us[monday_bar(54)]).minute_of_day() == 13 * 60 + 55);
+  REQUIRE(axt::to_eastern(up.ts_us[kMonday]).minute_of_day() == 9 * 60 + 30);
+  REQUIRE(axt::to_eastern(up.ts_us[monday_bar(13)]).minute_of_day() == 10 * 60 + 30);
+  REQUIRE(axt::to_eastern(up.ts_us[monday_bar(54)]).minute_of_day() == 13 * 60 + 55);
   struct Row {
     int k;
     const char* session;
@@ -487,10 +487,10 @@ TEST_CASE("timestamps: daily bars are one-bar sessions, boundaries are configura
   Series d;
   for (std::size_t i = 0; i < 100; ++i) {
     const double c = 100 + static_cast<double>(i);
-    const std::int64_t day = tm::days_from_civil(2025, 1, 1) + static_cast<std::int64_t>(i);
+    const std::int64_t day = axt::days_from_civil(2025, 1, 1) + static_cast<std::int64_t>(i);
     d.push(c - 0.1, c + 0.1, c - 0.4, c, i % 3 ? 1e6 : 5e6,
-           tm::eastern_to_utc(2025, 1, 1, 16, 0) +
-               (day - tm::days_from_civil(2025, 1, 1)) * tm::kUsPerDay);
+           axt::eastern_to_utc(2025, 1, 1, 16, 0) +
+               (day - axt::days_from_civil(2025, 1, 1)) * axt::kUsPerDay);
   }
   CHECK(run_fresh(d).empty());
   check_every_window(d);

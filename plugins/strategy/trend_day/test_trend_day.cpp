@@ -24,7 +24,7 @@ using axion::sdk::BarView;
 using axion::sdk::Signal;
 using namespace axion::sdk::testing;
 using nlohmann::json;
-namespace tm = axion::sdk::time;
+namespace axt = axion::sdk::time;  // not `tm`: clang finds ::tm too (ambiguous)
 
 constexpr std::int64_t kNow = 1'770'000'000'000'000;  // the engine clock the tests set
 constexpr std::int64_t k5m = 300'000'000;
@@ -61,9 +61,9 @@ std::vector<long> session_of(const Series& w, long D) {
     for (long i = std::max(0L, n - D); i < n; ++i) idx.push_back(i);
     return idx;
   }
-  const auto day = tm::to_eastern(w.ts_us.back()).day_number;
+  const auto day = axt::to_eastern(w.ts_us.back()).day_number;
   for (long i = 0; i < n; ++i) {
-    const auto et = tm::to_eastern(w.ts_us[static_cast<std::size_t>(i)]);
+    const auto et = axt::to_eastern(w.ts_us[static_cast<std::size_t>(i)]);
     if (et.day_number == day && et.minute_of_day() >= 9 * 60 + 30) idx.push_back(i);
   }
   if (!idx.empty() && idx.back() != n - 1) idx.clear();
@@ -231,7 +231,7 @@ Series mirror(const Series& s, double k = 300) {
 void stamp_run(Series& s, std::size_t from, std::size_t to, unsigned month, unsigned day,
                unsigned hh, unsigned mm) {
   s.ts_us.resize(s.size());
-  const std::int64_t t0 = tm::eastern_to_utc(2026, month, day, hh, mm);
+  const std::int64_t t0 = axt::eastern_to_utc(2026, month, day, hh, mm);
   for (std::size_t i = from; i < to; ++i)
     s.ts_us[i] = t0 + static_cast<std::int64_t>(i - from) * k5m;
 }
@@ -469,8 +469,8 @@ TEST_CASE("timestamps: the session is the ET day from 09:30, the breakout persis
   }
   stamp(s, 48, 2);
   REQUIRE(s.size() == 70);
-  REQUIRE(tm::to_eastern(s.ts_us[48]).minute_of_day() == 9 * 60 + 20);
-  REQUIRE(tm::to_eastern(s.ts_us[50]).minute_of_day() == 9 * 60 + 30);
+  REQUIRE(axt::to_eastern(s.ts_us[48]).minute_of_day() == 9 * 60 + 20);
+  REQUIRE(axt::to_eastern(s.ts_us[50]).minute_of_day() == 9 * 60 + 30);
 
   const auto fired = run_fresh(s);
   // The breakout is Monday's 7th session bar (bar 56); from there every bar fires.

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -76,8 +77,10 @@ inline std::vector<Fired> run_series(PluginHarness& h, FakeHost& host, const Ser
 }
 
 // Bar i of `s` as a view (symbol and timeframe refer to the arguments: keep them alive).
-inline BarView view_of(const Series& s, std::size_t i, const std::string& sym,
-                       const std::string& tf, bool warmup = false) {
+// string_view parameters, so literals ("GOLD") stay valid after the call; a std::string
+// parameter made them temporaries, and the view dangled (found by the ASan build).
+inline BarView view_of(const Series& s, std::size_t i, std::string_view sym, std::string_view tf,
+                       bool warmup = false) {
   BarView b{sym,        tf,         s.ts_us.empty() ? 0 : s.ts_us[i],
             s.open[i],  s.high[i],  s.low[i],
             s.close[i], s.volume[i]};
