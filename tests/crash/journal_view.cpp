@@ -121,11 +121,6 @@ StateSnapshot read_state(const std::string& state_dir, std::int64_t since_sequen
     e.data = json::parse(text(st, 3), nullptr, false);
     s.events.push_back(std::move(e));
   }));
-  note("kills", db.each("SELECT scope, target, level, reason, actor FROM kills WHERE active = 1",
-                        [&](sqlite3_stmt* st) {
-                          s.active_kills.push_back(
-                              {text(st, 0), text(st, 1), text(st, 2), text(st, 3), text(st, 4)});
-                        }));
   note("plugin_state", db.each("SELECT state FROM plugin_state WHERE plugin = 'broker/paper'",
                                [&](sqlite3_stmt* st) { read_book(text(st, 0), s); }));
   return s;

@@ -28,10 +28,6 @@ struct JournalEvent {
   int run = 0;  // the harness run after which it was read
 };
 
-struct JournalKill {
-  std::string scope, target, level, reason, actor;
-};
-
 struct BrokerBook {
   bool present = false;
   std::uint64_t next_seq = 1;
@@ -44,7 +40,6 @@ struct StateSnapshot {
   std::map<std::string, std::string> intent_status;  // client_order_id -> status
   std::vector<JournalPosition> positions;
   std::vector<JournalEvent> events;  // those after `since_sequence`
-  std::vector<JournalKill> active_kills;
   BrokerBook book;
 };
 
