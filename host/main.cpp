@@ -137,6 +137,16 @@ void banner(const core::Manifest& m, const host::CliOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGINT/SIGTERM are blocked before anything else, so a stop that arrives during start-up
+  // waits for the engine and becomes a graceful shutdown instead of killing a half-started
+  // process; one thread waits for them once the engine exists (deps-notes). The one-shot
+  // commands below end soon anyway; the scan, which can run long, takes them back.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
   host::CliOptions opt;
   if (auto rc = host::parse_cli(argc, argv, opt)) return *rc;
   if (opt.version) {
@@ -178,18 +188,14 @@ int main(int argc, char** argv) {
     for (const auto& e : parsed.errors) std::cerr << "error: " << e << "\n";
     return 1;
   }
-  if (!opt.scan_out.empty()) return host::run_scan(parsed.manifest, eo, opt.scan_out);
+  if (!opt.scan_out.empty()) {
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    return host::run_scan(parsed.manifest, eo, opt.scan_out);
+  }
   if (parsed.manifest.engine.mode == "live" && !parsed.manifest.live_broker) {
     spdlog::get("axion.bot")->error("Live broker not configured");
     return 1;
   }
-
-  // Signals are blocked before any thread exists; one thread waits for them (deps-notes).
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   banner(parsed.manifest, opt);
   std::unique_ptr<core::Engine> engine;

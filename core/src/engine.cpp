@@ -881,20 +881,24 @@ void Engine::shutdown() {
     std::vector<std::pair<std::string, std::string>> targets;
     for (const auto& p : orch_->positions()) targets.emplace_back(p.ticker, p.signal_id);
     for (auto& [t, sid] : targets) orch_->close_position(t, "graceful_shutdown", 0.0, 0, sid);
-    // Wait a bounded time for the close orders to end; on the bar clock no time passes, so
-    // one look is all there is. What is still working is journaled and resolved at the next
-    // start (its intent is durable).
+    // Wait a bounded time for the close orders to end. On the bar clock no time passes: look
+    // again only while a look changes something (an answer booked can send an unwind, whose
+    // own answer the next look books). What is still working is journaled and resolved at
+    // the next start (its intent is durable).
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::duration<double>(manifest_.engine.shutdown_wait_seconds);
-    for (;;) {
+    auto working = orch_->working_close_orders();
+    for (int looks = 1;; ++looks) {
       orch_->poll();
-      if (orch_->working_close_orders().empty() || bar_clock_ ||
-          std::chrono::steady_clock::now() >= deadline) {
+      auto now_working = orch_->working_close_orders();
+      const bool changed = now_working != working;
+      working = std::move(now_working);
+      if (working.empty() || std::chrono::steady_clock::now() >= deadline ||
+          (bar_clock_ && (!changed || looks >= 20))) {
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!bar_clock_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    auto working = orch_->working_close_orders();
     if (!working.empty()) {
       std::string ids;
       for (const auto& id : working) ids += (ids.empty() ? "" : ", ") + id;

@@ -359,6 +359,12 @@ void Orchestrator::resolve_intent(const OrderIntent& intent) {
   auto q = broker->query_order_checked(intent.client_order_id);
   if (q.not_found) {
     journal_.record_order_update(intent.client_order_id, "not_at_broker", json::object());
+    if (intent.purpose == "unwind") {  // nothing was sold back: the shares are all still held
+      OrderResult none;
+      none.status = OrderStatus::Rejected;
+      none.rejection_reason = "never reached the broker";
+      keep_rest_of_unwind(intent, order, none);
+    }
     return;
   }
   if (!q.found) {
@@ -409,10 +415,28 @@ void Orchestrator::complete_intent(const OrderIntent& intent, const Order& order
     if (r.filled_qty > 0 && !tracked) adopt_entry(intent, r);
     return;
   }
-  if (r.filled_qty < order.qty) {
-    alert_error("recovery", "unwind " + intent.client_order_id + " filled " + std::to_string(r.filled_qty) +
-                                "/" + std::to_string(order.qty) + " (" + sdk::to_string(r.status) +
-                                "): the rest may remain at the broker");
+  if (r.filled_qty < order.qty) keep_rest_of_unwind(intent, order, r);
+}
+
+void Orchestrator::keep_rest_of_unwind(const OrderIntent& intent, const Order& order, const OrderResult& r) {
+  // The chain of unwinds ends here (a restart): keep what is left as the position it is.
+  const std::string why = "unwind " + intent.client_order_id + " filled " + std::to_string(r.filled_qty) +
+                          "/" + std::to_string(order.qty) + " (" +
+                          (r.rejection_reason.empty() ? sdk::to_string(r.status) : r.rejection_reason) +
+                          ") before a restart";
+  const std::int64_t rest = order.qty - std::max<std::int64_t>(r.filled_qty, 0);
+  if (intent.order.contains("held")) {
+    Position held;
+    try {
+      held = position_from_storage(intent.order.at("held"));
+    } catch (const std::exception& e) {
+      fail_closed("recovery", why + ": " + std::to_string(rest) + " " + order.ticker +
+                                  " stay at the broker, its position record is unreadable: " + e.what());
+      return;
+    }
+    keep_unwound(held, rest, why);
+  } else {
+    fail_closed("recovery", why + ": " + std::to_string(rest) + " " + order.ticker + " stay at the broker");
   }
 }
 
@@ -1181,13 +1205,12 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   ctx->result.fill_validation = fv;
   if (!fv.is_valid) {
     if (r.filled_qty > 0 && (r.status == OrderStatus::Filled || r.status == OrderStatus::Partial)) {
-      Position tmp;
-      tmp.ticker = ctx->order.ticker;
-      tmp.underlying = sig.ticker;
-      tmp.signal_id = ctx->result.signal_id;
-      tmp.strategy = ctx->strategy;
-      tmp.broker = ctx->broker_name;
-      unwind(tmp, ctx->order, r.filled_qty);
+      // What the fill opened, at the broker's price: kept if it cannot be unwound.
+      const double price = r.filled_price > 0 ? r.filled_price : ctx->order.reference_price;
+      Position held = position_for_fill(ctx->plan, ctx->order, price, r.filled_qty, r.commission,
+                                        r.order_id, now_());
+      held.broker = ctx->broker_name;
+      unwind(held, ctx->order, r.filled_qty);
     }
     deliver(reject(*ctx, stage::kFillValidation, "Fill validation failed: " + fv.reason));
     return;
@@ -1263,11 +1286,11 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
   flow->broker_name = pos.broker;
   try {
     journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
-                           intent_record(flow->order, {{"broker", pos.broker}}), now_());
+                           intent_record(flow->order, {{"broker", pos.broker}, {"held", to_storage(pos)}}),
+                           now_());
     journal_.checkpoint();
   } catch (const std::exception& e) {
-    fail_closed("fill_rejected", "unwind of " + entry.client_order_id + " not sent, intent not durable: " + e.what() +
-                                     "; " + std::to_string(qty) + " " + entry.ticker + " stay at the broker");
+    keep_unwound(pos, qty, "unwind of " + entry.client_order_id + " not sent, intent not durable: " + e.what());
     return;
   }
   const std::string cid = flow->order.client_order_id;
@@ -1290,12 +1313,29 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
                                        std::to_string(qty) + ": unwinding the other " + std::to_string(rest));
       deferred_.push_back([this, pos, entry, rest, attempt] { unwind(pos, entry, rest, attempt + 1); });
     } else {
-      fail_closed("fill_rejected", "unwind of " + entry.client_order_id + " left " + std::to_string(rest) + " " +
-                                       entry.ticker + " at the broker after " + std::to_string(attempt) +
-                                       " attempts: " + r.rejection_reason);
+      keep_unwound(pos, rest, "unwind of " + entry.client_order_id + " left " + std::to_string(rest) + " " +
+                                  entry.ticker + " at the broker after " + std::to_string(attempt) +
+                                  " attempts: " + r.rejection_reason);
     }
   };
   start_flow(flow);
+}
+
+void Orchestrator::keep_unwound(Position held, std::int64_t shares, const std::string& why) {
+  held.shares = held.entry_shares = shares;
+  const auto same = [&](const Position& p) { return p.signal_id == held.signal_id; };
+  if (std::none_of(positions_.begin(), positions_.end(), same)) {
+    positions_.push_back(held);
+    persist(held);
+    json te = to_dict(held);
+    te["order_id"] = held.order_id;
+    te["signal_id"] = held.signal_id;
+    te["recovered"] = true;
+    publish("trade_executed", te);
+  }
+  fail_closed("fill_rejected", why + "; kept as a position (" + held.direction + " " + std::to_string(shares) +
+                                   " " + held.ticker + ", stop " + fmt("%.2f", held.stop_loss) +
+                                   ") and managed until it is closed");
 }
 
 // ---- closes (§2.4) and exits (§8) ----------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -264,10 +265,19 @@ void Harness::act(HostProcess& p, Rest& rest, Probe& probe, Plan plan, milliseco
                     ") before the harness stopped it" + log_tail(log_path));
     }
   };
+  // axion-host blocks SIGINT first thing in main and logs its banner after that, so a SIGINT
+  // that ended it with nothing logged arrived while the program was still being loaded: it
+  // never started, nothing was touched.
+  auto stopped_before_main = [&] {
+    std::error_code ec;
+    return p.killed_by(SIGINT) && std::filesystem::file_size(log_path, ec) == 0 && !ec;
+  };
   auto graceful_end = [&] {
     if (!p.wait_for(milliseconds(120000))) {
       findings_.add(run + ": graceful shutdown did not finish within 120 s" + log_tail(log_path));
       p.kill_now();
+    } else if (stopped_before_main()) {
+      note += " (SIGINT before main)";
     } else if (!p.exited_cleanly()) {
       findings_.add(run + ": graceful shutdown ended with " + p.how_it_ended() +
                     log_tail(log_path));
@@ -278,16 +288,20 @@ void Harness::act(HostProcess& p, Rest& rest, Probe& probe, Plan plan, milliseco
     case Plan::Running:
       std::this_thread::sleep_for(delay);
       note = "SIGKILL at " + at;
+      probe.stop = true;
       sigkill();
       break;
     case Plan::Shutdown: {
       std::this_thread::sleep_for(delay);
+      probe.stop = true;  // a status call the stop cuts off is not an unanswered one
       p.interrupt();
       auto after = std::chrono::microseconds(uniform(0, 30000));
       std::this_thread::sleep_for(after);
       note = "SIGINT at " + at + ", SIGKILL " + std::to_string(after.count() / 1000) + " ms later";
       out.crashed = p.kill_now();  // the shutdown may have finished first: then not a crash
-      if (!out.crashed && !p.exited_cleanly()) {
+      if (!out.crashed && stopped_before_main()) {
+        note += " (SIGINT before main)";
+      } else if (!out.crashed && !p.exited_cleanly()) {
         findings_.add(run + ": graceful shutdown ended with " + p.how_it_ended() +
                       log_tail(log_path));
       }
@@ -324,6 +338,7 @@ void Harness::act(HostProcess& p, Rest& rest, Probe& probe, Plan plan, milliseco
     case Plan::Graceful:
       std::this_thread::sleep_for(delay);
       note = "SIGINT at " + at;
+      probe.stop = true;
       p.interrupt();
       graceful_end();
       break;

@@ -34,6 +34,7 @@ class HostProcess {
   // How it ended, once reaped: "exit 0", "exit 1", "signal 9".
   std::string how_it_ended() const;
   bool exited_cleanly() const { return reaped_ && WIFEXITED(status_) && WEXITSTATUS(status_) == 0; }
+  bool killed_by(int sig) const { return reaped_ && WIFSIGNALED(status_) && WTERMSIG(status_) == sig; }
   bool killed_by_sigkill() const {
     return reaped_ && WIFSIGNALED(status_) && WTERMSIG(status_) == SIGKILL;
   }

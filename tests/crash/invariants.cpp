@@ -80,6 +80,7 @@ void check_consistent(const StateSnapshot& s, const std::vector<LoggedOrder>& su
     if (o.filled_qty > 0 && !o.ghost && unresolved(s, o.client_order_id))
       journal[o.ticker] += o.signed_fill();
   }
+  for (const auto& u : s.unwinds) journal[u.ticker] += u.held;
   std::set<std::string> tickers, now;
   for (const auto& [t, q] : journal) tickers.insert(t);
   for (const auto& [t, q] : s.book.positions) tickers.insert(t);
@@ -117,6 +118,9 @@ void check_books(const std::vector<LoggedOrder>& surviving, const StateSnapshot&
     if (ignore_tickers.count(p.ticker)) continue;
     journal_by_signal[p.signal_id] += p.signed_shares();
     signal_ticker[p.signal_id] = p.ticker;
+  }
+  for (const auto& u : s.unwinds) {
+    if (!ignore_tickers.count(u.ticker)) journal_by_signal[u.signal_id] += u.held;
   }
   if (!s.book.present) f.add("final: the paper broker has no journaled state");
   std::set<std::string> tickers;

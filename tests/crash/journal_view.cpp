@@ -97,6 +97,16 @@ StateSnapshot read_state(const std::string& state_dir, std::int64_t since_sequen
   note("order_intents",
        db.each("SELECT client_order_id, status FROM order_intents",
                [&](sqlite3_stmt* st) { s.intent_status[text(st, 0)] = text(st, 1); }));
+  note("order_intents (unwinds)",
+       db.each("SELECT client_order_id, signal_id, order_json FROM order_intents "
+               "WHERE purpose = 'unwind' AND status IN ('intent', 'pending')",
+               [&](sqlite3_stmt* st) {
+                 json o = json::parse(text(st, 2), nullptr, false);
+                 if (!o.is_object()) return;
+                 UnresolvedUnwind u{text(st, 0), text(st, 1), o.value("ticker", ""), o.value("qty", std::int64_t{0})};
+                 if (o.value("side", "") == "buy") u.held = -u.held;  // buying back a short
+                 s.unwinds.push_back(u);
+               }));
   note("positions", db.each("SELECT signal_id, position FROM positions", [&](sqlite3_stmt* st) {
     json p = json::parse(text(st, 1), nullptr, false);
     JournalPosition jp;

@@ -35,9 +35,18 @@ struct BrokerBook {
   std::map<std::uint64_t, json> orders;           // seq -> {"result": ..., "order": ...}
 };
 
+// An unwind the engine sent (or was about to send) whose answer it has not booked yet: the
+// shares of its rejected entry fill are still held at the broker until it is resolved (the
+// next start keeps what it did not sell as a position).
+struct UnresolvedUnwind {
+  std::string client_order_id, signal_id, ticker;
+  std::int64_t held = 0;  // signed shares the unwind was sent to sell back
+};
+
 struct StateSnapshot {
   std::vector<std::string> problems;                 // the files do not open or are damaged
   std::map<std::string, std::string> intent_status;  // client_order_id -> status
+  std::vector<UnresolvedUnwind> unwinds;
   std::vector<JournalPosition> positions;
   std::vector<JournalEvent> events;  // those after `since_sequence`
   BrokerBook book;

@@ -244,6 +244,52 @@ TEST_CASE("An entry filled at the broker but never journaled is adopted with its
   CHECK(e.orchestrator().positions().empty());
 }
 
+TEST_CASE("An unwind that never reached the broker keeps its shares as a managed position at the next start") {
+  // The state a crash leaves between journaling an unwind (its entry fill failed validation,
+  // so no position was recorded) and sending it: the broker holds the entry's shares.
+  EngineFixture fx("unwind-not-sent");
+  std::string sid, stored;
+  {
+    auto& e = fx.start(goog_manifest());
+    REQUIRE(fx.run_until_open(300, 1) >= 1);
+    sid = e.orchestrator().positions().front().signal_id;
+    fx.crash();
+  }
+  stored = fx.sql("SELECT position FROM positions WHERE signal_id = '" + sid + "'").at(0).at(0);
+  const json held = json::parse(stored);
+  const bool is_long = held["direction"] == "long";
+  fx.sql("INSERT INTO order_intents (client_order_id, signal_id, purpose, order_json, created_us, status) "
+         "SELECT 'ax-' || signal_id || '-entry-unwind', signal_id, 'unwind', json_object("
+         "'client_order_id', 'ax-' || signal_id || '-entry-unwind', 'signal_id', signal_id, "
+         "'ticker', json_extract(position, '$.ticker'), 'side', '" + std::string(is_long ? "sell" : "buy") + "', "
+         "'qty', json_extract(position, '$.shares'), 'order_type', 'market', 'broker', '', "
+         "'held', json(position)), 0, 'intent' FROM positions WHERE signal_id = '" + sid + "'");
+  fx.sql("DELETE FROM positions WHERE signal_id = '" + sid + "'");
+
+  auto& e = fx.start(goog_manifest());
+  const Position* kept = nullptr;
+  for (const auto& p : e.orchestrator().positions()) {
+    if (p.signal_id == sid) kept = &p;
+  }
+  REQUIRE(kept);  // before: the shares stayed at the broker, unknown to the engine
+  CHECK(kept->shares == held["shares"].get<std::int64_t>());
+  CHECK(kept->stop_loss == Approx(held["stop_loss"].get<double>()));
+  CHECK(broker_net(e) == journal_net(e));
+  CHECK(fx.sql("SELECT status FROM order_intents WHERE purpose = 'unwind'").at(0).at(0) == "not_at_broker");
+  CHECK(has_error_event(fx, "fill_rejected", "kept as a position"));
+  const KillRecord* k = global_kill(e);
+  REQUIRE(k);
+  CHECK(k->level == "block_new");
+  // Managed like any other: the next flatten closes it.
+  KillRecord flatten;
+  flatten.level = "flatten";
+  flatten.reason = "flatten";
+  e.orchestrator().activate_kill(flatten);
+  e.orchestrator().poll();
+  CHECK(e.orchestrator().positions().empty());
+  CHECK(broker_net(e) == 0);
+}
+
 TEST_CASE("The fallback broker takes only entries the primary definitely lacks and closes stay with the holder") {
   EngineFixture fx("fallback");
   // The primary times out on half of its submits (no order is created then); the fallback

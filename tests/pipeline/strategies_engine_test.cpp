@@ -158,9 +158,11 @@ plugin = "strategy/vwap_reversion"
   });
   REQUIRE(info);
   CHECK((*info)["enabled"] == false);
-  CHECK_FALSE(e.set_strategy_enabled("no_such_strategy", false, "x").has_value());
-  // Let the feed finish (about a millisecond per bar), then stop.
-  for (int i = 0; i < 10000 && e.counters().bars < 1047; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK_FALSE(e.call([&] { return e.set_strategy_enabled("no_such_strategy", false, "x"); }).has_value());
+  // Let the feed finish (about a millisecond per bar), then stop. The counters belong to the
+  // engine thread: read them there (TSan).
+  auto bars = [&] { return e.call([&] { return e.counters().bars; }); };
+  for (int i = 0; i < 10000 && bars() < 1047; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   e.request_stop();
   runner.join();
   REQUIRE(e.counters().bars > bars_at_cut + 100);  // plenty of bars after the change

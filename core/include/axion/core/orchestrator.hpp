@@ -166,12 +166,16 @@ class Orchestrator {
   void resolve_intent(const OrderIntent& intent);
   void complete_intent(const OrderIntent& intent, const Order& order, const OrderResult& r);
   void adopt_entry(const OrderIntent& intent, const OrderResult& r);
+  void keep_rest_of_unwind(const OrderIntent& intent, const Order& order, const OrderResult& r);
   void fail_closed(const std::string& stage, const std::string& what);
   PluginInstance* broker_named(const std::string& which) const;
   std::string next_close_id(const std::string& signal_id, int& n);
   // Sells back a fill that failed validation; what does not fill is unwound again (up to 5
-  // orders, then a block_new kill): shares are never left at the broker untracked.
-  void unwind(const Position& template_pos, const Order& entry, std::int64_t qty, int attempt = 1);
+  // orders). `held` is the position the fill opened (its intent carries it, for a restart):
+  // what no unwind could sell is kept as that position, managed like any other, with a
+  // block_new kill. Shares are never left at the broker untracked.
+  void unwind(const Position& held, const Order& entry, std::int64_t qty, int attempt = 1);
+  void keep_unwound(Position held, std::int64_t shares, const std::string& why);
   void after_close_checks();
   const KillRecord* blocking_kill(const Signal& s) const;
   void apply_kill_effects(const KillRecord& k);
