@@ -10,5 +10,8 @@ function(axion_add_plugin_test kind name)
     AXION_PLUGIN_SO="$<TARGET_FILE:axion-${kind}-${name}>"
     AXION_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
   add_dependencies(${target} axion-${kind}-${name})
+  if(AXION_SANITIZE)
+    target_compile_options(${target} PRIVATE -O0)  # test code only, as in tests/CMakeLists.txt
+  endif()
   catch_discover_tests(${target} TEST_PREFIX "${kind}/${name}: ")
 endfunction()

@@ -46,6 +46,10 @@ Reply control_reply(const core::ControlResult& r) {
 
 namespace {
 
+// The operator's bot controls run ahead of queued bars, as the kill does: a pause or a stop
+// means now, not after a backlog of a fast feed.
+constexpr bool kOperator = true;
+
 const std::vector<std::string> kLevels = {"block_new", "reduce_only", "cancel_all", "flatten"};
 const std::vector<std::string> kScopes = {"global", "strategy", "symbol"};
 const std::vector<std::string> kOutcomes = {"executed", "rejected", "all"};
@@ -175,7 +179,7 @@ void add_bot_routes(Router& r, const Context& c) {
            if (const json* x = field(body, "paper_mode")) paper = lax_bool(*x, at("paper_mode"), v);
            if (const json* x = field(body, "confirm_live")) confirm = lax_bool(*x, at("confirm_live"), v).value_or(false);
            v.raise_if_any();
-           return control_reply(command(e, [&] { return e->controller().start(paper, confirm, who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().start(paper, confirm, who.actor()); }, kOperator));
          },
          "Start the bot in paper or live mode (live needs confirm_live: true and a configured live broker)",
          json{{"type", "object"},
@@ -183,17 +187,17 @@ void add_bot_routes(Router& r, const Context& c) {
          {200, 400, 409}});
   r.add({"POST", p + "/stop", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(command(e, [&] { return e->controller().stop(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().stop(who.actor()); }, kOperator));
          },
          "Graceful stop: signal intake ends, open positions stay and keep their exits", nullptr, {200}});
   r.add({"POST", p + "/pause", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(command(e, [&] { return e->controller().pause(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().pause(who.actor()); }, kOperator));
          },
          "Pause new entries (exits, prices and reconciliation continue)", nullptr, {200, 409}});
   r.add({"POST", p + "/resume", "write", true,
          [e](const Request&, const core::Principal& who) {
-           return control_reply(command(e, [&] { return e->controller().resume(who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().resume(who.actor()); }, kOperator));
          },
          "Resume into the mode the bot was paused from", nullptr, {200, 409}});
   // The kill is never rate limited: an emergency stop must always get through (§2.4).
@@ -233,7 +237,7 @@ void add_bot_routes(Router& r, const Context& c) {
            auto scope = choice(body, "scope", kScopes, "global", v);
            auto target = target_of(body, scope, v);
            v.raise_if_any();
-           return control_reply(command(e, [&] { return e->controller().reset_kill(*scope, target, who.actor()); }));
+           return control_reply(command(e, [&] { return e->controller().reset_kill(*scope, target, who.actor()); }, kOperator));
          },
          "End a kill (default the global kill; the bot is then paused)",
          json{{"type", "object"},
