@@ -45,7 +45,7 @@ struct Loaded {
     fs::path so = fs::path(AXION_BUILTIN_PLUGIN_DIR) / ("axion-strategy-" + n + ".so");
     lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!lib) throw std::runtime_error(dlerror());
-    auto entry = reinterpret_cast<axion_entry_fn>(dlsym(lib, "axion_plugin_v1"));
+    auto entry = reinterpret_cast<axion_entry_fn>(dlsym(lib, AXION_ENTRY_SYMBOL));
     if (!entry) throw std::runtime_error("no entry in " + so.string());
     m = entry();
     vt = static_cast<const axion_strategy_vtable*>(m->vtable);

@@ -15,7 +15,7 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 
-extern "C" const axion_plugin_manifest* axion_plugin_v1(void);
+extern "C" const axion_plugin_manifest* axion_plugin_v2(void);
 
 namespace {
 
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FakeHost host;
   const nlohmann::json config = {{"files", {g_file}}, {"symbols", {"FZ"}}, {"warmup_bars", 2}};
   try {
-    PluginHarness h(axion_plugin_v1, host, config);
+    PluginHarness h(axion_plugin_v2, host, config);
     std::int64_t prev = INT64_MIN;
     while (auto bar = h.next_bar()) {
       if (bar->ts_us < prev) die("bars out of order");

@@ -457,18 +457,25 @@ std::optional<json> Engine::query_state(std::string_view what, const json& args)
   if (what == "returns") {
     std::string t = args.value("ticker", "");
     std::size_t n = args.value("n", 252);
-    std::lock_guard lock(price_mu_);
-    auto it = closes_.find(t);
-    json out = json::array();
-    if (it == closes_.end()) return out;
-    const auto& c = it->second;
-    std::size_t start = c.size() > n + 1 ? c.size() - n - 1 : 0;
-    for (std::size_t i = start + 1; i < c.size(); ++i) {
-      if (c[i - 1].second > 0) out.push_back(c[i].second / c[i - 1].second - 1.0);
-    }
-    return out;
+    std::vector<double> r(n);
+    r.resize(daily_returns(t, r.data(), n));
+    return json(r);
   }
   return std::nullopt;
+}
+
+std::size_t Engine::daily_returns(std::string_view ticker, double* out, std::size_t max) {
+  // The latest `max` close-to-close returns (a return needs the close before it).
+  std::lock_guard lock(price_mu_);
+  auto it = closes_.find(std::string(ticker));
+  if (it == closes_.end() || max == 0) return 0;
+  const auto& c = it->second;
+  const std::size_t start = c.size() > max + 1 ? c.size() - max - 1 : 0;
+  std::size_t n = 0;
+  for (std::size_t i = start + 1; i < c.size() && n < max; ++i) {
+    if (c[i - 1].second > 0) out[n++] = c[i].second / c[i - 1].second - 1.0;
+  }
+  return n;
 }
 
 std::optional<json> Engine::command(const std::string& plugin, std::string_view what,
@@ -633,7 +640,8 @@ void Engine::on_bar(const axion_bar& bar) {
   const bool intake = options_.scan_mode || controller_->accepts_signals() ||
                       controller_->status() == "killed";
   if (!by_strategy_.empty() && intake) {
-    const std::string regime = orch_->current_effective().value("regime", std::string("sideways"));
+    const std::string& eff_regime = orch_->current_effective().regime;
+    const std::string regime = eff_regime.empty() ? std::string("sideways") : eff_regime;
     auto ready = assembly_->assemble(symbol, std::string(view.timeframe), strategy_order_, by_strategy_,
                                      regime, now_us());
     for (auto& sig : ready) {
@@ -838,8 +846,8 @@ void Engine::log_status() {
       "Status {} ET: regime {} ({:.2f}), bars {}, signals {}, entries {}, rejections {} ({}), "
       "open positions {}, daily P&L {:+.2f}, realized {:+.2f}, equity {:.2f}{}",
       sdk::time::to_iso(now_us() + sdk::time::et_offset_us(now_us())).substr(0, 16),
-      orch_->current_effective().value("regime", std::string("none")),
-      orch_->current_effective().value("regime_confidence", 0.0),
+      orch_->current_effective().regime.empty() ? std::string("none") : orch_->current_effective().regime,
+      orch_->current_effective().regime_confidence,
       counters_.bars, counters_.signals, counters_.entries, counters_.rejections,
       stages.empty() ? "none" : stages, orch_->positions().size(), state_->daily_pnl(),
       state_->total_realized_pnl(), a.equity, state_->kill_switch_active() ? ", KILL SWITCH ACTIVE" : "");

@@ -188,7 +188,7 @@ json Engine::status_json() {
 
   json j = json::object();
   j["status"] = controller_->status();
-  j["instrument_mode"] = eff.value("instrument_mode", manifest_.executor.instrument_mode);
+  j["instrument_mode"] = eff.instrument_mode;
   j["uptime_seconds"] = controller_->uptime_seconds();
   j["account_equity"] = round_dp(a.equity, 2);
   j["daily_pnl"] = round_dp(daily_pnl, 2);
@@ -199,12 +199,14 @@ json Engine::status_json() {
   j["kill_switch_active"] = state_->kill_switch_active();
   j["data_feed_status"] = connected ? "connected" : "disconnected";
   j["mode"] = controller_->mode();
+  // Without a regime stage: the sideways defaults the risk stages assume (pipeline.md §2.3).
+  const bool adapted = !eff.regime.empty();
   json effective = json::object();
-  effective["max_concurrent_positions"] = eff.value("max_concurrent_positions", json(nullptr));
-  effective["position_size_multiplier"] = eff.value("position_size_multiplier", json(1.0));
-  effective["min_conviction"] = eff.value("min_conviction", json(nullptr));
-  j["regime"] = {{"regime", eff.value("regime", std::string("sideways"))},
-                 {"confidence", eff.value("regime_confidence", 0.5)},
+  effective["max_concurrent_positions"] = eff.max_concurrent_positions;
+  effective["position_size_multiplier"] = eff.position_size_multiplier;
+  effective["min_conviction"] = eff.min_conviction ? json(*eff.min_conviction) : json(nullptr);
+  j["regime"] = {{"regime", adapted ? eff.regime : std::string("sideways")},
+                 {"confidence", adapted ? eff.regime_confidence : 0.5},
                  {"effective", effective}};
   auto kills = orch_->kills();
   std::stable_partition(kills.begin(), kills.end(), [](const KillRecord& k) { return k.scope == "global"; });

@@ -17,16 +17,16 @@ std::string money(double x) {
 }
 }  // namespace
 
-ExitRules ExitRules::from(const json& e) {
+ExitRules ExitRules::from(const sdk::Limits& e) {
   ExitRules r;
-  r.reward_to_risk_target = e.value("reward_to_risk_target", r.reward_to_risk_target);
-  r.time_stop_minutes = e.value("time_stop_minutes", r.time_stop_minutes);
-  r.eod_close_time = e.value("eod_close_time", r.eod_close_time);
+  r.reward_to_risk_target = e.reward_to_risk_target;
+  r.time_stop_minutes = e.time_stop_minutes;
+  r.eod_close_time = e.eod_close_time;
   unsigned hh = 15, mm = 55;
   if (std::sscanf(r.eod_close_time.c_str(), "%u:%u", &hh, &mm) == 2) r.eod_minute_of_day = hh * 60 + mm;
-  r.trailing_stop_cloud = e.value("trailing_stop_cloud", r.trailing_stop_cloud);
-  r.max_etf_hold_days_3x = e.value("max_etf_hold_days_3x", r.max_etf_hold_days_3x);
-  r.max_etf_hold_days_2x = e.value("max_etf_hold_days_2x", r.max_etf_hold_days_2x);
+  r.trailing_stop_cloud = e.trailing_stop_cloud;
+  r.max_etf_hold_days_3x = e.max_etf_hold_days_3x;
+  r.max_etf_hold_days_2x = e.max_etf_hold_days_2x;
   return r;
 }
 

@@ -167,11 +167,70 @@ json intent_record(const Order& o, json extra = json::object()) {
   json j = order_to_dict(o);
   j["reference_price"] = o.reference_price;
   j["instrument_type"] = o.instrument_type;
+  j["purpose"] = sdk::to_string(o.purpose);
+  j["strategy"] = o.strategy;
   for (auto& [k, v] : extra.items()) j[k] = v;
   return j;
 }
 
 bool is_close_purpose(const std::string& purpose) { return purpose.rfind("close", 0) == 0; }
+
+// The order an intent recorded. Journals from before orders carried their purpose say it only
+// in the intent's own purpose ("entry", "close-N", "unwind").
+Order intent_order(const OrderIntent& intent) {
+  Order o = order_from_dict(intent.order);
+  if (!intent.order.contains("purpose")) {
+    o.purpose = is_close_purpose(intent.purpose)            ? sdk::OrderPurpose::Close
+                : intent.purpose.rfind("unwind", 0) == 0    ? sdk::OrderPurpose::Unwind
+                                                            : sdk::OrderPurpose::Entry;
+  }
+  return o;
+}
+
+// Why effective limits from a regime plugin cannot be used, or nothing.
+std::optional<std::string> invalid_limits(const sdk::Limits& l) {
+  auto finite = [](double x) { return std::isfinite(x); };
+  if (!finite(l.stop_loss_mult) || l.stop_loss_mult <= 0) return "stop_loss_mult must be a finite number > 0";
+  if (!finite(l.position_size_multiplier) || l.position_size_multiplier < 0) {
+    return "position_size_multiplier must be a finite number >= 0";
+  }
+  for (double x : {l.max_risk_per_trade, l.daily_loss_limit, l.max_single_stock_exposure,
+                   l.max_sector_exposure, l.min_account_equity, l.scale_in_initial_pct,
+                   l.min_etf_daily_volume, l.consecutive_loss_pct, l.api_timeout_seconds,
+                   l.reward_to_risk_target, l.regime_confidence}) {
+    if (!finite(x) || x < 0) return "every limit must be a finite number >= 0";
+  }
+  if (l.max_concurrent_positions < 0 || l.consecutive_loss_threshold < 0 || l.time_stop_minutes < 0) {
+    return "counts must be >= 0";
+  }
+  const std::string& tif = l.default_time_in_force;
+  if (tif != "day" && tif != "gtc" && tif != "ioc") return "default_time_in_force '" + tif + "' is not day|gtc|ioc";
+  return std::nullopt;
+}
+
+// Why a routing decision cannot become an order, or nothing.
+std::optional<std::string> invalid_route(const sdk::Route& r) {
+  const std::string& t = r.instrument_type;
+  if (t != "stock" && t != "option" && t != "leveraged_etf") {
+    return "instrument_type '" + t + "' is not stock|option|leveraged_etf";
+  }
+  if (r.ticker.empty()) return "no ticker";
+  if (!std::isfinite(r.reference_price) || r.reference_price <= 0) return "reference_price must be a finite number > 0";
+  if (!std::isfinite(r.leverage) || r.leverage <= 0) return "leverage must be a finite number > 0";
+  return std::nullopt;
+}
+
+// "Basic risk check error: ..." and the like (pipeline.md §0.1).
+std::string stage_error_label(const std::string& stage_label) {
+  if (stage_label == stage::kBasicRiskCheck) return "Basic risk check";
+  if (stage_label == stage::kPretrade) return "Pre-trade";
+  if (stage_label == stage::kRiskAssessment) return "Risk assessment";
+  if (stage_label == stage::kSignalGuard) return "Signal guard";
+  if (stage_label == stage::kRegime) return "Regime";
+  if (stage_label == stage::kRouting) return "Routing";
+  if (stage_label == stage::kSizing) return "Sizing";
+  return stage_label;
+}
 
 // An order the engine ends without a fill of the broker's (dropped, or unknown to it).
 OrderResult cancelled_result(const std::string& order_id, const std::string& reason, std::int64_t now_us) {
@@ -190,10 +249,13 @@ struct Orchestrator::EntryContext {
   PipelineResult result;
   std::string strategy;
   std::string source;
-  json effective = json::object();
-  double stop_loss_mult = 1.0;
-  json decision = json::object();  // routing decision
-  std::optional<double> var_cap;   // from risk/unified, limits sizing (0: no budget left)
+  std::string signal_meta;   // backs csig's metadata view
+  axion_signal csig{};       // the signal's C form, converted once for every stage call
+  // What risk, routing and sizing read: the effective limits (base, or the regime's), the
+  // routing decision so far and the VaR cap (0: no budget left).
+  sdk::Limits effective;
+  sdk::Route decision;
+  std::optional<double> var_cap;
   sdk::PositionSize size;
   Order order;
   EntryPlan plan;
@@ -229,13 +291,10 @@ Orchestrator::Orchestrator(OrchestratorConfig cfg, StageSet stages, StateManager
     : cfg_(std::move(cfg)), stages_(stages), state_(state), journal_(journal), bus_(bus),
       now_(std::move(now_us)) {
   account_.equity = account_.cash = account_.buying_power = account_.starting_equity = 100000.0;
-  base_config_ = to_json(cfg_.executor);
-  const json lifecycle = to_json(cfg_.lifecycle);
-  for (const auto& [k, v] : lifecycle.items()) base_config_[k] = v;
   // Without regime adaptation the profile multipliers are neutral (pipeline.md §6.2, §2.3).
-  base_config_["position_size_multiplier"] = 1.0;
-  base_config_["stop_loss_mult"] = 1.0;
-  current_effective_ = base_config_;
+  base_limits_ = base_limits(cfg_.executor, cfg_.lifecycle);
+  base_limits_c_ = sdk::to_c(base_limits_, base_limits_lists_);
+  current_effective_ = base_limits_;
   exit_rules_ = ExitRules::from(current_effective_);
 }
 
@@ -352,7 +411,7 @@ PluginInstance* Orchestrator::broker_named(const std::string& which) const {
 }
 
 void Orchestrator::resolve_intent(const OrderIntent& intent) {
-  const Order order = order_from_dict(intent.order);
+  const Order order = intent_order(intent);
   const std::string broker_name = intent.order.value("broker", "");
   PluginInstance* broker = broker_named(broker_name);
   if (!broker) throw std::runtime_error("its broker ('" + broker_name + "') is not configured");
@@ -441,7 +500,7 @@ void Orchestrator::keep_rest_of_unwind(const OrderIntent& intent, const Order& o
 }
 
 void Orchestrator::adopt_entry(const OrderIntent& intent, const OrderResult& r) {
-  const Order order = order_from_dict(intent.order);
+  const Order order = intent_order(intent);
   const bool has_plan = intent.order.contains("plan");
   const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()));
   const double price = r.filled_price > 0 ? r.filled_price : order.reference_price;
@@ -663,7 +722,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   if (ctx.guard_passed) {
     for (auto* g : stages_.guards) {
       try {
-        g->guard_outcome(ctx.signal, r.pipeline_stage);
+        g->guard_outcome(ctx.csig, r.pipeline_stage);
       } catch (const std::exception& e) {
         alert_error("signal_guard", e.what());
       }
@@ -682,6 +741,7 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   DeferScope scope(*this);
   auto ctx = std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
+  ctx->csig = sdk::to_c(ctx->signal, ctx->signal_meta);
   ctx->result.signal = ctx->signal;
   ctx->strategy = strategy_of(ctx->signal);
   ctx->source = signal_source_of(ctx->signal);
@@ -702,45 +762,45 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   // [1.5] guards, in manifest order; the first rejection wins
   for (auto* g : stages_.guards) {
     try {
-      auto v = g->guard_check(ctx->signal);
+      auto v = g->guard_check(ctx->csig);
       if (!v.pass) {
         // Earlier guards that passed this signal hold state for it (dedup): tell them.
         ctx->guard_passed = true;
-        return finish(reject(*ctx, stage::kSignalGuard, v.reason));
+        return finish(reject(*ctx, g->stage_label(), v.reason));
       }
     } catch (const std::exception& e) {
       ctx->guard_passed = true;
-      alert_error("signal_guard", e.what());
-      return finish(reject(*ctx, "signal_guard_error", std::string("Signal guard error: ") + e.what()));
+      alert_error(g->stage_label(), e.what());
+      return finish(reject(*ctx, g->stage_label() + "_error", std::string("Signal guard error: ") + e.what()));
     }
   }
   ctx->guard_passed = true;
   state_.record_signal_time();
 
-  // [0.5] regime adaptation: effective config from the base, never modifying it
-  const json& base = base_config_;
-  ctx->effective = base;
+  // [0.5] regime adaptation: effective limits from the base, never modifying it
+  ctx->effective = base_limits_;
   if (stages_.regime) {
+    PluginInstance* regime = stages_.regime;
     try {
-      json effective;
-      auto v = stages_.regime->regime_evaluate(ctx->signal, base, effective);
-      if (effective.is_object() && effective != current_effective_) {
-        current_effective_ = effective;
-        exit_rules_ = ExitRules::from(current_effective_);
+      sdk::Limits effective = base_limits_;
+      auto v = regime->regime_evaluate(ctx->csig, base_limits_c_, effective);
+      if (v.pass) {
+        // A plugin's limits are checked like a user's: garbage is that plugin's error.
+        if (auto bad = invalid_limits(effective)) {
+          throw std::runtime_error("invalid effective limits: " + *bad);
+        }
+        if (effective != current_effective_) {
+          current_effective_ = effective;
+          exit_rules_ = ExitRules::from(current_effective_);
+        }
+        ctx->effective = std::move(effective);
+      } else {
+        return finish(reject(*ctx, regime->stage_label(), v.reason));
       }
-      if (!v.pass) return finish(reject(*ctx, stage::kRegime, v.reason));
-      if (effective.is_object()) ctx->effective = effective;
     } catch (const std::exception& e) {
-      alert_error("regime", e.what());
-      return finish(reject(*ctx, "regime_error", std::string("Regime error: ") + e.what()));
+      alert_error(regime->stage_label(), e.what());
+      return finish(reject(*ctx, regime->stage_label() + "_error", std::string("Regime error: ") + e.what()));
     }
-  }
-  try {
-    ctx->stop_loss_mult = ctx->effective.value("stop_loss_mult", 1.0);
-    (void)ctx->effective.value("default_time_in_force", cfg_.executor.default_time_in_force);
-  } catch (const json::exception& e) {
-    alert_error("regime", std::string("invalid effective config: ") + e.what());
-    return finish(reject(*ctx, "regime_error", std::string("Regime error: invalid effective config: ") + e.what()));
   }
 
   // [2] audit record
@@ -751,85 +811,69 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     alert_error("audit", e.what());
   }
 
-  // [3] risk: every [[risk]] plugin's signal check, in manifest order
-  json context;
+  // What risk, routing and sizing read, in C form: built once for this signal, then only the
+  // route and the VaR cap change between stages.
+  ctx->decision = sdk::Route::stock(ctx->signal);
   bool have_context = false;
-  auto ctx_json = [&]() -> const json& {
+  auto stage_ctx = [&]() -> const axion_stage_context& {
     if (!have_context) {
-      context = context_json(*ctx);
+      fill_stage_context(entry_view_, ctx->effective, ctx->decision, ctx->var_cap);
       have_context = true;
     }
-    return context;
+    return entry_view_.refresh(ctx->decision, ctx->var_cap);
   };
+
+  // [3] risk: every [[risk]] plugin's signal check, in manifest order
   if (!stages_.risks.empty()) ctx->result.decision_id = new_uuid4();
   for (auto* r : stages_.risks) {
     if (!r->has_signal_check()) continue;
-    std::string stage_name = r->manifest().name == std::string("basic") ? stage::kBasicRiskCheck
-                             : r->manifest().name == std::string("pretrade") ? stage::kPretrade
-                                                                             : stage::kRiskAssessment;
+    const std::string& stage_name = r->stage_label();
     try {
-      auto v = r->risk_check_signal(ctx->signal, ctx_json());
+      sdk::RiskOutputs outputs;
+      auto v = r->risk_check_signal(ctx->csig, stage_ctx(), outputs);
       if (!v.pass) return finish(reject(*ctx, stage_name, v.reason));
-      json outputs = r->risk_signal_outputs();
-      if (outputs.contains("var_cap") && outputs["var_cap"].is_number()) {
-        double cap = std::max(0.0, outputs["var_cap"].get<double>());
+      if (outputs.var_cap) {
+        if (!std::isfinite(*outputs.var_cap)) throw std::runtime_error("VaR cap is not a finite number");
+        double cap = std::max(0.0, *outputs.var_cap);
         ctx->var_cap = ctx->var_cap ? std::min(*ctx->var_cap, cap) : cap;
-        have_context = false;  // sizing must see the cap
       }
-      if (outputs.contains("assessment")) ctx->result.risk_assessment = outputs["assessment"];
+      if (!outputs.assessment_json.empty()) {
+        auto a = json::parse(outputs.assessment_json, nullptr, false);
+        if (a.is_discarded() || !a.is_object()) throw std::runtime_error("assessment is not a JSON object");
+        ctx->result.risk_assessment = std::move(a);
+      }
     } catch (const std::exception& e) {
       alert_error(stage_name, e.what());
-      std::string label = stage_name == stage::kBasicRiskCheck ? "Basic risk check"
-                          : stage_name == stage::kPretrade    ? "Pre-trade"
-                                                              : "Risk assessment";
-      return finish(reject(*ctx, stage_name + "_error", label + " error: " + e.what()));
+      return finish(reject(*ctx, stage_name + "_error", stage_error_label(stage_name) + " error: " + e.what()));
     }
   }
 
   // [3.5] routing: a stock route when no routing plugin is configured
-  ctx->decision = {{"instrument_type", "stock"},
-                   {"ticker", ctx->signal.ticker},
-                   {"leverage", 1.0},
-                   {"is_inverse", false},
-                   {"reference_price", ctx->signal.entry_price}};
   if (stages_.routing) {
+    PluginInstance* routing = stages_.routing;
     try {
-      json decision;
-      auto v = stages_.routing->route(ctx->signal, ctx_json(), decision);
-      if (!v.pass) return finish(reject(*ctx, stage::kRouting, v.reason));
-      if (decision.is_object()) {
-        for (auto& [k, val] : decision.items()) ctx->decision[k] = val;
-      }
-      // A decision with wrongly typed fields is the plugin's error, rejected at its stage;
-      // it must never throw out of the pipeline.
-      const auto& d = ctx->decision;
-      auto bad = [&](const char* key, bool ok) { return d.contains(key) && !ok ? key : nullptr; };
-      const char* wrong = nullptr;
-      for (const char* k : {"instrument_type", "ticker"}) {
-        if (!wrong) wrong = bad(k, d.contains(k) && d[k].is_string());
-      }
-      for (const char* k : {"reference_price", "leverage"}) {
-        if (!wrong) wrong = bad(k, d.contains(k) && d[k].is_number());
-      }
-      if (!wrong) wrong = bad("is_inverse", d.contains("is_inverse") && d["is_inverse"].is_boolean());
-      if (wrong) throw std::runtime_error(std::string("invalid decision: '") + wrong + "' has the wrong type");
+      sdk::Route decision = ctx->decision;
+      auto v = routing->route(ctx->csig, stage_ctx(), decision);
+      if (!v.pass) return finish(reject(*ctx, routing->stage_label(), v.reason));
+      // A decision with impossible values is the plugin's error, rejected at its stage; it
+      // must never reach an order.
+      if (auto bad = invalid_route(decision)) throw std::runtime_error("invalid decision: " + *bad);
+      ctx->decision = std::move(decision);
     } catch (const std::exception& e) {
-      alert_error("routing", e.what());
-      return finish(reject(*ctx, "routing_error", std::string("Routing error: ") + e.what()));
+      alert_error(routing->stage_label(), e.what());
+      return finish(reject(*ctx, routing->stage_label() + "_error", std::string("Routing error: ") + e.what()));
     }
   }
-  // Later stages (sizing, pre-trade) must see the routing decision: rebuild the context.
-  have_context = false;
-  ctx->result.instrument_type = ctx->decision.value("instrument_type", "stock");
-  if (ctx->decision.contains("fallback_from") && ctx->decision["fallback_from"].is_string()) {
-    ctx->result.fallback_from = ctx->decision["fallback_from"].get<std::string>();
+  ctx->result.instrument_type = ctx->decision.instrument_type;
+  if (!ctx->decision.fallback_from.empty()) {
+    ctx->result.fallback_from = ctx->decision.fallback_from;
     logf(2, "Routing fell back from " + ctx->result.fallback_from + " to " +
                 ctx->result.instrument_type + " for " + ctx->signal.ticker);
   }
 
   // [4] sizing: the sizer for the route's instrument type, else one for every type
   if (stages_.sizings.empty()) {
-    ctx->size = {1, ctx->decision.value("reference_price", ctx->signal.entry_price), 0.0, 1.0, "market"};
+    ctx->size = {1, ctx->decision.reference_price, 0.0, 1.0, "market"};
   } else {
     PluginInstance* sizer = nullptr;
     for (auto* s : stages_.sizings) {
@@ -845,11 +889,11 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
                            "No sizer for instrument type " + ctx->result.instrument_type));
     }
     try {
-      auto v = sizer->size(ctx->signal, ctx_json(), ctx->size);
-      if (!v.pass) return finish(reject(*ctx, stage::kSizing, v.reason));
+      auto v = sizer->size(ctx->csig, stage_ctx(), ctx->size);
+      if (!v.pass) return finish(reject(*ctx, sizer->stage_label(), v.reason));
     } catch (const std::exception& e) {
-      alert_error("sizing", e.what());
-      return finish(reject(*ctx, "sizing_error", std::string("Sizing error: ") + e.what()));
+      alert_error(sizer->stage_label(), e.what());
+      return finish(reject(*ctx, sizer->stage_label() + "_error", std::string("Sizing error: ") + e.what()));
     }
   }
   if (ctx->size.shares <= 0) {
@@ -857,27 +901,29 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   }
 
   // [4.5] pre-trade: build the order, then every [[risk]] plugin's order check
-  double reference = ctx->decision.value("reference_price", ctx->signal.entry_price);
+  const double reference = ctx->decision.reference_price;
   bool etf = ctx->result.instrument_type == "leveraged_etf";
   Order& o = ctx->order;
-  o.ticker = ctx->decision.value("ticker", ctx->signal.ticker);
+  o.ticker = ctx->decision.ticker;
   o.side = (etf || ctx->signal.direction == "long") ? "buy" : "sell";
   o.qty = ctx->size.shares;
   o.order_type = ctx->size.order_type.empty() ? "market" : ctx->size.order_type;
   o.limit_price = o.order_type == "limit" ? reference : 0.0;
-  o.time_in_force = ctx->effective.value("default_time_in_force", cfg_.executor.default_time_in_force);
+  o.time_in_force = ctx->effective.default_time_in_force;
   o.signal_id = ctx->result.signal_id;
   o.client_order_id = "ax-" + ctx->result.signal_id + "-entry";
   o.reference_price = reference;
   o.instrument_type = ctx->result.instrument_type;
+  o.purpose = sdk::OrderPurpose::Entry;
+  o.strategy = ctx->strategy;
   for (auto* r : stages_.risks) {
     if (!r->has_order_check()) continue;
     try {
-      auto v = r->risk_check_order(o, ctx_json());
-      if (!v.pass) return finish(reject(*ctx, stage::kPretrade, v.reason));
+      auto v = r->risk_check_order(o, stage_ctx());
+      if (!v.pass) return finish(reject(*ctx, r->stage_label(), v.reason));
     } catch (const std::exception& e) {
-      alert_error("pretrade", e.what());
-      return finish(reject(*ctx, "pretrade_error", std::string("Pre-trade error: ") + e.what()));
+      alert_error(r->stage_label(), e.what());
+      return finish(reject(*ctx, r->stage_label() + "_error", stage_error_label(r->stage_label()) + " error: " + e.what()));
     }
   }
 
@@ -889,10 +935,10 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
     plan.underlying = sig.ticker;
     plan.direction = sig.direction;
     plan.instrument_type = ctx->result.instrument_type;
-    plan.is_inverse = ctx->decision.value("is_inverse", false);
-    plan.leverage = ctx->decision.value("leverage", 1.0);
+    plan.is_inverse = ctx->decision.is_inverse;
+    plan.leverage = ctx->decision.leverage;
     plan.signal_entry = sig.entry_price;
-    const double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx->stop_loss_mult;
+    const double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx->effective.stop_loss_mult;
     plan.adj_stop = sig.direction == "long" ? sig.entry_price - dist : sig.entry_price + dist;
     plan.signal_target = sig.target_price;
     plan.signal_type = sig.signal_type;
@@ -914,34 +960,43 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   return finish(std::move(r));
 }
 
-json Orchestrator::context_json(const EntryContext& ctx) {
-  // Keys and meaning: sdk/context.hpp (Context::parse), the plugins' side of this contract.
-  json positions = json::array();
-  for (const auto& p : positions_) {
-    json d = to_dict(p);
-    d["underlying"] = p.underlying;
-    d["strategy"] = p.strategy;
-    d["entry_time_us"] = p.entry_time_us;
-    positions.push_back(d);
+void Orchestrator::fill_stage_context(StageView& view, const sdk::Limits& limits,
+                                      const sdk::Route& route, std::optional<double> var_cap) {
+  // Views into positions_ and `limits`: valid while neither changes (one stage call).
+  view.positions.resize(positions_.size());
+  for (std::size_t i = 0; i < positions_.size(); ++i) {
+    const Position& p = positions_[i];
+    view.positions[i] = {sizeof(axion_position_view), sdk::make_str(p.ticker), sdk::make_str(p.underlying),
+                         sdk::make_str(p.direction),  sdk::make_str(p.strategy), p.shares,
+                         p.entry_price,               p.current_price,      p.entry_time_us,
+                         p.is_inverse ? 1 : 0};
   }
-  return {{"account",
-           {{"equity", account_.equity},
-            {"cash", account_.cash},
-            {"buying_power", account_.buying_power},
-            {"starting_equity", account_.starting_equity}}},
-          {"positions", positions},
-          {"daily_pnl", state_.daily_pnl()},
-          {"daily_trade_count", state_.daily_trade_count()},
-          {"entries_today", entries_date_ == sdk::time::trading_date(now_()) ? entries_today_ : 0},
-          {"regime", ctx.effective.value("regime", std::string("sideways"))},
-          {"regime_confidence", ctx.effective.value("regime_confidence", 0.5)},
-          {"var_cap", ctx.var_cap ? json(*ctx.var_cap) : json(nullptr)},
-          {"kill_switch_active", state_.kill_switch_active()},
-          {"circuit_breaker_status", state_.circuit_breaker_status()},
-          {"effective_config", ctx.effective},
-          {"decision", ctx.decision},
-          {"broker_can_trade_options", stages_.broker && stages_.broker->can_trade_options()},
-          {"now_us", now_()}};
+  view.limits = sdk::to_c(limits, view.lists);
+  axion_stage_context& c = view.c;
+  c = {};
+  c.size = sizeof(axion_stage_context);
+  c.account = {sizeof(axion_account), account_.equity, account_.cash, account_.buying_power,
+               account_.starting_equity};
+  c.positions = view.positions.data();
+  c.position_count = static_cast<std::uint32_t>(view.positions.size());
+  c.daily_pnl = state_.daily_pnl();
+  c.daily_trade_count = state_.daily_trade_count();
+  c.entries_today = entries_date_ == sdk::time::trading_date(now_()) ? entries_today_ : 0;
+  c.kill_switch_active = state_.kill_switch_active() ? 1 : 0;
+  c.circuit_breaker_status = sdk::make_str(state_.circuit_breaker_status());
+  c.limits = &view.limits;
+  c.broker_can_trade_options = stages_.broker && stages_.broker->can_trade_options() ? 1 : 0;
+  c.now_us = now_();
+  view.refresh(route, var_cap);
+}
+
+const axion_stage_context& Orchestrator::StageView::refresh(const sdk::Route& r,
+                                                            std::optional<double> var_cap) {
+  route = sdk::to_c(r);
+  c.route = &route;
+  c.has_var_cap = var_cap ? 1 : 0;
+  c.var_cap = var_cap.value_or(0.0);
+  return c;
 }
 
 std::optional<PipelineResult> Orchestrator::submit_entry(std::shared_ptr<EntryContext> ctx) {
@@ -970,13 +1025,21 @@ void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
   if (!flow->is_entry) {
     // Closes and unwinds are never rejected (closing is always allowed, §2.4), but the
     // pre-trade controls count them toward their order rates (§5.5).
-    json ctx = {{"now_us", now_()}};
+    bool filled = false;
     for (auto* r : stages_.risks) {
       if (!r->has_order_check()) continue;
+      if (!filled) {
+        sdk::Route route;
+        route.instrument_type = flow->order.instrument_type;
+        route.ticker = route.original_signal_ticker = flow->order.ticker;
+        route.reference_price = flow->order.reference_price;
+        fill_stage_context(close_view_, current_effective_, route, std::nullopt);
+        filled = true;
+      }
       try {
-        r->risk_check_order(flow->order, ctx);
+        r->risk_check_order(flow->order, close_view_.c);
       } catch (const std::exception& e) {
-        alert_error("pretrade", e.what());
+        alert_error(r->stage_label(), e.what());
       }
     }
   }
@@ -1280,6 +1343,8 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
       entry.client_order_id + "-unwind" + (attempt > 1 ? "-" + std::to_string(attempt) : std::string());
   flow->order.reference_price = entry.reference_price;
   flow->order.instrument_type = entry.instrument_type;
+  flow->order.purpose = sdk::OrderPurpose::Unwind;
+  flow->order.strategy = pos.strategy;
   flow->strategy = pos.strategy;
   flow->underlying = pos.underlying;
   flow->broker = broker_named(pos.broker);  // the broker that filled the entry
@@ -1394,6 +1459,8 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   flow->order.signal_id = p->signal_id;
   flow->order.reference_price = ref;
   flow->order.instrument_type = p->instrument_type;
+  flow->order.purpose = sdk::OrderPurpose::Close;
+  flow->order.strategy = p->strategy;
   flow->strategy = p->strategy;
   flow->underlying = p->underlying;
   flow->broker = broker;  // only the broker that holds the position, never a fallback
@@ -1548,9 +1615,9 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
 void Orchestrator::after_close_checks() {
   const double E = base_equity();
   const auto& losses = state_.consecutive_losses();
-  const int T = current_effective_.value("consecutive_loss_threshold", cfg_.executor.consecutive_loss_threshold);
-  const double loss_pct = current_effective_.value("consecutive_loss_pct", cfg_.executor.consecutive_loss_pct);
-  const double daily_limit = current_effective_.value("daily_loss_limit", cfg_.executor.daily_loss_limit);
+  const int T = current_effective_.consecutive_loss_threshold;
+  const double loss_pct = current_effective_.consecutive_loss_pct;
+  const double daily_limit = current_effective_.daily_loss_limit;
   std::optional<std::string> reason;
   if (T > 0 && static_cast<int>(losses.size()) >= T) {
     bool all_big = true;

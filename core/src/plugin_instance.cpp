@@ -10,14 +10,7 @@ using sdk::view;
 
 namespace {
 PluginInstance* owner(void* ctx) { return static_cast<PluginInstance*>(ctx); }
-
-void copy_json_cb(void* user, axion_str text) {
-  auto* out = static_cast<json*>(user);
-  auto v = json::parse(view(text), nullptr, false);
-  *out = v.is_discarded() ? json() : v;
-}
 }  // namespace
-
 
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices& services,
                                const json& config)
@@ -105,6 +98,17 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     } catch (...) {
     }
   };
+  api_.daily_returns = [](void* ctx, axion_str t, double* out, std::uint32_t max) -> std::uint32_t {
+    try {
+      return static_cast<std::uint32_t>(owner(ctx)->services_.daily_returns(view(t), out, max));
+    } catch (...) {
+      return 0;
+    }
+  };
+  const axion_plugin_manifest& m = manifest();
+  if (m.size >= offsetof(axion_plugin_manifest, stage_label) + sizeof(m.stage_label) && m.stage_label) {
+    stage_label_ = m.stage_label;
+  }
 
   std::string text = config.is_null() ? std::string("{}") : config.dump();
   axion_error err{};
@@ -150,21 +154,22 @@ void PluginInstance::on_bar(const axion_bar& bar, std::vector<Signal>& out) {
   if (v->on_bar(self_, &bar, sink, &out, &err) != AXION_OK) fail(err);
 }
 
-sdk::Verdict PluginInstance::guard_check(const Signal& s) {
+sdk::Verdict PluginInstance::guard_check(const axion_signal& c) {
   auto* v = vt<axion_guard_vtable>(AXION_KIND_GUARD);
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
   axion_verdict out{};
   axion_error err{};
   if (v->check(self_, &c, &out, &err) != AXION_OK) fail(err);
   return {out.pass != 0, out.reason};
 }
 
-void PluginInstance::guard_outcome(const Signal& s, std::string_view stage) {
+sdk::Verdict PluginInstance::guard_check(const Signal& s) {
+  std::string meta;
+  return guard_check(sdk::to_c(s, meta));
+}
+
+void PluginInstance::guard_outcome(const axion_signal& c, std::string_view stage) {
   auto* v = vt<axion_guard_vtable>(AXION_KIND_GUARD);
   if (!v->on_outcome) return;
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
   v->on_outcome(self_, &c, make_str(stage));
 }
 
@@ -174,16 +179,14 @@ void PluginInstance::regime_on_bar(const axion_bar& bar) {
   if (v->on_bar(self_, &bar, &err) != AXION_OK) fail(err);
 }
 
-sdk::Verdict PluginInstance::regime_evaluate(const Signal& s, const json& base, json& effective) {
+sdk::Verdict PluginInstance::regime_evaluate(const axion_signal& c, const axion_limits& base,
+                                             sdk::Limits& effective) {
   auto* v = vt<axion_regime_vtable>(AXION_KIND_REGIME);
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
-  std::string b = base.dump();
+  axion_limits e = base;
   axion_verdict out{};
   axion_error err{};
-  if (v->evaluate(self_, &c, make_str(b), copy_json_cb, &effective, &out, &err) != AXION_OK) {
-    fail(err);
-  }
+  if (v->evaluate(self_, &c, &base, &e, &out, &err) != AXION_OK) fail(err);
+  if (out.pass) sdk::from_c(e, effective);
   return {out.pass != 0, out.reason};
 }
 
@@ -194,39 +197,30 @@ bool PluginInstance::has_order_check() const {
   return vt<axion_risk_vtable>(AXION_KIND_RISK)->check_order != nullptr;
 }
 
-sdk::Verdict PluginInstance::risk_check_signal(const Signal& s, const json& ctx) {
+sdk::Verdict PluginInstance::risk_check_signal(const axion_signal& c, const axion_stage_context& ctx,
+                                               sdk::RiskOutputs& outputs) {
   auto* v = vt<axion_risk_vtable>(AXION_KIND_RISK);
+  outputs = {};
   if (!v->check_signal) return sdk::Verdict::ok();
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
-  std::string cx = ctx.dump();
   axion_verdict out{};
+  axion_risk_outputs o{};
   axion_error err{};
-  if (v->check_signal(self_, &c, make_str(cx), &out, &err) != AXION_OK) fail(err);
+  if (v->check_signal(self_, &c, &ctx, &out, &o, &err) != AXION_OK) fail(err);
+  if (out.pass) {
+    if (o.has_var_cap) outputs.var_cap = o.var_cap;
+    outputs.assessment_json.assign(view(o.assessment_json));
+  }
   return {out.pass != 0, out.reason};
 }
 
-sdk::Verdict PluginInstance::risk_check_order(const Order& o, const json& ctx) {
+sdk::Verdict PluginInstance::risk_check_order(const Order& o, const axion_stage_context& ctx) {
   auto* v = vt<axion_risk_vtable>(AXION_KIND_RISK);
   if (!v->check_order) return sdk::Verdict::ok();
   axion_order c = sdk::to_c(o);
-  std::string cx = ctx.dump();
   axion_verdict out{};
   axion_error err{};
-  if (v->check_order(self_, &c, make_str(cx), &out, &err) != AXION_OK) fail(err);
+  if (v->check_order(self_, &c, &ctx, &out, &err) != AXION_OK) fail(err);
   return {out.pass != 0, out.reason};
-}
-
-json PluginInstance::risk_signal_outputs() {
-  auto* v = vt<axion_risk_vtable>(AXION_KIND_RISK);
-  json out = json::object();
-  if (v->size < offsetof(axion_risk_vtable, signal_outputs) + sizeof(v->signal_outputs) ||
-      !v->signal_outputs) {
-    return out;  // an older plugin: nothing to read
-  }
-  axion_error err{};
-  if (v->signal_outputs(self_, copy_json_cb, &out) != AXION_OK) fail(err);
-  return out.is_object() ? out : json::object();
 }
 
 void PluginInstance::risk_on_fill(const Order& o, const OrderResult& r) {
@@ -237,14 +231,14 @@ void PluginInstance::risk_on_fill(const Order& o, const OrderResult& r) {
   v->on_fill(self_, &c, &cr);
 }
 
-sdk::Verdict PluginInstance::route(const Signal& s, const json& ctx, json& decision) {
+sdk::Verdict PluginInstance::route(const axion_signal& c, const axion_stage_context& ctx,
+                                   sdk::Route& decision) {
   auto* v = vt<axion_routing_vtable>(AXION_KIND_ROUTING);
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
-  std::string cx = ctx.dump();
+  axion_route d = sdk::to_c(decision);
   axion_verdict out{};
   axion_error err{};
-  if (v->route(self_, &c, make_str(cx), copy_json_cb, &decision, &out, &err) != AXION_OK) fail(err);
+  if (v->route(self_, &c, &ctx, &d, &out, &err) != AXION_OK) fail(err);
+  if (out.pass) sdk::from_c(d, decision);
   return {out.pass != 0, out.reason};
 }
 
@@ -253,20 +247,14 @@ std::string PluginInstance::sizing_instrument_type() const {
   return v->instrument_type ? v->instrument_type : "";
 }
 
-sdk::Verdict PluginInstance::size(const Signal& s, const json& ctx, sdk::PositionSize& out) {
+sdk::Verdict PluginInstance::size(const axion_signal& c, const axion_stage_context& ctx,
+                                  sdk::PositionSize& out) {
   auto* v = vt<axion_sizing_vtable>(AXION_KIND_SIZING);
-  std::string meta;
-  axion_signal c = sdk::to_c(s, meta);
-  std::string cx = ctx.dump();
   axion_position_size ps{};
   axion_verdict verdict{};
   axion_error err{};
-  if (v->size_position(self_, &c, make_str(cx), &ps, &verdict, &err) != AXION_OK) fail(err);
-  out.shares = ps.shares;
-  out.notional_value = ps.notional_value;
-  out.risk_amount = ps.risk_amount;
-  out.conviction_multiplier = ps.conviction_multiplier;
-  out.order_type = ps.order_type;
+  if (v->size_position(self_, &c, &ctx, &ps, &verdict, &err) != AXION_OK) fail(err);
+  out = {ps.shares, ps.notional_value, ps.risk_amount, ps.conviction_multiplier, ps.order_type};
   return {verdict.pass != 0, verdict.reason};
 }
 

@@ -1,4 +1,5 @@
 #include "axion/core/plugin_loader.hpp"
+#include "axion/core/types.hpp"
 
 #include <elf.h>
 
@@ -144,6 +145,16 @@ std::shared_ptr<PluginLibrary> PluginLoader::load_file(const std::filesystem::pa
   if (manifest->size < sizeof(axion_plugin_manifest) || !manifest->name || !manifest->create ||
       !manifest->destroy || !manifest->vtable || kind_from_name(kind_name(manifest->kind)) == 0) {
     throw LoadError("malformed plugin manifest in " + path.string());
+  }
+  // Stage plugins name the stage they report under; the host knows the pipeline's stages.
+  const int k = manifest->kind;
+  if (k == AXION_KIND_GUARD || k == AXION_KIND_REGIME || k == AXION_KIND_RISK ||
+      k == AXION_KIND_ROUTING || k == AXION_KIND_SIZING) {
+    const std::string label = manifest->stage_label ? manifest->stage_label : "";
+    if (!stage::is_plugin_stage(label)) {
+      throw LoadError("unknown stage label '" + label + "' in " + path.string() + " (one of " +
+                      stage::plugin_stage_list() + ")");
+    }
   }
   return std::make_shared<PluginLibrary>(std::move(lib), manifest, path);
 }

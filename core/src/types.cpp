@@ -9,6 +9,19 @@
 
 namespace axion::core {
 
+bool stage::is_plugin_stage(std::string_view label) {
+  for (const char* s : kPluginStages) {
+    if (label == s) return true;
+  }
+  return false;
+}
+
+std::string stage::plugin_stage_list() {
+  std::string out;
+  for (const char* s : kPluginStages) out += (out.empty() ? "" : ", ") + std::string(s);
+  return out;
+}
+
 double round_dp(double x, int n) { return sdk::format::round_dp(x, n); }
 
 std::string trade_type_for(const std::string& tf) {
@@ -162,7 +175,41 @@ Order order_from_dict(const json& j) {
   o.client_order_id = j.at("client_order_id").get<std::string>();
   o.reference_price = j.value("reference_price", 0.0);
   o.instrument_type = j.value("instrument_type", "stock");
+  if (auto it = j.find("purpose"); it != j.end() && it->is_string()) {
+    o.purpose = sdk::parse_order_purpose(it->get<std::string>()).value_or(sdk::OrderPurpose::Entry);
+  }
+  if (auto it = j.find("strategy"); it != j.end() && it->is_string()) o.strategy = it->get<std::string>();
   return o;
+}
+
+sdk::Limits base_limits(const ExecutorConfig& e, const LifecycleConfig& l) {
+  sdk::Limits b;
+  b.instrument_mode = e.instrument_mode;
+  b.max_risk_per_trade = e.max_risk_per_trade;
+  b.max_concurrent_positions = e.max_concurrent_positions;
+  b.daily_loss_limit = e.daily_loss_limit;
+  b.max_single_stock_exposure = e.max_single_stock_exposure;
+  b.max_sector_exposure = e.max_sector_exposure;
+  b.min_account_equity = e.min_account_equity;
+  b.default_time_in_force = e.default_time_in_force;
+  b.high_conviction_order_type = e.high_conviction_order_type;
+  b.medium_conviction_order_type = e.medium_conviction_order_type;
+  b.scale_in_enabled = e.scale_in_enabled;
+  b.scale_in_initial_pct = e.scale_in_initial_pct;
+  b.prefer_3x_for_day_trades = e.prefer_3x_for_day_trades;
+  b.min_etf_daily_volume = e.min_etf_daily_volume;
+  b.etf_sector_mapping = e.etf_sector_mapping;
+  b.consecutive_loss_threshold = e.consecutive_loss_threshold;
+  b.consecutive_loss_pct = e.consecutive_loss_pct;
+  b.api_timeout_seconds = e.api_timeout_seconds;
+  b.reward_to_risk_target = l.reward_to_risk_target;
+  b.time_stop_minutes = l.time_stop_minutes;
+  b.eod_close_time = l.eod_close_time;
+  b.trailing_stop_cloud = l.trailing_stop_cloud;
+  b.max_etf_hold_days_3x = l.max_etf_hold_days_3x;
+  b.max_etf_hold_days_2x = l.max_etf_hold_days_2x;
+  b.close_on_shutdown = l.close_on_shutdown;
+  return b;
 }
 
 json order_result_to_dict(const OrderResult& r) {

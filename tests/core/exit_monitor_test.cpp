@@ -152,9 +152,15 @@ TEST_CASE("EMA rules: exhaustion, fast cloud flip and the swing trailing stop") 
 }
 
 TEST_CASE("Exit rules read the effective lifecycle settings") {
-  json eff = {{"reward_to_risk_target", 3.0}, {"time_stop_minutes", 60}, {"eod_close_time", "15:30"},
-              {"trailing_stop_cloud", "fast"}};
+  axion::sdk::Limits eff;
+  eff.reward_to_risk_target = 3.0;
+  eff.time_stop_minutes = 60;
+  eff.eod_close_time = "15:30";
+  eff.trailing_stop_cloud = "fast";
+  eff.max_etf_hold_days_3x = 4;
   auto r = ExitRules::from(eff);
+  CHECK(r.max_etf_hold_days_3x == 4);
+  CHECK(r.max_etf_hold_days_2x == 10);
   CHECK(r.reward_to_risk_target == 3.0);
   CHECK(r.time_stop_minutes == 60);
   CHECK(r.eod_minute_of_day == 15 * 60 + 30);

@@ -46,23 +46,30 @@ TEST_CASE("loader: not a shared library") {
 
 TEST_CASE("loader: missing entry symbol") {
   auto p = kFixtures / "axion-guard-no_entry.so";
-  CHECK(load_error(p) == "missing entry symbol axion_plugin_v1 in " + p.string() +
+  CHECK(load_error(p) == "missing entry symbol axion_plugin_v2 in " + p.string() +
                              " (not an Axion plugin)");
 }
 
-TEST_CASE("loader: ABI mismatch read from the entry symbol name before any plugin code runs") {
-  auto p = kFixtures / "axion-guard-abi_v2.so";
-  CHECK(load_error(p) == "ABI mismatch in " + p.string() + ": got 2, expected 1");
+TEST_CASE("loader: a v1 plugin is refused by its entry symbol name before any of its code runs") {
+  auto p = kFixtures / "axion-guard-abi_v1.so";
+  CHECK(load_error(p) == "ABI mismatch in " + p.string() + ": got 1, expected 2");
+}
+
+TEST_CASE("loader: a stage plugin must report under a stage the pipeline has") {
+  auto p = kFixtures / "axion-guard-bad_stage_label.so";
+  CHECK(load_error(p) == "unknown stage label 'the_moon' in " + p.string() +
+                             " (one of signal_guard, regime, risk_assessment, basic_risk_check, "
+                             "routing, sizing, pretrade)");
 }
 
 TEST_CASE("loader: ABI mismatch from the manifest") {
   auto p = kFixtures / "axion-guard-wrong_version.so";
-  CHECK(load_error(p) == "ABI mismatch in " + p.string() + ": got 7, expected 1");
+  CHECK(load_error(p) == "ABI mismatch in " + p.string() + ": got 7, expected 2");
 }
 
 TEST_CASE("loader: entry that throws") {
   auto p = kFixtures / "axion-guard-entry_throws.so";
-  CHECK(load_error(p) == "entry axion_plugin_v1 of " + p.string() + " threw: boom from entry");
+  CHECK(load_error(p) == "entry axion_plugin_v2 of " + p.string() + " threw: boom from entry");
 }
 
 TEST_CASE("loader: duplicate (kind, name)") {
@@ -91,6 +98,7 @@ TEST_CASE("loader: a good plugin loads, reports its manifest, and refuses a bad 
   CHECK(lib->id() == "guard/fixture");
   CHECK(std::string(lib->manifest().version) == "0.0.1");
   CHECK(std::string(lib->manifest().build_id).find("cxx11abi=") != std::string::npos);
+  CHECK(std::string(lib->manifest().stage_label) == "signal_guard");
   NullServices svc;
   try {
     PluginInstance bad(lib, svc, {{"blok", json::array()}});
@@ -112,8 +120,8 @@ TEST_CASE("loader: a good plugin loads, reports its manifest, and refuses a bad 
 TEST_CASE("loader: --list-plugins sees every axion-*.so once, first directory first") {
   PluginLoader loader({kFixtures, kFixtures});
   auto all = loader.list();
-  CHECK(all.size() == 8);  // 6 guard fixtures, the not-ELF file and routing/garbage
-  CHECK(all.front().filename() == "axion-guard-abi_v2.so");
+  CHECK(all.size() == 9);  // 7 guard fixtures, the not-ELF file and routing/garbage
+  CHECK(all.front().filename() == "axion-guard-abi_v1.so");
 }
 
 TEST_CASE("loader: built plugins have no STB_GNU_UNIQUE symbols and export only the entry") {

@@ -227,8 +227,8 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
 
   install_text("not a shared library\n", mine);
   expect_409("not a shared library: " + mine.string());
-  install(fs::path(AXION_FIXTURE_DIR) / "axion-guard-abi_v2.so", mine);
-  expect_409("ABI mismatch in " + mine.string() + ": got 2, expected 1");
+  install(fs::path(AXION_FIXTURE_DIR) / "axion-guard-abi_v1.so", mine);
+  expect_409("ABI mismatch in " + mine.string() + ": got 1, expected 2");
   install(fs::path(AXION_FIXTURE_DIR) / "axion-guard-fixture.so", mine);
   expect_409(mine.string() + " declares guard/fixture, expected strategy/vwap_reversion");
 

@@ -1,4 +1,4 @@
-/* Axion plugin ABI, version 1.
+/* Axion plugin ABI, version 2.
  *
  * The only thing host and plugins share. Plain C: POD structs, string views, function tables,
  * status codes. No exceptions, std::string or STL containers cross this boundary.
@@ -18,8 +18,13 @@
 extern "C" {
 #endif
 
-#define AXION_ABI_VERSION 1u
-#define AXION_ENTRY_SYMBOL "axion_plugin_v1"
+#define AXION_ABI_VERSION 2u
+#define AXION_ENTRY_SYMBOL "axion_plugin_v2"
+
+/* v2 (issue 10) replaced the JSON text that v1 passed to every stage call (the account, the
+ * positions and the effective config serialized per call and parsed again by each plugin) with
+ * typed records: axion_stage_context, axion_limits, axion_route, axion_risk_outputs. JSON now
+ * crosses only for configuration at create, plugin state, and rare queries/commands. */
 
 /* ---- basic types ------------------------------------------------------------------------- */
 
@@ -113,7 +118,16 @@ typedef struct axion_order {
   axion_str client_order_id; /* deterministic; identical across retries */
   double reference_price;    /* metadata.entry_price */
   axion_str instrument_type; /* "stock" | "option" | "leveraged_etf" */
+  int32_t purpose;           /* axion_order_purpose: what the order is for */
+  axion_str strategy;        /* the strategy of the signal or position it trades for ("" unknown) */
 } axion_order;
+
+/* What an order is for. No plugin needs to parse a client_order_id to learn it. */
+typedef enum axion_order_purpose {
+  AXION_PURPOSE_ENTRY = 1,  /* opens a position for a signal */
+  AXION_PURPOSE_CLOSE = 2,  /* closes (part of) a position: exits, flatten, shutdown */
+  AXION_PURPOSE_UNWIND = 3  /* sells back an entry fill that failed validation */
+} axion_order_purpose;
 
 typedef enum axion_order_status {
   AXION_ORDER_FILLED = 0,
@@ -168,6 +182,114 @@ typedef struct axion_position_size {
   char order_type[16]; /* "market" | "limit" */
 } axion_position_size;
 
+/* ---- typed stage records (v2) ------------------------------------------------------------ */
+
+/* An open position as stage plugins see it. Views valid for the duration of the call. */
+typedef struct axion_position_view {
+  uint32_t size;
+  axion_str ticker;     /* traded ticker (an ETF for ETF routes) */
+  axion_str underlying; /* the signal's ticker */
+  axion_str direction;  /* in the traded instrument: "long" | "short" */
+  axion_str strategy;
+  int64_t shares;
+  double entry_price;
+  double current_price;
+  int64_t entry_time_us;
+  int32_t is_inverse; /* an inverse ETF: the underlying direction is the reverse */
+} axion_position_view;
+
+/* The effective trading limits of one signal: the user's [executor] and [lifecycle] tables
+ * (pipeline.md §1.7) as adapted by the regime stage (§0.5, §10.1). Without a regime plugin the
+ * multipliers are 1.0, has_min_conviction is 0 and regime is "". Every field is always set. */
+typedef struct axion_limits {
+  uint32_t size;
+  /* [executor] */
+  axion_str instrument_mode; /* "options" | "leveraged_etf" | "both" */
+  double max_risk_per_trade;
+  int32_t max_concurrent_positions;
+  double daily_loss_limit;
+  double max_single_stock_exposure;
+  double max_sector_exposure;
+  double min_account_equity;
+  axion_str default_time_in_force;        /* "day" | "gtc" | "ioc" */
+  axion_str high_conviction_order_type;   /* "market" | "limit" */
+  axion_str medium_conviction_order_type; /* "market" | "limit" */
+  int32_t scale_in_enabled;
+  double scale_in_initial_pct;
+  int32_t prefer_3x_for_day_trades;
+  double min_etf_daily_volume;
+  int32_t etf_sector_mapping;
+  int32_t consecutive_loss_threshold;
+  double consecutive_loss_pct;
+  double api_timeout_seconds;
+  /* [lifecycle] */
+  double reward_to_risk_target;
+  int32_t time_stop_minutes;
+  axion_str eod_close_time; /* "HH:MM", ET */
+  axion_str trailing_stop_cloud;
+  int32_t max_etf_hold_days_3x;
+  int32_t max_etf_hold_days_2x;
+  int32_t close_on_shutdown;
+  /* regime adaptation */
+  double position_size_multiplier;
+  double stop_loss_mult;
+  int32_t has_min_conviction;
+  int32_t min_conviction;
+  axion_str regime; /* "" = no regime stage */
+  double regime_confidence;
+  const axion_str* avoid_signal_types;
+  uint32_t avoid_signal_type_count;
+  const axion_str* preferred_signal_types;
+  uint32_t preferred_signal_type_count;
+} axion_limits;
+
+/* The routing decision (pipeline.md §6.1). Before routing (and without a routing plugin) the
+ * engine's default is a stock route of the signal's ticker at its entry price. */
+typedef struct axion_route {
+  uint32_t size;
+  axion_str instrument_type; /* "stock" | "option" | "leveraged_etf" */
+  axion_str ticker;          /* what is traded */
+  axion_str original_signal_ticker;
+  double leverage;
+  int32_t is_inverse;
+  double reference_price;
+  axion_str fallback_from;   /* "" or the instrument type the route fell back from */
+  /* leveraged ETF routes */
+  axion_str etf_tracks;      /* the sector the ETF tracks */
+  double etf_avg_daily_volume; /* 0 = unknown */
+  /* option routes (the contract is the broker's choice) */
+  axion_str option_right;    /* "call" | "put" */
+} axion_route;
+
+/* Everything a risk, routing or sizing stage reads besides the signal or order. */
+typedef struct axion_stage_context {
+  uint32_t size;
+  axion_account account;
+  const axion_position_view* positions;
+  uint32_t position_count;
+  double daily_pnl;          /* state manager, rollover-aware */
+  int32_t daily_trade_count; /* closes today */
+  int32_t entries_today;     /* entries opened on the current trading date */
+  int32_t kill_switch_active;
+  axion_str circuit_breaker_status; /* "closed" | "open" | "half_open" */
+  const axion_limits* limits;       /* the effective limits; never NULL */
+  const axion_route* route;         /* the routing decision so far; never NULL */
+  int32_t has_var_cap;              /* a risk stage produced a VaR cap for this signal */
+  double var_cap;                   /* dollars */
+  int32_t broker_can_trade_options;
+  int64_t now_us;                   /* engine clock */
+} axion_stage_context;
+
+/* What a passing risk signal check hands later stages. */
+typedef struct axion_risk_outputs {
+  uint32_t size;
+  int32_t has_var_cap; /* limits sizing to var_cap dollars */
+  double var_cap;
+  /* Optional: a JSON object recorded as the pipeline result's risk_assessment (audit, REST).
+   * Stored as given: the engine never parses it on the hot path. */
+  axion_str assessment_json;
+} axion_risk_outputs;
+
 /* ---- host services ------------------------------------------------------------------------ */
 
 typedef void (*axion_json_cb)(void* user, axion_str json);
@@ -194,8 +316,9 @@ typedef struct axion_host_api {
   /* Durable per-instance state (a JSON document in the journal). load calls cb once if present. */
   axion_status (*state_load)(void* ctx, axion_json_cb cb, void* user);
   axion_status (*state_save)(void* ctx, axion_str json);
-  /* Read-only engine queries, answered as JSON through cb: "positions", "account", "state",
-   * "effective_config", "kill", "returns" (args {"ticker":..,"n":..}). Unknown => AXION_ERR. */
+  /* Rare read-only engine queries, answered as JSON through cb: "engine", "positions",
+   * "account", "state", "kill", "returns" (args {"ticker":..,"n":..}; per-signal code uses
+   * daily_returns). Unknown => AXION_ERR. Stage calls get what they need as typed records. */
   axion_status (*query)(void* ctx, axion_str what, axion_str args_json, axion_json_cb cb,
                         void* user);
   /* Requests to the engine, made on the engine thread from inside a plugin call. Known:
@@ -213,6 +336,10 @@ typedef struct axion_host_api {
   int64_t (*subscribe_events)(void* ctx, int64_t since, axion_event_cb cb, void* user,
                               int64_t* oldest_available);
   void (*unsubscribe_events)(void* ctx, int64_t subscription_id);
+  /* v2: daily close-to-close returns of `ticker` (from the last close of each ET trading date,
+   * pipeline.md §11), oldest first. Writes the latest min(max, known) values to out and returns
+   * how many; 0 when none are known. Allocation-free, for per-signal risk checks. */
+  uint32_t (*daily_returns)(void* ctx, axion_str ticker, double* out, uint32_t max);
 } axion_host_api;
 
 /* ---- per-kind function tables ------------------------------------------------------------ */
@@ -245,38 +372,41 @@ typedef struct axion_guard_vtable {
 typedef struct axion_regime_vtable {
   uint32_t size;
   axion_status (*on_bar)(void* self, const axion_bar* bar, axion_error* err);
-  /* Given the base config (JSON), produce the effective config (JSON, via cb) or reject. */
-  axion_status (*evaluate)(void* self, const axion_signal* signal, axion_str base_config_json,
-                           axion_json_cb cb, void* user, axion_verdict* out, axion_error* err);
+  /* *effective arrives as a copy of *base; the plugin changes the fields it adapts (its views
+   * must stay valid until its next call), or rejects through *out. */
+  axion_status (*evaluate)(void* self, const axion_signal* signal, const axion_limits* base,
+                           axion_limits* effective, axion_verdict* out, axion_error* err);
 } axion_regime_vtable;
 
 typedef struct axion_risk_vtable {
   uint32_t size;
-  /* Either check may be NULL. context_json: account, positions, regime, effective config. */
-  axion_status (*check_signal)(void* self, const axion_signal* signal, axion_str context_json,
-                               axion_verdict* out, axion_error* err);
-  axion_status (*check_order)(void* self, const axion_order* order, axion_str context_json,
-                              axion_verdict* out, axion_error* err);
+  /* Either check may be NULL. A passing check_signal may fill *outputs (arrives zeroed, its
+   * views valid until the plugin's next call). check_order sees every order: entries before
+   * submission (a rejection stops them), closes and unwinds for counting only (never rejected;
+   * order->purpose tells them apart). */
+  axion_status (*check_signal)(void* self, const axion_signal* signal,
+                               const axion_stage_context* context, axion_verdict* out,
+                               axion_risk_outputs* outputs, axion_error* err);
+  axion_status (*check_order)(void* self, const axion_order* order,
+                              const axion_stage_context* context, axion_verdict* out,
+                              axion_error* err);
   void (*on_fill)(void* self, const axion_order* order, const axion_order_result* result);
-  /* Optional (may be NULL; read only when `size` covers it): what the last passing
-   * check_signal computed, as JSON, e.g. {"var_cap": 20000.0, "assessment": {...}}. The engine
-   * applies "var_cap" (dollars) to sizing and records "assessment" with the result. */
-  axion_status (*signal_outputs)(void* self, axion_json_cb cb, void* user);
 } axion_risk_vtable;
 
 typedef struct axion_routing_vtable {
   uint32_t size;
-  /* Decision as JSON via cb: {instrument_type, ticker, leverage, is_inverse, reference_price,...} */
-  axion_status (*route)(void* self, const axion_signal* signal, axion_str context_json,
-                        axion_json_cb cb, void* user, axion_verdict* out, axion_error* err);
+  /* *decision arrives as the engine's default stock route; a passing plugin fills it (views
+   * valid until its next call). */
+  axion_status (*route)(void* self, const axion_signal* signal, const axion_stage_context* context,
+                        axion_route* decision, axion_verdict* out, axion_error* err);
 } axion_routing_vtable;
 
 typedef struct axion_sizing_vtable {
   uint32_t size;
   const char* instrument_type; /* the type this sizer is for; "" = every type */
-  axion_status (*size_position)(void* self, const axion_signal* signal, axion_str context_json,
-                                axion_position_size* out, axion_verdict* verdict,
-                                axion_error* err);
+  axion_status (*size_position)(void* self, const axion_signal* signal,
+                                const axion_stage_context* context, axion_position_size* out,
+                                axion_verdict* verdict, axion_error* err);
 } axion_sizing_vtable;
 
 typedef void (*axion_position_cb)(void* user, const axion_broker_position* position);
@@ -320,9 +450,14 @@ typedef struct axion_plugin_manifest {
   void (*destroy)(void* self);
   /* Points to the axion_<kind>_vtable matching `kind`. */
   const void* vtable;
+  /* The pipeline stage this plugin's rejections and errors are reported under (pipeline.md
+   * §1.1, e.g. "signal_guard", "regime", "risk_assessment", "basic_risk_check", "pretrade",
+   * "routing", "sizing"); NULL or "" for kinds that are not stages (feed, strategy, broker,
+   * addon). The host refuses a stage plugin whose label it does not know. */
+  const char* stage_label;
 } axion_plugin_manifest;
 
-/* The one exported symbol: `const axion_plugin_manifest* axion_plugin_v1(void)`. */
+/* The one exported symbol: `const axion_plugin_manifest* axion_plugin_v2(void)`. */
 typedef const axion_plugin_manifest* (*axion_entry_fn)(void);
 
 #ifdef __cplusplus

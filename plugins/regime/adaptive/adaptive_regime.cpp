@@ -4,9 +4,10 @@
 // on_bar feeds the detector from the benchmark symbol's bars (plus the optional VIX and universe
 // symbols) and updates the state (regime, confidence); a change publishes `regime_update`.
 // evaluate blends the current regime's profile with sideways at the current confidence, rejects
-// avoided signal types and low conviction, and returns adapt_config(base, profile): a copy of the
-// user's base config with exactly the §10.1 fields replaced, plus the stage-0.5 figures the later
-// stages read (position_size_multiplier, min_conviction, stop_loss_mult, regime, ...).
+// avoided signal types and low conviction, and fills the effective limits: adapt_config(base,
+// profile), i.e. the user's base limits (which `effective` arrives as a copy of) with exactly the
+// §10.1 fields replaced, plus the stage-0.5 figures the later stages read
+// (position_size_multiplier, min_conviction, stop_loss_mult, regime, ...).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -27,6 +28,7 @@ using axion::sdk::Error;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
+using axion::sdk::Limits;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using nlohmann::json;
@@ -293,8 +295,8 @@ class AdaptiveRegime final : public axion::sdk::Regime {
     set_state(c.regime, c.confidence, /*publish=*/true);
   }
 
-  Verdict evaluate(const Signal& signal, const json& base, json& effective) override {
-    if (!base.is_object()) throw Error("base config is not a JSON object");
+  // `effective` arrives as a copy of the base limits; only the adapted fields are written.
+  Verdict evaluate(const Signal& signal, const Limits& /*base*/, Limits& effective) override {
     const Profile& p = profile_;
     const std::string type = ascii_upper(signal.signal_type);
     if (std::find(p.avoid.begin(), p.avoid.end(), type) != p.avoid.end()) {
@@ -305,34 +307,33 @@ class AdaptiveRegime final : public axion::sdk::Regime {
       return Verdict::reject("Conviction " + std::to_string(signal.conviction) +
                              " below regime minimum " + std::to_string(p.min_conviction));
     }
-    effective = adapt_config(base, p);
-    effective["position_size_multiplier"] = p.position_size_multiplier;
-    effective["min_conviction"] = p.min_conviction;
-    effective["stop_loss_mult"] = stop_loss_mult_;
-    effective["regime"] = regime_;
-    effective["regime_confidence"] = confidence_;
-    effective["avoid_signal_types"] = p.avoid;
-    effective["preferred_signal_types"] = p.preferred;
+    adapt_config(p, effective);
+    effective.position_size_multiplier = p.position_size_multiplier;
+    effective.min_conviction = p.min_conviction;
+    effective.stop_loss_mult = stop_loss_mult_;
+    effective.regime = regime_;
+    effective.regime_confidence = confidence_;
+    effective.avoid_signal_types = p.avoid;
+    effective.preferred_signal_types = p.preferred;
     return Verdict::ok();
   }
 
  private:
   bool fixed() const { return !settings_.fixed_regime.empty(); }
 
-  // A copy of the base config with exactly the §10.1 fields replaced; every other key keeps the
-  // user's value (max_sector_exposure included: it is blended but not applied).
-  static json adapt_config(const json& base, const Profile& p) {
-    json out = base;
-    out["max_risk_per_trade"] = p.max_risk_per_trade;
-    out["max_concurrent_positions"] = p.max_concurrent_positions;
-    out["daily_loss_limit"] = p.daily_loss_limit;
-    out["max_single_stock_exposure"] = p.max_single_stock_exposure;
-    out["reward_to_risk_target"] = p.reward_to_risk_target;
-    out["time_stop_minutes"] = p.time_stop_minutes;
-    out["consecutive_loss_threshold"] = p.consecutive_loss_threshold;
-    out["scale_in_enabled"] = p.scale_in_enabled;
-    out["trailing_stop_cloud"] = p.trailing_stop_cloud;
-    return out;
+  // adapt_config(base, profile) in place: `limits` (a copy of the base) gets exactly the §10.1
+  // fields replaced; every other field keeps the user's value (max_sector_exposure included: it is
+  // blended but not applied).
+  static void adapt_config(const Profile& p, Limits& limits) {
+    limits.max_risk_per_trade = p.max_risk_per_trade;
+    limits.max_concurrent_positions = p.max_concurrent_positions;
+    limits.daily_loss_limit = p.daily_loss_limit;
+    limits.max_single_stock_exposure = p.max_single_stock_exposure;
+    limits.reward_to_risk_target = p.reward_to_risk_target;
+    limits.time_stop_minutes = p.time_stop_minutes;
+    limits.consecutive_loss_threshold = p.consecutive_loss_threshold;
+    limits.scale_in_enabled = p.scale_in_enabled;
+    limits.trailing_stop_cloud = p.trailing_stop_cloud;
   }
 
   // "" accepts, per input symbol, the timeframe of the first bar it arrives in.
@@ -398,5 +399,5 @@ class AdaptiveRegime final : public axion::sdk::Regime {
 AXION_PLUGIN(AdaptiveRegime, AXION_KIND_REGIME, "adaptive", "1.0.0",
              "Regime adaptation (pipeline.md 10.1): a rule-based regime detector on a benchmark "
              "symbol's bars (strategies.md 14.2), blended regime profiles, avoid-list and "
-             "minimum-conviction rejection, and the effective config of each signal",
+             "minimum-conviction rejection, and the effective limits of each signal",
              kKeys)

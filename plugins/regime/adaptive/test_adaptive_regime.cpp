@@ -2,7 +2,6 @@
 //
 // Expected blended values are computed here from the spec's profile table (pipeline.md §10.1) with
 // the spec's formula, and also compared with the printed table of effective values at 0.5.
-#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -12,15 +11,63 @@
 #include <utility>
 #include <vector>
 
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 
 using axion::sdk::BarView;
+using axion::sdk::Limits;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
-using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
+
+namespace {
+
+// Every field of a Limits, for failure messages.
+json describe(const Limits& l) {
+  return json{{"instrument_mode", l.instrument_mode},
+              {"max_risk_per_trade", l.max_risk_per_trade},
+              {"max_concurrent_positions", l.max_concurrent_positions},
+              {"daily_loss_limit", l.daily_loss_limit},
+              {"max_single_stock_exposure", l.max_single_stock_exposure},
+              {"max_sector_exposure", l.max_sector_exposure},
+              {"min_account_equity", l.min_account_equity},
+              {"default_time_in_force", l.default_time_in_force},
+              {"high_conviction_order_type", l.high_conviction_order_type},
+              {"medium_conviction_order_type", l.medium_conviction_order_type},
+              {"scale_in_enabled", l.scale_in_enabled},
+              {"scale_in_initial_pct", l.scale_in_initial_pct},
+              {"prefer_3x_for_day_trades", l.prefer_3x_for_day_trades},
+              {"min_etf_daily_volume", l.min_etf_daily_volume},
+              {"etf_sector_mapping", l.etf_sector_mapping},
+              {"consecutive_loss_threshold", l.consecutive_loss_threshold},
+              {"consecutive_loss_pct", l.consecutive_loss_pct},
+              {"api_timeout_seconds", l.api_timeout_seconds},
+              {"reward_to_risk_target", l.reward_to_risk_target},
+              {"time_stop_minutes", l.time_stop_minutes},
+              {"eod_close_time", l.eod_close_time},
+              {"trailing_stop_cloud", l.trailing_stop_cloud},
+              {"max_etf_hold_days_3x", l.max_etf_hold_days_3x},
+              {"max_etf_hold_days_2x", l.max_etf_hold_days_2x},
+              {"close_on_shutdown", l.close_on_shutdown},
+              {"position_size_multiplier", l.position_size_multiplier},
+              {"stop_loss_mult", l.stop_loss_mult},
+              {"min_conviction", l.min_conviction ? json(*l.min_conviction) : json()},
+              {"regime", l.regime},
+              {"regime_confidence", l.regime_confidence},
+              {"avoid_signal_types", l.avoid_signal_types},
+              {"preferred_signal_types", l.preferred_signal_types}};
+}
+
+}  // namespace
+
+namespace Catch {
+template <>
+struct StringMaker<Limits> {
+  static std::string convert(const Limits& l) { return describe(l).dump(); }
+};
+}  // namespace Catch
 
 namespace {
 
@@ -103,28 +150,35 @@ Expected expected(const std::string& regime, double confidence) {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-// The engine's base config (pipeline.md §1.7 defaults, [executor] + [lifecycle]), with a few
-// user-set values that adaptation must keep.
-json base_config() {
-  return json{{"instrument_mode", "both"},
-              {"max_risk_per_trade", 0.05},
-              {"max_concurrent_positions", 10},
-              {"daily_loss_limit", 0.10},
-              {"max_single_stock_exposure", 0.15},
-              {"max_sector_exposure", 0.30},
-              {"min_account_equity", 25000.0},
-              {"default_time_in_force", "day"},
-              {"scale_in_enabled", true},
-              {"scale_in_initial_pct", 0.5},
-              {"consecutive_loss_threshold", 3},
-              {"consecutive_loss_pct", 0.03},
-              {"reward_to_risk_target", 2.0},
-              {"time_stop_minutes", 120},
-              {"eod_close_time", "15:55"},
-              {"trailing_stop_cloud", "pullback"},
-              {"max_etf_hold_days_3x", 5},
-              {"position_size_multiplier", 1.0},
-              {"stop_loss_mult", 1.0}};
+// The engine's base limits ([executor] + [lifecycle]) at the pipeline.md §1.7 defaults, spelled
+// out so the test does not depend on the SDK's defaults; no regime adaptation yet.
+Limits base_config() {
+  Limits b;
+  b.instrument_mode = "both";
+  b.max_risk_per_trade = 0.05;
+  b.max_concurrent_positions = 10;
+  b.daily_loss_limit = 0.10;
+  b.max_single_stock_exposure = 0.15;
+  b.max_sector_exposure = 0.30;
+  b.min_account_equity = 25000.0;
+  b.default_time_in_force = "day";
+  b.scale_in_enabled = true;
+  b.scale_in_initial_pct = 0.5;
+  b.consecutive_loss_threshold = 3;
+  b.consecutive_loss_pct = 0.03;
+  b.reward_to_risk_target = 2.0;
+  b.time_stop_minutes = 120;
+  b.eod_close_time = "15:55";
+  b.trailing_stop_cloud = "pullback";
+  b.max_etf_hold_days_3x = 5;
+  b.position_size_multiplier = 1.0;
+  b.stop_loss_mult = 1.0;
+  b.min_conviction.reset();
+  b.regime.clear();
+  b.regime_confidence = 0.0;
+  b.avoid_signal_types.clear();
+  b.preferred_signal_types.clear();
+  return b;
 }
 
 Signal make_signal(const std::string& type = "cloud_bounce_long", int conviction = 90) {
@@ -143,31 +197,33 @@ json fixed(const std::string& regime, double confidence = 0.5) {
   return json{{"fixed_regime", regime}, {"fixed_confidence", confidence}};
 }
 
-// Evaluate a signal that every profile accepts (type in no avoid list, conviction 100).
-json effective_of(PluginHarness& h, const json& base = base_config()) {
-  json eff;
+// Evaluate a signal that every profile accepts (type in no avoid list, conviction 100). The
+// harness fills `eff` only when the signal passes; the base has no min_conviction, so a set one is
+// the plugin's.
+Limits effective_of(PluginHarness& h, const Limits& base = base_config()) {
+  Limits eff;
   const Verdict v = h.regime_evaluate(make_signal("candlestick_bullish", 100), base, eff);
   REQUIRE(v.pass);
-  REQUIRE(eff.is_object());
+  REQUIRE(eff.min_conviction.has_value());
   return eff;
 }
 
-void check_effective(const json& eff, const std::string& regime, double confidence) {
+void check_effective(const Limits& eff, const std::string& regime, double confidence) {
   const Expected e = expected(regime, confidence);
-  INFO(regime << " at " << confidence << ": " << eff.dump());
-  CHECK(eff.at("max_risk_per_trade").get<double>() == e.max_risk);
-  CHECK(eff.at("daily_loss_limit").get<double>() == e.daily_loss);
-  CHECK(eff.at("max_single_stock_exposure").get<double>() == e.single_stock);
-  CHECK(eff.at("reward_to_risk_target").get<double>() == e.rr);
-  CHECK(eff.at("position_size_multiplier").get<double>() == e.psm);
-  CHECK(eff.at("max_concurrent_positions").is_number_integer());
-  CHECK(eff.at("max_concurrent_positions").get<int>() == e.max_positions);
-  CHECK(eff.at("time_stop_minutes").get<int>() == e.time_stop);
-  CHECK(eff.at("consecutive_loss_threshold").get<int>() == e.loss_threshold);
-  CHECK(eff.at("min_conviction").get<int>() == e.min_conviction);
-  CHECK(eff.at("scale_in_enabled").get<bool>() == e.scale_in);
-  CHECK(eff.at("trailing_stop_cloud").get<std::string>() == e.trailing);
-  CHECK(eff.at("stop_loss_mult").get<double>() == kStopLossMult.at(regime));
+  INFO(regime << " at " << confidence << ": " << describe(eff).dump());
+  CHECK(eff.max_risk_per_trade == e.max_risk);
+  CHECK(eff.daily_loss_limit == e.daily_loss);
+  CHECK(eff.max_single_stock_exposure == e.single_stock);
+  CHECK(eff.reward_to_risk_target == e.rr);
+  CHECK(eff.position_size_multiplier == e.psm);
+  CHECK(eff.max_concurrent_positions == e.max_positions);
+  CHECK(eff.time_stop_minutes == e.time_stop);
+  CHECK(eff.consecutive_loss_threshold == e.loss_threshold);
+  REQUIRE(eff.min_conviction.has_value());
+  CHECK(*eff.min_conviction == e.min_conviction);
+  CHECK(eff.scale_in_enabled == e.scale_in);
+  CHECK(eff.trailing_stop_cloud == e.trailing);
+  CHECK(eff.stop_loss_mult == kStopLossMult.at(regime));
 }
 
 // Bars: one per day from a fixed origin; the BarView's strings live for the call.
@@ -193,10 +249,8 @@ void feed_series(PluginHarness& h, const std::string& symbol, int n,
   for (int i = 0; i < n; ++i) feed(h, symbol, first_day + i, close(i));
 }
 
-std::string regime_of(PluginHarness& h) { return effective_of(h).at("regime").get<std::string>(); }
-double confidence_of(PluginHarness& h) {
-  return effective_of(h).at("regime_confidence").get<double>();
-}
+std::string regime_of(PluginHarness& h) { return effective_of(h).regime; }
+double confidence_of(PluginHarness& h) { return effective_of(h).regime_confidence; }
 
 std::string config_error_key(const json& config) {
   return axion::sdk::testing::config_error_key(AXION_PLUGIN_SO, config);
@@ -232,10 +286,10 @@ TEST_CASE("effective values at confidence 0.5 for every regime match the spec ta
   for (const std::string regime : {"bull", "bear", "sideways", "crisis"}) {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, fixed(regime, 0.5));
-    const json eff = effective_of(h);
+    const Limits eff = effective_of(h);
     check_effective(eff, regime, 0.5);
-    CHECK(eff.at("regime") == regime);
-    CHECK(eff.at("regime_confidence").get<double>() == 0.5);
+    CHECK(eff.regime == regime);
+    CHECK(eff.regime_confidence == 0.5);
   }
 }
 
@@ -260,18 +314,18 @@ TEST_CASE("the printed table of effective values at 0.5") {
   for (const auto& r : rows) {
     FakeHost host;
     PluginHarness h(AXION_PLUGIN_SO, host, fixed(r.regime));
-    const json eff = effective_of(h);
+    const Limits eff = effective_of(h);
     INFO(r.regime);
-    CHECK(eff["max_risk_per_trade"].get<double>() == Approx(r.max_risk));
-    CHECK(eff["max_concurrent_positions"].get<int>() == r.max_positions);
-    CHECK(eff["daily_loss_limit"].get<double>() == Approx(r.daily_loss));
-    CHECK(eff["reward_to_risk_target"].get<double>() == Approx(r.rr));
-    CHECK(eff["time_stop_minutes"].get<int>() == r.time_stop);
-    CHECK(eff["consecutive_loss_threshold"].get<int>() == r.loss_threshold);
-    CHECK(eff["position_size_multiplier"].get<double>() == Approx(r.psm));
-    CHECK(eff["min_conviction"].get<int>() == r.min_conviction);
-    CHECK(eff["scale_in_enabled"].get<bool>() == r.scale_in);
-    CHECK(eff["trailing_stop_cloud"] == r.trailing);
+    CHECK(eff.max_risk_per_trade == Approx(r.max_risk));
+    CHECK(eff.max_concurrent_positions == r.max_positions);
+    CHECK(eff.daily_loss_limit == Approx(r.daily_loss));
+    CHECK(eff.reward_to_risk_target == Approx(r.rr));
+    CHECK(eff.time_stop_minutes == r.time_stop);
+    CHECK(eff.consecutive_loss_threshold == r.loss_threshold);
+    CHECK(eff.position_size_multiplier == Approx(r.psm));
+    CHECK(eff.min_conviction.value() == r.min_conviction);
+    CHECK(eff.scale_in_enabled == r.scale_in);
+    CHECK(eff.trailing_stop_cloud == r.trailing);
   }
 }
 
@@ -282,10 +336,10 @@ TEST_CASE("integer fields round half to even: bear 6.5 is 6, crisis 5.5 is 6, 2.
   CHECK(blend(2, 3, 0.5) == 2.5);
   FakeHost host;
   PluginHarness bear(AXION_PLUGIN_SO, host, fixed("bear"));
-  CHECK(effective_of(bear)["max_concurrent_positions"] == 6);    // std::round would give 7
-  CHECK(effective_of(bear)["consecutive_loss_threshold"] == 2);  // std::round would give 3
+  CHECK(effective_of(bear).max_concurrent_positions == 6);    // std::round would give 7
+  CHECK(effective_of(bear).consecutive_loss_threshold == 2);  // std::round would give 3
   PluginHarness crisis(AXION_PLUGIN_SO, host, fixed("crisis"));
-  CHECK(effective_of(crisis)["max_concurrent_positions"] == 6);
+  CHECK(effective_of(crisis).max_concurrent_positions == 6);
 }
 
 TEST_CASE("confidence at or above 0.7 gives the pure profile") {
@@ -293,16 +347,16 @@ TEST_CASE("confidence at or above 0.7 gives the pure profile") {
     for (double c : {0.7, 0.85, 1.0}) {
       FakeHost host;
       PluginHarness h(AXION_PLUGIN_SO, host, fixed(regime, c));
-      const json eff = effective_of(h);
+      const Limits eff = effective_of(h);
       const RefProfile& p = ref_profiles().at(regime);
       INFO(regime << " " << c);
-      CHECK(eff["max_concurrent_positions"].get<int>() == p.max_positions);
-      CHECK(eff["min_conviction"].get<int>() == p.min_conviction);
-      CHECK(eff["position_size_multiplier"].get<double>() == p.psm);
-      CHECK(eff["max_risk_per_trade"].get<double>() == p.max_risk);
-      CHECK(eff["time_stop_minutes"].get<int>() == p.time_stop);
-      CHECK(eff["avoid_signal_types"] == json(p.avoid));
-      CHECK(eff["preferred_signal_types"] == json(p.preferred));
+      CHECK(eff.max_concurrent_positions == p.max_positions);
+      CHECK(eff.min_conviction.value() == p.min_conviction);
+      CHECK(eff.position_size_multiplier == p.psm);
+      CHECK(eff.max_risk_per_trade == p.max_risk);
+      CHECK(eff.time_stop_minutes == p.time_stop);
+      CHECK(eff.avoid_signal_types == p.avoid);
+      CHECK(eff.preferred_signal_types == p.preferred);
       check_effective(eff, regime, c);
     }
   }
@@ -319,22 +373,24 @@ TEST_CASE("confidence between 0.5 and 0.7 blends with f = confidence, below 0.5 
   // Below 0.5 is the 0.5 blend; 0.69 is not the pure profile.
   FakeHost host;
   PluginHarness low(AXION_PLUGIN_SO, host, fixed("bear", 0.2));
-  CHECK(effective_of(low)["max_concurrent_positions"] == 6);
+  CHECK(effective_of(low).max_concurrent_positions == 6);
   PluginHarness near(AXION_PLUGIN_SO, host, fixed("bear", 0.69));
-  CHECK(effective_of(near)["time_stop_minutes"] == half_even(blend(90, 120, 0.69)));
-  CHECK(effective_of(near)["time_stop_minutes"] != 90);
+  CHECK(effective_of(near).time_stop_minutes == half_even(blend(90, 120, 0.69)));
+  CHECK(effective_of(near).time_stop_minutes != 90);
 }
 
 TEST_CASE("blended avoid list is the sorted union, preferred the union minus the avoids") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("bull", 0.5));
-  const json eff = effective_of(h);
-  CHECK(eff["avoid_signal_types"] == json({"CLOUD_BOUNCE_SHORT", "CLOUD_CROSS_BEARISH",
-                                           "TREND_ALIGNED_LONG", "TREND_ALIGNED_SHORT"}));
-  CHECK(eff["preferred_signal_types"] ==
-        json({"CLOUD_BOUNCE_LONG", "CLOUD_CROSS_BULLISH", "MOMENTUM_EXHAUSTION"}));
+  const Limits eff = effective_of(h);
+  CHECK(eff.avoid_signal_types ==
+        std::vector<std::string>{"CLOUD_BOUNCE_SHORT", "CLOUD_CROSS_BEARISH", "TREND_ALIGNED_LONG",
+                                 "TREND_ALIGNED_SHORT"});
+  CHECK(eff.preferred_signal_types == std::vector<std::string>{"CLOUD_BOUNCE_LONG",
+                                                               "CLOUD_CROSS_BULLISH",
+                                                               "MOMENTUM_EXHAUSTION"});
   // So at 0.5 a bull regime avoids trend_aligned_long (sideways avoids it), at 0.7 it does not.
-  json out;
+  Limits out;
   CHECK_FALSE(h.regime_evaluate(make_signal("trend_aligned_long"), base_config(), out).pass);
   PluginHarness pure(AXION_PLUGIN_SO, host, fixed("bull", 0.7));
   CHECK(pure.regime_evaluate(make_signal("trend_aligned_long"), base_config(), out).pass);
@@ -343,16 +399,16 @@ TEST_CASE("blended avoid list is the sorted union, preferred the union minus the
 TEST_CASE("an unknown regime name gets sideways values and is reported as given") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("euphoria", 0.9));
-  const json eff = effective_of(h);
+  const Limits eff = effective_of(h);
   check_effective(eff, "sideways", 0.9);
-  CHECK(eff["regime"] == "euphoria");
-  CHECK(eff["avoid_signal_types"] == json(ref_profiles().at("sideways").avoid));
+  CHECK(eff.regime == "euphoria");
+  CHECK(eff.avoid_signal_types == ref_profiles().at("sideways").avoid);
   bool warned = false;
   for (const auto& [level, text] : host.logs) {
     warned = warned || (level == AXION_LOG_WARN && text.find("euphoria") != std::string::npos);
   }
   CHECK(warned);
-  json out;
+  Limits out;
   auto v = h.regime_evaluate(make_signal("trend_aligned_short"), base_config(), out);
   CHECK(v.reason == "Signal type trend_aligned_short avoided in euphoria regime");
 }
@@ -360,9 +416,9 @@ TEST_CASE("an unknown regime name gets sideways values and is reported as given"
 TEST_CASE("regime names are looked up case-insensitively") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("BEAR", 0.5));
-  const json eff = effective_of(h);
+  const Limits eff = effective_of(h);
   check_effective(eff, "bear", 0.5);
-  CHECK(eff["regime"] == "BEAR");
+  CHECK(eff.regime == "BEAR");
 }
 
 // ---- stage 0.5 rejections (acceptance example 6) --------------------------------------------
@@ -370,7 +426,7 @@ TEST_CASE("regime names are looked up case-insensitively") {
 TEST_CASE("sideways avoids trend_aligned_long and requires conviction 60 (acceptance example 6)") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);  // default: sideways at 0.5, no benchmark bars
-  json eff;
+  Limits eff;
   Verdict v = h.regime_evaluate(make_signal("trend_aligned_long", 90), base_config(), eff);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Signal type trend_aligned_long avoided in sideways regime");
@@ -379,16 +435,16 @@ TEST_CASE("sideways avoids trend_aligned_long and requires conviction 60 (accept
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Conviction 59 below regime minimum 60");
 
-  eff = json();
+  eff = Limits{};
   v = h.regime_evaluate(make_signal("cloud_bounce_long", 60), base_config(), eff);
   CHECK(v.pass);
-  CHECK(eff["regime"] == "sideways");
+  CHECK(eff.regime == "sideways");
 }
 
 TEST_CASE("avoid lists compare case-insensitively and win over the conviction check") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("crisis", 0.9));
-  json eff;
+  Limits eff;
   auto v = h.regime_evaluate(make_signal("MTF_Confluence", 10), base_config(), eff);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Signal type MTF_Confluence avoided in crisis regime");
@@ -401,7 +457,7 @@ TEST_CASE("the conviction minimum is the blended one") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("bear", 0.5));
   const int min = expected("bear", 0.5).min_conviction;
-  json eff;
+  Limits eff;
   auto v = h.regime_evaluate(make_signal("cloud_cross_bearish", min - 1), base_config(), eff);
   CHECK(v.reason ==
         "Conviction " + std::to_string(min - 1) + " below regime minimum " + std::to_string(min));
@@ -413,55 +469,154 @@ TEST_CASE("the conviction minimum is the blended one") {
 TEST_CASE("bear at 0.5: max positions 6, loss threshold 2, user keys kept (acceptance example 5)") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("bear", 0.5));
-  json base = base_config();
-  base["eod_close_time"] = "15:30";
-  const json eff = effective_of(h, base);
-  CHECK(eff["max_concurrent_positions"] == 6);
-  CHECK(eff["consecutive_loss_threshold"] == 2);
-  CHECK(eff["eod_close_time"] == "15:30");
-  CHECK(eff["regime"] == "bear");  // what risk/unified reads for its own limits (6 positions)
-  CHECK(eff["stop_loss_mult"].get<double>() == 0.8);
+  Limits base = base_config();
+  base.eod_close_time = "15:30";
+  const Limits eff = effective_of(h, base);
+  CHECK(eff.max_concurrent_positions == 6);
+  CHECK(eff.consecutive_loss_threshold == 2);
+  CHECK(eff.eod_close_time == "15:30");
+  CHECK(eff.regime == "bear");  // what risk/unified reads for its own limits (6 positions)
+  CHECK(eff.stop_loss_mult == 0.8);
 }
 
 TEST_CASE("adapt_config replaces exactly the spec's fields and keeps every other user value") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("crisis", 0.8));
-  json base = base_config();
-  base["instrument_mode"] = "options";
-  base["max_sector_exposure"] = 0.22;  // blended in the profile, but not applied
-  base["min_account_equity"] = 30000.0;
-  base["scale_in_initial_pct"] = 0.4;
-  base["eod_close_time"] = "15:45";
-  base["custom_key"] = json{{"nested", 1}};
-  const json eff = effective_of(h, base);
+  Limits base = base_config();
+  // Every field the regime does not adapt gets a user value other than the default, so a plugin
+  // that rebuilt a default config (the spec's "original defect") fails below.
+  base.instrument_mode = "options";
+  base.max_sector_exposure = 0.22;  // blended in the profile, but not applied
+  base.min_account_equity = 30000.0;
+  base.default_time_in_force = "gtc";
+  base.high_conviction_order_type = "limit";
+  base.medium_conviction_order_type = "market";
+  base.scale_in_initial_pct = 0.4;
+  base.prefer_3x_for_day_trades = false;
+  base.min_etf_daily_volume = 5'000'000.0;
+  base.etf_sector_mapping = false;
+  base.consecutive_loss_pct = 0.05;
+  base.api_timeout_seconds = 30.0;
+  base.eod_close_time = "15:45";
+  base.max_etf_hold_days_3x = 4;
+  base.max_etf_hold_days_2x = 7;
+  base.close_on_shutdown = false;
+  // Every adapted field gets a value crisis at 0.8 does not have, so each replacement shows.
+  base.max_risk_per_trade = 0.07;
+  base.max_concurrent_positions = 17;
+  base.daily_loss_limit = 0.11;
+  base.max_single_stock_exposure = 0.19;
+  base.reward_to_risk_target = 4.5;
+  base.time_stop_minutes = 33;
+  base.consecutive_loss_threshold = 9;
+  base.scale_in_enabled = true;
+  base.trailing_stop_cloud = "pullback";
+  const Limits eff = effective_of(h, base);
+  INFO("base " << describe(base).dump());
+  INFO("effective " << describe(eff).dump());
 
-  const std::vector<std::string> replaced{
-      "max_risk_per_trade",         "max_concurrent_positions", "daily_loss_limit",
-      "max_single_stock_exposure",  "reward_to_risk_target",    "time_stop_minutes",
-      "consecutive_loss_threshold", "scale_in_enabled",         "trailing_stop_cloud"};
-  const std::vector<std::string> added{
-      "position_size_multiplier", "min_conviction",     "stop_loss_mult",        "regime",
-      "regime_confidence",        "avoid_signal_types", "preferred_signal_types"};
-  for (const auto& [k, v] : base.items()) {
-    const bool changes = std::find(replaced.begin(), replaced.end(), k) != replaced.end() ||
-                         std::find(added.begin(), added.end(), k) != added.end();
-    if (!changes) {
-      INFO(k);
-      CHECK(eff.at(k) == v);
-    }
-  }
-  for (const auto& k : replaced) CHECK(eff.contains(k));
-  for (const auto& k : added) CHECK(eff.contains(k));
-  CHECK(eff.size() == base.size() + 5);  // base has psm and stop_loss_mult already
+  // Kept: the user's value, which is not the default.
+#define KEPT(field)                      \
+  do {                                   \
+    INFO(#field);                        \
+    CHECK(base.field != Limits{}.field); \
+    CHECK(eff.field == base.field);      \
+  } while (false)
+  KEPT(instrument_mode);
+  KEPT(max_sector_exposure);
+  KEPT(min_account_equity);
+  KEPT(default_time_in_force);
+  KEPT(high_conviction_order_type);
+  KEPT(medium_conviction_order_type);
+  KEPT(scale_in_initial_pct);
+  KEPT(prefer_3x_for_day_trades);
+  KEPT(min_etf_daily_volume);
+  KEPT(etf_sector_mapping);
+  KEPT(consecutive_loss_pct);
+  KEPT(api_timeout_seconds);
+  KEPT(eod_close_time);
+  KEPT(max_etf_hold_days_3x);
+  KEPT(max_etf_hold_days_2x);
+  KEPT(close_on_shutdown);
+#undef KEPT
+
+  // Replaced (the §10.1 fields) and added (the stage-0.5 figures): each differs from the base.
+#define CHANGED(field)                    \
+  do {                                    \
+    INFO(#field);                         \
+    CHECK_FALSE(eff.field == base.field); \
+  } while (false)
+  CHANGED(max_risk_per_trade);
+  CHANGED(max_concurrent_positions);
+  CHANGED(daily_loss_limit);
+  CHANGED(max_single_stock_exposure);
+  CHANGED(reward_to_risk_target);
+  CHANGED(time_stop_minutes);
+  CHANGED(consecutive_loss_threshold);
+  CHANGED(scale_in_enabled);
+  CHANGED(trailing_stop_cloud);
+  CHANGED(position_size_multiplier);
+  CHANGED(min_conviction);
+  CHANGED(stop_loss_mult);
+  CHANGED(regime);
+  CHANGED(regime_confidence);
+  CHANGED(avoid_signal_types);
+  CHANGED(preferred_signal_types);
+#undef CHANGED
+
+  // Exactly those: with the 16 replaced and added fields put back, the effective limits are the
+  // base, field for field (Limits' == covers every field, including ones added later).
+  Limits undone = eff;
+  undone.max_risk_per_trade = base.max_risk_per_trade;
+  undone.max_concurrent_positions = base.max_concurrent_positions;
+  undone.daily_loss_limit = base.daily_loss_limit;
+  undone.max_single_stock_exposure = base.max_single_stock_exposure;
+  undone.reward_to_risk_target = base.reward_to_risk_target;
+  undone.time_stop_minutes = base.time_stop_minutes;
+  undone.consecutive_loss_threshold = base.consecutive_loss_threshold;
+  undone.scale_in_enabled = base.scale_in_enabled;
+  undone.trailing_stop_cloud = base.trailing_stop_cloud;
+  undone.position_size_multiplier = base.position_size_multiplier;
+  undone.min_conviction = base.min_conviction;
+  undone.stop_loss_mult = base.stop_loss_mult;
+  undone.regime = base.regime;
+  undone.regime_confidence = base.regime_confidence;
+  undone.avoid_signal_types = base.avoid_signal_types;
+  undone.preferred_signal_types = base.preferred_signal_types;
+  CHECK(undone == base);
+
   check_effective(eff, "crisis", 0.8);
-  CHECK(eff["regime_confidence"].get<double>() == 0.8);
+  CHECK(eff.regime == "crisis");
+  CHECK(eff.regime_confidence == 0.8);
+  CHECK(eff.avoid_signal_types == ref_profiles().at("crisis").avoid);
+  CHECK(eff.preferred_signal_types == ref_profiles().at("crisis").preferred);
 }
 
-TEST_CASE("a base config that is not an object is an error") {
+TEST_CASE("regime figures already in the base are replaced, not merged or obeyed") {
   FakeHost host;
-  PluginHarness h(AXION_PLUGIN_SO, host);
-  json eff;
-  CHECK_THROWS_AS(h.regime_evaluate(make_signal(), json::array({1, 2}), eff), PluginCallError);
+  PluginHarness h(AXION_PLUGIN_SO, host);  // sideways at 0.5
+  Limits base = base_config();
+  base.position_size_multiplier = 2.5;
+  base.stop_loss_mult = 3.0;
+  base.min_conviction = 95;
+  base.regime = "bull";
+  base.regime_confidence = 0.99;
+  base.avoid_signal_types = {"CLOUD_CROSS_BULLISH", "X_TYPE"};
+  base.preferred_signal_types = {"Y_TYPE"};
+  // The base's avoid list and minimum are not what stage 0.5 checks: the profile's are.
+  Limits eff;
+  const Verdict v = h.regime_evaluate(make_signal("cloud_cross_bullish", 70), base, eff);
+  REQUIRE(v.pass);
+  INFO(describe(eff).dump());
+  CHECK(eff.position_size_multiplier == ref_profiles().at("sideways").psm);
+  CHECK(eff.stop_loss_mult == kStopLossMult.at("sideways"));
+  REQUIRE(eff.min_conviction.has_value());
+  CHECK(*eff.min_conviction == 60);
+  CHECK(eff.regime == "sideways");
+  CHECK(eff.regime_confidence == 0.5);
+  CHECK(eff.avoid_signal_types == ref_profiles().at("sideways").avoid);
+  CHECK(eff.preferred_signal_types == ref_profiles().at("sideways").preferred);
+  check_effective(eff, "sideways", 0.5);
 }
 
 // ---- the detector ------------------------------------------------------------------------------
@@ -470,9 +625,9 @@ TEST_CASE("without benchmark bars the regime stays initial_regime at 0.5") {
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, json{{"initial_regime", "bear"}});
   feed_series(h, "QQQ", 250, falling);  // another symbol: not read
-  const json eff = effective_of(h);
-  CHECK(eff["regime"] == "bear");
-  CHECK(eff["regime_confidence"].get<double>() == 0.5);
+  const Limits eff = effective_of(h);
+  CHECK(eff.regime == "bear");
+  CHECK(eff.regime_confidence == 0.5);
   check_effective(eff, "bear", 0.5);
   CHECK(host.bus.count("regime_update") == 0);
 }
@@ -512,8 +667,8 @@ TEST_CASE("detector: a calm VIX and a strong universe lift bull to a pure profil
   // + VIX < 15 0.15 + breadth 1.0 > 0.55 0.20 => 0.9 (< the 0.95 cap).
   CHECK(regime_of(h) == "bull");
   CHECK(confidence_of(h) == Approx(0.25 + 0.20 + 0.15 + 0.20 + 0.10));
-  const json eff = effective_of(h);
-  CHECK(eff["max_concurrent_positions"] == ref_profiles().at("bull").max_positions);
+  const Limits eff = effective_of(h);
+  CHECK(eff.max_concurrent_positions == ref_profiles().at("bull").max_positions);
 }
 
 TEST_CASE("detector: a falling benchmark over 200 bars is bear") {
@@ -522,7 +677,7 @@ TEST_CASE("detector: a falling benchmark over 200 bars is bear") {
   feed_series(h, "SPY", 250, falling);
   CHECK(regime_of(h) == "bear");
   CHECK(confidence_of(h) == Approx(0.25 + 0.20 + 0.10));
-  json eff;
+  Limits eff;
   auto v = h.regime_evaluate(make_signal("cloud_bounce_long"), base_config(), eff);
   CHECK(v.reason == "Signal type cloud_bounce_long avoided in bear regime");
   // The last regime_update carries the blended bear figures at that confidence.

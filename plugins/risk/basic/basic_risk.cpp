@@ -1,7 +1,7 @@
 // risk/basic: the basic risk check (pipeline.md §5.2), stage `basic_risk_check`.
 //
-// A signal check over the context the engine passes (sdk Context), in this order; the first
-// failure rejects:
+// A signal check over the typed context the engine passes (sdk Context, its effective limits in
+// ctx.limits), in this order; the first failure rejects:
 //   1. circuit breaker `open`;
 //   2. open positions >= effective max_concurrent_positions;
 //   3. single-stock exposure: Σ|market value| of positions whose underlying is the signal's
@@ -11,7 +11,7 @@
 //   6. sector exposure (§5.1 step 9 with the fraction limit effective max_sector_exposure):
 //      Σ|market value| of positions whose underlying is in the signal ticker's sector (§6.1
 //      sector map; tickers without a sector are exempt) / equity >= the limit.
-// Orders are not checked (check_order passes).
+// Orders are not checked (kChecksOrders = false: the engine does not call check_order).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +30,7 @@ using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
 using axion::sdk::kNoBound;
+using axion::sdk::RiskOutputs;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 
@@ -46,15 +47,6 @@ const KeySpec kKeys[] = {
      "were opened today; 0 = no limit",
      0, kNoBound},
 };
-
-// Effective-config keys (§1.7 [executor], overlaid by regime adaptation §10.1) and the §1.7
-// defaults used only if the engine's effective config lacks them.
-constexpr const char* kMaxPositions = "max_concurrent_positions";
-constexpr double kDefaultMaxPositions = 10;
-constexpr const char* kMaxSingleStock = "max_single_stock_exposure";
-constexpr double kDefaultMaxSingleStock = 0.15;
-constexpr const char* kMaxSector = "max_sector_exposure";
-constexpr double kDefaultMaxSector = 0.30;
 
 // The §6.1 sector map (the InstrumentRouter's table). Tickers not listed have no sector here:
 // unlike ETF selection, which sends them to NASDAQ-100, the sector check exempts them (§5.1,
@@ -87,16 +79,19 @@ struct Settings {
 
 class BasicRisk final : public axion::sdk::Risk {
  public:
+  static constexpr const char* kStageLabel = "basic_risk_check";
+  static constexpr bool kChecksOrders = false;
+
   BasicRisk(const Host& host, const Config& config) : Risk(host), settings_(config) {}
 
-  Verdict check_signal(const Signal& signal, const nlohmann::json& context) override {
-    const Context ctx = Context::parse(context);
-
+  // The effective limits (§1.7 [executor], overlaid by regime adaptation §10.1) come typed in
+  // ctx.limits: max_concurrent_positions, max_single_stock_exposure, max_sector_exposure.
+  Verdict check_signal(const Signal& signal, const Context& ctx, RiskOutputs& /*out*/) override {
     if (ctx.circuit_breaker_status == "open") return Verdict::reject("Circuit breaker is OPEN");
 
-    const double max_positions = ctx.effective(kMaxPositions, kDefaultMaxPositions);
     const auto n_positions = ctx.positions.size();
-    if (static_cast<double>(n_positions) >= max_positions) {
+    if (static_cast<long long>(n_positions) >=
+        static_cast<long long>(ctx.limits.max_concurrent_positions)) {
       return Verdict::reject("Max positions reached: " + std::to_string(n_positions));
     }
 
@@ -109,7 +104,7 @@ class BasicRisk final : public axion::sdk::Risk {
         total += mv;
         if (p.underlying == signal.ticker) in_ticker += mv;
       }
-      const double single_limit = ctx.effective(kMaxSingleStock, kDefaultMaxSingleStock);
+      const double single_limit = ctx.limits.max_single_stock_exposure;
       const double single_pct = in_ticker / equity;
       if (single_pct >= single_limit) {
         return Verdict::reject("Single-stock exposure limit: " + signal.ticker + " at " +
@@ -136,7 +131,7 @@ class BasicRisk final : public axion::sdk::Risk {
         if (sector_of(p.underlying) == sector) in_sector += std::fabs(p.market_value());
       }
       const double pct = in_sector / equity * 100.0;
-      const double limit = ctx.effective(kMaxSector, kDefaultMaxSector) * 100.0;
+      const double limit = ctx.limits.max_sector_exposure * 100.0;
       if (pct >= limit) {
         return Verdict::reject(std::string(sector) + " exposure " + fixed1(pct) +
                                "% >= " + fixed1(limit) + "%");

@@ -4,6 +4,8 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 
+using axion::sdk::Context;
+using axion::sdk::ContextPosition;
 using axion::sdk::Order;
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
@@ -24,38 +26,32 @@ Signal make_signal(const std::string& ticker = "AAPL", const std::string& direct
   return s;
 }
 
-json position(const std::string& ticker, std::int64_t shares, double price,
-              const std::string& underlying = "") {
-  json p{{"ticker", ticker},       {"direction", "long"}, {"entry_price", price},
-         {"current_price", price}, {"shares", shares},    {"strategy", "ema_cloud"}};
-  if (!underlying.empty()) p["underlying"] = underlying;
+// An open position; its underlying is its own ticker unless given (an ETF held for a signal).
+ContextPosition position(const std::string& ticker, std::int64_t shares, double price,
+                         const std::string& underlying = "") {
+  ContextPosition p;
+  p.ticker = ticker;
+  p.underlying = underlying.empty() ? ticker : underlying;
+  p.direction = "long";
+  p.entry_price = price;
+  p.current_price = price;
+  p.shares = shares;
+  p.strategy = "ema_cloud";
   return p;
 }
 
-// The context the engine passes (core Orchestrator::context_json), with the sideways effective
-// config at the default confidence unless a test changes it.
-json make_context(double equity = 100000.0) {
-  return json{{"account",
-               {{"equity", equity},
-                {"cash", equity},
-                {"buying_power", equity},
-                {"starting_equity", equity}}},
-              {"positions", json::array()},
-              {"daily_pnl", 0.0},
-              {"daily_trade_count", 0},
-              {"entries_today", 0},
-              {"kill_switch_active", false},
-              {"circuit_breaker_status", "closed"},
-              {"regime", "sideways"},
-              {"regime_confidence", 0.5},
-              {"effective_config",
-               {{"max_concurrent_positions", 8},
-                {"max_single_stock_exposure", 0.15},
-                {"max_sector_exposure", 0.30}}},
-              {"decision", json::object()},
-              {"var_cap", 0.0},
-              {"broker_can_trade_options", false},
-              {"now_us", 0}};
+// The context the engine passes, with the sideways effective limits at the default confidence
+// (max_concurrent_positions 8) unless a test changes them.
+Context make_context(double equity = 100000.0) {
+  Context c;
+  c.account = {equity, equity, equity, equity};
+  c.circuit_breaker_status = "closed";
+  c.limits.regime = "sideways";
+  c.limits.regime_confidence = 0.5;
+  c.limits.max_concurrent_positions = 8;
+  c.limits.max_single_stock_exposure = 0.15;
+  c.limits.max_sector_exposure = 0.30;
+  return c;
 }
 
 std::string config_error_key(const json& config) {
@@ -69,6 +65,8 @@ TEST_CASE("manifest and schema") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   CHECK(r.manifest().kind == AXION_KIND_RISK);
   CHECK(std::string(r.manifest().name) == "basic");
+  REQUIRE(r.manifest().stage_label != nullptr);
+  CHECK(std::string(r.manifest().stage_label) == "basic_risk_check");
   auto schema = r.schema();
   REQUIRE(schema.size() == 2);
   CHECK(schema[0]["key"] == "max_total_exposure");
@@ -92,87 +90,90 @@ TEST_CASE("an empty book passes, and orders are never checked") {
   o.qty = 1'000'000;
   o.reference_price = 100.0;
   o.client_order_id = "ax-x-entry";
-  json cx = make_context();
-  cx["circuit_breaker_status"] = "open";
+  Context cx = make_context();
+  cx.circuit_breaker_status = "open";
   CHECK(r.risk_check_order(o, cx).pass);
+  // The plugin declares that it has no order check: the engine does not call one.
+  CHECK(static_cast<const axion_risk_vtable*>(r.manifest().vtable)->check_order == nullptr);
+  CHECK(static_cast<const axion_risk_vtable*>(r.manifest().vtable)->check_signal != nullptr);
 }
 
 TEST_CASE("a book within every limit passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 100, 140.0),   // 14,000 AAPL: 14 %
-                                 position("MSFT", 30, 300.0),    // 9,000 Technology
-                                 position("XOM", 100, 100.0)});  // 10,000 Energy
-  cx["entries_today"] = 49;
+  Context cx = make_context();
+  cx.positions = {position("AAPL", 100, 140.0),  // 14,000 AAPL: 14 %
+                  position("MSFT", 30, 300.0),   // 9,000 Technology
+                  position("XOM", 100, 100.0)};  // 10,000 Energy
+  cx.entries_today = 49;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
 }
 
 TEST_CASE("circuit breaker open rejects, closed and half_open pass") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["circuit_breaker_status"] = "open";
+  Context cx = make_context();
+  cx.circuit_breaker_status = "open";
   auto v = r.risk_check_signal(make_signal(), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Circuit breaker is OPEN");
-  cx["circuit_breaker_status"] = "half_open";
+  cx.circuit_breaker_status = "half_open";
   CHECK(r.risk_check_signal(make_signal(), cx).pass);
-  cx["circuit_breaker_status"] = "closed";
+  cx.circuit_breaker_status = "closed";
   CHECK(r.risk_check_signal(make_signal(), cx).pass);
 }
 
 TEST_CASE("the circuit breaker is checked first") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["circuit_breaker_status"] = "open";
-  cx["effective_config"]["max_concurrent_positions"] = 0;
-  cx["entries_today"] = 500;
+  Context cx = make_context();
+  cx.circuit_breaker_status = "open";
+  cx.limits.max_concurrent_positions = 0;
+  cx.entries_today = 500;
   CHECK(r.risk_check_signal(make_signal(), cx).reason == "Circuit breaker is OPEN");
 }
 
 TEST_CASE("max positions from the effective config, exactly at the limit (acceptance example 14)") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"]["max_concurrent_positions"] = 2;
-  cx["positions"] = json::array({position("JNJ", 1, 10.0)});
+  Context cx = make_context();
+  cx.limits.max_concurrent_positions = 2;
+  cx.positions = {position("JNJ", 1, 10.0)};
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);  // the second entry
-  cx["positions"].push_back(position("KO", 1, 10.0));
+  cx.positions.push_back(position("KO", 1, 10.0));
   auto v = r.risk_check_signal(make_signal("PFE"), cx);  // the third entry
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Max positions reached: 2");
-  cx["positions"].push_back(position("PEP", 1, 10.0));
+  cx.positions.push_back(position("PEP", 1, 10.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Max positions reached: 3");
 
   // The sideways effective limit 8 (§10.1): 7 open passes, 8 open rejects.
-  json side = make_context();
+  Context side = make_context();
   for (int i = 0; i < 7; ++i)
-    side["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
+    side.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), side).pass);
-  side["positions"].push_back(position("T7", 1, 1.0));
+  side.positions.push_back(position("T7", 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), side).reason == "Max positions reached: 8");
 }
 
-TEST_CASE("without the key in the effective config the ExecutorConfig default 10 applies") {
+TEST_CASE("with the default limits the ExecutorConfig default 10 applies") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"] = json::object();
-  for (int i = 0; i < 9; ++i) cx["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
+  Context cx = make_context();
+  cx.limits = axion::sdk::Limits{};  // no regime adaptation: the [executor] defaults
+  for (int i = 0; i < 9; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  cx["positions"].push_back(position("T9", 1, 1.0));
+  cx.positions.push_back(position("T9", 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Max positions reached: 10");
 }
 
 TEST_CASE("single-stock exposure at the limit rejects, just below passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 100, 149.99)});  // 14,999 = 14.999 %
+  Context cx = make_context();
+  cx.positions = {position("AAPL", 100, 149.99)};  // 14,999 = 14.999 %
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
-  cx["positions"] = json::array({position("AAPL", 100, 150.0)});  // exactly 15 %
+  cx.positions = {position("AAPL", 100, 150.0)};  // exactly 15 %
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 15.0% >= 15%");
@@ -181,15 +182,15 @@ TEST_CASE("single-stock exposure at the limit rejects, just below passes") {
 TEST_CASE("single-stock exposure sums positions by underlying, short ones by magnitude") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
+  Context cx = make_context();
   // A TECL position bought for an AAPL signal counts against AAPL; PFE does not.
-  cx["positions"] = json::array({position("AAPL", 50, 100.0), position("TECL", 100, 60.0, "AAPL"),
-                                 position("PFE", 100, 400.0)});
+  cx.positions = {position("AAPL", 50, 100.0), position("TECL", 100, 60.0, "AAPL"),
+                  position("PFE", 100, 400.0)};
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);  // 5,000 + 6,000 = 11 %
   CHECK(v.pass);
-  json shorted = position("AAPL", 100, 50.0);
-  shorted["direction"] = "short";
-  cx["positions"].push_back(shorted);  // + 5,000 = 16 %
+  ContextPosition shorted = position("AAPL", 100, 50.0);
+  shorted.direction = "short";
+  cx.positions.push_back(shorted);  // + 5,000 = 16 %
   v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 16.0% >= 15%");
@@ -198,9 +199,9 @@ TEST_CASE("single-stock exposure sums positions by underlying, short ones by mag
 TEST_CASE("the single-stock limit is the effective one") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"]["max_single_stock_exposure"] = 0.1;
-  cx["positions"] = json::array({position("AAPL", 100, 123.45)});
+  Context cx = make_context();
+  cx.limits.max_single_stock_exposure = 0.1;
+  cx.positions = {position("AAPL", 100, 123.45)};
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 12.3% >= 10%");
@@ -209,13 +210,13 @@ TEST_CASE("the single-stock limit is the effective one") {
 TEST_CASE("total exposure at the limit rejects, just below passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"max_total_exposure", 0.5}});
-  json cx = make_context();
+  Context cx = make_context();
   // 5 tickers without a sector, 10,000 each = 50 %; the last one a bit less.
   for (int i = 0; i < 4; ++i)
-    cx["positions"].push_back(position("T" + std::to_string(i), 100, 100.0));
-  cx["positions"].push_back(position("T4", 100, 99.99));
+    cx.positions.push_back(position("T" + std::to_string(i), 100, 100.0));
+  cx.positions.push_back(position("T4", 100, 99.99));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  cx["positions"][4] = position("T4", 100, 100.0);
+  cx.positions[4] = position("T4", 100, 100.0);
   auto v = r.risk_check_signal(make_signal("PFE"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Total exposure 50.0% >= 50%");
@@ -224,26 +225,26 @@ TEST_CASE("total exposure at the limit rejects, just below passes") {
 TEST_CASE("total exposure default limit is 100 percent") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"]["max_concurrent_positions"] = 20;
+  Context cx = make_context();
+  cx.limits.max_concurrent_positions = 20;
   // 7 tickers without a sector, 14,000 each = 98 %.
   for (int i = 0; i < 7; ++i)
-    cx["positions"].push_back(position("T" + std::to_string(i), 1000, 14.0));
-  cx["positions"].push_back(position("T7", 1999, 1.0));  // 99.999 %
+    cx.positions.push_back(position("T" + std::to_string(i), 1000, 14.0));
+  cx.positions.push_back(position("T7", 1999, 1.0));  // 99.999 %
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  cx["positions"][7] = position("T7", 2000, 1.0);  // exactly 100 %
+  cx.positions[7] = position("T7", 2000, 1.0);  // exactly 100 %
   auto v = r.risk_check_signal(make_signal("PFE"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Total exposure 100.0% >= 100%");
-  cx["positions"][7] = position("T7", 4000, 1.0);  // 102 %
+  cx.positions[7] = position("T7", 4000, 1.0);  // 102 %
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Total exposure 102.0% >= 100%");
 }
 
 TEST_CASE("single-stock is checked before total exposure") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"max_total_exposure", 0.1}});
-  json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 200, 100.0)});  // 20 % in AAPL and in total
+  Context cx = make_context();
+  cx.positions = {position("AAPL", 200, 100.0)};  // 20 % in AAPL and in total
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
         "Single-stock exposure limit: AAPL at 20.0% >= 15%");
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Total exposure 20.0% >= 10%");
@@ -253,52 +254,52 @@ TEST_CASE("exposure checks are skipped when equity is not positive") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   for (double equity : {0.0, -5000.0}) {
-    json cx = make_context(equity);
-    cx["positions"] = json::array({position("AAPL", 1000, 500.0), position("MSFT", 1000, 500.0)});
+    Context cx = make_context(equity);
+    cx.positions = {position("AAPL", 1000, 500.0), position("MSFT", 1000, 500.0)};
     CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
   }
-  json cx = make_context(0.0);
-  cx["entries_today"] = 50;
+  Context cx = make_context(0.0);
+  cx.entries_today = 50;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason == "Max daily trades reached: 50/50");
 }
 
 TEST_CASE("max daily trades: at the limit rejects, one below passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["entries_today"] = 49;
+  Context cx = make_context();
+  cx.entries_today = 49;
   CHECK(r.risk_check_signal(make_signal(), cx).pass);
-  cx["entries_today"] = 50;
+  cx.entries_today = 50;
   auto v = r.risk_check_signal(make_signal(), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Max daily trades reached: 50/50");
-  cx["entries_today"] = 51;
+  cx.entries_today = 51;
   CHECK(r.risk_check_signal(make_signal(), cx).reason == "Max daily trades reached: 51/50");
 }
 
 TEST_CASE("max daily trades: a configured limit, and 0 means no limit") {
   FakeHost host;
   PluginHarness three(AXION_PLUGIN_SO, host, json{{"max_daily_trades", 3}});
-  json cx = make_context();
-  cx["entries_today"] = 2;
+  Context cx = make_context();
+  cx.entries_today = 2;
   CHECK(three.risk_check_signal(make_signal(), cx).pass);
-  cx["entries_today"] = 3;
+  cx.entries_today = 3;
   CHECK(three.risk_check_signal(make_signal(), cx).reason == "Max daily trades reached: 3/3");
 
   PluginHarness unlimited(AXION_PLUGIN_SO, host, json{{"max_daily_trades", 0}});
-  cx["entries_today"] = 100000;
+  cx.entries_today = 100000;
   CHECK(unlimited.risk_check_signal(make_signal(), cx).pass);
 }
 
 TEST_CASE("sector exposure at the limit rejects, just below passes") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
+  Context cx = make_context();
   // Technology: MSFT 10,000 + GOOGL 10,000 + META 9,999 = 29.999 %; AAPL signal.
-  cx["positions"] = json::array(
-      {position("MSFT", 100, 100.0), position("GOOGL", 100, 100.0), position("META", 100, 99.99)});
+  cx.positions = {position("MSFT", 100, 100.0), position("GOOGL", 100, 100.0),
+                  position("META", 100, 99.99)};
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
-  cx["positions"][2] = position("META", 100, 100.0);  // exactly 30 %
+  cx.positions[2] = position("META", 100, 100.0);  // exactly 30 %
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Technology exposure 30.0% >= 30.0%");
@@ -309,10 +310,10 @@ TEST_CASE("sector exposure at the limit rejects, just below passes") {
 TEST_CASE("sector exposure counts positions by underlying, with the effective limit") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"]["max_sector_exposure"] = 0.2;
+  Context cx = make_context();
+  cx.limits.max_sector_exposure = 0.2;
   // SOXL held for an NVDA signal counts as Semiconductors; SOXL itself has no sector.
-  cx["positions"] = json::array({position("SOXL", 100, 120.0, "NVDA"), position("AMD", 100, 95.5)});
+  cx.positions = {position("SOXL", 100, 120.0, "NVDA"), position("AMD", 100, 95.5)};
   auto v = r.risk_check_signal(make_signal("QCOM"), cx);  // 12,000 + 9,550 = 21.55 %
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Semiconductors exposure 21.6% >= 20.0%");
@@ -333,11 +334,11 @@ TEST_CASE("every sector of the map, and index ETFs, are their own sectors") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   for (const auto& c : cases) {
     CAPTURE(c.signal, c.held);
-    json cx = make_context();
-    cx["effective_config"]["max_single_stock_exposure"] = 0.5;  // let the sector rule decide
-    cx["positions"] = json::array({position(c.held, 100, 299.99)});
+    Context cx = make_context();
+    cx.limits.max_single_stock_exposure = 0.5;  // let the sector rule decide
+    cx.positions = {position(c.held, 100, 299.99)};
     CHECK(r.risk_check_signal(make_signal(c.signal), cx).pass);
-    cx["positions"] = json::array({position(c.held, 100, 300.0)});
+    cx.positions = {position(c.held, 100, 300.0)};
     auto v = r.risk_check_signal(make_signal(c.signal), cx);
     CHECK_FALSE(v.pass);
     CHECK(v.reason == std::string(c.sector) + " exposure 30.0% >= 30.0%");
@@ -347,9 +348,9 @@ TEST_CASE("every sector of the map, and index ETFs, are their own sectors") {
 TEST_CASE("tickers outside the sector map are exempt from the sector check") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["effective_config"]["max_sector_exposure"] = 0.01;
-  cx["positions"] = json::array({position("PFE", 100, 100.0), position("JNJ", 100, 100.0)});
+  Context cx = make_context();
+  cx.limits.max_sector_exposure = 0.01;
+  cx.positions = {position("PFE", 100, 100.0), position("JNJ", 100, 100.0)};
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
   CHECK(r.risk_check_signal(make_signal("aapl"), cx).pass);  // tickers compare exactly
 }
@@ -357,12 +358,12 @@ TEST_CASE("tickers outside the sector map are exempt from the sector check") {
 TEST_CASE("daily trades are checked before the sector") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array(
-      {position("MSFT", 100, 140.0), position("GOOGL", 100, 140.0), position("META", 100, 140.0)});
-  cx["entries_today"] = 50;
+  Context cx = make_context();
+  cx.positions = {position("MSFT", 100, 140.0), position("GOOGL", 100, 140.0),
+                  position("META", 100, 140.0)};
+  cx.entries_today = 50;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason == "Max daily trades reached: 50/50");
-  cx["entries_today"] = 0;
+  cx.entries_today = 0;
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
         "Technology exposure 42.0% >= 30.0%");
 }

@@ -13,10 +13,11 @@
 //                       duplicate_window_seconds (value: seconds since the latest such order)
 //   repeated_execution  fills in the ticker within execution_window_seconds >= limit; also asks
 //                       the engine for a global `block_new` kill (§4.7)
-// Close and unwind orders are never rejected but are recorded as sent, so they count toward the
-// rates (and the duplicate window). An entry that passes is recorded as sent. Fills (on_fill)
-// feed repeated_execution. Every window is half-open on the engine clock: an event at age
-// `age` is inside a window `w` when age < w.
+// Close and unwind orders (order.purpose) are never rejected but are recorded as sent, so they
+// count toward the rates (and the duplicate window). An entry that passes is recorded as sent.
+// Fills (on_fill) feed repeated_execution. Every window is half-open on the engine clock: an
+// event at age `age` is inside a window `w` when age < w. Signals are not checked
+// (kChecksSignals = false: the engine does not call check_signal).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -25,7 +26,6 @@
 #include <limits>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
@@ -33,11 +33,13 @@
 namespace {
 
 using axion::sdk::Config;
+using axion::sdk::Context;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
 using axion::sdk::kNoBound;
 using axion::sdk::Order;
+using axion::sdk::OrderPurpose;
 using axion::sdk::OrderResult;
 using axion::sdk::Verdict;
 using nlohmann::json;
@@ -110,14 +112,11 @@ std::string money(double x) {
 // `{x:.2f}%`.
 std::string percent2(double pct) { return axion::sdk::format::fixed2(pct) + "%"; }
 
-// How the engine names its orders (core orchestrator): `ax-{signal_id}-entry`,
-// `ax-{signal_id}-close-{n}`, `{entry id}-unwind`. Only closes and unwinds are exempt; an order
-// whose id is not recognised is checked as an entry (fail closed).
-bool is_close(std::string_view client_order_id) {
-  constexpr std::string_view kUnwind = "-unwind";
-  return client_order_id.find("-close-") != std::string_view::npos ||
-         (client_order_id.size() >= kUnwind.size() &&
-          client_order_id.substr(client_order_id.size() - kUnwind.size()) == kUnwind);
+// Only closes and unwinds are exempt, by the purpose the engine gives the order; anything else
+// (an entry, or a purpose the SDK did not recognise, which it reads as an entry) is checked
+// (fail closed).
+bool is_close(const Order& order) {
+  return order.purpose == OrderPurpose::Close || order.purpose == OrderPurpose::Unwind;
 }
 
 // The validated configuration.
@@ -162,12 +161,15 @@ struct Breach {
 
 class PretradeRisk final : public axion::sdk::Risk {
  public:
+  static constexpr const char* kStageLabel = "pretrade";
+  static constexpr bool kChecksSignals = false;
+
   PretradeRisk(const Host& host, const Config& config) : Risk(host), settings_(config) {}
 
-  Verdict check_order(const Order& order, const json& /*context*/) override {
+  Verdict check_order(const Order& order, const Context& /*context*/) override {
     const std::int64_t now = monotonic_now();
     forget_old(now);
-    if (is_close(order.client_order_id)) {
+    if (is_close(order)) {
       record_sent(order, now);
       return Verdict::ok();
     }

@@ -4,7 +4,9 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 
+using axion::sdk::Context;
 using axion::sdk::Order;
+using axion::sdk::OrderPurpose;
 using axion::sdk::OrderResult;
 using axion::sdk::OrderStatus;
 using axion::sdk::Signal;
@@ -16,7 +18,8 @@ namespace {
 
 int next_id = 0;
 
-// An entry order as the engine builds it (`ax-{signal_id}-entry`), each with its own signal id.
+// An entry order as the engine builds it (purpose entry, `ax-{signal_id}-entry`), each with its
+// own signal id.
 Order entry(const std::string& ticker = "AAPL", std::int64_t qty = 100, double reference = 100.0,
             const std::string& side = "buy") {
   Order o;
@@ -27,21 +30,25 @@ Order entry(const std::string& ticker = "AAPL", std::int64_t qty = 100, double r
   o.signal_id = "sig-" + std::to_string(++next_id);
   o.client_order_id = "ax-" + o.signal_id + "-entry";
   o.reference_price = reference;
+  o.purpose = OrderPurpose::Entry;
+  o.strategy = "ema_cloud";
   return o;
 }
 
-// The n-th close of a position opened by `opened`, as the engine names it.
+// The n-th close of a position opened by `opened`, as the engine builds it (purpose close).
 Order close_of(const Order& opened, int n = 1, std::int64_t qty = 0) {
   Order c = opened;
   c.side = opened.side == "buy" ? "sell" : "buy";
   c.qty = qty > 0 ? qty : opened.qty;
   c.client_order_id = "ax-" + opened.signal_id + "-close-" + std::to_string(n);
+  c.purpose = OrderPurpose::Close;
   return c;
 }
 
 Order unwind_of(const Order& opened) {
   Order u = close_of(opened);
   u.client_order_id = opened.client_order_id + "-unwind";
+  u.purpose = OrderPurpose::Unwind;
   return u;
 }
 
@@ -55,7 +62,8 @@ OrderResult filled(std::int64_t qty, double price = 100.0) {
   return r;
 }
 
-json context() { return json::object(); }
+// The stage context the engine passes with an order; the plugin reads nothing from it.
+Context context() { return {}; }
 
 // A configuration with every rule but the one under test out of the way.
 json loose(json overrides = json::object()) {
@@ -85,6 +93,8 @@ TEST_CASE("manifest and schema") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   CHECK(r.manifest().kind == AXION_KIND_RISK);
   CHECK(std::string(r.manifest().name) == "pretrade");
+  REQUIRE(r.manifest().stage_label != nullptr);
+  CHECK(std::string(r.manifest().stage_label) == "pretrade");
   auto schema = r.schema();
   REQUIRE(schema.size() == 8);
   const json expected = json::array({json::array({"price_collar_pct", "double", 5.0}),
@@ -125,6 +135,10 @@ TEST_CASE("signals are not checked") {
   s.conviction = 80;
   s.entry_price = 100.0;
   s.stop_loss = 98.0;
+  // The plugin declares that it has no signal check: the engine does not call one.
+  const auto* vt = static_cast<const axion_risk_vtable*>(r.manifest().vtable);
+  CHECK(vt->check_signal == nullptr);
+  CHECK(vt->check_order != nullptr);
   for (int i = 0; i < 5; ++i) CHECK(r.risk_check_signal(s, context()).pass);
   CHECK(host.bus.events.empty());
   CHECK(r.risk_check_order(entry(), context()).pass);  // no signal counted as an order
@@ -303,16 +317,31 @@ TEST_CASE("closes and unwinds are never rejected but count toward the rates") {
   CHECK(v.reason == "Pre-trade order_rate_per_second: value 5, limit 3");
 }
 
-TEST_CASE("an order id that is neither a close nor an unwind is checked as an entry") {
+TEST_CASE("the order's purpose, not its id, tells closes and unwinds from entries") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host, loose({{"max_order_qty", 10}}));
+  // An entry is checked whatever its id looks like.
   Order o = entry("AAPL", 11);
-  o.client_order_id = "";
-  CHECK_FALSE(r.risk_check_order(o, context()).pass);
-  o.client_order_id = "ax-sig-unwind-later";
-  CHECK_FALSE(r.risk_check_order(o, context()).pass);
-  o.client_order_id = "ax-sig-closed";
-  CHECK_FALSE(r.risk_check_order(o, context()).pass);
+  for (const char* id : {"", "ax-sig-close-1", "ax-sig-entry-unwind", "ax-sig-unwind-later"}) {
+    CAPTURE(id);
+    o.client_order_id = id;
+    CHECK_FALSE(r.risk_check_order(o, context()).pass);
+  }
+  // A purpose the SDK does not know is read as an entry: checked (fail closed).
+  for (int unknown : {0, 4, -1}) {
+    CAPTURE(unknown);
+    o.purpose = static_cast<OrderPurpose>(unknown);
+    CHECK_FALSE(r.risk_check_order(o, context()).pass);
+  }
+  // Closes and unwinds pass whatever their id looks like.
+  Order c = entry("MSFT", 11);
+  c.client_order_id = "ax-sig-entry";
+  c.purpose = OrderPurpose::Close;
+  CHECK(r.risk_check_order(c, context()).pass);
+  c.client_order_id = "";
+  c.purpose = OrderPurpose::Unwind;
+  CHECK(r.risk_check_order(c, context()).pass);
+  CHECK(host.bus.count("pretrade_rejected") == 7);
 }
 
 TEST_CASE("duplicate_order: same ticker, side and qty within the window") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,9 @@
 #include "axion/sdk/testing/fakes.hpp"
 #include "unified_risk.hpp"
 
+using axion::sdk::Context;
+using axion::sdk::ContextPosition;
+using axion::sdk::RiskOutputs;
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
 using axion::sdk::testing::PluginHarness;
@@ -44,37 +48,32 @@ ur::Series scaled(const ur::Series& s, double k, double shift = 0.0) {
   return out;
 }
 
-// A FakeHost that answers "returns" per ticker (FakeHost answers by `what` only).
+// A FakeHost that also records which tickers the plugin asked daily returns for, and how many
+// values it asked for (FakeHost answers from `returns`, per ticker).
 class TickerHost : public FakeHost {
  public:
   TickerHost() {
     auto* api = const_cast<axion_host_api*>(this->api());
-    api->query = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
-                    void* user) -> axion_status {
+    fake_daily_returns_ = api->daily_returns;
+    api->daily_returns = [](void* ctx, axion_str t, double* out,
+                            std::uint32_t max) -> std::uint32_t {
       auto* self = static_cast<TickerHost*>(static_cast<FakeHost*>(ctx));
-      const std::string w(axion::sdk::view(what));
-      json answer;
-      if (w == "returns") {
-        auto a = json::parse(axion::sdk::view(args), nullptr, false);
-        const std::string t = a.is_object() ? a.value("ticker", "") : "";
-        self->asked.push_back(t);
-        if (a.is_object()) self->asked_n = a.value("n", 0);
-        auto it = self->returns.find(t);
-        answer = it == self->returns.end() ? json::array() : json(it->second);
-      } else {
-        auto it = self->queries.find(w);
-        if (it == self->queries.end()) return AXION_ERR;
-        answer = it->second;
-      }
-      std::string text = answer.dump();
-      cb(user, axion::sdk::make_str(text));
-      return AXION_OK;
+      self->asked.emplace_back(axion::sdk::view(t));
+      self->asked_n = static_cast<int>(max);
+      return self->fake_daily_returns_(ctx, t, out, max);
     };
   }
-  std::map<std::string, ur::Series> returns;
   std::vector<std::string> asked;
   int asked_n = 0;
+
+ private:
+  decltype(axion_host_api::daily_returns) fake_daily_returns_ = nullptr;
 };
+
+// The same daily returns for every ticker (correlation 1.0 between any two).
+void same_returns(FakeHost& host, const ur::Series& s, const std::vector<std::string>& tickers) {
+  for (const auto& t : tickers) host.returns[t] = s;
+}
 
 Signal make_signal(const std::string& ticker = "AAPL", const std::string& direction = "long") {
   Signal s;
@@ -88,35 +87,37 @@ Signal make_signal(const std::string& ticker = "AAPL", const std::string& direct
   return s;
 }
 
-json position(const std::string& ticker, std::int64_t shares, double price,
-              const std::string& underlying = "", const std::string& direction = "long",
-              bool is_inverse = false) {
-  json p{{"ticker", ticker},       {"direction", direction}, {"entry_price", price},
-         {"current_price", price}, {"shares", shares},       {"strategy", "ema_cloud"},
-         {"is_inverse", is_inverse}};
-  p["underlying"] = underlying.empty() ? ticker : underlying;
+ContextPosition position(const std::string& ticker, std::int64_t shares, double price,
+                         const std::string& underlying = "", const std::string& direction = "long",
+                         bool is_inverse = false) {
+  ContextPosition p;
+  p.ticker = ticker;
+  p.underlying = underlying.empty() ? ticker : underlying;
+  p.direction = direction;
+  p.entry_price = price;
+  p.current_price = price;
+  p.shares = shares;
+  p.strategy = "ema_cloud";
+  p.is_inverse = is_inverse;
   return p;
 }
 
-json make_context(double equity = 100000.0, const std::string& regime = "sideways") {
-  return json{{"account",
-               {{"equity", equity},
-                {"cash", equity},
-                {"buying_power", equity},
-                {"starting_equity", equity}}},
-              {"positions", json::array()},
-              {"daily_pnl", 0.0},
-              {"daily_trade_count", 0},
-              {"entries_today", 0},
-              {"kill_switch_active", false},
-              {"circuit_breaker_status", "closed"},
-              {"regime", regime},
-              {"regime_confidence", 0.5},
-              {"effective_config", {{"min_account_equity", 25000.0}}},
-              {"decision", json::object()},
-              {"var_cap", 0.0},
-              {"broker_can_trade_options", false},
-              {"now_us", 0}};
+Context make_context(double equity = 100000.0, const std::string& regime = "sideways") {
+  Context c;
+  c.account = {equity, equity, equity, equity};
+  c.circuit_breaker_status = "closed";
+  c.limits.regime = regime;
+  c.limits.regime_confidence = 0.5;
+  c.limits.min_account_equity = 25000.0;
+  return c;
+}
+
+// The assessment a passing check recorded (RiskOutputs::assessment_json), parsed.
+json assessment(const RiskOutputs& out) {
+  auto a = json::parse(out.assessment_json, nullptr, false);
+  REQUIRE_FALSE(a.is_discarded());
+  REQUIRE(a.is_object());
+  return a;
 }
 
 std::string config_error_key(const json& config) {
@@ -419,6 +420,12 @@ TEST_CASE("manifest and schema") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   CHECK(r.manifest().kind == AXION_KIND_RISK);
   CHECK(std::string(r.manifest().name) == "unified");
+  REQUIRE(r.manifest().stage_label != nullptr);
+  CHECK(std::string(r.manifest().stage_label) == "risk_assessment");
+  // A signal check only: the engine does not call an order check.
+  const auto* vt = static_cast<const axion_risk_vtable*>(r.manifest().vtable);
+  CHECK(vt->check_signal != nullptr);
+  CHECK(vt->check_order == nullptr);
   auto schema = r.schema();
   REQUIRE(schema.size() == 17);
   std::map<std::string, json> d;
@@ -445,13 +452,12 @@ TEST_CASE("manifest and schema") {
 TEST_CASE("an empty book passes and reports the assessment without a VaR cap") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  auto v = r.risk_check_signal(make_signal(), make_context());
+  RiskOutputs out;
+  auto v = r.risk_check_signal(make_signal(), make_context(), &out);
   CHECK(v.pass);
   CHECK(v.reason.empty());
-  auto out = r.risk_signal_outputs();
-  CHECK_FALSE(out.contains("var_cap"));
-  REQUIRE(out.contains("assessment"));
-  const auto& a = out["assessment"];
+  CHECK_FALSE(out.var_cap);
+  const json a = assessment(out);
   CHECK(a["approved"] == true);
   CHECK(a["rejection_reason"].is_null());
   CHECK(a["regime"] == "sideways");
@@ -468,68 +474,71 @@ TEST_CASE("an empty book passes and reports the assessment without a VaR cap") {
 TEST_CASE("kill switch rejects first") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["kill_switch_active"] = true;
-  cx["circuit_breaker_status"] = "open";
-  cx["daily_pnl"] = -50000.0;
-  auto v = r.risk_check_signal(make_signal(), cx);
+  Context cx = make_context();
+  cx.kill_switch_active = true;
+  cx.circuit_breaker_status = "open";
+  cx.daily_pnl = -50000.0;
+  RiskOutputs out;
+  auto v = r.risk_check_signal(make_signal(), cx, &out);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Kill switch is active");
-  CHECK(r.risk_signal_outputs() == json::object());  // nothing after a rejection
+  CHECK_FALSE(out.var_cap);  // nothing after a rejection
+  CHECK(out.assessment_json.empty());
 }
 
 TEST_CASE("circuit breaker open rejects, half_open halves the size") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["circuit_breaker_status"] = "open";
-  cx["daily_pnl"] = -50000.0;
+  Context cx = make_context();
+  cx.circuit_breaker_status = "open";
+  cx.daily_pnl = -50000.0;
   CHECK(r.risk_check_signal(make_signal(), cx).reason == "Circuit breaker is OPEN");
-  cx["circuit_breaker_status"] = "half_open";
-  cx["daily_pnl"] = 0.0;
-  REQUIRE(r.risk_check_signal(make_signal(), cx).pass);
-  CHECK(r.risk_signal_outputs()["assessment"]["max_position_size"].get<double>() ==
-        Approx(6000.0));
+  cx.circuit_breaker_status = "half_open";
+  cx.daily_pnl = 0.0;
+  RiskOutputs out;
+  REQUIRE(r.risk_check_signal(make_signal(), cx, &out).pass);
+  CHECK(assessment(out)["max_position_size"].get<double>() == Approx(6000.0));
 }
 
 TEST_CASE("daily loss at the limit rejects with the exact text") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["daily_pnl"] = -9999.0;
-  CHECK(r.risk_check_signal(make_signal(), cx).pass);
-  CHECK(r.risk_signal_outputs()["assessment"]["daily_pnl_pct"].get<double>() == Approx(10.0));
-  cx["daily_pnl"] = -10000.0;
+  Context cx = make_context();
+  cx.daily_pnl = -9999.0;
+  RiskOutputs out;
+  CHECK(r.risk_check_signal(make_signal(), cx, &out).pass);
+  CHECK(assessment(out)["daily_pnl_pct"].get<double>() == Approx(10.0));
+  cx.daily_pnl = -10000.0;
   auto v = r.risk_check_signal(make_signal(), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Daily loss 10.0% >= limit 10.0%");
-  cx["daily_pnl"] = 20000.0;  // a gain never trips it
+  cx.daily_pnl = 20000.0;  // a gain never trips it
   CHECK(r.risk_check_signal(make_signal(), cx).pass);
 
   // Starting equity 0 ⇒ the equity; a configured limit prints in shortest form.
   PluginHarness tight(AXION_PLUGIN_SO, host, json{{"max_daily_loss_pct", 2.5}});
   cx = make_context(80000.0);
-  cx["account"]["starting_equity"] = 0.0;
-  cx["daily_pnl"] = -2100.0;
+  cx.account.starting_equity = 0.0;
+  cx.daily_pnl = -2100.0;
   CHECK(tight.risk_check_signal(make_signal(), cx).reason == "Daily loss 2.6% >= limit 2.5%");
 }
 
-TEST_CASE("minimum equity from the effective config") {
+TEST_CASE("minimum equity from the effective limits") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context(20000.0);
+  Context cx = make_context(20000.0);
   auto v = r.risk_check_signal(make_signal(), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Equity $20,000 below minimum $25,000");
-  cx["effective_config"]["min_account_equity"] = 15000.0;
+  cx.limits.min_account_equity = 15000.0;
   CHECK(r.risk_check_signal(make_signal(), cx).pass);
-  cx["effective_config"]["min_account_equity"] = 50000;  // an integer JSON number
+  cx.limits.min_account_equity = 50000.0;
   CHECK(r.risk_check_signal(make_signal(), cx).reason == "Equity $20,000 below minimum $50,000");
-  // The engine always sends it: a missing or mistyped field is an error, not a default.
-  cx["effective_config"] = json::object();
+  // A non-finite limit is a contract violation: an error, never a silent pass.
+  cx.limits.min_account_equity = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_WITH(r.risk_check_signal(make_signal(), cx),
-                    "effective config has no 'min_account_equity'");
-  cx["effective_config"]["min_account_equity"] = "25000";
+                    "effective config 'min_account_equity' is not a finite number");
+  cx.limits.min_account_equity = std::numeric_limits<double>::infinity();
   CHECK_THROWS_WITH(r.risk_check_signal(make_signal(), cx),
                     "effective config 'min_account_equity' is not a finite number");
   // Unknown equity (<= 0) is taken as 100,000.
@@ -547,12 +556,12 @@ TEST_CASE("max positions per regime, bear gives 6 (acceptance example 5)") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   for (const auto& c : cases) {
     CAPTURE(c.regime);
-    json cx = make_context(100000.0, c.regime);
+    Context cx = make_context(100000.0, c.regime);
     for (int i = 0; i < c.limit - 1; ++i) {
-      cx["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
+      cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
     }
     CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
-    cx["positions"].push_back(position("TX", 1, 1.0));
+    cx.positions.push_back(position("TX", 1, 1.0));
     auto v = r.risk_check_signal(make_signal("PFE"), cx);
     CHECK_FALSE(v.pass);
     CHECK(v.reason == "Max positions reached: " + std::to_string(c.limit) + "/" +
@@ -560,32 +569,42 @@ TEST_CASE("max positions per regime, bear gives 6 (acceptance example 5)") {
   }
   // A configured base: 5 × 0.3 = 1.5 ⇒ 1 in crisis; 1 × 0.3 ⇒ max(1, 0) = 1.
   PluginHarness five(AXION_PLUGIN_SO, host, json{{"max_concurrent_positions", 1}});
-  json cx = make_context(100000.0, "crisis");
-  cx["positions"].push_back(position("T0", 1, 1.0));
+  Context cx = make_context(100000.0, "crisis");
+  cx.positions.push_back(position("T0", 1, 1.0));
   CHECK(five.risk_check_signal(make_signal("PFE"), cx).reason ==
         "Max positions reached: 1/1 (regime=crisis)");
 }
 
 TEST_CASE("the default regime applies when the context names none") {
+  // limits.regime "" = no regime stage ran: the configured default_regime applies.
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"default_regime", "crisis"}});
-  json cx = make_context();
-  cx["regime"] = "";
-  for (int i = 0; i < 3; ++i) cx["positions"].push_back(position("T" + std::to_string(i), 1, 1.0));
+  Context cx = make_context();
+  cx.limits.regime = "";
+  for (int i = 0; i < 3; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
         "Max positions reached: 3/3 (regime=crisis)");
+  // With the default key that is sideways, as before ABI v2 (the engine then sent "sideways").
+  PluginHarness plain(AXION_PLUGIN_SO, host);
+  for (int i = 3; i < 9; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
+  CHECK(plain.risk_check_signal(make_signal("PFE"), cx).reason ==
+        "Max positions reached: 9/9 (regime=sideways)");
+  RiskOutputs out;
+  cx.positions.clear();
+  REQUIRE(plain.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  CHECK(assessment(out)["regime"] == "sideways");
 }
 
 TEST_CASE("conflicting direction by underlying, inverse ETFs reversed") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 10, 100.0)});
+  Context cx = make_context();
+  cx.positions = {position("AAPL", 10, 100.0)};
   CHECK(r.risk_check_signal(make_signal("AAPL", "long"), cx).pass);
   CHECK(r.risk_check_signal(make_signal("AAPL", "short"), cx).reason ==
         "Conflicting signal: existing long vs new short for AAPL");
   // SQQQ held long for a short QQQ signal: the underlying direction is short.
-  cx["positions"] = json::array({position("SQQQ", 10, 30.0, "QQQ", "long", true)});
+  cx.positions = {position("SQQQ", 10, 30.0, "QQQ", "long", true)};
   CHECK(r.risk_check_signal(make_signal("QQQ", "short"), cx).pass);
   CHECK(r.risk_check_signal(make_signal("QQQ", "long"), cx).reason ==
         "Conflicting signal: existing short vs new long for QQQ");
@@ -594,10 +613,10 @@ TEST_CASE("conflicting direction by underlying, inverse ETFs reversed") {
 TEST_CASE("single-stock concentration by underlying") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("AAPL", 50, 100.0), position("TECL", 100, 99.99, "AAPL")});
+  Context cx = make_context();
+  cx.positions = {position("AAPL", 50, 100.0), position("TECL", 100, 99.99, "AAPL")};
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);  // 14.999 %
-  cx["positions"][1] = position("TECL", 100, 100.0, "AAPL");  // 15 %
+  cx.positions[1] = position("TECL", 100, 100.0, "AAPL");  // 15 %
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "AAPL exposure 15.0% >= 15.0%");
@@ -608,39 +627,39 @@ TEST_CASE("sector concentration with the regime multiplier") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host);
   // Technology 24 %: passes sideways (30.0), rejects bear (24.0).
-  json cx = make_context();
-  cx["positions"] = json::array({position("MSFT", 120, 100.0), position("GOOGL", 120, 100.0)});
+  Context cx = make_context();
+  cx.positions = {position("MSFT", 120, 100.0), position("GOOGL", 120, 100.0)};
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
-  cx["regime"] = "bear";
+  cx.limits.regime = "bear";
   auto v = r.risk_check_signal(make_signal("AAPL"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Technology exposure 24.0% >= 24.0%");
   CHECK(r.risk_check_signal(make_signal("NVDA"), cx).pass);  // another sector
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);   // no sector: exempt
   // Crisis 15.0; bull 33.0 (a held ETF counts by its underlying).
-  cx["regime"] = "crisis";
-  cx["positions"] = json::array({position("TECL", 150, 100.0, "META")});
+  cx.limits.regime = "crisis";
+  cx.positions = {position("TECL", 150, 100.0, "META")};
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
         "Technology exposure 15.0% >= 15.0%");
-  cx["regime"] = "bull";
-  cx["positions"] = json::array({position("MSFT", 140, 100.0), position("META", 140, 100.0),
-                                 position("ORCL", 49, 100.0)});
+  cx.limits.regime = "bull";
+  cx.positions = {position("MSFT", 140, 100.0), position("META", 140, 100.0),
+                  position("ORCL", 49, 100.0)};
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);  // 32.9 % < 30 × 1.1
-  cx["positions"][2] = position("ORCL", 50, 100.0);
+  cx.positions[2] = position("ORCL", 50, 100.0);
   CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
         "Technology exposure 33.0% >= 33.0%");
 }
 
 TEST_CASE("correlation guard rejects a correlated add, tighter in bear") {
   FakeHost host;  // the same series for every ticker: correlation 1.0
-  host.queries["returns"] = noise(5, 60);
+  same_returns(host, noise(5, 60), {"PFE", "XOM"});
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("XOM", 10, 100.0)});
+  Context cx = make_context();
+  cx.positions = {position("XOM", 10, 100.0)};
   auto v = r.risk_check_signal(make_signal("PFE"), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Correlation PFE\xE2\x86\x94XOM = 1.00 exceeds limit 0.8");
-  cx["regime"] = "bear";
+  cx.limits.regime = "bear";
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
         "Correlation PFE\xE2\x86\x94XOM = 1.00 exceeds limit 0.68");
   // An add-on to the same ticker is not a correlation problem.
@@ -663,23 +682,23 @@ TEST_CASE("correlation guard with per-ticker returns: bear threshold and the clu
   REQUIRE(c >= 0.7);  // above the cluster threshold and the bear limit 0.68
   REQUIRE(c < 0.8);
   PluginHarness r(AXION_PLUGIN_SO, host);
-  json cx = make_context();
-  cx["positions"] = json::array({position("JNJ", 10, 100.0)});
+  Context cx = make_context();
+  cx.positions = {position("JNJ", 10, 100.0)};
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);  // sideways limit 0.8
   CHECK(host.asked == std::vector<std::string>{"JNJ", "PFE"});
   CHECK(host.asked_n == 252);
-  cx["regime"] = "bear";
+  cx.limits.regime = "bear";
   CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
         "Correlation PFE\xE2\x86\x94JNJ = " + ur::fixed(c, 2) + " exceeds limit 0.68");
 
   // Cluster: with max_cluster_size 2 one correlated holding (>= 0.70) is already too many.
   PluginHarness small(AXION_PLUGIN_SO, host, json{{"max_cluster_size", 2}});
-  cx["regime"] = "sideways";
+  cx.limits.regime = "sideways";
   CHECK(small.risk_check_signal(make_signal("PFE"), cx).reason ==
         "Adding PFE would create cluster of 2 (limit 2): JNJ");
   PluginHarness lax(AXION_PLUGIN_SO, host,
                     json{{"max_cluster_size", 2}, {"cluster_threshold", 0.95}});
-  cx["regime"] = "sideways";
+  cx.limits.regime = "sideways";
   CHECK(lax.risk_check_signal(make_signal("PFE"), cx).pass);
 }
 
@@ -689,10 +708,11 @@ TEST_CASE("uncorrelated holdings pass with a low concentration score, correlated
   host.returns["JNJ"] = noise(2, 60);
   host.returns["KO"] = noise(3, 60);
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"enable_var_sizing", false}});
-  json cx = make_context();
-  cx["positions"] = json::array({position("JNJ", 10, 100.0), position("KO", 10, 100.0)});
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  auto a = r.risk_signal_outputs()["assessment"];
+  Context cx = make_context();
+  cx.positions = {position("JNJ", 10, 100.0), position("KO", 10, 100.0)};
+  RiskOutputs out;
+  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  auto a = assessment(out);
   CHECK(a["checks_run"].back() == "correlation_guard");
   CHECK(a["concentration_score"].get<double>() < 75.0);
   CHECK(a["warnings"].empty());
@@ -704,50 +724,53 @@ TEST_CASE("uncorrelated holdings pass with a low concentration score, correlated
   host.returns["JNJ"] = s;
   host.returns["KO"] = scaled(s, 2.0);
   host.returns["PFE"] = scaled(s, 0.5, 0.001);
-  REQUIRE(lax.risk_check_signal(make_signal("PFE"), cx).pass);
-  a = lax.risk_signal_outputs()["assessment"];
+  REQUIRE(lax.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  a = assessment(out);
   CHECK(a["concentration_score"].get<double>() == Approx(100.0));
   CHECK(a["warnings"] == json::array({"High portfolio concentration: 100/100"}));
 }
 
 TEST_CASE("var_cap output from the VaR sizer") {
   FakeHost host;
-  host.queries["returns"] = with_tail(30, -0.03, -0.02);  // CVaR 2.5 %
+  host.returns["PFE"] = with_tail(30, -0.03, -0.02);  // CVaR 2.5 %
   PluginHarness r(AXION_PLUGIN_SO, host);
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context()).pass);
-  auto out = r.risk_signal_outputs();
-  REQUIRE(out.contains("var_cap"));
-  CHECK(out["var_cap"].get<double>() == Approx(20000.0 * 0.8));  // sideways
-  CHECK(out["assessment"]["max_position_size"].get<double>() == Approx(16000.0));
-  CHECK(out["assessment"]["portfolio_var"]["cvar_pct"].get<double>() == Approx(2.5));
-  CHECK(out["assessment"]["checks_run"].back() == "var_sizing");
+  RiskOutputs out;
+  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(out.var_cap);
+  CHECK(*out.var_cap == Approx(20000.0 * 0.8));  // sideways
+  json a = assessment(out);
+  CHECK(a["max_position_size"].get<double>() == Approx(16000.0));
+  CHECK(a["portfolio_var"]["cvar_pct"].get<double>() == Approx(2.5));
+  CHECK(a["checks_run"].back() == "var_sizing");
 
-  json cx = make_context(200000.0, "bull");
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  CHECK(r.risk_signal_outputs()["var_cap"].get<double>() == Approx(40000.0 * 1.2));
+  Context cx = make_context(200000.0, "bull");
+  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  REQUIRE(out.var_cap);
+  CHECK(*out.var_cap == Approx(40000.0 * 1.2));
 
   PluginHarness var_off(AXION_PLUGIN_SO, host, json{{"enable_var_sizing", false}});
-  REQUIRE(var_off.risk_check_signal(make_signal("PFE"), make_context()).pass);
-  out = var_off.risk_signal_outputs();
-  CHECK_FALSE(out.contains("var_cap"));
-  CHECK(out["assessment"]["max_position_size"].get<double>() == Approx(12000.0));
+  REQUIRE(var_off.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  CHECK_FALSE(out.var_cap);
+  CHECK(assessment(out)["max_position_size"].get<double>() == Approx(12000.0));
 
   PluginHarness var_only(AXION_PLUGIN_SO, host,
                          json{{"use_cvar", false}, {"max_position_var_pct", 0.4}});
-  REQUIRE(var_only.risk_check_signal(make_signal("PFE"), make_context()).pass);
+  REQUIRE(var_only.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
   // VaR 2 %: 0.4 / 2 × 100,000 × 0.8.
-  CHECK(var_only.risk_signal_outputs()["var_cap"].get<double>() == Approx(16000.0));
+  REQUIRE(out.var_cap);
+  CHECK(*out.var_cap == Approx(16000.0));
 }
 
 TEST_CASE("too few returns give no VaR cap") {
   FakeHost host;
-  host.queries["returns"] = ur::Series(9, -0.01);
+  host.returns["PFE"] = ur::Series(9, -0.01);
   PluginHarness r(AXION_PLUGIN_SO, host);
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context()).pass);
-  auto out = r.risk_signal_outputs();
-  CHECK_FALSE(out.contains("var_cap"));
-  CHECK(out["assessment"]["portfolio_var"]["data_points"] == 9);
-  CHECK(out["assessment"]["max_position_size"].get<double>() == Approx(12000.0));
+  RiskOutputs out;
+  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  CHECK_FALSE(out.var_cap);
+  const json a = assessment(out);
+  CHECK(a["portfolio_var"]["data_points"] == 9);
+  CHECK(a["max_position_size"].get<double>() == Approx(12000.0));
 }
 
 TEST_CASE("VaR window: only the last var_lookback_days returns are used") {
@@ -758,8 +781,10 @@ TEST_CASE("VaR window: only the last var_lookback_days returns are used") {
   s.insert(s.end(), calm.begin(), calm.end());
   host.returns["PFE"] = s;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"var_lookback_days", 30}});
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context()).pass);
-  CHECK(r.risk_signal_outputs()["var_cap"].get<double>() == Approx(16000.0));
+  RiskOutputs out;
+  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(out.var_cap);
+  CHECK(*out.var_cap == Approx(16000.0));
   CHECK(host.asked_n == 60);  // the longer of the two windows
 }
 

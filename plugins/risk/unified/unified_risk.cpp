@@ -1,10 +1,11 @@
 // risk/unified: the unified risk assessment (pipeline.md §5.1), stage `risk_assessment`.
 //
-// A signal check: reads the context the engine passes (sdk Context) and the daily returns of the
-// signal's ticker and of every held underlying (host query "returns"), runs `assess` (the 12
-// steps of §5.1, in unified_risk.hpp) and rejects with the assessment's reason. After a passing
-// check, signal_outputs() hands later stages {"var_cap": dollars} (only when the VaR sizer
-// produced a cap) and {"assessment": UnifiedRiskAssessment.to_dict}. Orders are not checked.
+// A signal check: reads the typed context the engine passes (sdk Context) and the daily returns
+// of the signal's ticker and of every held underlying (host().daily_returns), runs `assess` (the
+// 12 steps of §5.1, in unified_risk.hpp) and rejects with the assessment's reason. A passing
+// check hands later stages RiskOutputs: var_cap (dollars, only when the VaR sizer produced a cap)
+// and assessment_json (UnifiedRiskAssessment.to_dict). Orders are not checked
+// (kChecksOrders = false).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +25,7 @@ using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
 using axion::sdk::kNoBound;
+using axion::sdk::RiskOutputs;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 namespace ur = axion::unified_risk;
@@ -91,54 +93,41 @@ ur::RiskConfig make_config(const Config& c) {
 
 constexpr double kDefaultEquity = 100000.0;
 
-// An ExecutorConfig field the engine always sends in the effective config (§1.7): a missing or
-// mistyped one is a contract violation, never a private default (§0.1).
-double effective_number(const Context& ctx, const char* key) {
-  auto it = ctx.effective_config.find(key);
-  if (it == ctx.effective_config.end()) {
-    throw axion::sdk::Error("effective config has no '" + std::string(key) + "'");
-  }
-  if (!it->is_number() || !std::isfinite(it->get<double>())) {
+// An ExecutorConfig field of the effective limits (§1.7), always set by the engine: a non-finite
+// value is a contract violation, never silently compared (NaN would pass every check) (§0.1).
+double finite_limit(double value, const char* key) {
+  if (!std::isfinite(value)) {
     throw axion::sdk::Error("effective config '" + std::string(key) + "' is not a finite number");
   }
-  return it->get<double>();
+  return value;
 }
 
 class UnifiedRisk final : public axion::sdk::Risk {
  public:
+  static constexpr bool kChecksOrders = false;
+
   UnifiedRisk(const Host& host, const Config& config) : Risk(host), cfg_(make_config(config)) {}
 
-  Verdict check_signal(const Signal& signal, const nlohmann::json& context) override {
-    outputs_ = nlohmann::json::object();
-    const Context ctx = Context::parse(context);
-
+  Verdict check_signal(const Signal& signal, const Context& ctx, RiskOutputs& out) override {
     ur::AssessInput in;
     in.ticker = signal.ticker;
     in.direction = signal.direction;
     in.equity = ctx.account.equity > 0 ? ctx.account.equity : kDefaultEquity;
     in.starting_equity = ctx.account.starting_equity;
     in.daily_pnl = ctx.daily_pnl;
-    in.min_account_equity = effective_number(ctx, "min_account_equity");
-    in.regime = ctx.regime;
+    in.min_account_equity = finite_limit(ctx.limits.min_account_equity, "min_account_equity");
+    // "" = no regime stage ran: assess() then uses default_regime ("sideways" by default, the
+    // regime the engine named before ABI v2 when no regime stage ran).
+    in.regime = ctx.limits.regime;
     in.kill_switch_active = ctx.kill_switch_active;
     in.circuit_breaker_status = ctx.circuit_breaker_status;
     in.timestamp = axion::sdk::time::to_iso(host().now_us());
 
     // Positions as {symbol: underlying, market_value, side: underlying direction}; the
     // underlying direction of an inverse ETF is the reverse of its traded direction (§1.4).
-    const nlohmann::json* raw_positions = nullptr;
-    if (auto it = context.find("positions"); it != context.end() && it->is_array()) {
-      raw_positions = &*it;
-    }
-    for (std::size_t i = 0; i < ctx.positions.size(); ++i) {
-      const auto& p = ctx.positions[i];
-      bool inverse = false;
-      if (raw_positions && i < raw_positions->size()) {
-        const auto& rp = (*raw_positions)[i];
-        if (rp.is_object()) inverse = rp.value("is_inverse", false);
-      }
+    for (const auto& p : ctx.positions) {
       std::string side = p.direction;
-      if (inverse) side = side == "long" ? "short" : "long";
+      if (p.is_inverse) side = side == "long" ? "short" : "long";
       in.positions.push_back({p.underlying, p.market_value(), side});
     }
 
@@ -146,18 +135,17 @@ class UnifiedRisk final : public axion::sdk::Risk {
 
     ur::Assessment a = ur::assess(in, cfg_);
     if (!a.approved) return Verdict::reject(a.rejection_reason);
-    if (a.var_cap) outputs_["var_cap"] = *a.var_cap;
-    outputs_["assessment"] = a.to_dict();
+    out.var_cap = a.var_cap;
+    out.assessment_json = a.to_dict().dump();
     return Verdict::ok();
   }
 
-  nlohmann::json signal_outputs() override { return outputs_; }
-
  private:
-  // Daily returns of the signal's ticker and of each held underlying, one host query per ticker
-  // (enough values for the longer of the two enabled windows). Tickers without data are left out.
+  // Daily returns of the signal's ticker and of each held underlying, one host().daily_returns
+  // per ticker (enough values for the longer of the two enabled windows). Tickers without data
+  // are left out.
   ur::ReturnsMap read_returns(const std::string& ticker,
-                              const std::vector<ur::HeldPosition>& positions) const {
+                              const std::vector<ur::HeldPosition>& positions) {
     ur::ReturnsMap out;
     int n = 0;
     if (cfg_.enable_correlation_guard) n = std::max(n, cfg_.correlation.lookback_days);
@@ -166,19 +154,14 @@ class UnifiedRisk final : public axion::sdk::Risk {
     std::set<std::string> tickers{ticker};
     for (const auto& p : positions) tickers.insert(p.symbol);
     for (const auto& t : tickers) {
-      auto r = host().query("returns", {{"ticker", t}, {"n", n}});
-      if (!r || !r->is_array()) continue;
-      ur::Series s;
-      for (const auto& v : *r) {
-        if (v.is_number()) s.push_back(v.get<double>());
-      }
-      if (!s.empty()) out[t] = ur::last_n(s, n);
+      host().daily_returns(t, static_cast<std::size_t>(n), buffer_);
+      if (!buffer_.empty()) out[t] = ur::last_n(buffer_, n);
     }
     return out;
   }
 
   const ur::RiskConfig cfg_;
-  nlohmann::json outputs_ = nlohmann::json::object();
+  ur::Series buffer_;  // daily_returns scratch, reused across tickers and calls
 };
 
 }  // namespace

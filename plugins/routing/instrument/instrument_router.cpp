@@ -11,8 +11,9 @@
 // An option route needs a broker that can trade options; without one `option_fallback` rejects
 // or falls back to a stock route marked `fallback_from = "option"` (logged as a warning). An ETF
 // route needs a catalog ETF for the ticker's sector and direction and the ETF's latest quote;
-// without either it is a stock route. Every limit comes from the signal's effective config
-// (context.effective_config), never from defaults of our own.
+// without either it is a stock route. Every limit comes from the signal's effective limits
+// (context.limits), never from defaults of our own. The decision is built whole (every field of
+// the Route set here), whatever route arrived.
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "axion/sdk/context.hpp"
@@ -36,9 +38,10 @@ using axion::sdk::Host;
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
 using axion::sdk::kNoBound;
+using axion::sdk::Limits;
+using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
-using nlohmann::json;
 
 constexpr const char* kOptionFallback = "option_fallback";
 constexpr const char* kEtfVolumes = "etf_daily_volumes";
@@ -138,11 +141,19 @@ struct Settings {
   }
 };
 
-// ---- the effective config, read strictly -----------------------------------------------------
+// ---- the effective limits ---------------------------------------------------------------------
+
+// A limit the route needs as a number must be finite (the engine never sends NaN or infinity).
+double finite_limit(double v, const char* key) {
+  if (!std::isfinite(v)) {
+    throw Error("effective config '" + std::string(key) + "' is not a finite number");
+  }
+  return v;
+}
 
 // ---- routing ---------------------------------------------------------------------------------
 
-enum class Route { Stock, Option, Etf };
+enum class Instrument { Stock, Option, Etf };
 
 // §1.1: 1m/5m => scalp; 10m => day; anything else => swing.
 std::string trade_type_of(const std::string& timeframe) {
@@ -152,12 +163,12 @@ std::string trade_type_of(const std::string& timeframe) {
 }
 
 // The routing table of §6.1.
-Route table(const std::string& mode, const std::string& trade_type) {
-  if (mode == "options") return trade_type == "scalp" ? Route::Option : Route::Stock;
-  if (mode == "leveraged_etf") return Route::Etf;
+Instrument table(const std::string& mode, const std::string& trade_type) {
+  if (mode == "options") return trade_type == "scalp" ? Instrument::Option : Instrument::Stock;
+  if (mode == "leveraged_etf") return Instrument::Etf;
   if (mode == "both") {
-    if (trade_type == "scalp") return Route::Option;
-    return trade_type == "day" ? Route::Etf : Route::Stock;
+    if (trade_type == "scalp") return Instrument::Option;
+    return trade_type == "day" ? Instrument::Etf : Instrument::Stock;
   }
   throw Error("effective config 'instrument_mode' is '" + mode +
               "', not one of options|leveraged_etf|both");
@@ -167,15 +178,14 @@ class InstrumentRouter final : public axion::sdk::Routing {
  public:
   InstrumentRouter(const Host& host, const Config& config) : Routing(host), settings_(config) {}
 
-  Verdict route(const Signal& s, const json& context, json& decision) override {
+  Verdict route(const Signal& s, const Context& ctx, Route& decision) override {
     if (s.direction != "long" && s.direction != "short") {
       throw Error("signal direction must be long or short, got '" + s.direction + "'");
     }
-    const Context ctx = Context::parse(context);
     const std::string trade_type = trade_type_of(s.timeframe);
-    const Route route = table(ctx.require_string("instrument_mode"), trade_type);
+    const Instrument instrument = table(ctx.limits.instrument_mode, trade_type);
 
-    if (route == Route::Option) {
+    if (instrument == Instrument::Option) {
       if (ctx.broker_can_trade_options) {
         decision = option_route(s);
         return Verdict::ok();
@@ -184,12 +194,12 @@ class InstrumentRouter final : public axion::sdk::Routing {
       host().warn("Option route unavailable for " + s.ticker +
                   ": broker cannot trade options; routing to stock (option_fallback = stock)");
       decision = stock_route(s);
-      decision["fallback_from"] = "option";
+      decision.fallback_from = "option";
       return Verdict::ok();
     }
 
-    if (route == Route::Etf) {
-      if (const CatalogEtf* etf = select_etf(s, ctx)) {
+    if (instrument == Instrument::Etf) {
+      if (const CatalogEtf* etf = select_etf(s, ctx.limits)) {
         auto quote = host().last_price(etf->ticker);
         if (quote && std::isfinite(*quote) && *quote > 0) {
           decision = etf_route(s, *etf, *quote);
@@ -206,40 +216,29 @@ class InstrumentRouter final : public axion::sdk::Routing {
   }
 
  private:
-  static json base_route(const Signal& s, const char* instrument_type) {
-    return {{"instrument_type", instrument_type},
-            {"ticker", s.ticker},
-            {"original_signal_ticker", s.ticker},
-            {"leverage", 1.0},
-            {"is_inverse", false},
-            {"reference_price", s.entry_price}};
-  }
-
-  static json stock_route(const Signal& s) { return base_route(s, "stock"); }
+  // A fresh route: every field is set, none is left over from the route that arrived.
+  // Stock: the signal's ticker at its entry, leverage 1, not inverse.
+  static Route stock_route(const Signal& s) { return Route::stock(s); }
 
   // The contract (strike, expiry) is the options-capable broker's choice; the route only
-  // describes the instrument.
-  static json option_route(const Signal& s) {
-    json d = base_route(s, "option");
-    d["option"] = {{"underlying", s.ticker},
-                   {"right", s.direction == "long" ? "call" : "put"},
-                   {"reference_price", s.entry_price}};
-    return d;
+  // describes the instrument. The underlying is original_signal_ticker, priced at the entry.
+  static Route option_route(const Signal& s) {
+    Route r = Route::stock(s);
+    r.instrument_type = "option";
+    r.option_right = s.direction == "long" ? "call" : "put";
+    return r;
   }
 
-  json etf_route(const Signal& s, const CatalogEtf& etf, double quote) const {
-    return {{"instrument_type", "leveraged_etf"},
-            {"ticker", etf.ticker},
-            {"original_signal_ticker", s.ticker},
-            {"leverage", etf.leverage},
-            {"is_inverse", etf.inverse},
-            {"reference_price", quote},
-            {"etf_metadata",
-             {{"ticker", etf.ticker},
-              {"leverage", etf.leverage},
-              {"tracks", etf.tracks},
-              {"is_inverse", etf.inverse},
-              {"avg_daily_volume", known_volume(etf.ticker).value_or(0.0)}}}};
+  Route etf_route(const Signal& s, const CatalogEtf& etf, double quote) const {
+    Route r = Route::stock(s);
+    r.instrument_type = "leveraged_etf";
+    r.ticker = etf.ticker;
+    r.leverage = etf.leverage;
+    r.is_inverse = etf.inverse;
+    r.reference_price = quote;
+    r.etf_tracks = etf.tracks;
+    r.etf_avg_daily_volume = known_volume(etf.ticker).value_or(0.0);  // 0 = unknown
+    return r;
   }
 
   std::optional<double> known_volume(const std::string& ticker) const {
@@ -249,20 +248,22 @@ class InstrumentRouter final : public axion::sdk::Routing {
   }
 
   // ETF selection, steps 1-5 of §6.1. nullptr: no candidate (a stock route).
-  const CatalogEtf* select_etf(const Signal& s, const Context& ctx) const {
-    const std::string sector = sector_of(s.ticker, ctx.require_bool("etf_sector_mapping"));
+  const CatalogEtf* select_etf(const Signal& s, const Limits& limits) const {
+    const std::string sector = sector_of(s.ticker, limits.etf_sector_mapping);
     const bool want_inverse = s.direction == "short";  // bear ETFs are the inverse ones
     std::vector<const CatalogEtf*> candidates;
     std::optional<double> min_volume;
     for (const auto& e : kCatalog) {
       if (sector != e.tracks || e.inverse != want_inverse) continue;
       if (auto v = known_volume(e.ticker)) {
-        if (!min_volume) min_volume = ctx.require_number("min_etf_daily_volume");
+        if (!min_volume) {
+          min_volume = finite_limit(limits.min_etf_daily_volume, "min_etf_daily_volume");
+        }
         if (*v < *min_volume) continue;
       }
       candidates.push_back(&e);
     }
-    if (ctx.require_bool("prefer_3x_for_day_trades")) {
+    if (limits.prefer_3x_for_day_trades) {
       auto is_3x = [](const CatalogEtf* e) { return e->leverage == 3.0; };
       if (std::any_of(candidates.begin(), candidates.end(), is_3x)) {
         std::erase_if(candidates, [&](const CatalogEtf* e) { return !is_3x(e); });

@@ -1,12 +1,16 @@
 // routing/instrument through the built shared library (AXION_PLUGIN_SO) and the SDK fakes
 // (pipeline.md §6.1, §6.5 case D, §1.10).
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "axion/sdk/testing/fakes.hpp"
 
+using axion::sdk::Context;
+using axion::sdk::Limits;
+using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
@@ -19,33 +23,37 @@ namespace {
 const char* const kSo = AXION_PLUGIN_SO;
 const std::string kUnavailable = "Option route unavailable: broker cannot trade options";
 
-// The effective config of §6.5 (sideways at confidence 0.5) over the §1.7 defaults.
-json effective(const std::string& mode = "both") {
-  return {{"instrument_mode", mode},
-          {"max_risk_per_trade", 0.04},
-          {"max_single_stock_exposure", 0.15},
-          {"position_size_multiplier", 0.8},
-          {"stop_loss_mult", 0.9},
-          {"high_conviction_order_type", "market"},
-          {"medium_conviction_order_type", "limit"},
-          {"scale_in_enabled", true},
-          {"scale_in_initial_pct", 0.5},
-          {"prefer_3x_for_day_trades", true},
-          {"min_etf_daily_volume", 10'000'000.0},
-          {"etf_sector_mapping", true},
-          {"default_time_in_force", "day"}};
+// The effective limits of §6.5 (sideways at confidence 0.5) over the §1.7 defaults, every field
+// the router reads set here (not left to the SDK's defaults).
+Limits effective(const std::string& mode = "both") {
+  Limits l;
+  l.instrument_mode = mode;
+  l.max_risk_per_trade = 0.04;
+  l.max_single_stock_exposure = 0.15;
+  l.position_size_multiplier = 0.8;
+  l.stop_loss_mult = 0.9;
+  l.high_conviction_order_type = "market";
+  l.medium_conviction_order_type = "limit";
+  l.scale_in_enabled = true;
+  l.scale_in_initial_pct = 0.5;
+  l.prefer_3x_for_day_trades = true;
+  l.min_etf_daily_volume = 10'000'000.0;
+  l.etf_sector_mapping = true;
+  l.default_time_in_force = "day";
+  l.regime = "sideways";
+  l.regime_confidence = 0.5;
+  return l;
 }
 
-json context(const json& eff, bool broker_can_trade_options = false) {
-  return {{"account",
-           {{"equity", 100'000.0},
-            {"cash", 100'000.0},
-            {"buying_power", 1'000'000.0},
-            {"starting_equity", 100'000.0}}},
-          {"positions", json::array()},
-          {"effective_config", eff},
-          {"var_cap", 0.0},
-          {"broker_can_trade_options", broker_can_trade_options}};
+// The route in the context is left empty: the harness hands the plugin the engine's default
+// stock route of the signal (Route::stock).
+Context context(const Limits& eff, bool broker_can_trade_options = false) {
+  Context c;
+  c.account = {100'000.0, 100'000.0, 1'000'000.0, 100'000.0};
+  c.limits = eff;
+  c.var_cap = 0.0;
+  c.broker_can_trade_options = broker_can_trade_options;
+  return c;
 }
 
 Signal make(const std::string& ticker, const std::string& direction, const std::string& timeframe,
@@ -64,11 +72,11 @@ Signal make(const std::string& ticker, const std::string& direction, const std::
 
 struct Routed {
   Verdict verdict;
-  json decision;
+  Route decision;
 };
 
-Routed route(PluginHarness& r, const Signal& s, const json& ctx) {
-  json decision;
+Routed route(PluginHarness& r, const Signal& s, const Context& ctx) {
+  Route decision;
   Verdict v = r.route(s, ctx, decision);
   return {v, decision};
 }
@@ -94,15 +102,17 @@ std::string config_error_key(const json& config) {
   return axion::sdk::testing::config_error_key(kSo, config);
 }
 
-void check_stock_route(const json& d, const Signal& s) {
-  CHECK(d["instrument_type"] == "stock");
-  CHECK(d["ticker"] == s.ticker);
-  CHECK(d["original_signal_ticker"] == s.ticker);
-  CHECK(d["leverage"].get<double>() == 1.0);
-  CHECK(d["is_inverse"] == false);
-  CHECK(d["reference_price"].get<double>() == s.entry_price);
-  CHECK_FALSE(d.contains("option"));
-  CHECK_FALSE(d.contains("etf_metadata"));
+// No option or ETF fields on a stock route (fallback_from is checked by the callers).
+void check_stock_route(const Route& d, const Signal& s) {
+  CHECK(d.instrument_type == "stock");
+  CHECK(d.ticker == s.ticker);
+  CHECK(d.original_signal_ticker == s.ticker);
+  CHECK(d.leverage == 1.0);
+  CHECK_FALSE(d.is_inverse);
+  CHECK(d.reference_price == s.entry_price);
+  CHECK(d.option_right.empty());
+  CHECK(d.etf_tracks.empty());
+  CHECK(d.etf_avg_daily_volume == 0.0);
 }
 
 }  // namespace
@@ -143,10 +153,10 @@ TEST_CASE("every cell of the routing table, modes by trade types") {
   Signal s = make("AAPL", "long", cell.timeframe);
   auto [v, d] = route(r, s, context(effective(cell.mode), /*broker_can_trade_options=*/true));
   REQUIRE(v.pass);
-  CHECK(d["instrument_type"] == cell.type);
-  CHECK(d["original_signal_ticker"] == "AAPL");
-  CHECK(d["ticker"] == (std::string(cell.type) == "leveraged_etf" ? "TECL" : "AAPL"));
-  CHECK_FALSE(d.contains("fallback_from"));
+  CHECK(d.instrument_type == cell.type);
+  CHECK(d.original_signal_ticker == "AAPL");
+  CHECK(d.ticker == (std::string(cell.type) == "leveraged_etf" ? "TECL" : "AAPL"));
+  CHECK(d.fallback_from.empty());
 }
 
 TEST_CASE("trade type comes from the timeframe") {
@@ -163,7 +173,7 @@ TEST_CASE("trade type comes from the timeframe") {
   PluginHarness r(kSo, host);
   auto [v, d] = route(r, make("MSFT", "long", c.timeframe), context(effective(), true));
   REQUIRE(v.pass);
-  CHECK(d["instrument_type"] == c.type);
+  CHECK(d.instrument_type == c.type);
 }
 
 TEST_CASE("a stock route is priced at the signal entry") {
@@ -175,7 +185,7 @@ TEST_CASE("a stock route is priced at the signal entry") {
   auto [v, d] = route(r, s, context(effective()));
   REQUIRE(v.pass);
   check_stock_route(d, s);
-  CHECK_FALSE(d.contains("fallback_from"));
+  CHECK(d.fallback_from.empty());
 }
 
 TEST_CASE("case D: QQQ long 10m routes to TQQQ 3x at the TQQQ quote") {
@@ -187,27 +197,23 @@ TEST_CASE("case D: QQQ long 10m routes to TQQQ 3x at the TQQQ quote") {
   s.stop_loss = 396.0;
   auto [v, d] = route(r, s, context(effective()));
   REQUIRE(v.pass);
-  CHECK(d["instrument_type"] == "leveraged_etf");
-  CHECK(d["ticker"] == "TQQQ");
-  CHECK(d["original_signal_ticker"] == "QQQ");
-  CHECK(d["leverage"].get<double>() == 3.0);
-  CHECK(d["is_inverse"] == false);
-  CHECK(d["reference_price"].get<double>() == 50.0);
-  CHECK_FALSE(d.contains("option"));
-  CHECK_FALSE(d.contains("fallback_from"));
-  REQUIRE(d.contains("etf_metadata"));
-  const json& m = d["etf_metadata"];
-  CHECK(m["ticker"] == "TQQQ");
-  CHECK(m["tracks"] == "NASDAQ-100");
-  CHECK(m["leverage"].get<double>() == 3.0);
-  CHECK(m["is_inverse"] == false);
-  CHECK(m["avg_daily_volume"].get<double>() == 0.0);  // unknown
+  CHECK(d.instrument_type == "leveraged_etf");
+  CHECK(d.ticker == "TQQQ");
+  CHECK(d.original_signal_ticker == "QQQ");
+  CHECK(d.leverage == 3.0);
+  CHECK_FALSE(d.is_inverse);
+  CHECK(d.reference_price == 50.0);
+  CHECK(d.option_right.empty());
+  CHECK(d.fallback_from.empty());
+  // The ETF's metadata (v1's etf_metadata: ticker, leverage and is_inverse are the route's own).
+  CHECK(d.etf_tracks == "NASDAQ-100");
+  CHECK(d.etf_avg_daily_volume == 0.0);  // unknown
 
   // The reference price follows the quote.
   host.prices["TQQQ"] = 51.37;
   auto again = route(r, s, context(effective()));
   REQUIRE(again.verdict.pass);
-  CHECK(again.decision["reference_price"].get<double>() == 51.37);
+  CHECK(again.decision.reference_price == 51.37);
 }
 
 TEST_CASE("sector table: long and short picks of every listed ticker") {
@@ -241,21 +247,20 @@ TEST_CASE("sector table: long and short picks of every listed ticker") {
 
   auto lng = route(r, make(row.ticker, "long", "10m"), context(effective()));
   REQUIRE(lng.verdict.pass);
-  CHECK(lng.decision["ticker"] == row.long_pick);
-  CHECK(lng.decision["is_inverse"] == false);
-  CHECK(lng.decision["leverage"].get<double>() == row.leverage);
-  CHECK(lng.decision["reference_price"].get<double>() == host.prices.at(row.long_pick));
+  CHECK(lng.decision.ticker == row.long_pick);
+  CHECK_FALSE(lng.decision.is_inverse);
+  CHECK(lng.decision.leverage == row.leverage);
+  CHECK(lng.decision.reference_price == host.prices.at(row.long_pick));
 
   // A short signal buys the inverse ETF (is_inverse true).
   auto sht = route(r, make(row.ticker, "short", "10m"), context(effective()));
   REQUIRE(sht.verdict.pass);
-  CHECK(sht.decision["instrument_type"] == "leveraged_etf");
-  CHECK(sht.decision["ticker"] == row.short_pick);
-  CHECK(sht.decision["is_inverse"] == true);
-  CHECK(sht.decision["leverage"].get<double>() == row.leverage);
-  CHECK(sht.decision["etf_metadata"]["is_inverse"] == true);
-  CHECK(sht.decision["original_signal_ticker"] == row.ticker);
-  CHECK(sht.decision["reference_price"].get<double>() == host.prices.at(row.short_pick));
+  CHECK(sht.decision.instrument_type == "leveraged_etf");
+  CHECK(sht.decision.ticker == row.short_pick);
+  CHECK(sht.decision.is_inverse);
+  CHECK(sht.decision.leverage == row.leverage);
+  CHECK(sht.decision.original_signal_ticker == row.ticker);
+  CHECK(sht.decision.reference_price == host.prices.at(row.short_pick));
 }
 
 TEST_CASE("energy ETFs are 2x and their metadata says so") {
@@ -264,9 +269,9 @@ TEST_CASE("energy ETFs are 2x and their metadata says so") {
   PluginHarness r(kSo, host);
   auto [v, d] = route(r, make("XOM", "short", "1h"), context(effective("leveraged_etf")));
   REQUIRE(v.pass);
-  CHECK(d["ticker"] == "ERY");
-  CHECK(d["etf_metadata"]["tracks"] == "Energy");
-  CHECK(d["etf_metadata"]["leverage"].get<double>() == 2.0);
+  CHECK(d.ticker == "ERY");
+  CHECK(d.etf_tracks == "Energy");
+  CHECK(d.leverage == 2.0);
 }
 
 TEST_CASE("without sector mapping only the index tickers keep their index") {
@@ -281,11 +286,11 @@ TEST_CASE("without sector mapping only the index tickers keep their index") {
   FakeHost host;
   quote_all(host);
   PluginHarness r(kSo, host);
-  json eff = effective();
-  eff["etf_sector_mapping"] = false;
+  Limits eff = effective();
+  eff.etf_sector_mapping = false;
   auto [v, d] = route(r, make(row.ticker, "long", "10m"), context(eff));
   REQUIRE(v.pass);
-  CHECK(d["ticker"] == row.pick);
+  CHECK(d.ticker == row.pick);
 }
 
 TEST_CASE("no ETF quote means a stock route") {
@@ -315,8 +320,8 @@ TEST_CASE("no ETF quote means a stock route") {
     host.prices["TECL"] = 88.0;
     auto [v, d] = route(r, s, context(effective()));
     REQUIRE(v.pass);
-    CHECK(d["ticker"] == "TECL");
-    CHECK(d["reference_price"].get<double>() == 88.0);
+    CHECK(d.ticker == "TECL");
+    CHECK(d.reference_price == 88.0);
   }
 }
 
@@ -328,17 +333,17 @@ TEST_CASE("known ETF volumes below min_etf_daily_volume drop the candidate") {
   SECTION("TQQQ too thin: the 2x QLD is next") {
     auto [v, d] = route(r, make("QQQ", "long", "10m"), context(effective()));
     REQUIRE(v.pass);
-    CHECK(d["ticker"] == "QLD");
-    CHECK(d["leverage"].get<double>() == 2.0);
-    CHECK(d["etf_metadata"]["avg_daily_volume"].get<double>() == 0.0);
+    CHECK(d.ticker == "QLD");
+    CHECK(d.leverage == 2.0);
+    CHECK(d.etf_avg_daily_volume == 0.0);
   }
-  SECTION("the floor comes from the effective config") {
-    json eff = effective();
-    eff["min_etf_daily_volume"] = 5'000'000.0;  // equal is not below
+  SECTION("the floor comes from the effective limits") {
+    Limits eff = effective();
+    eff.min_etf_daily_volume = 5'000'000.0;  // equal is not below
     auto [v, d] = route(r, make("QQQ", "long", "10m"), context(eff));
     REQUIRE(v.pass);
-    CHECK(d["ticker"] == "TQQQ");
-    CHECK(d["etf_metadata"]["avg_daily_volume"].get<double>() == 5'000'000.0);
+    CHECK(d.ticker == "TQQQ");
+    CHECK(d.etf_avg_daily_volume == 5'000'000.0);
   }
   SECTION("no candidate left: stock route") {
     Signal s = make("AAPL", "long", "10m");
@@ -349,7 +354,7 @@ TEST_CASE("known ETF volumes below min_etf_daily_volume drop the candidate") {
   SECTION("the short side is not filtered") {
     auto [v, d] = route(r, make("AAPL", "short", "10m"), context(effective()));
     REQUIRE(v.pass);
-    CHECK(d["ticker"] == "TECS");
+    CHECK(d.ticker == "TECS");
   }
 }
 
@@ -359,11 +364,11 @@ TEST_CASE("the highest leverage wins with or without prefer_3x_for_day_trades") 
   FakeHost host;
   quote_all(host);
   PluginHarness r(kSo, host);
-  json eff = effective();
-  eff["prefer_3x_for_day_trades"] = prefer;
+  Limits eff = effective();
+  eff.prefer_3x_for_day_trades = prefer;
   auto [v, d] = route(r, make("SPY", "short", "10m"), context(eff));
   REQUIRE(v.pass);
-  CHECK(d["ticker"] == "SPXS");
+  CHECK(d.ticker == "SPXS");
 }
 
 TEST_CASE("an option route describes the option when the broker can trade options") {
@@ -376,20 +381,22 @@ TEST_CASE("an option route describes the option when the broker can trade option
   Signal lng = make("NVDA", "long", "5m", 131.5);
   auto a = route(r, lng, context(effective(mode), true));
   REQUIRE(a.verdict.pass);
-  CHECK(a.decision["instrument_type"] == "option");
-  CHECK(a.decision["ticker"] == "NVDA");
-  CHECK(a.decision["original_signal_ticker"] == "NVDA");
-  CHECK(a.decision["reference_price"].get<double>() == 131.5);
-  CHECK(a.decision["option"]["underlying"] == "NVDA");
-  CHECK(a.decision["option"]["right"] == "call");
-  CHECK(a.decision["option"]["reference_price"].get<double>() == 131.5);
-  CHECK_FALSE(a.decision.contains("fallback_from"));
+  // v1's option object: underlying = original_signal_ticker, reference_price = the route's.
+  CHECK(a.decision.instrument_type == "option");
+  CHECK(a.decision.ticker == "NVDA");
+  CHECK(a.decision.original_signal_ticker == "NVDA");
+  CHECK(a.decision.reference_price == 131.5);
+  CHECK(a.decision.option_right == "call");
+  CHECK(a.decision.leverage == 1.0);
+  CHECK_FALSE(a.decision.is_inverse);
+  CHECK(a.decision.etf_tracks.empty());
+  CHECK(a.decision.fallback_from.empty());
 
   Signal sht = make("NVDA", "short", "1m", 131.5);
   auto b = route(r, sht, context(effective(mode), true));
   REQUIRE(b.verdict.pass);
-  CHECK(b.decision["instrument_type"] == "option");
-  CHECK(b.decision["option"]["right"] == "put");
+  CHECK(b.decision.instrument_type == "option");
+  CHECK(b.decision.option_right == "put");
   CHECK(warnings(host) == 0);
 }
 
@@ -418,7 +425,7 @@ TEST_CASE("option_fallback stock: a stock route marked fallback_from option, wit
   auto [v, d] = route(r, s, context(effective("options"), false));
   REQUIRE(v.pass);
   check_stock_route(d, s);
-  CHECK(d["fallback_from"] == "option");
+  CHECK(d.fallback_from == "option");
   REQUIRE(warnings(host) == 1);
   bool named = false;
   for (const auto& [level, text] : host.logs) {
@@ -429,38 +436,92 @@ TEST_CASE("option_fallback stock: a stock route marked fallback_from option, wit
   // With an options-capable broker there is nothing to fall back from.
   auto opt = route(r, s, context(effective("options"), true));
   REQUIRE(opt.verdict.pass);
-  CHECK(opt.decision["instrument_type"] == "option");
-  CHECK_FALSE(opt.decision.contains("fallback_from"));
+  CHECK(opt.decision.instrument_type == "option");
+  CHECK(opt.decision.fallback_from.empty());
   CHECK(warnings(host) == 1);
 }
 
-TEST_CASE("the mode comes from the effective config, never a default") {
+TEST_CASE("the mode comes from the effective limits, never a default") {
   FakeHost host;
   quote_all(host);
   PluginHarness r(kSo, host);
-  json eff = effective();
-  eff.erase("instrument_mode");
-  CHECK_THROWS_AS(route(r, make("AAPL", "long", "1h"), context(eff)), PluginCallError);
-  eff["instrument_mode"] = "futures";
+  Limits eff = effective();
+  eff.instrument_mode = "";  // not a mode: no default stands in for it
   CHECK_THROWS_WITH(route(r, make("AAPL", "long", "1h"), context(eff)),
                     Catch::Contains("instrument_mode"));
-  eff["instrument_mode"] = "leveraged_etf";
+  eff.instrument_mode = "futures";
+  CHECK_THROWS_WITH(route(r, make("AAPL", "long", "1h"), context(eff)),
+                    Catch::Contains("instrument_mode"));
+  eff.instrument_mode = "leveraged_etf";
   auto [v, d] = route(r, make("AAPL", "long", "1h"), context(eff));
   REQUIRE(v.pass);
-  CHECK(d["ticker"] == "TECL");
+  CHECK(d.ticker == "TECL");
 }
 
-TEST_CASE("ETF selection needs its effective fields") {
-  const char* key = GENERATE("etf_sector_mapping", "prefer_3x_for_day_trades");
-  CAPTURE(key);
+TEST_CASE("a non-finite min_etf_daily_volume is an error where the volume filter reads it") {
+  const double bad = GENERATE(std::numeric_limits<double>::quiet_NaN(),
+                              std::numeric_limits<double>::infinity());
+  CAPTURE(bad);
+  FakeHost host;
+  quote_all(host);
+  PluginHarness r(kSo, host, json{{"etf_daily_volumes", {"TECL=50000000"}}});
+  Limits eff = effective();
+  eff.min_etf_daily_volume = bad;
+  CHECK_THROWS_WITH(route(r, make("AAPL", "long", "10m"), context(eff)),
+                    Catch::Contains("min_etf_daily_volume"));
+  // Read only when a candidate has a known volume: the short side (TECS unlisted) and a stock
+  // cell route as usual.
+  auto sht = route(r, make("AAPL", "short", "10m"), context(eff));
+  REQUIRE(sht.verdict.pass);
+  CHECK(sht.decision.ticker == "TECS");
+  CHECK(route(r, make("AAPL", "long", "1h"), context(eff)).verdict.pass);
+}
+
+TEST_CASE("the decision is built whole, whatever route arrived") {
   FakeHost host;
   quote_all(host);
   PluginHarness r(kSo, host);
-  json eff = effective();
-  eff.erase(key);
-  CHECK_THROWS_WITH(route(r, make("AAPL", "long", "10m"), context(eff)), Catch::Contains(key));
-  // A stock cell does not read them.
-  CHECK(route(r, make("AAPL", "long", "1h"), context(eff)).verdict.pass);
+  // A stale route in the context (the harness passes it as the incoming decision): none of its
+  // fields may leak into the plugin's decision.
+  Context ctx = context(effective(), true);
+  ctx.route.instrument_type = "leveraged_etf";
+  ctx.route.ticker = "SOXS";
+  ctx.route.original_signal_ticker = "NVDA";
+  ctx.route.leverage = 3.0;
+  ctx.route.is_inverse = true;
+  ctx.route.reference_price = 12.5;
+  ctx.route.fallback_from = "option";
+  ctx.route.etf_tracks = "Semiconductors";
+  ctx.route.etf_avg_daily_volume = 1e8;
+  ctx.route.option_right = "put";
+
+  Signal s = make("AAPL", "long", "1h", 190.0);
+  auto stock = route(r, s, ctx);
+  REQUIRE(stock.verdict.pass);
+  check_stock_route(stock.decision, s);
+  CHECK(stock.decision.fallback_from.empty());
+
+  auto opt = route(r, make("AAPL", "long", "5m", 190.0), ctx);
+  REQUIRE(opt.verdict.pass);
+  CHECK(opt.decision.instrument_type == "option");
+  CHECK(opt.decision.ticker == "AAPL");
+  CHECK(opt.decision.option_right == "call");
+  CHECK(opt.decision.leverage == 1.0);
+  CHECK_FALSE(opt.decision.is_inverse);
+  CHECK(opt.decision.reference_price == 190.0);
+  CHECK(opt.decision.etf_tracks.empty());
+  CHECK(opt.decision.etf_avg_daily_volume == 0.0);
+  CHECK(opt.decision.fallback_from.empty());
+
+  auto etf = route(r, make("AAPL", "long", "10m", 190.0), ctx);
+  REQUIRE(etf.verdict.pass);
+  CHECK(etf.decision.ticker == "TECL");
+  CHECK(etf.decision.original_signal_ticker == "AAPL");
+  CHECK_FALSE(etf.decision.is_inverse);
+  CHECK(etf.decision.etf_tracks == "Technology");
+  CHECK(etf.decision.etf_avg_daily_volume == 0.0);
+  CHECK(etf.decision.option_right.empty());
+  CHECK(etf.decision.fallback_from.empty());
 }
 
 TEST_CASE("a direction other than long or short is an error") {

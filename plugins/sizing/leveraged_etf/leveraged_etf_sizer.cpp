@@ -11,14 +11,12 @@
 //      int(buying_power / P); a cap of 0 ⇒ reject (`Position size is zero after caps`); floor 1
 //   7. notional = round(shares × P, 2)
 //
-// Every limit comes from the signal's effective config (context.effective_config, regime-adapted);
-// the plugin has no keys of its own.
+// Every limit comes from the signal's effective limits (context.limits, regime-adapted), P and L
+// from the routing decision (context.route); the plugin has no keys of its own.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <limits>
 #include <string>
 
 #include "axion/sdk/context.hpp"
@@ -32,11 +30,11 @@ using axion::sdk::Context;
 using axion::sdk::Error;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
+using axion::sdk::Limits;
 using axion::sdk::PositionSize;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::format::trunc_int;
-using nlohmann::json;
 
 // {x} rounded to 2 decimals (pipeline.md §0), for notional and risk amounts.
 double round_dp2(double x) { return axion::sdk::format::round_dp(x, 2); }
@@ -45,22 +43,28 @@ const std::array<KeySpec, 0> kKeys{};
 
 const std::string kZeroAfterCaps = "Position size is zero after caps";
 
-// ---- the effective config and the route, read strictly ---------------------------------------
+// ---- the effective limits and the route, checked ---------------------------------------------
 
-std::string effective_order_type(const Context& ctx, const char* key) {
-  const std::string v = ctx.require_string(key);
+// A limit used as a number must be finite (the engine never sends NaN or infinity).
+double finite_limit(double v, const char* key) {
+  if (!std::isfinite(v)) {
+    throw Error("effective config '" + std::string(key) + "' is not a finite number");
+  }
+  return v;
+}
+
+const std::string& effective_order_type(const std::string& v, const char* key) {
   if (v != "market" && v != "limit") {
     throw Error("effective config '" + std::string(key) + "' must be \"market\" or \"limit\"");
   }
   return v;
 }
 
-double decision_number(const Context& ctx, const char* key) {
-  auto it = ctx.decision.find(key);
-  if (it == ctx.decision.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
-    throw Error("routing decision has no numeric '" + std::string(key) + "'");
+double decision_number(double v, const char* key) {
+  if (!std::isfinite(v)) {
+    throw Error("routing decision '" + std::string(key) + "' is not a finite number");
   }
-  return it->get<double>();
+  return v;
 }
 
 // Step 5 (§6.2 steps 4-5): conviction multiplier and order type.
@@ -69,12 +73,15 @@ struct Conviction {
   std::string order_type;
 };
 
-Conviction conviction_of(const Context& ctx, int conviction) {
-  Conviction c = conviction >= 75
-                     ? Conviction{1.0, effective_order_type(ctx, "high_conviction_order_type")}
-                     : Conviction{0.5, effective_order_type(ctx, "medium_conviction_order_type")};
-  if (c.order_type == "limit" && ctx.require_bool("scale_in_enabled")) {
-    c.mult *= ctx.require_number("scale_in_initial_pct");
+Conviction conviction_of(const Limits& l, int conviction) {
+  Conviction c =
+      conviction >= 75
+          ? Conviction{1.0, effective_order_type(l.high_conviction_order_type,
+                                                 "high_conviction_order_type")}
+          : Conviction{0.5, effective_order_type(l.medium_conviction_order_type,
+                                                 "medium_conviction_order_type")};
+  if (c.order_type == "limit" && l.scale_in_enabled) {
+    c.mult *= finite_limit(l.scale_in_initial_pct, "scale_in_initial_pct");
   }
   return c;
 }
@@ -85,15 +92,15 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
 
   LeveragedEtfSizer(const Host& host, const Config&) : Sizing(host) {}
 
-  Verdict size(const Signal& s, const json& context, PositionSize& out) override {
+  Verdict size(const Signal& s, const Context& ctx, PositionSize& out) override {
     const double entry = s.entry_price;
     if (!std::isfinite(entry) || entry <= 0 || !std::isfinite(s.stop_loss)) {
       throw Error("signal entry_price must be > 0 and stop_loss finite");
     }
-    const Context ctx = Context::parse(context);
+    const Limits& lim = ctx.limits;
     const double equity = ctx.account.equity;
-    const double price = decision_number(ctx, "reference_price");  // P, the ETF quote
-    const double leverage = decision_number(ctx, "leverage");
+    const double price = decision_number(ctx.route.reference_price, "reference_price");  // P
+    const double leverage = decision_number(ctx.route.leverage, "leverage");              // L
     if (leverage <= 0) throw Error("routing decision leverage must be > 0");
     // Step 6's caps are 0 when the ETF price is not positive: a rejection, whatever else.
     if (price <= 0) {
@@ -102,21 +109,21 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
     }
 
     // 1-4
-    const double risk_amount = equity * ctx.require_number("max_risk_per_trade");
-    double stop_distance =
-        std::fabs(entry - s.stop_loss) / entry * ctx.require_number_or("stop_loss_mult", 1.0);
+    const double risk_amount = equity * finite_limit(lim.max_risk_per_trade, "max_risk_per_trade");
+    double stop_distance = std::fabs(entry - s.stop_loss) / entry *
+                           finite_limit(lim.stop_loss_mult, "stop_loss_mult");
     if (stop_distance < 0.001) stop_distance = 0.02;
     double lev_stop = stop_distance / leverage;
     if (lev_stop < 0.003) lev_stop = 0.003;
     const double raw = risk_amount / (price * lev_stop);
 
     // 5
-    const Conviction conv = conviction_of(ctx, s.conviction);
-    std::int64_t shares =
-        trunc_int(raw * conv.mult * ctx.require_number_or("position_size_multiplier", 1.0));
+    const Conviction conv = conviction_of(lim, s.conviction);
+    std::int64_t shares = trunc_int(
+        raw * conv.mult * finite_limit(lim.position_size_multiplier, "position_size_multiplier"));
 
     // 6
-    const double mse = ctx.require_number("max_single_stock_exposure");
+    const double mse = finite_limit(lim.max_single_stock_exposure, "max_single_stock_exposure");
     bool zero_cap = false;
     auto cap = [&](double shares_cap) {
       std::int64_t c = trunc_int(shares_cap);
@@ -124,7 +131,7 @@ class LeveragedEtfSizer final : public axion::sdk::Sizing {
       shares = std::min(shares, c);
     };
     cap((equity * mse / leverage) / price);
-    if (ctx.has_var_cap) cap((ctx.var_cap / leverage) / price);
+    if (ctx.var_cap) cap((*ctx.var_cap / leverage) / price);
     cap(ctx.account.buying_power / price);
     if (zero_cap) {
       host().debug("sizing " + s.ticker + ": a cap is zero (ETF price " +

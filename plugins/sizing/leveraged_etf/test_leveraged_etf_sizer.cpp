@@ -1,11 +1,15 @@
 // sizing/leveraged_etf through the built shared library (AXION_PLUGIN_SO) and the SDK fakes
 // (pipeline.md §6.3, §6.5 case D).
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
 
+using axion::sdk::Context;
+using axion::sdk::Limits;
 using axion::sdk::PositionSize;
+using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
@@ -18,52 +22,52 @@ namespace {
 const char* const kSo = AXION_PLUGIN_SO;
 const std::string kZero = "Position size is zero after caps";
 
-// The effective config of §6.5: sideways at confidence 0.5 over the §1.7 defaults.
-json effective() {
-  return {{"instrument_mode", "both"},
-          {"max_risk_per_trade", 0.04},
-          {"max_single_stock_exposure", 0.15},
-          {"position_size_multiplier", 0.8},
-          {"stop_loss_mult", 0.9},
-          {"high_conviction_order_type", "market"},
-          {"medium_conviction_order_type", "limit"},
-          {"scale_in_enabled", true},
-          {"scale_in_initial_pct", 0.5},
-          {"prefer_3x_for_day_trades", true},
-          {"min_etf_daily_volume", 10'000'000.0},
-          {"etf_sector_mapping", true},
-          {"default_time_in_force", "day"}};
+// The effective limits of §6.5: sideways at confidence 0.5 over the §1.7 defaults, every field
+// the sizer reads set here (not left to the SDK's defaults).
+Limits effective() {
+  Limits l;
+  l.instrument_mode = "both";
+  l.max_risk_per_trade = 0.04;
+  l.max_single_stock_exposure = 0.15;
+  l.position_size_multiplier = 0.8;
+  l.stop_loss_mult = 0.9;
+  l.high_conviction_order_type = "market";
+  l.medium_conviction_order_type = "limit";
+  l.scale_in_enabled = true;
+  l.scale_in_initial_pct = 0.5;
+  l.prefer_3x_for_day_trades = true;
+  l.min_etf_daily_volume = 10'000'000.0;
+  l.etf_sector_mapping = true;
+  l.default_time_in_force = "day";
+  l.regime = "sideways";
+  l.regime_confidence = 0.5;
+  return l;
 }
 
 // The routing decision of case D: QQQ long 10m => TQQQ 3x quoted at 50.00.
-json etf_decision(const std::string& etf = "TQQQ", double leverage = 3.0, bool inverse = false,
-                  double quote = 50.0, const std::string& underlying = "QQQ") {
-  return {{"instrument_type", "leveraged_etf"},
-          {"ticker", etf},
-          {"original_signal_ticker", underlying},
-          {"leverage", leverage},
-          {"is_inverse", inverse},
-          {"reference_price", quote},
-          {"etf_metadata",
-           {{"ticker", etf},
-            {"leverage", leverage},
-            {"tracks", "NASDAQ-100"},
-            {"is_inverse", inverse},
-            {"avg_daily_volume", 0.0}}}};
+Route etf_decision(const std::string& etf = "TQQQ", double leverage = 3.0, bool inverse = false,
+                   double quote = 50.0, const std::string& underlying = "QQQ") {
+  Route r;
+  r.instrument_type = "leveraged_etf";
+  r.ticker = etf;
+  r.original_signal_ticker = underlying;
+  r.leverage = leverage;
+  r.is_inverse = inverse;
+  r.reference_price = quote;
+  r.etf_tracks = "NASDAQ-100";
+  r.etf_avg_daily_volume = 0.0;
+  return r;
 }
 
 // Equity 100,000 and ample buying power (§6.5), no VaR cap.
-json context(const json& decision = etf_decision(), const json& eff = effective()) {
-  return {{"account",
-           {{"equity", 100'000.0},
-            {"cash", 100'000.0},
-            {"buying_power", 1'000'000.0},
-            {"starting_equity", 100'000.0}}},
-          {"positions", json::array()},
-          {"effective_config", eff},
-          {"decision", decision},
-          {"var_cap", nullptr},
-          {"broker_can_trade_options", false}};
+Context context(const Route& decision = etf_decision(), const Limits& eff = effective()) {
+  Context c;
+  c.account = {100'000.0, 100'000.0, 1'000'000.0, 100'000.0};
+  c.limits = eff;
+  c.route = decision;
+  c.var_cap = std::nullopt;
+  c.broker_can_trade_options = false;
+  return c;
 }
 
 // §6.5 case D: QQQ long 10m, conviction 80, entry 400, stop 396.
@@ -85,7 +89,7 @@ struct Sized {
   PositionSize size;
 };
 
-Sized size(const Signal& s, const json& ctx) {
+Sized size(const Signal& s, const Context& ctx) {
   FakeHost host;
   PluginHarness h(kSo, host);
   Sized out;
@@ -94,10 +98,10 @@ Sized size(const Signal& s, const json& ctx) {
 }
 
 // The same context with the exposure and buying-power caps lifted: the risk-based size.
-json uncapped(const json& decision = etf_decision(), json eff = effective()) {
-  eff["max_single_stock_exposure"] = 100.0;
-  json ctx = context(decision, eff);
-  ctx["account"]["buying_power"] = 1e12;
+Context uncapped(const Route& decision = etf_decision(), Limits eff = effective()) {
+  eff.max_single_stock_exposure = 100.0;
+  Context ctx = context(decision, eff);
+  ctx.account.buying_power = 1e12;
   return ctx;
 }
 
@@ -181,7 +185,8 @@ TEST_CASE("leverage comes from the decision") {
   s.ticker = "XOM";
   s.entry_price = 100.0;
   s.stop_loss = 98.0;  // dist 0.018, lev_stop 0.009
-  json d = etf_decision("ERX", 2.0, false, 40.0, "XOM");
+  Route d = etf_decision("ERX", 2.0, false, 40.0, "XOM");
+  d.etf_tracks = "Energy";
   auto r = size(s, context(d));
   REQUIRE(r.verdict.pass);
   CHECK(r.size.shares == 187);  // int((15,000 / 2) / 40)
@@ -204,18 +209,18 @@ TEST_CASE("a short signal routed to the inverse ETF is sized the same way") {
   CHECK(u.size.shares == 53'333);  // 4,000 / (20 x 0.003) = 66,666.7 x 0.8
 }
 
-TEST_CASE("limits come from the effective config") {
+TEST_CASE("limits come from the effective limits") {
   Signal s = case_d();
-  json eff = effective();
-  eff["max_risk_per_trade"] = 0.03;
-  eff["position_size_multiplier"] = 0.6;
-  eff["stop_loss_mult"] = 1.7;  // dist 0.017, lev_stop 0.00567
+  Limits eff = effective();
+  eff.max_risk_per_trade = 0.03;
+  eff.position_size_multiplier = 0.6;
+  eff.stop_loss_mult = 1.7;  // dist 0.017, lev_stop 0.00567
   auto u = size(s, uncapped(etf_decision(), eff));
   REQUIRE(u.verdict.pass);
   CHECK(u.size.risk_amount == 3'000.0);
   CHECK(u.size.shares == 6'352);  // 3,000 / (50 x 0.017 / 3) = 10,588.2 x 0.6
 
-  eff["max_single_stock_exposure"] = 0.06;  // int((6,000 / 3) / 50) = 40
+  eff.max_single_stock_exposure = 0.06;  // int((6,000 / 3) / 50) = 40
   auto c = size(s, context(etf_decision(), eff));
   REQUIRE(c.verdict.pass);
   CHECK(c.size.shares == 40);
@@ -224,8 +229,8 @@ TEST_CASE("limits come from the effective config") {
 TEST_CASE("scale-in follows the effective config") {
   Signal s = case_d();
   s.conviction = 70;
-  json eff = effective();
-  eff["scale_in_enabled"] = false;
+  Limits eff = effective();
+  eff.scale_in_enabled = false;
   auto u = size(s, uncapped(etf_decision(), eff));
   REQUIRE(u.verdict.pass);
   CHECK(u.size.conviction_multiplier == 0.5);
@@ -235,17 +240,17 @@ TEST_CASE("scale-in follows the effective config") {
 
 TEST_CASE("the VaR cap is divided by leverage") {
   Signal s = case_d();
-  json ctx = context();
-  ctx["var_cap"] = 600.0;  // int((600 / 3) / 50) = 4
+  Context ctx = context();
+  ctx.var_cap = 600.0;  // int((600 / 3) / 50) = 4
   auto a = size(s, ctx);
   REQUIRE(a.verdict.pass);
   CHECK(a.size.shares == 4);
   CHECK(a.size.notional_value == 200.0);
 
-  ctx["var_cap"] = 30'000.0;  // 200: the exposure cap (100) binds
+  ctx.var_cap = 30'000.0;  // 200: the exposure cap (100) binds
   CHECK(size(s, ctx).size.shares == 100);
 
-  ctx["var_cap"] = 149.0;  // int(0.99) = 0
+  ctx.var_cap = 149.0;  // int(0.99) = 0
   auto z = size(s, ctx);
   CHECK_FALSE(z.verdict.pass);
   CHECK(z.verdict.reason == kZero);
@@ -253,8 +258,8 @@ TEST_CASE("the VaR cap is divided by leverage") {
 
 TEST_CASE("buying power caps shares at the ETF price") {
   Signal s = case_d();
-  json ctx = context();
-  ctx["account"]["buying_power"] = 2'525.0;  // int(2,525 / 50) = 50
+  Context ctx = context();
+  ctx.account.buying_power = 2'525.0;  // int(2,525 / 50) = 50
   auto a = size(s, ctx);
   REQUIRE(a.verdict.pass);
   CHECK(a.size.shares == 50);
@@ -262,7 +267,7 @@ TEST_CASE("buying power caps shares at the ETF price") {
 
   const double bp = GENERATE(49.99, 0.0);
   CAPTURE(bp);
-  ctx["account"]["buying_power"] = bp;
+  ctx.account.buying_power = bp;
   auto z = size(s, ctx);
   CHECK_FALSE(z.verdict.pass);
   CHECK(z.verdict.reason == kZero);
@@ -270,12 +275,12 @@ TEST_CASE("buying power caps shares at the ETF price") {
 
 TEST_CASE("a zero exposure cap rejects instead of ordering one share") {
   Signal s = case_d();
-  json ctx = context();
-  ctx["account"]["equity"] = 900.0;  // int((135 / 3) / 50) = 0
+  Context ctx = context();
+  ctx.account.equity = 900.0;  // int((135 / 3) / 50) = 0
   auto z = size(s, ctx);
   CHECK_FALSE(z.verdict.pass);
   CHECK(z.verdict.reason == kZero);
-  ctx["account"]["equity"] = 1'000.0;  // int((150 / 3) / 50) = 1
+  ctx.account.equity = 1'000.0;  // int((150 / 3) / 50) = 1
   auto one = size(s, ctx);
   REQUIRE(one.verdict.pass);
   CHECK(one.size.shares == 1);
@@ -283,8 +288,8 @@ TEST_CASE("a zero exposure cap rejects instead of ordering one share") {
 
 TEST_CASE("a positive size below one share is floored to 1") {
   Signal s = case_d();
-  json eff = effective();
-  eff["position_size_multiplier"] = 0.00003;  // int(0.8) = 0 => 1
+  Limits eff = effective();
+  eff.position_size_multiplier = 0.00003;  // int(0.8) = 0 => 1
   auto r = size(s, context(etf_decision(), eff));
   REQUIRE(r.verdict.pass);
   CHECK(r.size.shares == 1);
@@ -293,8 +298,8 @@ TEST_CASE("a positive size below one share is floored to 1") {
 
 TEST_CASE("notional and risk are rounded to 2 decimals") {
   Signal s = case_d();
-  json ctx = context(etf_decision("TQQQ", 3.0, false, 51.237));
-  ctx["account"]["equity"] = 100'000.555;
+  Context ctx = context(etf_decision("TQQQ", 3.0, false, 51.237));
+  ctx.account.equity = 100'000.555;
   auto r = size(s, ctx);
   REQUIRE(r.verdict.pass);
   CHECK(r.size.shares == 97);                // int((15,000.08 / 3) / 51.237)
@@ -311,17 +316,29 @@ TEST_CASE("a non-positive ETF price rejects") {
   CHECK(z.verdict.reason == kZero);
 }
 
-TEST_CASE("a decision without price or leverage is an error") {
+TEST_CASE("a decision with a non-finite price or leverage is an error") {
   Signal s = case_d();
-  const char* key = GENERATE("reference_price", "leverage");
-  CAPTURE(key);
-  json d = etf_decision();
-  d.erase(key);
-  CHECK_THROWS_WITH(size(s, context(d)), Catch::Contains(key));
-  d[key] = "3x";
-  CHECK_THROWS_WITH(size(s, context(d)), Catch::Contains(key));
-  d = etf_decision();
-  d["leverage"] = 0.0;
+  struct Field {
+    const char* key;
+    double Route::*member;
+  };
+  const Field field = GENERATE(Field{"reference_price", &Route::reference_price},
+                               Field{"leverage", &Route::leverage});
+  const double bad = GENERATE(std::numeric_limits<double>::quiet_NaN(),
+                              std::numeric_limits<double>::infinity(),
+                              -std::numeric_limits<double>::infinity());
+  CAPTURE(field.key, bad);
+  Route d = etf_decision();
+  d.*field.member = bad;
+  CHECK_THROWS_WITH(size(s, context(d)), Catch::Contains(field.key));
+}
+
+TEST_CASE("a leverage <= 0 is an error") {
+  Signal s = case_d();
+  const double lev = GENERATE(0.0, -3.0);
+  CAPTURE(lev);
+  Route d = etf_decision();
+  d.leverage = lev;
   CHECK_THROWS_WITH(size(s, context(d)), Catch::Contains("leverage"));
 }
 
@@ -331,17 +348,36 @@ TEST_CASE("a non-positive signal entry is an error") {
   CHECK_THROWS_AS(size(s, context()), PluginCallError);
 }
 
-TEST_CASE("missing or malformed effective fields are errors, not defaults") {
+TEST_CASE("non-finite effective numbers are errors, not defaults") {
+  struct Field {
+    const char* key;
+    double Limits::*member;
+  };
+  const Field field = GENERATE(Field{"max_risk_per_trade", &Limits::max_risk_per_trade},
+                               Field{"max_single_stock_exposure", &Limits::max_single_stock_exposure},
+                               Field{"scale_in_initial_pct", &Limits::scale_in_initial_pct},
+                               Field{"position_size_multiplier", &Limits::position_size_multiplier},
+                               Field{"stop_loss_mult", &Limits::stop_loss_mult});
+  const double bad = GENERATE(std::numeric_limits<double>::quiet_NaN(),
+                              std::numeric_limits<double>::infinity(),
+                              -std::numeric_limits<double>::infinity());
+  CAPTURE(field.key, bad);
   Signal s = case_d();
-  const char* key =
-      GENERATE("max_risk_per_trade", "max_single_stock_exposure", "high_conviction_order_type",
-               "medium_conviction_order_type", "scale_in_enabled", "scale_in_initial_pct");
-  CAPTURE(key);
-  s.conviction = std::string(key) == "high_conviction_order_type" ? 80 : 60;
-  json eff = effective();
-  eff.erase(key);
-  CHECK_THROWS_WITH(size(s, context(etf_decision(), eff)), Catch::Contains(key));
-  eff[key] = std::string(key).find("order_type") != std::string::npos ? "stop" : "0.1x";
+  s.conviction = 60;  // a limit entry with scale-in: reads every field above
+  Limits eff = effective();
+  eff.*field.member = bad;
+  CHECK_THROWS_WITH(size(s, context(etf_decision(), eff)), Catch::Contains(field.key));
+}
+
+TEST_CASE("an order type other than market or limit is an error") {
+  const bool high = GENERATE(true, false);
+  const char* key = high ? "high_conviction_order_type" : "medium_conviction_order_type";
+  const std::string type = GENERATE("stop", "");
+  CAPTURE(key, type);
+  Signal s = case_d();
+  s.conviction = high ? 80 : 60;
+  Limits eff = effective();
+  (high ? eff.high_conviction_order_type : eff.medium_conviction_order_type) = type;
   CHECK_THROWS_WITH(size(s, context(etf_decision(), eff)), Catch::Contains(key));
 }
 

@@ -13,16 +13,14 @@
 //   9. a cap of 0 ⇒ reject (`Position size is zero after caps`); else floor 1
 //  10. notional = round(shares × entry, 2)
 //
-// Every limit comes from the signal's effective config (context.effective_config, regime-adapted);
-// the plugin has no keys of its own. "entry" is the signal's entry price, except on a leveraged-ETF
+// Every limit comes from the signal's effective limits (context.limits, regime-adapted); the
+// plugin has no keys of its own. "entry" is the signal's entry price, except on a leveraged-ETF
 // route (sized here only when no sizing/leveraged_etf is configured), where the order is for ETF
 // shares and the price is the route's reference price, the ETF quote.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <limits>
 #include <string>
 
 #include "axion/sdk/context.hpp"
@@ -36,11 +34,11 @@ using axion::sdk::Context;
 using axion::sdk::Error;
 using axion::sdk::Host;
 using axion::sdk::KeySpec;
+using axion::sdk::Limits;
 using axion::sdk::PositionSize;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::format::trunc_int;
-using nlohmann::json;
 
 // {x} rounded to 2 decimals (pipeline.md §0), for notional and risk amounts.
 double round_dp2(double x) { return axion::sdk::format::round_dp(x, 2); }
@@ -49,10 +47,17 @@ const std::array<KeySpec, 0> kKeys{};
 
 const std::string kZeroAfterCaps = "Position size is zero after caps";
 
-// ---- the effective config, read strictly -----------------------------------------------------
+// ---- the effective limits, checked ----------------------------------------------------------
 
-std::string effective_order_type(const Context& ctx, const char* key) {
-  const std::string v = ctx.require_string(key);
+// A limit used as a number must be finite (the engine never sends NaN or infinity).
+double finite_limit(double v, const char* key) {
+  if (!std::isfinite(v)) {
+    throw Error("effective config '" + std::string(key) + "' is not a finite number");
+  }
+  return v;
+}
+
+const std::string& effective_order_type(const std::string& v, const char* key) {
   if (v != "market" && v != "limit") {
     throw Error("effective config '" + std::string(key) + "' must be \"market\" or \"limit\"");
   }
@@ -65,12 +70,15 @@ struct Conviction {
   std::string order_type;
 };
 
-Conviction conviction_of(const Context& ctx, int conviction) {
-  Conviction c = conviction >= 75
-                     ? Conviction{1.0, effective_order_type(ctx, "high_conviction_order_type")}
-                     : Conviction{0.5, effective_order_type(ctx, "medium_conviction_order_type")};
-  if (c.order_type == "limit" && ctx.require_bool("scale_in_enabled")) {
-    c.mult *= ctx.require_number("scale_in_initial_pct");
+Conviction conviction_of(const Limits& l, int conviction) {
+  Conviction c =
+      conviction >= 75
+          ? Conviction{1.0, effective_order_type(l.high_conviction_order_type,
+                                                 "high_conviction_order_type")}
+          : Conviction{0.5, effective_order_type(l.medium_conviction_order_type,
+                                                 "medium_conviction_order_type")};
+  if (c.order_type == "limit" && l.scale_in_enabled) {
+    c.mult *= finite_limit(l.scale_in_initial_pct, "scale_in_initial_pct");
   }
   return c;
 }
@@ -81,11 +89,11 @@ class StandardSizer final : public axion::sdk::Sizing {
 
   StandardSizer(const Host& host, const Config&) : Sizing(host) {}
 
-  Verdict size(const Signal& s, const json& context, PositionSize& out) override {
+  Verdict size(const Signal& s, const Context& ctx, PositionSize& out) override {
     if (!std::isfinite(s.entry_price) || !std::isfinite(s.stop_loss)) {
       throw Error("signal entry_price and stop_loss must be finite");
     }
-    const Context ctx = Context::parse(context);
+    const Limits& lim = ctx.limits;
     const double equity = ctx.account.equity;
     const double entry = s.entry_price;
     const double price = price_of(s, ctx);
@@ -97,19 +105,19 @@ class StandardSizer final : public axion::sdk::Sizing {
     }
 
     // 1-3
-    const double risk_amount = equity * ctx.require_number("max_risk_per_trade");
-    double stop_distance =
-        std::fabs(entry - s.stop_loss) / entry * ctx.require_number_or("stop_loss_mult", 1.0);
+    const double risk_amount = equity * finite_limit(lim.max_risk_per_trade, "max_risk_per_trade");
+    double stop_distance = std::fabs(entry - s.stop_loss) / entry *
+                           finite_limit(lim.stop_loss_mult, "stop_loss_mult");
     if (stop_distance < 0.001) stop_distance = 0.02;
     const double raw = risk_amount / (price * stop_distance);
 
     // 4-6
-    const Conviction conv = conviction_of(ctx, s.conviction);
-    std::int64_t shares =
-        trunc_int(raw * conv.mult * ctx.require_number_or("position_size_multiplier", 1.0));
+    const Conviction conv = conviction_of(lim, s.conviction);
+    std::int64_t shares = trunc_int(
+        raw * conv.mult * finite_limit(lim.position_size_multiplier, "position_size_multiplier"));
 
     // 7-9
-    const double mse = ctx.require_number("max_single_stock_exposure");
+    const double mse = finite_limit(lim.max_single_stock_exposure, "max_single_stock_exposure");
     bool zero_cap = false;
     auto cap = [&](double dollars) {
       std::int64_t c = trunc_int(dollars / price);
@@ -117,7 +125,7 @@ class StandardSizer final : public axion::sdk::Sizing {
       shares = std::min(shares, c);
     };
     cap(equity * mse);
-    if (ctx.has_var_cap) cap(ctx.var_cap);
+    if (ctx.var_cap) cap(*ctx.var_cap);
     cap(ctx.account.buying_power);
     if (zero_cap) {
       host().debug("sizing " + s.ticker + ": a cap is zero (price " +
@@ -139,14 +147,11 @@ class StandardSizer final : public axion::sdk::Sizing {
  private:
   // The price the shares are bought at: the signal's entry, or the ETF quote on an ETF route.
   static double price_of(const Signal& s, const Context& ctx) {
-    if (ctx.decision.value("instrument_type", std::string()) != "leveraged_etf") {
-      return s.entry_price;
+    if (ctx.route.instrument_type != "leveraged_etf") return s.entry_price;
+    if (!std::isfinite(ctx.route.reference_price)) {
+      throw Error("leveraged_etf route reference_price is not a finite number");
     }
-    auto it = ctx.decision.find("reference_price");
-    if (it == ctx.decision.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
-      throw Error("leveraged_etf route without a numeric reference_price");
-    }
-    return it->get<double>();
+    return ctx.route.reference_price;
   }
 };
 

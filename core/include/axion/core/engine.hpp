@@ -170,6 +170,7 @@ class Engine : public HostServices {
   std::optional<std::string> load_plugin_state(const std::string& plugin) override;
   bool save_plugin_state(const std::string& plugin, std::string_view json_text) override;
   std::optional<json> query(std::string_view what, const json& args) override;
+  std::size_t daily_returns(std::string_view ticker, double* out, std::size_t max) override;
   std::optional<json> command(const std::string& plugin, std::string_view what,
                               const json& args) override;
   std::int64_t subscribe_events(std::int64_t since, EventSink sink,

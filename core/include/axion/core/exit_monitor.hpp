@@ -8,6 +8,7 @@
 #include <string>
 
 #include "axion/core/types.hpp"
+#include "axion/sdk/context.hpp"
 
 namespace axion::core {
 
@@ -28,7 +29,7 @@ struct ExitRules {
   std::string trailing_stop_cloud = "pullback";
   int max_etf_hold_days_3x = 5;
   int max_etf_hold_days_2x = 10;
-  static ExitRules from(const json& effective);
+  static ExitRules from(const sdk::Limits& effective);
 };
 
 struct ExitSignal {

@@ -21,6 +21,7 @@
 #include "axion/core/plugin_instance.hpp"
 #include "axion/core/state_manager.hpp"
 #include "axion/core/types.hpp"
+#include "axion/sdk/context.hpp"
 
 namespace axion::core {
 
@@ -119,8 +120,8 @@ class Orchestrator {
   void set_account(const sdk::Account& a) { account_ = a; account_known_ = true; }
 
   const std::vector<Position>& positions() const { return positions_; }
-  // The latest effective config (base until regime adaptation produced one).
-  const json& current_effective() const { return current_effective_; }
+  // The latest effective limits (base until regime adaptation produced some).
+  const sdk::Limits& current_effective() const { return current_effective_; }
   const std::deque<json>& history() const { return history_; }
   json stats();
   void alert_error(const std::string& stage, const std::string& error);
@@ -139,6 +140,18 @@ class Orchestrator {
  private:
   struct EntryContext;
   struct OrderFlow;
+  // The C form of a stage context: views into positions_, one signal's limits and its route.
+  // Its buffers are reused from signal to signal (no allocation once they have grown).
+  struct StageView {
+    std::vector<axion_position_view> positions;
+    sdk::LimitsLists lists;
+    axion_limits limits{};
+    axion_route route{};
+    axion_stage_context c{};
+    const axion_stage_context& refresh(const sdk::Route& r, std::optional<double> var_cap);
+  };
+  void fill_stage_context(StageView& view, const sdk::Limits& limits, const sdk::Route& route,
+                          std::optional<double> var_cap);
   // Pairs ++depth_ with --depth_ and run_deferred(), on every return and exception, so a
   // plugin that throws can never leave deferred closes (flatten) waiting forever.
   class DeferScope {
@@ -180,7 +193,6 @@ class Orchestrator {
   const KillRecord* blocking_kill(const Signal& s) const;
   void apply_kill_effects(const KillRecord& k);
   void run_deferred();
-  json context_json(const EntryContext& ctx);
   json kill_event(const KillRecord& k) const;
   double base_equity() const;
   void publish(const std::string& event, const json& data);
@@ -191,10 +203,15 @@ class Orchestrator {
   }
 
   OrchestratorConfig cfg_;
-  json base_config_;  // [executor] + [lifecycle] as JSON: what regime adaptation starts from
-  // The latest effective config regime adaptation produced (base until the first): exits and
-  // the auto-kill triggers read it, so they follow the current regime (§5.3, §8.1).
-  json current_effective_;
+  // [executor] + [lifecycle]: what regime adaptation starts from, and its C form.
+  sdk::Limits base_limits_;
+  sdk::LimitsLists base_limits_lists_;
+  axion_limits base_limits_c_{};
+  // The latest effective limits regime adaptation produced (base until the first): exits and
+  // the auto-kill triggers read them, so they follow the current regime (§5.3, §8.1).
+  sdk::Limits current_effective_;
+  StageView entry_view_;  // the signal in process_signal
+  StageView close_view_;  // close and unwind orders shown to the order checks
   ExitRules exit_rules_;  // parsed from current_effective_ when it changes, not per bar
   StageSet stages_;
   StateManager& state_;

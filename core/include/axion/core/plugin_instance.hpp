@@ -15,6 +15,7 @@
 #include "axion/core/plugin_loader.hpp"
 #include "axion/core/types.hpp"
 #include "axion/plugin_api.h"
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::core {
@@ -57,6 +58,14 @@ class HostServices {
     return 0;
   }
   virtual void unsubscribe_events(std::int64_t id) { (void)id; }
+  // Daily close-to-close returns of `ticker`, oldest first: the latest up to `max` into out;
+  // returns how many were written.
+  virtual std::size_t daily_returns(std::string_view ticker, double* out, std::size_t max) {
+    (void)ticker;
+    (void)out;
+    (void)max;
+    return 0;
+  }
 };
 
 class PluginInstance {
@@ -71,29 +80,35 @@ class PluginInstance {
   const std::shared_ptr<PluginLibrary>& library() const { return lib_; }
   std::string id() const { return lib_->id(); }
   int kind() const { return lib_->manifest().kind; }
+  // The pipeline stage this plugin reports under (checked by the loader for stage kinds).
+  const std::string& stage_label() const { return stage_label_; }
 
   // feed: true with a bar (views valid until the next call), false at the end of data.
   bool next_bar(axion_bar& out, std::int64_t& pace_us);
   // strategy
   void on_bar(const axion_bar& bar, std::vector<Signal>& out);
   // guard
+  // Stage calls take the signal in its C form, converted once per signal by the caller.
+  sdk::Verdict guard_check(const axion_signal& s);
   sdk::Verdict guard_check(const Signal& s);
-  void guard_outcome(const Signal& s, std::string_view stage);
-  // regime
+  void guard_outcome(const axion_signal& s, std::string_view stage);
+  // regime: `effective` is set from the plugin's answer when it passes
   void regime_on_bar(const axion_bar& bar);
-  sdk::Verdict regime_evaluate(const Signal& s, const json& base, json& effective);
+  sdk::Verdict regime_evaluate(const axion_signal& s, const axion_limits& base,
+                               sdk::Limits& effective);
   // risk
   bool has_signal_check() const;
   bool has_order_check() const;
-  sdk::Verdict risk_check_signal(const Signal& s, const json& ctx);
-  sdk::Verdict risk_check_order(const Order& o, const json& ctx);
+  // A passing check fills `outputs` (var cap, assessment record).
+  sdk::Verdict risk_check_signal(const axion_signal& s, const axion_stage_context& ctx,
+                                 sdk::RiskOutputs& outputs);
+  sdk::Verdict risk_check_order(const Order& o, const axion_stage_context& ctx);
   void risk_on_fill(const Order& o, const OrderResult& r);
-  json risk_signal_outputs();  // {} when the plugin offers none
-  // routing
-  sdk::Verdict route(const Signal& s, const json& ctx, json& decision);
+  // routing: `decision` arrives as the route so far and holds the plugin's when it passes
+  sdk::Verdict route(const axion_signal& s, const axion_stage_context& ctx, sdk::Route& decision);
   // sizing
   std::string sizing_instrument_type() const;
-  sdk::Verdict size(const Signal& s, const json& ctx, sdk::PositionSize& out);
+  sdk::Verdict size(const axion_signal& s, const axion_stage_context& ctx, sdk::PositionSize& out);
   // broker
   bool can_trade_options() const;
   OrderResult submit(const Order& o);
@@ -123,6 +138,7 @@ class PluginInstance {
   std::string logger_;
   axion_host_api api_{};
   void* self_ = nullptr;
+  std::string stage_label_;
 };
 
 }  // namespace axion::core

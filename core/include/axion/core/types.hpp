@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::core {
@@ -32,6 +34,12 @@ inline constexpr const char* kPretrade = "pretrade";
 inline constexpr const char* kFillValidation = "fill_validation";
 inline constexpr const char* kCompleted = "completed";
 inline constexpr const char* kOrderSubmissionError = "order_submission_error";
+// The stages a plugin may report under (axion_plugin_manifest.stage_label).
+inline constexpr const char* kPluginStages[] = {kSignalGuard,    kRegime,  kRiskAssessment,
+                                                kBasicRiskCheck, kRouting, kSizing,
+                                                kPretrade};
+bool is_plugin_stage(std::string_view label);
+std::string plugin_stage_list();  // "signal_guard, regime, ..."
 }  // namespace stage
 
 // The user's base trading limits: [executor] (pipeline.md §1.7).
@@ -69,6 +77,8 @@ struct LifecycleConfig {
 
 json to_json(const ExecutorConfig& c);
 json to_json(const LifecycleConfig& c);
+// The base limits regime adaptation starts from: [executor] + [lifecycle], neutral multipliers.
+sdk::Limits base_limits(const ExecutorConfig& e, const LifecycleConfig& l);
 
 struct Position {
   std::string ticker;

@@ -1,6 +1,7 @@
 // The host services a plugin instance may use, as a small C++ object over axion_host_api.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +43,18 @@ class Host {
     return std::nullopt;
   }
 
+  // Daily close-to-close returns of `ticker`, oldest first: the latest `max` known ones, into
+  // `out` (its capacity is reused). Empty when none are known. No JSON, for per-signal checks.
+  void daily_returns(std::string_view ticker, std::size_t max, std::vector<double>& out) const {
+    out.resize(max);
+    std::uint32_t n = 0;
+    if (api_ && api_->size >= offsetof(axion_host_api, daily_returns) + sizeof(api_->daily_returns) &&
+        api_->daily_returns && max > 0) {
+      n = api_->daily_returns(api_->ctx, make_str(ticker), out.data(), static_cast<std::uint32_t>(max));
+    }
+    out.resize(std::min<std::size_t>(n, max));
+  }
+
   void publish(std::string_view event, const nlohmann::json& data) const {
     if (!api_ || !api_->publish) return;
     std::string text = data.dump();
@@ -69,7 +83,8 @@ class Host {
     }
   }
 
-  // Read-only engine query ("positions", "account", "state", "effective_config", "kill", ...).
+  // Rare read-only engine query as JSON ("engine", "positions", "account", "state", "kill",
+  // "returns"); stage calls receive what they need as a typed Context.
   std::optional<nlohmann::json> query(std::string_view what,
                                       const nlohmann::json& args = nlohmann::json::object()) const {
     if (!api_ || !api_->query) return std::nullopt;

@@ -20,11 +20,17 @@
 
 #include "axion/plugin_api.h"
 #include "axion/sdk/config.hpp"
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/error.hpp"
 #include "axion/sdk/host.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::sdk {
+
+namespace detail {
+template <class T, int Kind>
+struct Vtable;
+}  // namespace detail
 
 class PluginBase {
  public:
@@ -74,8 +80,12 @@ class Strategy : public PluginBase {
   virtual void on_bar(const BarView& bar, SignalSink& sink) = 0;
 };
 
+// Stage plugins report rejections and errors under a pipeline stage label (plugin_api.h,
+// axion_plugin_manifest.stage_label). Each base names its kind's usual stage; a plugin that
+// reports under another one declares `static constexpr const char* kStageLabel = "...";`.
 class Guard : public PluginBase {
  public:
+  static constexpr const char* kStageLabel = "signal_guard";
   using PluginBase::PluginBase;
   virtual Verdict check(const Signal& signal) = 0;
   virtual void on_outcome(const Signal& /*signal*/, std::string_view /*stage*/) {}
@@ -83,40 +93,68 @@ class Guard : public PluginBase {
 
 class Regime : public PluginBase {
  public:
+  static constexpr const char* kStageLabel = "regime";
   using PluginBase::PluginBase;
   virtual void on_bar(const BarView& bar) = 0;
-  virtual Verdict evaluate(const Signal& signal, const nlohmann::json& base_config,
-                           nlohmann::json& effective_config) = 0;
+  // `effective` arrives as a copy of `base`: change the fields this regime adapts.
+  virtual Verdict evaluate(const Signal& signal, const Limits& base, Limits& effective) = 0;
+
+ private:
+  template <class, int>
+  friend struct detail::Vtable;
+  Limits effective_;  // the C answer's views point here until the next call
+  LimitsLists effective_lists_;
 };
 
 class Risk : public PluginBase {
  public:
+  static constexpr const char* kStageLabel = "risk_assessment";
   using PluginBase::PluginBase;
-  virtual Verdict check_signal(const Signal&, const nlohmann::json& /*context*/) {
+  // A passing check may fill `out` for later stages: var_cap limits sizing; assessment_json is
+  // recorded with the pipeline result.
+  virtual Verdict check_signal(const Signal&, const Context&, RiskOutputs& /*out*/) {
     return Verdict::ok();
   }
-  virtual Verdict check_order(const Order&, const nlohmann::json& /*context*/) {
-    return Verdict::ok();
-  }
+  // Every order: entries before submission (a rejection stops them); closes and unwinds
+  // (order.purpose) only so the check can count them: their verdict is ignored.
+  virtual Verdict check_order(const Order&, const Context&) { return Verdict::ok(); }
   virtual void on_fill(const Order&, const OrderResult&) {}
-  // What the last passing check_signal computed for later stages: {"var_cap": dollars} limits
-  // sizing; {"assessment": {...}} is recorded with the pipeline result. Empty = nothing.
-  virtual nlohmann::json signal_outputs() { return nlohmann::json::object(); }
+  // Which checks the plugin has (the engine skips the others).
+  static constexpr bool kChecksSignals = true;
+  static constexpr bool kChecksOrders = true;
+
+ private:
+  template <class, int>
+  friend struct detail::Vtable;
+  Context context_;      // rebuilt in place per call (buffers reused)
+  RiskOutputs outputs_;  // the C answer's views point here until the next call
 };
 
 class Routing : public PluginBase {
  public:
+  static constexpr const char* kStageLabel = "routing";
   using PluginBase::PluginBase;
-  virtual Verdict route(const Signal& signal, const nlohmann::json& context,
-                        nlohmann::json& decision) = 0;
+  // `decision` arrives as the default stock route (Route::stock(signal)).
+  virtual Verdict route(const Signal& signal, const Context& context, Route& decision) = 0;
+
+ private:
+  template <class, int>
+  friend struct detail::Vtable;
+  Context context_;
+  Route decision_;  // the C answer's views point here until the next call
 };
 
 class Sizing : public PluginBase {
  public:
+  static constexpr const char* kStageLabel = "sizing";
   using PluginBase::PluginBase;
   static constexpr const char* kInstrumentType = "";  // override in the derived class
-  virtual Verdict size(const Signal& signal, const nlohmann::json& context,
-                       PositionSize& out) = 0;
+  virtual Verdict size(const Signal& signal, const Context& context, PositionSize& out) = 0;
+
+ private:
+  template <class, int>
+  friend struct detail::Vtable;
+  Context context_;
 };
 
 class Broker : public PluginBase {
@@ -246,6 +284,13 @@ struct Vtable<T, AXION_KIND_GUARD> {
   }
 };
 
+// The C++ view of a C stage context, rebuilt in the instance's Context per call: its buffers
+// grow once and are then reused.
+inline const Context& context_of(const axion_stage_context* c, Context& into) {
+  if (c) from_c(*c, into);
+  return into;
+}
+
 template <class T>
 struct Vtable<T, AXION_KIND_REGIME> {
   static const void* get() {
@@ -254,13 +299,16 @@ struct Vtable<T, AXION_KIND_REGIME> {
         [](void* self, const axion_bar* bar, axion_error* err) {
           return guarded(err, [&] { self_of<T>(self)->on_bar(from_c(*bar)); });
         },
-        [](void* self, const axion_signal* sig, axion_str base, axion_json_cb cb, void* user,
+        [](void* self, const axion_signal* sig, const axion_limits* base, axion_limits* effective,
            axion_verdict* out, axion_error* err) {
           return guarded(err, [&] {
-            nlohmann::json effective;
-            auto v = self_of<T>(self)->evaluate(from_c(*sig), parse_json_arg(base), effective);
+            T* plugin = self_of<T>(self);
+            Limits b = from_c(*base);
+            plugin->effective_ = b;
+            auto v = plugin->evaluate(from_c(*sig), b, plugin->effective_);
             fill_verdict(out, v);
-            if (v.pass) emit_json(cb, user, effective);
+            // Views into the plugin's copy: valid until its next call.
+            if (v.pass) *effective = to_c(plugin->effective_, plugin->effective_lists_);
           });
         }};
     return &vt;
@@ -272,28 +320,36 @@ struct Vtable<T, AXION_KIND_RISK> {
   static const void* get() {
     static const axion_risk_vtable vt{
         sizeof(axion_risk_vtable),
-        [](void* self, const axion_signal* sig, axion_str ctx, axion_verdict* out,
-           axion_error* err) {
-          return guarded(err, [&] {
-            fill_verdict(out, self_of<T>(self)->check_signal(from_c(*sig), parse_json_arg(ctx)));
-          });
-        },
-        [](void* self, const axion_order* order, axion_str ctx, axion_verdict* out,
-           axion_error* err) {
-          return guarded(err, [&] {
-            fill_verdict(out, self_of<T>(self)->check_order(from_c(*order), parse_json_arg(ctx)));
-          });
-        },
+        !T::kChecksSignals ? nullptr
+        : +[](void* self, const axion_signal* sig, const axion_stage_context* ctx,
+              axion_verdict* out, axion_risk_outputs* outputs, axion_error* err) {
+            return guarded(err, [&] {
+              T* plugin = self_of<T>(self);
+              plugin->outputs_ = {};
+              auto v = plugin->check_signal(from_c(*sig), context_of(ctx, plugin->context_), plugin->outputs_);
+              fill_verdict(out, v);
+              if (v.pass && outputs) {
+                outputs->size = sizeof(axion_risk_outputs);
+                outputs->has_var_cap = plugin->outputs_.var_cap ? 1 : 0;
+                outputs->var_cap = plugin->outputs_.var_cap.value_or(0.0);
+                outputs->assessment_json = make_str(plugin->outputs_.assessment_json);
+              }
+            });
+          },
+        !T::kChecksOrders ? nullptr
+        : +[](void* self, const axion_order* order, const axion_stage_context* ctx,
+              axion_verdict* out, axion_error* err) {
+            return guarded(err, [&] {
+              T* plugin = self_of<T>(self);
+              fill_verdict(out, plugin->check_order(from_c(*order), context_of(ctx, plugin->context_)));
+            });
+          },
         [](void* self, const axion_order* order, const axion_order_result* result) {
           try {
             self_of<T>(self)->on_fill(from_c(*order), from_c(*result));
           } catch (...) {
             // Fill notifications are best-effort.
           }
-        },
-        [](void* self, axion_json_cb cb, void* user) {
-          axion_error err{};
-          return guarded(&err, [&] { emit_json(cb, user, self_of<T>(self)->signal_outputs()); });
         }};
     return &vt;
   }
@@ -304,13 +360,17 @@ struct Vtable<T, AXION_KIND_ROUTING> {
   static const void* get() {
     static const axion_routing_vtable vt{
         sizeof(axion_routing_vtable),
-        [](void* self, const axion_signal* sig, axion_str ctx, axion_json_cb cb, void* user,
-           axion_verdict* out, axion_error* err) {
+        [](void* self, const axion_signal* sig, const axion_stage_context* ctx,
+           axion_route* decision, axion_verdict* out, axion_error* err) {
           return guarded(err, [&] {
-            nlohmann::json decision;
-            auto v = self_of<T>(self)->route(from_c(*sig), parse_json_arg(ctx), decision);
+            T* plugin = self_of<T>(self);
+            const Signal s = from_c(*sig);
+            plugin->decision_ = Route::stock(s);
+            if (decision) from_c(*decision, plugin->decision_);
+            auto v = plugin->route(s, context_of(ctx, plugin->context_), plugin->decision_);
             fill_verdict(out, v);
-            if (v.pass) emit_json(cb, user, decision);
+            // Views into the plugin's copy: valid until its next call.
+            if (v.pass && decision) *decision = to_c(plugin->decision_);
           });
         }};
     return &vt;
@@ -322,11 +382,12 @@ struct Vtable<T, AXION_KIND_SIZING> {
   static const void* get() {
     static const axion_sizing_vtable vt{
         sizeof(axion_sizing_vtable), T::kInstrumentType,
-        [](void* self, const axion_signal* sig, axion_str ctx, axion_position_size* out,
-           axion_verdict* verdict, axion_error* err) {
+        [](void* self, const axion_signal* sig, const axion_stage_context* ctx,
+           axion_position_size* out, axion_verdict* verdict, axion_error* err) {
           return guarded(err, [&] {
             PositionSize ps;
-            auto v = self_of<T>(self)->size(from_c(*sig), parse_json_arg(ctx), ps);
+            T* plugin = self_of<T>(self);
+            auto v = plugin->size(from_c(*sig), context_of(ctx, plugin->context_), ps);
             fill_verdict(verdict, v);
             out->size = sizeof(axion_position_size);
             out->shares = ps.shares;
@@ -420,6 +481,17 @@ inline std::string build_id() {
   return buf;
 }
 
+// The stage label of stage plugins (their base's kStageLabel, or the plugin's own); none for
+// feeds, strategies, brokers and add-ons.
+template <class T>
+constexpr const char* stage_label() {
+  if constexpr (requires { T::kStageLabel; }) {
+    return T::kStageLabel;
+  } else {
+    return nullptr;
+  }
+}
+
 template <class T, int Kind>
 const axion_plugin_manifest* make_manifest(const char* name, const char* version,
                                            const char* description,
@@ -450,7 +522,8 @@ const axion_plugin_manifest* make_manifest(const char* name, const char* version
         });
       },
       [](void* self) { delete static_cast<PluginBase*>(self); },
-      Vtable<T, Kind>::get()};
+      Vtable<T, Kind>::get(),
+      stage_label<T>()};
   return &m;
 }
 
@@ -459,7 +532,7 @@ const axion_plugin_manifest* make_manifest(const char* name, const char* version
 
 #define AXION_PLUGIN(CLASS, KIND, NAME, VERSION, DESCRIPTION, KEYS)                          \
   extern "C" __attribute__((visibility("default"))) const axion_plugin_manifest*            \
-  axion_plugin_v1(void) {                                                                   \
+  axion_plugin_v2(void) {                                                                   \
     try {                                                                                   \
       return ::axion::sdk::detail::make_manifest<CLASS, KIND>(NAME, VERSION, DESCRIPTION,   \
                                                               std::span(KEYS));             \

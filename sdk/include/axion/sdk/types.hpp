@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -122,6 +123,25 @@ inline axion_signal to_c(const Signal& s, std::string& meta_buf) {
   return c;
 }
 
+// What an order is for (axion_order_purpose).
+enum class OrderPurpose { Entry = AXION_PURPOSE_ENTRY, Close = AXION_PURPOSE_CLOSE, Unwind = AXION_PURPOSE_UNWIND };
+
+inline const char* to_string(OrderPurpose p) {
+  switch (p) {
+    case OrderPurpose::Entry: return "entry";
+    case OrderPurpose::Close: return "close";
+    case OrderPurpose::Unwind: return "unwind";
+  }
+  return "entry";
+}
+
+inline std::optional<OrderPurpose> parse_order_purpose(std::string_view s) {
+  if (s == "entry") return OrderPurpose::Entry;
+  if (s == "close") return OrderPurpose::Close;
+  if (s == "unwind") return OrderPurpose::Unwind;
+  return std::nullopt;
+}
+
 struct Order {
   std::string ticker;
   std::string side;  // "buy" | "sell"
@@ -134,6 +154,8 @@ struct Order {
   std::string client_order_id;
   double reference_price = 0;
   std::string instrument_type = "stock";
+  OrderPurpose purpose = OrderPurpose::Entry;
+  std::string strategy;  // of the signal or position it trades for; "" unknown
 };
 
 inline Order from_c(const axion_order& o) {
@@ -149,6 +171,11 @@ inline Order from_c(const axion_order& o) {
   out.client_order_id = view(o.client_order_id);
   out.reference_price = o.reference_price;
   out.instrument_type = view(o.instrument_type);
+  // An unknown purpose is treated as an entry: checked, never waved through as a close.
+  out.purpose = o.purpose == AXION_PURPOSE_CLOSE    ? OrderPurpose::Close
+                : o.purpose == AXION_PURPOSE_UNWIND ? OrderPurpose::Unwind
+                                                    : OrderPurpose::Entry;
+  out.strategy = view(o.strategy);
   return out;
 }
 
@@ -166,6 +193,8 @@ inline axion_order to_c(const Order& o) {
   c.client_order_id = make_str(o.client_order_id);
   c.reference_price = o.reference_price;
   c.instrument_type = make_str(o.instrument_type);
+  c.purpose = static_cast<std::int32_t>(o.purpose);
+  c.strategy = make_str(o.strategy);
   return c;
 }
 

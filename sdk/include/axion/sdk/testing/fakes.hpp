@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axion/plugin_api.h"
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/time.hpp"
 #include "axion/sdk/types.hpp"
 
@@ -138,6 +140,15 @@ class FakeHost {
       std::lock_guard lock(h->events_mu_);
       h->subs_.erase(id);
     };
+    api_.daily_returns = [](void* ctx, axion_str t, double* out, std::uint32_t max) -> std::uint32_t {
+      auto& r = self(ctx)->returns;
+      auto it = r.find(std::string(view(t)));
+      if (it == r.end()) return 0;
+      const auto& v = it->second;
+      const std::size_t n = std::min<std::size_t>(v.size(), max);
+      std::copy(v.end() - static_cast<std::ptrdiff_t>(n), v.end(), out);
+      return static_cast<std::uint32_t>(n);
+    };
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -148,6 +159,7 @@ class FakeHost {
   std::int64_t wall_us = 0;
   RecordingBus bus;
   std::map<std::string, double> prices;
+  std::map<std::string, std::vector<double>> returns;  // daily returns per ticker, oldest first
   std::optional<nlohmann::json> saved_state;
   std::map<std::string, nlohmann::json> queries;  // answers for host.query(what)
   // Consulted before `queries`, with the query's arguments; nullopt falls through to `queries`.
@@ -284,55 +296,54 @@ class PluginHarness {
     axion_error err{};
     if (vt->on_bar(self_, &c, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
   }
-  // Verdict, and the effective config (JSON) when it passes.
-  Verdict regime_evaluate(const Signal& s, const nlohmann::json& base, nlohmann::json& effective) {
+  // Verdict, and the effective limits when it passes (a copy of `base` with the regime's
+  // changes).
+  Verdict regime_evaluate(const Signal& s, const Limits& base, Limits& effective) {
     auto* vt = vtable<axion_regime_vtable>(AXION_KIND_REGIME);
     std::string meta;
     axion_signal c = to_c(s, meta);
-    std::string b = base.dump();
+    LimitsLists lists;
+    const axion_limits b = to_c(base, lists);
+    axion_limits e = b;
     axion_verdict v{};
     axion_error err{};
-    if (vt->evaluate(self_, &c, make_str(b), json_cb, &effective, &v, &err) != AXION_OK) {
+    if (vt->evaluate(self_, &c, &b, &e, &v, &err) != AXION_OK) {
       throw PluginCallError(err.message, err.key);
     }
+    if (v.pass) from_c(e, effective);
     return {v.pass != 0, v.reason};
   }
 
-  // ---- risk (context: the JSON the engine passes; see core Orchestrator::context_json)
-  Verdict risk_check_signal(const Signal& s, const nlohmann::json& context) {
+  // ---- risk (context: what the engine passes with each signal or order)
+  Verdict risk_check_signal(const Signal& s, const Context& context,
+                            RiskOutputs* outputs = nullptr) {
     auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
+    if (outputs) *outputs = {};
     if (!vt->check_signal) return Verdict::ok();
     std::string meta;
     axion_signal c = to_c(s, meta);
-    std::string cx = context.dump();
     axion_verdict v{};
+    axion_risk_outputs o{};
     axion_error err{};
-    if (vt->check_signal(self_, &c, make_str(cx), &v, &err) != AXION_OK) {
+    if (vt->check_signal(self_, &c, records_.fill(context), &v, &o, &err) != AXION_OK) {
       throw PluginCallError(err.message, err.key);
+    }
+    if (outputs) {
+      outputs->var_cap = o.has_var_cap ? std::optional<double>(o.var_cap) : std::nullopt;
+      outputs->assessment_json = std::string(view(o.assessment_json));
     }
     return {v.pass != 0, v.reason};
   }
-  Verdict risk_check_order(const Order& o, const nlohmann::json& context) {
+  Verdict risk_check_order(const Order& o, const Context& context = {}) {
     auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
     if (!vt->check_order) return Verdict::ok();
     axion_order c = to_c(o);
-    std::string cx = context.dump();
     axion_verdict v{};
     axion_error err{};
-    if (vt->check_order(self_, &c, make_str(cx), &v, &err) != AXION_OK) {
+    if (vt->check_order(self_, &c, records_.fill(context), &v, &err) != AXION_OK) {
       throw PluginCallError(err.message, err.key);
     }
     return {v.pass != 0, v.reason};
-  }
-  nlohmann::json risk_signal_outputs() {
-    auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
-    nlohmann::json out = nlohmann::json::object();
-    if (vt->size < offsetof(axion_risk_vtable, signal_outputs) + sizeof(vt->signal_outputs) ||
-        !vt->signal_outputs) {
-      return out;
-    }
-    if (vt->signal_outputs(self_, json_cb, &out) != AXION_OK) throw PluginCallError("signal_outputs failed", "");
-    return out;
   }
   void risk_on_fill(const Order& o, const OrderResult& r) {
     auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
@@ -342,17 +353,21 @@ class PluginHarness {
     vt->on_fill(self_, &c, &cr);
   }
 
-  // ---- routing
-  Verdict route(const Signal& s, const nlohmann::json& context, nlohmann::json& decision) {
+  // ---- routing: `decision` starts as context.route (the engine's default stock route for the
+  // signal unless the test sets another) and holds the plugin's decision when it passes.
+  Verdict route(const Signal& s, const Context& context, Route& decision) {
     auto* vt = vtable<axion_routing_vtable>(AXION_KIND_ROUTING);
     std::string meta;
     axion_signal c = to_c(s, meta);
-    std::string cx = context.dump();
+    Context ctx = context;
+    if (ctx.route.ticker.empty()) ctx.route = Route::stock(s);
+    axion_route d = to_c(ctx.route);
     axion_verdict v{};
     axion_error err{};
-    if (vt->route(self_, &c, make_str(cx), json_cb, &decision, &v, &err) != AXION_OK) {
+    if (vt->route(self_, &c, records_.fill(ctx), &d, &v, &err) != AXION_OK) {
       throw PluginCallError(err.message, err.key);
     }
+    if (v.pass) from_c(d, decision);
     return {v.pass != 0, v.reason};
   }
 
@@ -361,15 +376,14 @@ class PluginHarness {
     auto* vt = vtable<axion_sizing_vtable>(AXION_KIND_SIZING);
     return vt->instrument_type ? vt->instrument_type : "";
   }
-  Verdict size(const Signal& s, const nlohmann::json& context, PositionSize& out) {
+  Verdict size(const Signal& s, const Context& context, PositionSize& out) {
     auto* vt = vtable<axion_sizing_vtable>(AXION_KIND_SIZING);
     std::string meta;
     axion_signal c = to_c(s, meta);
-    std::string cx = context.dump();
     axion_position_size ps{};
     axion_verdict v{};
     axion_error err{};
-    if (vt->size_position(self_, &c, make_str(cx), &ps, &v, &err) != AXION_OK) {
+    if (vt->size_position(self_, &c, records_.fill(context), &ps, &v, &err) != AXION_OK) {
       throw PluginCallError(err.message, err.key);
     }
     out = {ps.shares, ps.notional_value, ps.risk_amount, ps.conviction_multiplier, ps.order_type};
@@ -449,6 +463,7 @@ class PluginHarness {
   }
 
   FakeHost& host_;
+  StageRecords records_;
   void* lib_ = nullptr;
   const axion_plugin_manifest* manifest_ = nullptr;
   void* self_ = nullptr;
