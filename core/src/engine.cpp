@@ -296,13 +296,27 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     orch_->journal_commit_failed();
   };
 
-  if (state_->loaded_corrupt() && !scan) {
-    // A power loss can leave bot_state.json empty: the day's figures come back from the
-    // journal's trades, so the daily loss limit and the loss streak still hold.
-    state_->rebuild_from_trades(trades);
-    log->error("bot_state.json was unreadable: moved to bot_state.json.corrupt; daily P&L {:.2f} over {} "
-               "trade(s) rebuilt from the journal; entries blocked",
-               state_->daily_pnl(), state_->daily_trade_count());
+  if (!scan) {
+    // The journal's trades are the durable record of realized P&L: bot_state.json writes its
+    // counters at most every few seconds, and a power loss can leave it empty. So the day's
+    // figures, the lifetime P&L and the loss streak (since the last global kill reset) come
+    // back from the journal at every start, and the loss limits still hold.
+    std::int64_t reset_us = 0;
+    try {
+      reset_us = journal_->last_kill_reset_us("global");
+    } catch (const std::exception& e) {
+      startup_damage.push_back(std::string("journal table 'kills': ") + e.what());
+    }
+    const bool behind = state_->rebuild_from_trades(trades, reset_us);
+    if (state_->loaded_corrupt()) {
+      log->error("bot_state.json was unreadable: moved to bot_state.json.corrupt; daily P&L {:.2f} over {} "
+                 "trade(s) rebuilt from the journal; entries blocked",
+                 state_->daily_pnl(), state_->daily_trade_count());
+    } else if (behind) {
+      log->warn("bot_state.json was behind the journal (the last run stopped before writing it): daily "
+                "P&L {:.2f} over {} trade(s), loss streak {} rebuilt from the journal's trades",
+                state_->daily_pnl(), state_->daily_trade_count(), state_->consecutive_losses().size());
+    }
   }
   // Journaled kills first, then the fail-closed block_new on top: a repeat never lowers a
   // journaled flatten, and its original reason stays.

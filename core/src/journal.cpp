@@ -1,4 +1,5 @@
 #include "axion/core/journal.hpp"
+#include "axion/core/wal_checkpointer.hpp"
 
 namespace axion::core {
 
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, ts_us INTEGER, 
 CREATE TABLE IF NOT EXISTS kills (scope TEXT, target TEXT, level TEXT, reason TEXT, actor TEXT,
   activated_us INTEGER, active INTEGER, closed_us INTEGER, PRIMARY KEY (scope, target));
 CREATE TABLE IF NOT EXISTS plugin_state (plugin TEXT PRIMARY KEY, state TEXT);
+-- A position's close ids continue from its journaled closes (close_intent_count): without this
+-- index each close scanned every intent ever recorded.
+CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 )sql";
 }  // namespace
 
@@ -72,6 +76,10 @@ Journal::Journal(const std::filesystem::path& db_path) {
   exec("PRAGMA synchronous=NORMAL");
   exec(kSchema);
   sqlite3_commit_hook(db_, &Journal::commit_hook, this);
+  // Checkpoints (the fsyncs of a WAL database) run on their own thread, never in a commit of
+  // the engine thread's.
+  exec("PRAGMA wal_autocheckpoint=0");
+  checkpointer_ = std::make_unique<WalCheckpointer>(db_path);
 }
 
 int Journal::commit_hook(void* self) {
@@ -82,6 +90,7 @@ int Journal::commit_hook(void* self) {
 }
 
 Journal::~Journal() {
+  checkpointer_.reset();  // before the last connection closes (which checkpoints what is left)
   stmts_.clear();
   if (db_) sqlite3_close(db_);
 }
@@ -329,6 +338,15 @@ void Journal::close_kill(const std::string& scope, const std::string& target, st
     prepare("kill_close", "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")
         .bind(1, ts).bind(2, scope).bind(3, target).run();
   });
+}
+
+std::int64_t Journal::last_kill_reset_us(const std::string& scope) {
+  auto& st = prepare("kill_last_reset",
+                     "SELECT COALESCE(MAX(closed_us), 0) FROM kills WHERE scope = ? AND active = 0");
+  st.bind(1, scope);
+  std::int64_t at = 0;
+  while (st.step()) at = st.integer(0);
+  return at;
 }
 
 std::vector<KillRecord> Journal::active_kills(std::vector<DamagedRow>* damaged) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -144,7 +145,7 @@ void StateManager::save_or_throw() {
   std::filesystem::rename(tmp, file_, ec);
   if (ec) throw StateSaveError("cannot rename " + tmp.string() + ": " + ec.message());
   fsync_dir(dir_);
-  timestamps_dirty_ = false;
+  dirty_ = false;
 }
 
 void StateManager::save() {
@@ -197,10 +198,14 @@ void StateManager::record_trade_pnl(double pnl) {
   } else {
     consecutive_losses_.clear();
   }
-  save();
+  save_throttled();
 }
 
-void StateManager::rebuild_from_trades(const std::vector<json>& trades) {
+bool StateManager::rebuild_from_trades(const std::vector<json>& trades, std::int64_t streak_since_us) {
+  const std::string date_before = daily_date_;
+  const double daily_before = daily_pnl_, total_before = total_realized_pnl_;
+  const int count_before = daily_trade_count_;
+  const std::vector<double> streak_before = consecutive_losses_;
   daily_date_ = today();
   daily_pnl_ = 0;
   daily_trade_count_ = 0;
@@ -210,20 +215,29 @@ void StateManager::rebuild_from_trades(const std::vector<json>& trades) {
     if (!t.is_object() || !t.contains("pnl") || !t["pnl"].is_number()) continue;
     const double pnl = t["pnl"].get<double>();
     total_realized_pnl_ += pnl;
-    // The streak runs across days, as record_trade_pnl keeps it.
-    if (pnl < 0) {
-      consecutive_losses_.push_back(pnl);
-    } else {
-      consecutive_losses_.clear();
-    }
     std::optional<std::int64_t> at;
     if (t.contains("exit_time") && t["exit_time"].is_string()) at = sdk::time::parse_iso(t["exit_time"].get<std::string>());
+    // The streak runs across days, as record_trade_pnl keeps it, from the last reset on.
+    if (!at || *at > streak_since_us) {
+      if (pnl < 0) {
+        consecutive_losses_.push_back(pnl);
+      } else {
+        consecutive_losses_.clear();
+      }
+    }
     if (at && sdk::time::trading_date(*at) == daily_date_) {
       daily_pnl_ += pnl;
       daily_trade_count_ += 1;
     }
   }
+  // Sums in another order differ in the last bits: compare to the cent.
+  auto differs = [](double a, double b) { return std::fabs(a - b) > 0.005; };
+  const bool changed = date_before != daily_date_ || differs(daily_before, daily_pnl_) ||
+                       differs(total_before, total_realized_pnl_) ||
+                       count_before != daily_trade_count_ ||
+                       streak_before.size() != consecutive_losses_.size();
   save();
+  return changed;
 }
 
 void StateManager::reset_daily() {
@@ -233,27 +247,27 @@ void StateManager::reset_daily() {
   save();
 }
 
-void StateManager::save_timestamps() {
-  timestamps_dirty_ = true;
+void StateManager::save_throttled() {
+  dirty_ = true;
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (now - last_timestamp_save_ns_ >= 5'000'000'000) {
-    last_timestamp_save_ns_ = now;
+  if (now - last_throttled_save_ns_ >= 5'000'000'000) {
+    last_throttled_save_ns_ = now;
     save();
   }
 }
 
 void StateManager::record_signal_time() {
   last_signal_time_ = sdk::time::to_iso(now_us_());
-  save_timestamps();
+  save_throttled();
 }
 
 void StateManager::record_trade_time() {
   last_trade_time_ = sdk::time::to_iso(now_us_());
-  save_timestamps();
+  save_throttled();
 }
 
 void StateManager::flush() {
-  if (timestamps_dirty_) save();
+  if (dirty_) save();
 }
 
 StateManager::~StateManager() { flush(); }

@@ -146,3 +146,51 @@ TEST_CASE("Circuit breaker accepts only its three states") {
   CHECK(s.circuit_breaker_status() == "half_open");
   CHECK_THROWS(s.set_circuit_breaker("ajar"));
 }
+
+TEST_CASE("Trade counters are written at most every few seconds, and on flush") {
+  TempDir dir;
+  std::int64_t now = at(2026, 2, 9);
+  StateManager s(dir.path, [&] { return now; });
+  s.record_trade_pnl(-10);  // the first change is written at once
+  CHECK(nlohmann::json::parse(read(dir.path / "bot_state.json"))["daily_pnl"] == -10.0);
+  s.record_trade_pnl(-20);  // within 5 s of that write: in memory only
+  CHECK(s.daily_pnl() == Approx(-30));
+  CHECK(s.consecutive_losses().size() == 2);
+  CHECK(nlohmann::json::parse(read(dir.path / "bot_state.json"))["daily_pnl"] == -10.0);
+  s.flush();
+  auto j = nlohmann::json::parse(read(dir.path / "bot_state.json"));
+  CHECK(j["daily_pnl"] == -30.0);
+  CHECK(j["daily_trade_count"] == 2);
+  // A kill is never throttled: it writes the pending counters with it.
+  s.record_trade_pnl(-5);
+  s.activate_kill_switch("manual");
+  CHECK(nlohmann::json::parse(read(dir.path / "bot_state.json"))["daily_pnl"] == -35.0);
+}
+
+TEST_CASE("Counters rebuilt from the journal's trades: the day, the lifetime and the streak since the last reset") {
+  TempDir dir;
+  std::int64_t now = at(2026, 2, 10);
+  StateManager s(dir.path, [&] { return now; });
+  auto trade = [](double pnl, std::int64_t at_us) {
+    return nlohmann::json{{"pnl", pnl}, {"exit_time", axion::sdk::time::to_iso(at_us)}};
+  };
+  const std::vector<nlohmann::json> trades = {
+      trade(-40, at(2026, 2, 9, 10)), trade(-30, at(2026, 2, 9, 11)),  // yesterday, before the reset
+      trade(-20, at(2026, 2, 10, 10)), trade(100, at(2026, 2, 10, 11)),
+      trade(-15, at(2026, 2, 10, 12)), trade(-5, at(2026, 2, 10, 13))};
+  CHECK(s.rebuild_from_trades(trades));  // the fresh file said nothing of them
+  CHECK(s.daily_pnl() == Approx(60));
+  CHECK(s.daily_trade_count() == 4);
+  CHECK(s.total_realized_pnl() == Approx(-10));
+  CHECK(s.consecutive_losses() == std::vector<double>{-15, -5});
+  CHECK(nlohmann::json::parse(read(dir.path / "bot_state.json"))["daily_trade_count"] == 4);
+  CHECK_FALSE(s.rebuild_from_trades(trades));  // nothing new: not behind
+
+  // A reset of the global kill after the 13:00 loss clears the streak; losses before it never
+  // count again, even when the trades are replayed at the next start.
+  const std::vector<nlohmann::json> losses = {trade(-40, at(2026, 2, 10, 10)), trade(-30, at(2026, 2, 10, 11)),
+                                              trade(-20, at(2026, 2, 10, 13))};
+  s.rebuild_from_trades(losses, at(2026, 2, 10, 12));
+  CHECK(s.consecutive_losses() == std::vector<double>{-20});
+  CHECK(s.daily_pnl() == Approx(-90));
+}

@@ -361,6 +361,49 @@ TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
   CHECK(row[0][1] == "operator flatten");
 }
 
+TEST_CASE("bot_state.json counters behind the journal are rebuilt from its trades at the next start") {
+  EngineFixture fx("state-behind");
+  {
+    auto& e = fx.start(goog_manifest());
+    REQUIRE(fx.run_until_open(300, 1) >= 1);
+    auto p = e.orchestrator().positions().front();
+    REQUIRE(e.orchestrator().close_position(p.ticker, "manual", 0.0, 0, p.signal_id));
+    fx.crash();
+  }
+  // The process stopped before its throttled write: the file says no trade was ever closed.
+  const auto file = fx.state_dir() / "bot_state.json";
+  auto j = json::parse(std::ifstream(file));
+  j["daily_pnl"] = 0.0;
+  j["daily_trade_count"] = 0;
+  j["total_realized_pnl"] = 0.0;
+  j["consecutive_losses"] = json::array();
+  std::ofstream(file, std::ios::trunc) << j.dump();
+
+  auto& e = fx.start(goog_manifest());
+  const auto rows = fx.sql("SELECT json_extract(data, '$.pnl'), json_extract(data, '$.exit_time') FROM trades ORDER BY id");
+  REQUIRE_FALSE(rows.empty());
+  double total = 0, today = 0;
+  int today_count = 0;
+  std::size_t streak = 0;
+  for (const auto& r : rows) {
+    const double pnl = std::stod(r[0]);
+    total += pnl;
+    streak = pnl < 0 ? streak + 1 : 0;
+    auto at = axion::sdk::time::parse_iso(r[1]);
+    if (at && axion::sdk::time::trading_date(*at) == e.state().daily_date()) {
+      today += pnl;
+      ++today_count;
+    }
+  }
+  CHECK(e.state().total_realized_pnl() == Approx(total));
+  CHECK(e.state().daily_pnl() == Approx(today));
+  CHECK(e.state().daily_trade_count() == today_count);
+  CHECK(e.state().consecutive_losses().size() == streak);
+  // And the file says so again.
+  auto saved = json::parse(std::ifstream(file));
+  CHECK(saved["total_realized_pnl"].get<double>() == Approx(total));
+}
+
 TEST_CASE("A filled close that fails validation is booked at the broker's fill price, with an alert") {
   EngineFixture fx("close-slippage");
   {

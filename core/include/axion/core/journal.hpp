@@ -1,7 +1,8 @@
 // The durable store (state_dir/axion.db, SQLite WAL): signal audit, pipeline results, order
 // intents written before the broker call, broker acks and fills, open positions, executions,
 // closed trades, events with their sequence numbers, kill records and plugin state.
-// Owned by the engine thread; the only lock is SQLite's own.
+// Owned by the engine thread; the only lock is SQLite's own. WAL checkpoints run on a thread
+// of their own (WalCheckpointer).
 #pragma once
 
 #include <sqlite3.h>
@@ -93,6 +94,8 @@ class Journal {
   void save_kill(const KillRecord& k);
   void close_kill(const std::string& scope, const std::string& target, std::int64_t ts_us);
   std::vector<KillRecord> active_kills(std::vector<DamagedRow>* damaged = nullptr);
+  // When a kill of `scope` was last reset (engine clock, µs); 0 when never.
+  std::int64_t last_kill_reset_us(const std::string& scope);
 
   std::optional<std::string> plugin_state(const std::string& plugin);
   void save_plugin_state(const std::string& plugin, const std::string& json_text);
@@ -144,6 +147,7 @@ class Journal {
 
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Stmt>> stmts_;
+  std::unique_ptr<class WalCheckpointer> checkpointer_;
 };
 
 }  // namespace axion::core

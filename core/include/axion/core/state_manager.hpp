@@ -41,16 +41,21 @@ class StateManager {
   const std::string& circuit_breaker_status() const { return circuit_breaker_; }
   const std::string& daily_date() const { return daily_date_; }
 
+  // Counters: in memory at once (the loss limits read them), written with the next save or at
+  // most every 5 s (ARCHITECTURE §5: never once per trade). The journal's trades are their
+  // durable record; the engine rebuilds them from it at every start (rebuild_from_trades).
   void record_trade_pnl(double pnl);
-  // After an unreadable state file: the day's P&L and trade count, the loss streak and the
-  // lifetime P&L from the journal's closed trades (oldest first; "pnl", "exit_time"). Saved.
-  void rebuild_from_trades(const std::vector<json>& trades);
+  // The day's P&L and trade count, the lifetime P&L and the loss streak from the journal's
+  // closed trades (oldest first; "pnl", "exit_time"); the streak counts only trades after
+  // `streak_since_us` (the last reset of the global kill, which clears it). Saved. Returns
+  // whether any figure differed from what was loaded (the file was behind the journal).
+  bool rebuild_from_trades(const std::vector<json>& trades, std::int64_t streak_since_us = 0);
   void reset_daily();
   // The last signal/trade times are informational: they are written with the next save, or at
   // most every 5 s on their own, so a busy pipeline does not rewrite the file per signal.
   void record_signal_time();
   void record_trade_time();
-  void flush();  // writes pending timestamp changes now
+  void flush();  // writes pending counter and timestamp changes now
   void set_circuit_breaker(const std::string& status);
 
   // True when the file existed but could not be read: it was moved aside and the kill switch
@@ -82,9 +87,9 @@ class StateManager {
   std::optional<std::string> last_signal_time_;
   std::optional<std::string> last_trade_time_;
   bool loaded_corrupt_ = false;
-  bool timestamps_dirty_ = false;
-  std::int64_t last_timestamp_save_ns_ = 0;
-  void save_timestamps();
+  bool dirty_ = false;  // counters or timestamps not yet written
+  std::int64_t last_throttled_save_ns_ = 0;
+  void save_throttled();
 
  public:
   ~StateManager();
