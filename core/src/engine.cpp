@@ -909,6 +909,10 @@ void Engine::shutdown() {
     // the next start (its intent is durable).
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::duration<double>(manifest_.engine.shutdown_wait_seconds);
+    // Each look books what answered; on the bar clock a chain of answers (close, unwind of a
+    // bad fill, its rest) is at most a few looks long, so this only bounds a broker that never
+    // stops changing its answers.
+    constexpr int kMaxBarClockLooks = 20;
     auto working = orch_->working_close_orders();
     for (int looks = 1;; ++looks) {
       orch_->poll();
@@ -916,7 +920,7 @@ void Engine::shutdown() {
       const bool changed = now_working != working;
       working = std::move(now_working);
       if (working.empty() || std::chrono::steady_clock::now() >= deadline ||
-          (bar_clock_ && (!changed || looks >= 20))) {
+          (bar_clock_ && (!changed || looks >= kMaxBarClockLooks))) {
         break;
       }
       if (!bar_clock_) std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -1,5 +1,5 @@
 #include "axion/core/journal.hpp"
-#include "axion/core/wal_checkpointer.hpp"
+#include "wal_checkpointer.hpp"
 
 namespace axion::core {
 
@@ -88,6 +88,8 @@ int Journal::commit_hook(void* self) {
   --j->fail_commits_;
   return 1;  // SQLite turns the COMMIT into a ROLLBACK and reports an error
 }
+
+std::uint64_t Journal::background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
 
 Journal::~Journal() {
   checkpointer_.reset();  // before the last connection closes (which checkpoints what is left)

@@ -270,7 +270,12 @@ void StateManager::flush() {
   if (dirty_) save();
 }
 
-StateManager::~StateManager() { flush(); }
+StateManager::~StateManager() {
+  // Last resort only: owners flush while they are alive (Engine::shutdown). Whoever set
+  // on_save_error may already be gone, so a failure here is not reported through it.
+  on_save_error = nullptr;
+  flush();
+}
 
 void StateManager::set_circuit_breaker(const std::string& status) {
   if (status != "closed" && status != "open" && status != "half_open") {

@@ -1,4 +1,4 @@
-#include "axion/core/wal_checkpointer.hpp"
+#include "wal_checkpointer.hpp"
 
 #include <sqlite3.h>
 

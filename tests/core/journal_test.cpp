@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "axion/core/journal.hpp"
 
@@ -103,4 +105,24 @@ TEST_CASE("Results are listed newest first with an outcome filter") {
 
 TEST_CASE("An unwritable journal location is a clear error") {
   CHECK_THROWS_WITH(Journal("/proc/axion-no/axion.db"), Catch::Contains("cannot open journal"));
+}
+
+TEST_CASE("WAL checkpoints run on the journal's own thread; every committed record stays") {
+  auto db = fresh_db("checkpoints");
+  {
+    Journal j(db);
+    for (int i = 0; i < 300; ++i) {
+      auto batch = j.batch();
+      j.record_result(i, "completed", true, {{"n", i}});
+    }
+    // The checkpointer passes on its own (every 200 ms); poll with a generous deadline.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (j.background_checkpoints() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(j.background_checkpoints() >= 2);
+    CHECK(j.result_count("all") == 300);
+  }
+  Journal again(db);  // the checkpointer stopped cleanly and nothing was lost
+  CHECK(again.result_count("all") == 300);
 }

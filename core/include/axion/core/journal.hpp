@@ -127,6 +127,8 @@ class Journal {
   // and blocks new entries. Must not throw.
   std::function<void(const std::string& error)> on_commit_failure;
   std::uint64_t commit_failures() const { return commit_failures_; }
+  // Checkpoint passes the WAL checkpointer thread has made (tests).
+  std::uint64_t background_checkpoints() const;
   // Fault injection for tests: the next `n` commits fail as a full disk's would.
   void fail_next_commits(int n) { fail_commits_ = n; }
 

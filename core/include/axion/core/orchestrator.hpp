@@ -165,6 +165,25 @@ class Orchestrator {
     Orchestrator& o_;
   };
 
+  // A stage's "no": the pipeline_stage it reports under and the reason.
+  struct Rejection {
+    std::string stage;
+    std::string reason;
+  };
+  // The stages of an entry, in process_signal's order (core/src/pipeline/entry.cpp).
+  std::shared_ptr<EntryContext> begin_entry(Signal signal);
+  std::optional<Rejection> check_kill_switch(EntryContext& ctx);
+  std::optional<Rejection> run_guards(EntryContext& ctx);
+  std::optional<Rejection> adapt_to_regime(EntryContext& ctx);
+  std::optional<Rejection> record_audit(EntryContext& ctx);
+  std::optional<Rejection> assess_risk(EntryContext& ctx);
+  std::optional<Rejection> route_instrument(EntryContext& ctx);
+  std::optional<Rejection> size_position(EntryContext& ctx);
+  std::optional<Rejection> check_pretrade(EntryContext& ctx);
+  std::optional<Rejection> record_intent(EntryContext& ctx);
+  Rejection stage_error(const std::string& stage, const std::string& what);
+  const axion_stage_context& stage_context(EntryContext& ctx);
+
   PipelineResult reject(EntryContext& ctx, const std::string& stage, const std::string& reason);
   void finalize(EntryContext& ctx, PipelineResult& r);
   std::optional<PipelineResult> submit_entry(std::shared_ptr<EntryContext> ctx);
@@ -189,6 +208,9 @@ class Orchestrator {
   // block_new kill. Shares are never left at the broker untracked.
   void unwind(const Position& held, const Order& entry, std::int64_t qty, int attempt = 1);
   void keep_unwound(Position held, std::int64_t shares, const std::string& why);
+  // A position the engine did not open through the pipeline just now (an adopted fill, shares
+  // no unwind could sell): managed from here on, announced as a recovered trade_executed.
+  void add_recovered(const Position& p, const std::string& order_id);
   void after_close_checks();
   const KillRecord* blocking_kill(const Signal& s) const;
   void apply_kill_effects(const KillRecord& k);

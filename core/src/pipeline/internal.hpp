@@ -1,0 +1,242 @@
+// Internal to the orchestrator's files (core/src/orchestrator.cpp, core/src/pipeline/*.cpp):
+// the context of one signal through the pipeline, an order flow, the durable entry plan and
+// small helpers they share. Not a public header.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "axion/core/orchestrator.hpp"
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+namespace detail {
+
+inline std::string fmt(const char* f, double a) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, f, a);
+  return buf;
+}
+
+inline bool is_terminal(OrderStatus s) { return s != OrderStatus::Pending; }
+
+inline std::string order_status_text(const OrderResult& r) { return sdk::to_string(r.status); }
+
+// What an entry order opens, kept in its durable intent: a fill found at start-up without a
+// recorded position is adopted with the stop and target the live path would have set.
+struct EntryPlan {
+  std::string underlying;
+  std::string direction = "long";
+  std::string instrument_type = "stock";
+  bool is_inverse = false;
+  double leverage = 1.0;
+  double signal_entry = 0;  // the signal's entry price (the ETF mapping's reference)
+  double adj_stop = 0;      // the signal's stop after the regime's stop_loss_mult
+  double signal_target = 0;
+  std::string signal_type;
+  int conviction = 0;
+  std::string timeframe;
+  std::string source;
+  std::string strategy;
+
+  json to_json() const {
+    return {{"underlying", underlying}, {"direction", direction}, {"instrument_type", instrument_type},
+            {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
+            {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
+            {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
+            {"strategy", strategy}};
+  }
+  static EntryPlan from_json(const json& j) {
+    EntryPlan p;
+    if (!j.is_object()) return p;
+    p.underlying = j.value("underlying", "");
+    p.direction = j.value("direction", "long");
+    p.instrument_type = j.value("instrument_type", "stock");
+    p.is_inverse = j.value("is_inverse", false);
+    p.leverage = j.value("leverage", 1.0);
+    p.signal_entry = j.value("signal_entry", 0.0);
+    p.adj_stop = j.value("adj_stop", 0.0);
+    p.signal_target = j.value("signal_target", 0.0);
+    p.signal_type = j.value("signal_type", "");
+    p.conviction = j.value("conviction", 0);
+    p.timeframe = j.value("timeframe", "");
+    p.source = j.value("source", "");
+    p.strategy = j.value("strategy", "");
+    return p;
+  }
+};
+
+// The position a fill of `plan` opens (§2.2 stage 7); one path for live fills and adoption.
+inline Position position_for_fill(const EntryPlan& plan, const Order& order, double fill_price,
+                           std::int64_t qty, double commission, const std::string& order_id,
+                           std::int64_t now_us) {
+  Position p;
+  const bool etf = plan.instrument_type == "leveraged_etf";
+  p.ticker = order.ticker;
+  p.underlying = plan.underlying.empty() ? order.ticker : plan.underlying;
+  p.direction = etf ? "long" : plan.direction;
+  p.is_inverse = plan.is_inverse;
+  p.leverage = plan.leverage;
+  p.entry_price = p.current_price = fill_price;
+  p.shares = qty;
+  p.entry_shares = qty;
+  p.entry_commission = commission;
+  if (etf && plan.signal_entry > 0) {
+    double s = p.is_inverse ? -1.0 : 1.0;
+    auto map_level = [&](double level_u) {
+      return fill_price * (1 + s * p.leverage * (level_u - plan.signal_entry) / plan.signal_entry);
+    };
+    p.stop_loss = map_level(plan.adj_stop);
+    p.target_price = plan.signal_target > 0 ? map_level(plan.signal_target) : 0.0;
+  } else {
+    p.stop_loss = plan.adj_stop;
+    p.target_price = plan.signal_target > 0 ? plan.signal_target : 0.0;
+  }
+  p.initial_stop = p.stop_loss;
+  p.entry_time_us = now_us;
+  p.signal_id = order.signal_id;
+  p.signal_type = plan.signal_type;
+  p.conviction = plan.conviction;
+  p.order_id = order_id;
+  p.trade_type = trade_type_for(plan.timeframe);
+  p.instrument_type = plan.instrument_type;
+  p.signal_source = plan.source;
+  p.strategy = plan.strategy;
+  p.timeframe = plan.timeframe;
+  return p;
+}
+
+// The durable intent of an order: the order itself plus what recovery needs to finish it.
+inline json intent_record(const Order& o, json extra = json::object()) {
+  json j = order_to_dict(o);
+  j["reference_price"] = o.reference_price;
+  j["instrument_type"] = o.instrument_type;
+  j["purpose"] = sdk::to_string(o.purpose);
+  j["strategy"] = o.strategy;
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  return j;
+}
+
+inline bool is_close_purpose(const std::string& purpose) { return purpose.rfind("close", 0) == 0; }
+
+// The order an intent recorded. Journals from before orders carried their purpose say it only
+// in the intent's own purpose ("entry", "close-N", "unwind").
+inline Order intent_order(const OrderIntent& intent) {
+  Order o = order_from_dict(intent.order);
+  if (!intent.order.contains("purpose")) {
+    o.purpose = is_close_purpose(intent.purpose)            ? sdk::OrderPurpose::Close
+                : intent.purpose.rfind("unwind", 0) == 0    ? sdk::OrderPurpose::Unwind
+                                                            : sdk::OrderPurpose::Entry;
+  }
+  return o;
+}
+
+// Why effective limits from a regime plugin cannot be used, or nothing.
+inline std::optional<std::string> invalid_limits(const sdk::Limits& l) {
+  auto finite = [](double x) { return std::isfinite(x); };
+  if (!finite(l.stop_loss_mult) || l.stop_loss_mult <= 0) return "stop_loss_mult must be a finite number > 0";
+  if (!finite(l.position_size_multiplier) || l.position_size_multiplier < 0) {
+    return "position_size_multiplier must be a finite number >= 0";
+  }
+  for (double x : {l.max_risk_per_trade, l.daily_loss_limit, l.max_single_stock_exposure,
+                   l.max_sector_exposure, l.min_account_equity, l.scale_in_initial_pct,
+                   l.min_etf_daily_volume, l.consecutive_loss_pct, l.api_timeout_seconds,
+                   l.reward_to_risk_target, l.regime_confidence}) {
+    if (!finite(x) || x < 0) return "every limit must be a finite number >= 0";
+  }
+  if (l.max_concurrent_positions < 0 || l.consecutive_loss_threshold < 0 || l.time_stop_minutes < 0) {
+    return "counts must be >= 0";
+  }
+  const std::string& tif = l.default_time_in_force;
+  if (tif != "day" && tif != "gtc" && tif != "ioc") return "default_time_in_force '" + tif + "' is not day|gtc|ioc";
+  return std::nullopt;
+}
+
+// Why a routing decision cannot become an order, or nothing.
+inline std::optional<std::string> invalid_route(const sdk::Route& r) {
+  const std::string& t = r.instrument_type;
+  if (t != "stock" && t != "option" && t != "leveraged_etf") {
+    return "instrument_type '" + t + "' is not stock|option|leveraged_etf";
+  }
+  if (r.ticker.empty()) return "no ticker";
+  if (!std::isfinite(r.reference_price) || r.reference_price <= 0) return "reference_price must be a finite number > 0";
+  if (!std::isfinite(r.leverage) || r.leverage <= 0) return "leverage must be a finite number > 0";
+  return std::nullopt;
+}
+
+// "Basic risk check error: ..." and the like (pipeline.md §0.1).
+inline std::string stage_error_label(const std::string& stage_label) {
+  if (stage_label == stage::kBasicRiskCheck) return "Basic risk check";
+  if (stage_label == stage::kPretrade) return "Pre-trade";
+  if (stage_label == stage::kRiskAssessment) return "Risk assessment";
+  if (stage_label == stage::kSignalGuard) return "Signal guard";
+  if (stage_label == stage::kRegime) return "Regime";
+  if (stage_label == stage::kRouting) return "Routing";
+  if (stage_label == stage::kSizing) return "Sizing";
+  return stage_label;
+}
+
+// An order the engine ends without a fill of the broker's (dropped, or unknown to it).
+inline OrderResult cancelled_result(const std::string& order_id, const std::string& reason, std::int64_t now_us) {
+  OrderResult r;
+  r.order_id = order_id;
+  r.status = OrderStatus::Cancelled;
+  r.ts_us = now_us;
+  r.rejection_reason = reason;
+  return r;
+}
+
+// Kill levels in order of strength (pipeline.md §4.1); 0 = unknown.
+inline int level_rank(const std::string& l) {
+  if (l == "block_new") return 1;
+  if (l == "reduce_only") return 2;
+  if (l == "cancel_all") return 3;
+  if (l == "flatten") return 4;
+  return 0;
+}
+
+}  // namespace detail
+
+struct Orchestrator::EntryContext {
+  Signal signal;
+  PipelineResult result;
+  std::string strategy;
+  std::string source;
+  std::string signal_meta;   // backs csig's metadata view
+  axion_signal csig{};       // the signal's C form, converted once for every stage call
+  // What risk, routing and sizing read: the effective limits (base, or the regime's), the
+  // routing decision so far and the VaR cap (0: no budget left).
+  sdk::Limits effective;
+  sdk::Route decision;
+  std::optional<double> var_cap;
+  sdk::PositionSize size;
+  Order order;
+  detail::EntryPlan plan;
+  std::string broker_name;  // "" = primary, "fallback"
+  std::optional<PipelineResult>* sync_out = nullptr;
+  bool guard_passed = false;        // a guard saw it: every guard learns its outcome
+  bool have_stage_context = false;  // entry_view_ holds this signal's context
+};
+
+struct Orchestrator::OrderFlow {
+  Order order;
+  bool is_entry = false;
+  std::string strategy;
+  std::string underlying;
+  int attempt = 0;
+  std::string last_error;
+  std::int64_t next_at_us = 0;
+  bool awaiting_fill = false;
+  std::int64_t submitted_at_us = 0;
+  bool used_fallback = false;
+  PluginInstance* broker = nullptr;  // the broker that has (or gets) this order
+  std::string broker_name;           // "" = primary, "fallback"
+  bool cancel_alerted = false;
+  std::function<void(const OrderResult&)> done;
+};
+
+}  // namespace axion::core

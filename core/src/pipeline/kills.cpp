@@ -1,0 +1,153 @@
+// Stage 1, the kill switch (pipeline.md §4): levels and scopes, activation (in memory first,
+// then durable), effects (cancel, flatten), reset, and the deferred work a flatten queues.
+#include "pipeline/internal.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace axion::core {
+
+using namespace detail;
+
+// ---- stage 1: kill switch -----------------------------------------------------------------
+
+const KillRecord* Orchestrator::blocking_kill(const Signal& s) const {
+  auto g = kills_.find({"global", ""});
+  if (g != kills_.end()) return &g->second;
+  auto st = kills_.find({"strategy", strategy_of(s)});
+  if (st != kills_.end()) return &st->second;
+  auto sy = kills_.find({"symbol", s.ticker});
+  if (sy != kills_.end()) return &sy->second;
+  return nullptr;
+}
+
+json Orchestrator::kill_event(const KillRecord& k) const {
+  return {{"reason", k.reason},
+          {"level", k.level},
+          {"scope", k.scope},
+          {"target", k.target.empty() ? json(nullptr) : json(k.target)},
+          {"actor", k.actor},
+          {"activated_at", sdk::time::to_iso(k.activated_at_us)}};
+}
+
+KillOutcome Orchestrator::activate_kill(KillRecord k) {
+  if (level_rank(k.level) == 0) throw std::invalid_argument("unknown kill level '" + k.level + "'");
+  if (k.scope != "global" && k.scope != "strategy" && k.scope != "symbol") {
+    throw std::invalid_argument("unknown kill scope '" + k.scope + "'");
+  }
+  if (k.scope == "global") k.target.clear();
+  if (k.activated_at_us == 0) k.activated_at_us = now_();
+  auto it = kills_.find({k.scope, k.target});
+  if (it != kills_.end() && level_rank(it->second.level) >= level_rank(k.level)) {
+    k = it->second;  // a repeat never lowers the level, and the original reason stays
+  }
+  // In effect first: trading stops now, whatever the disk says. Then durable: journal
+  // (synchronous=FULL) and bot_state.json; a failure is an alert and the caller is told.
+  kills_[{k.scope, k.target}] = k;
+  KillOutcome out;
+  auto failed = [&](const std::string& what) {
+    out.durable = false;
+    out.error += (out.error.empty() ? "" : "; ") + what;
+  };
+  try {
+    journal_.save_kill(k);
+  } catch (const std::exception& e) {
+    failed(std::string("journal: ") + e.what());
+  }
+  if (k.scope == "global") {
+    try {
+      state_.activate_kill_switch(k.reason);  // sets the switch in memory before it saves
+    } catch (const std::exception& e) {
+      failed(std::string("bot_state.json: ") + e.what());
+    }
+  }
+  if (!out.durable) alert_error("kill_switch", "kill switch active but NOT durable: " + out.error);
+  logf(2, "Kill switch activated (" + k.level + ", " + k.scope +
+              (k.target.empty() ? "" : " " + k.target) + ") by " + k.actor + ": " + k.reason);
+  json ev = kill_event(k);
+  ev["durable"] = out.durable;
+  publish("kill_switch", ev);
+  apply_kill_effects(k);
+  run_deferred();
+  return out;
+}
+
+void Orchestrator::apply_kill_effects(const KillRecord& k) {
+  auto in_scope_pos = [k](const Position& p) {
+    return k.scope == "global" || (k.scope == "strategy" && p.strategy == k.target) ||
+           (k.scope == "symbol" && p.underlying == k.target);
+  };
+  if (level_rank(k.level) >= 3) {
+    for (auto& f : flows_) {
+      bool in_scope = k.scope == "global" || (k.scope == "strategy" && f->strategy == k.target) ||
+                      (k.scope == "symbol" && f->underlying == k.target);
+      if (!in_scope || !f->awaiting_fill || !f->broker) continue;
+      std::string error;
+      bool cancelled = false;
+      try {
+        cancelled = f->broker->cancel_order(f->order.client_order_id);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      // The order stays watched: it may still fill, and poll() books whatever it ends as.
+      if (!cancelled) {
+        alert_error("kill_switch", "cancel of " + f->order.client_order_id + " failed" +
+                                       (error.empty() ? std::string() : ": " + error) +
+                                       "; still watched until the broker reports its end");
+      }
+    }
+  }
+  if (k.level == "flatten") {
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& p : positions_) {
+      if (in_scope_pos(p)) targets.emplace_back(p.ticker, p.signal_id);
+    }
+    std::string reason = "kill_switch: " + k.reason;
+    for (auto& [ticker, sid] : targets) {
+      // Copies, not the structured bindings: clang before 16 (the fuzz build) cannot capture those.
+      deferred_.push_back([this, t = ticker, s = sid, reason] { close_position(t, reason, 0.0, 0, s); });
+    }
+  }
+}
+
+bool Orchestrator::reset_kill(const std::string& scope, const std::string& target,
+                              const std::string& actor) {
+  std::string t = scope == "global" ? "" : target;
+  auto it = kills_.find({scope, t});
+  if (it == kills_.end()) return false;
+  journal_.close_kill(scope, t, now_());
+  if (scope == "global") {
+    state_.deactivate_kill_switch();
+    state_.set_circuit_breaker("closed");
+  }
+  kills_.erase(it);
+  publish("kill_switch_reset", {{"status", "reset"},
+                                {"message", "Kill switch reset"},
+                                {"actor", actor},
+                                {"scope", scope},
+                                {"target", t.empty() ? json(nullptr) : json(t)}});
+  return true;
+}
+
+std::vector<KillRecord> Orchestrator::kills() const {
+  std::vector<KillRecord> out;
+  for (const auto& [k, v] : kills_) out.push_back(v);
+  return out;
+}
+
+void Orchestrator::run_deferred() {
+  if (depth_ > 0) return;
+  while (!deferred_.empty()) {
+    auto fn = std::move(deferred_.front());
+    deferred_.pop_front();
+    try {
+      fn();  // one failing close never stops the ones after it
+    } catch (const std::exception& e) {
+      alert_error("close_position", e.what());
+    } catch (...) {
+      alert_error("close_position", "non-standard exception");
+    }
+  }
+}
+
+}  // namespace axion::core
