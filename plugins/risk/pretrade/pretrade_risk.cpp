@@ -265,14 +265,13 @@ class PretradeRisk final : public axion::sdk::Risk {
     return std::nullopt;
   }
 
-  // Orders sent at an age below `window_us`.
+  // Orders sent at an age below `window_us`. sent_ is in time order: the ones too old for the
+  // window are a prefix, found by binary search (a burst fills the minute window quickly).
   std::int64_t sent_within(std::int64_t now, double window_us) const {
-    std::int64_t n = 0;
-    for (auto it = sent_.rbegin(); it != sent_.rend(); ++it) {
-      if (static_cast<double>(now - it->at_us) >= window_us) break;
-      ++n;
-    }
-    return n;
+    auto first_inside = std::partition_point(sent_.begin(), sent_.end(), [&](const Sent& e) {
+      return static_cast<double>(now - e.at_us) >= window_us;
+    });
+    return static_cast<std::int64_t>(sent_.end() - first_inside);
   }
 
   // The execution throttle disables trading: a global block_new kill with this plugin as its
