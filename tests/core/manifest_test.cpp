@@ -123,3 +123,14 @@ TEST_CASE("Plugin path keys resolve against the manifest folder") {
   CHECK(cfg["out"] == "/cfg/x.txt");
   CHECK(cfg["name"] == "y");
 }
+
+TEST_CASE("The base limits of the default [executor] and [lifecycle] are the SDK's Limits defaults") {
+  // Two definitions of the §1.7 defaults exist (core's config structs, the SDK's Limits a
+  // plugin test starts from); they must never drift apart.
+  const axion::sdk::Limits base = base_limits(ExecutorConfig{}, LifecycleConfig{});
+  CHECK(base == axion::sdk::Limits{});
+  // And the manifest's own defaults (its key tables) give the same limits.
+  auto p = parse("[engine]\nmode = \"paper\"\n[broker]\nplugin = \"broker/paper\"\n");
+  REQUIRE(p.ok());
+  CHECK(base_limits(p.manifest.executor, p.manifest.lifecycle) == axion::sdk::Limits{});
+}

@@ -124,11 +124,13 @@ std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ct
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::adapt_to_regime(EntryContext& ctx) {
-  ctx.effective = base_limits_;  // never modified: the base every signal starts from
   PluginInstance* regime = stages_.regime;
-  if (!regime) return std::nullopt;
+  if (!regime) {
+    ctx.effective = base_limits_;  // never modified: the base every signal starts from
+    return std::nullopt;
+  }
   try {
-    sdk::Limits effective = base_limits_;
+    sdk::Limits effective;  // every field comes from the plugin's answer
     auto v = regime->regime_evaluate(ctx.csig, base_limits_c_, effective);
     if (!v.pass) return Rejection{regime->stage_label(), v.reason};
     // A plugin's limits are checked like a user's: garbage is that plugin's error.

@@ -286,7 +286,7 @@ typedef struct axion_risk_outputs {
   int32_t has_var_cap; /* limits sizing to var_cap dollars */
   double var_cap;
   /* Optional: a JSON object recorded as the pipeline result's risk_assessment (audit, REST).
-   * Stored as given: the engine never parses it on the hot path. */
+   * Made only by plugins that report one; the engine checks it is an object and records it. */
   axion_str assessment_json;
 } axion_risk_outputs;
 

@@ -19,6 +19,8 @@
 
 namespace {
 
+using axion::sdk::finite_limit;
+
 using axion::sdk::Config;
 using axion::sdk::Context;
 using axion::sdk::Host;
@@ -93,14 +95,6 @@ ur::RiskConfig make_config(const Config& c) {
 
 constexpr double kDefaultEquity = 100000.0;
 
-// An ExecutorConfig field of the effective limits (§1.7), always set by the engine: a non-finite
-// value is a contract violation, never silently compared (NaN would pass every check) (§0.1).
-double finite_limit(double value, const char* key) {
-  if (!std::isfinite(value)) {
-    throw axion::sdk::Error("effective config '" + std::string(key) + "' is not a finite number");
-  }
-  return value;
-}
 
 class UnifiedRisk final : public axion::sdk::Risk {
  public:

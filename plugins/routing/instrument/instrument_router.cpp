@@ -31,6 +31,8 @@
 
 namespace {
 
+using axion::sdk::finite_limit;
+
 using axion::sdk::Config;
 using axion::sdk::Context;
 using axion::sdk::Error;
@@ -143,13 +145,6 @@ struct Settings {
 
 // ---- the effective limits ---------------------------------------------------------------------
 
-// A limit the route needs as a number must be finite (the engine never sends NaN or infinity).
-double finite_limit(double v, const char* key) {
-  if (!std::isfinite(v)) {
-    throw Error("effective config '" + std::string(key) + "' is not a finite number");
-  }
-  return v;
-}
 
 // ---- routing ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/limits.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Limits;
@@ -26,23 +27,7 @@ const std::string kUnavailable = "Option route unavailable: broker cannot trade 
 // The effective limits of §6.5 (sideways at confidence 0.5) over the §1.7 defaults, every field
 // the router reads set here (not left to the SDK's defaults).
 Limits effective(const std::string& mode = "both") {
-  Limits l;
-  l.instrument_mode = mode;
-  l.max_risk_per_trade = 0.04;
-  l.max_single_stock_exposure = 0.15;
-  l.position_size_multiplier = 0.8;
-  l.stop_loss_mult = 0.9;
-  l.high_conviction_order_type = "market";
-  l.medium_conviction_order_type = "limit";
-  l.scale_in_enabled = true;
-  l.scale_in_initial_pct = 0.5;
-  l.prefer_3x_for_day_trades = true;
-  l.min_etf_daily_volume = 10'000'000.0;
-  l.etf_sector_mapping = true;
-  l.default_time_in_force = "day";
-  l.regime = "sideways";
-  l.regime_confidence = 0.5;
-  return l;
+  return axion::sdk::testing::pipeline_6_5_limits(mode);
 }
 
 // The route in the context is left empty: the harness hands the plugin the engine's default

@@ -29,6 +29,8 @@
 
 namespace {
 
+using axion::sdk::finite_limit;
+
 using axion::sdk::Config;
 using axion::sdk::Context;
 using axion::sdk::Error;
@@ -49,13 +51,6 @@ const std::string kZeroAfterCaps = "Position size is zero after caps";
 
 // ---- the effective limits, checked ----------------------------------------------------------
 
-// A limit used as a number must be finite (the engine never sends NaN or infinity).
-double finite_limit(double v, const char* key) {
-  if (!std::isfinite(v)) {
-    throw Error("effective config '" + std::string(key) + "' is not a finite number");
-  }
-  return v;
-}
 
 const std::string& effective_order_type(const std::string& v, const char* key) {
   if (v != "market" && v != "limit") {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/limits.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Limits;
@@ -22,27 +23,8 @@ namespace {
 const char* const kSo = AXION_PLUGIN_SO;
 const std::string kZero = "Position size is zero after caps";
 
-// The effective limits of §6.5: sideways at confidence 0.5 over the §1.7 defaults, every field
-// the sizer reads set here (not left to the SDK's defaults).
-Limits effective() {
-  Limits l;
-  l.instrument_mode = "both";
-  l.max_risk_per_trade = 0.04;
-  l.max_single_stock_exposure = 0.15;
-  l.position_size_multiplier = 0.8;
-  l.stop_loss_mult = 0.9;
-  l.high_conviction_order_type = "market";
-  l.medium_conviction_order_type = "limit";
-  l.scale_in_enabled = true;
-  l.scale_in_initial_pct = 0.5;
-  l.prefer_3x_for_day_trades = true;
-  l.min_etf_daily_volume = 10'000'000.0;
-  l.etf_sector_mapping = true;
-  l.default_time_in_force = "day";
-  l.regime = "sideways";
-  l.regime_confidence = 0.5;
-  return l;
-}
+// The effective limits of §6.5 (sideways at confidence 0.5), shared by the stage tests.
+Limits effective() { return axion::sdk::testing::pipeline_6_5_limits(); }
 
 // Equity 100,000 and ample buying power (§6.5), a stock route, no VaR cap.
 Context context(const Signal& s, const Limits& eff = effective()) {

@@ -4,6 +4,7 @@
 // C form of a Context (views into it) for the host side and the SDK's test harness.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "axion/plugin_api.h"
+#include "axion/sdk/error.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::sdk {
@@ -56,6 +58,15 @@ struct Limits {
 
   bool operator==(const Limits&) const = default;
 };
+
+// A limit a stage uses as a number, checked: the engine never sends NaN or infinity, and a
+// non-finite value would pass every comparison silently (§0.1). Throws naming the field.
+inline double finite_limit(double value, const char* field) {
+  if (!std::isfinite(value)) {
+    throw Error("effective config '" + std::string(field) + "' is not a finite number");
+  }
+  return value;
+}
 
 // The routing decision (axion_route, pipeline.md §6.1).
 struct Route {
@@ -273,8 +284,9 @@ inline void from_c(const axion_stage_context& c, Context& out) {
   out.now_us = c.now_us;
 }
 
-// The C form of a Context, for the calling side (the engine, the SDK's test harness): fill()
-// makes views into the Context, which must outlive the call. Buffers are reused across calls.
+// The C form of a Context, for a calling side that holds one (the SDK's test harness; the
+// engine builds its views from its own positions): fill() makes views into the Context, which
+// must outlive the call. Buffers are reused across calls.
 class StageRecords {
  public:
   const axion_stage_context* fill(const Context& ctx) {
@@ -306,17 +318,6 @@ class StageRecords {
     c_.broker_can_trade_options = ctx.broker_can_trade_options ? 1 : 0;
     c_.now_us = ctx.now_us;
     return &c_;
-  }
-  // Refreshes only the route and the VaR cap (they change between stages of one signal).
-  const axion_stage_context* refresh(const Context& ctx) {
-    route_ = to_c(ctx.route);
-    c_.has_var_cap = ctx.var_cap ? 1 : 0;
-    c_.var_cap = ctx.var_cap.value_or(0.0);
-    return &c_;
-  }
-  const axion_limits& limits(const Limits& l) {
-    limits_ = to_c(l, lists_);
-    return limits_;
   }
 
  private:

@@ -102,6 +102,7 @@ class Regime : public PluginBase {
  private:
   template <class, int>
   friend struct detail::Vtable;
+  Limits base_;       // the host's base limits, converted
   Limits effective_;  // the C answer's views point here until the next call
   LimitsLists effective_lists_;
 };
@@ -303,9 +304,9 @@ struct Vtable<T, AXION_KIND_REGIME> {
            axion_verdict* out, axion_error* err) {
           return guarded(err, [&] {
             T* plugin = self_of<T>(self);
-            Limits b = from_c(*base);
-            plugin->effective_ = b;
-            auto v = plugin->evaluate(from_c(*sig), b, plugin->effective_);
+            from_c(*base, plugin->base_);  // both reuse their buffers from call to call
+            plugin->effective_ = plugin->base_;
+            auto v = plugin->evaluate(from_c(*sig), plugin->base_, plugin->effective_);
             fill_verdict(out, v);
             // Views into the plugin's copy: valid until its next call.
             if (v.pass) *effective = to_c(plugin->effective_, plugin->effective_lists_);
