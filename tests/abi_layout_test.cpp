@@ -213,6 +213,10 @@ static_assert(sizeof(axion_risk_vtable) == 32);
 PIN(axion_plugin_manifest, stage_label, 80);
 static_assert(sizeof(axion_plugin_manifest) == 88);
 
+// ---- appended in v2 since: broker flags (the journal writer) ----
+PIN(axion_broker_vtable, flags, 48);
+static_assert(sizeof(axion_broker_vtable) == 56);
+
 TEST_CASE("ABI v2 constants and kinds are pinned") {
   CHECK(AXION_ABI_VERSION == 2u);
   CHECK(std::string(AXION_ENTRY_SYMBOL) == "axion_plugin_v2");
@@ -221,4 +225,5 @@ TEST_CASE("ABI v2 constants and kinds are pinned") {
   CHECK(AXION_KIND_FEED == 1);
   CHECK(AXION_KIND_ADDON == 9);
   CHECK(AXION_ORDER_CANCELLED == 4);
+  CHECK(AXION_BROKER_BOOK_IN_HOST_STATE == 1u);
 }

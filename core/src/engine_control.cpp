@@ -137,26 +137,10 @@ void Engine::count_close_today(std::int64_t closed_us, double pnl) {
   if (pnl > 0) ++today_wins_;
 }
 
-void Engine::record_close(const Position& closed, double pnl) {
-  // The journal's record of this close (written just before) is what a restart replays; feeding
-  // the tracker the same record keeps its figures identical across restarts.
-  ClosedTradeRecord rec;
-  auto last = journal_->trades(1);
-  if (!last.empty() && last.front().is_object() &&
-      last.front().value("signal_id", std::string()) == closed.signal_id &&
-      std::abs(last.front().value("pnl", 0.0) - round_dp(pnl, 2)) < 1e-9) {
-    rec = trade_record(last.front());
-  } else {
-    rec.ticker = closed.ticker;
-    rec.direction = closed.direction;
-    rec.signal_type = closed.signal_type.empty() ? "unknown" : closed.signal_type;
-    rec.strategy = closed.strategy.empty() ? "unknown" : closed.strategy;
-    rec.pnl = round_dp(pnl, 2);
-    rec.entry_price = closed.entry_price;
-    rec.exit_price = closed.current_price;
-    rec.shares = closed.shares;
-    rec.closed_us = now_us();
-  }
+void Engine::record_close(const json& trade) {
+  // The journal's record of this close is what a restart replays; feeding the tracker the same
+  // record keeps its figures identical across restarts.
+  ClosedTradeRecord rec = trade_record(trade);
   analytics_->record_trade(rec);
   count_close_today(rec.closed_us, rec.pnl);
 }

@@ -1,4 +1,10 @@
 #include "axion/core/journal.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <thread>
+#include <variant>
+
 #include "wal_checkpointer.hpp"
 
 namespace axion::core {
@@ -60,6 +66,221 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 )sql";
 }  // namespace
 
+// ---- the records the engine hands to the writer ---------------------------------------------
+
+namespace {
+struct SignalRec { std::string id; std::int64_t ts; json signal; };
+struct ResultRec { std::int64_t ts; std::string stage; bool success; json result; };
+struct IntentRec { std::string cid, signal_id, purpose; json order; std::int64_t ts; };
+struct OrderUpdateRec { std::string cid, status; json result; };
+struct IntentBrokerRec { std::string cid, broker; };
+struct PositionRec { Position p; };
+struct PositionDeleteRec { std::string signal_id; };
+struct PositionsClearRec {};
+struct ExecutionRec { std::string id; std::int64_t ts; json data; };
+struct TradeRec { std::int64_t ts; json trade; };
+struct EventRec { std::int64_t seq, ts; std::string channel, event, data; };
+struct KillSaveRec { KillRecord k; };
+struct KillCloseRec { std::string scope, target; std::int64_t ts; };
+struct PluginStateRec { std::string plugin, text; };
+
+using Op = std::variant<SignalRec, ResultRec, IntentRec, OrderUpdateRec, IntentBrokerRec, PositionRec,
+                        PositionDeleteRec, PositionsClearRec, ExecutionRec, TradeRec, EventRec,
+                        KillSaveRec, KillCloseRec, PluginStateRec>;
+
+struct Unit {
+  std::vector<Op> ops;
+  std::uint64_t seq = 0;
+  bool full = false;  // a kill record: committed alone with synchronous=FULL
+};
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+// The engine may run ahead of the disk by this many records; past it, it waits (a disk that
+// cannot keep up must slow trading down, not grow memory without bound).
+constexpr std::size_t kMaxQueuedOps = 1 << 18;
+constexpr std::size_t kFailureMemory = 64;
+}  // namespace
+
+struct Journal::Writer {
+  explicit Writer(Journal& owner) : j(owner) { thread = std::thread([this] { run(); }); }
+  ~Writer() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    work_cv.notify_one();
+    thread.join();  // after the queue is drained: what was handed over is committed
+  }
+
+  struct FailedRange {
+    std::uint64_t first, last;
+    std::string error;
+  };
+
+  Journal& j;
+  // Engine thread only: the unit being written.
+  std::vector<Op> pending;
+  bool delivering = false;
+
+  std::mutex mu;  // the queue and the counters below
+  std::condition_variable work_cv, done_cv;
+  std::vector<Unit> queue;
+  std::size_t queued_ops = 0;
+  std::uint64_t published = 0;  // sequence of the last unit handed over
+  std::uint64_t finished = 0;   // every unit up to this one is committed or failed
+  std::uint64_t units = 0, transactions = 0;
+  std::deque<FailedRange> failed;        // recent failed groups, for waiters
+  std::vector<std::string> undelivered;  // failures the engine has not been told of yet
+  std::atomic<bool> has_undelivered{false};
+  bool stop = false;
+
+  std::mutex db_mu;  // the connection: the writer's transaction or a read
+  std::thread thread;
+
+  std::string failure_of(std::uint64_t seq) const {
+    for (const auto& f : failed) {
+      if (seq >= f.first && seq <= f.last) return f.error;
+    }
+    return {};
+  }
+
+  void run() {
+    std::vector<Unit> work;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        work_cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (queue.empty()) return;  // stop, and nothing is left
+        work.swap(queue);
+        queued_ops = 0;
+      }
+      done_cv.notify_all();  // a producer held back by kMaxQueuedOps may go on
+      // Ordinary units commit together; a kill record commits alone, in its place.
+      for (std::size_t i = 0; i < work.size();) {
+        std::size_t end = i + 1;
+        if (!work[i].full) {
+          while (end < work.size() && !work[end].full) ++end;
+        }
+        std::string error = commit(work, i, end);
+        {
+          std::lock_guard lock(mu);
+          finished = work[end - 1].seq;
+          if (error.empty()) {
+            units += end - i;
+            ++transactions;
+          } else {
+            failed.push_back({work[i].seq, work[end - 1].seq, error});
+            if (failed.size() > kFailureMemory) failed.pop_front();
+            // A kill's own failure is its waiter's to report; a lost group is the engine's.
+            if (!work[i].full) {
+              j.commit_failures_.fetch_add(1);
+              undelivered.push_back(error);
+              has_undelivered.store(true);
+            }
+          }
+        }
+        done_cv.notify_all();
+        i = end;
+      }
+      work.clear();
+    }
+  }
+
+  std::string commit(std::vector<Unit>& work, std::size_t first, std::size_t last) {
+    std::lock_guard lock(db_mu);
+    const bool full = work[first].full;
+    std::string error;
+    try {
+      if (full) j.exec("PRAGMA synchronous=FULL");
+      j.exec("BEGIN");
+      for (std::size_t u = first; u < last; ++u) {
+        for (auto& op : work[u].ops) apply(op);
+      }
+      j.exec("COMMIT");
+    } catch (const std::exception& e) {
+      error = e.what();
+      // Some failures (a full disk, SQLITE_BUSY) leave the transaction open: roll it back, or
+      // every later BEGIN fails.
+      if (!sqlite3_get_autocommit(j.db_)) sqlite3_exec(j.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    if (full) sqlite3_exec(j.db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    return error;
+  }
+
+  void apply(Op& op) {
+    std::visit(
+        Overloaded{
+            [&](SignalRec& r) {
+              j.prepare("audit", "INSERT OR REPLACE INTO audit VALUES (?,?,?)")
+                  .bind(1, r.id).bind(2, r.ts).bind(3, r.signal.dump()).run();
+            },
+            [&](ResultRec& r) {
+              j.prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
+                  .bind(1, r.ts).bind(2, r.stage).bind(3, std::int64_t{r.success ? 1 : 0})
+                  .bind(4, r.result.dump()).run();
+            },
+            [&](IntentRec& r) {
+              j.prepare("intent",
+                        "INSERT INTO order_intents VALUES (?,?,?,?,?,'intent',NULL) "
+                        "ON CONFLICT(client_order_id) DO NOTHING")
+                  .bind(1, r.cid).bind(2, r.signal_id).bind(3, r.purpose).bind(4, r.order.dump())
+                  .bind(5, r.ts).run();
+            },
+            [&](OrderUpdateRec& r) {
+              j.prepare("order_update",
+                        "UPDATE order_intents SET status = ?, result = ? WHERE client_order_id = ?")
+                  .bind(1, r.status).bind(2, r.result.dump()).bind(3, r.cid).run();
+            },
+            [&](IntentBrokerRec& r) {
+              j.prepare("intent_broker",
+                        "UPDATE order_intents SET order_json = json_set(order_json, '$.broker', ?) "
+                        "WHERE client_order_id = ?")
+                  .bind(1, r.broker).bind(2, r.cid).run();
+            },
+            [&](PositionRec& r) {
+              j.prepare("pos_upsert", "INSERT OR REPLACE INTO positions VALUES (?,?)")
+                  .bind(1, r.p.signal_id).bind(2, to_storage(r.p).dump()).run();
+            },
+            [&](PositionDeleteRec& r) {
+              j.prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, r.signal_id).run();
+            },
+            [&](PositionsClearRec&) { j.prepare("pos_clear", "DELETE FROM positions").run(); },
+            [&](ExecutionRec& r) {
+              j.prepare("execution", "INSERT OR REPLACE INTO executions VALUES (?,?,?)")
+                  .bind(1, r.id).bind(2, r.ts).bind(3, r.data.dump()).run();
+            },
+            [&](TradeRec& r) {
+              j.prepare("trade", "INSERT INTO trades (ts_us, data) VALUES (?,?)")
+                  .bind(1, r.ts).bind(2, r.trade.dump()).run();
+            },
+            [&](EventRec& r) {
+              j.prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")
+                  .bind(1, r.seq).bind(2, r.ts).bind(3, r.channel).bind(4, r.event).bind(5, r.data).run();
+            },
+            [&](KillSaveRec& r) {
+              const auto& k = r.k;
+              j.prepare("kill_save", "INSERT OR REPLACE INTO kills VALUES (?,?,?,?,?,?,1,NULL)")
+                  .bind(1, k.scope).bind(2, k.target).bind(3, k.level).bind(4, k.reason)
+                  .bind(5, k.actor).bind(6, k.activated_at_us).run();
+            },
+            [&](KillCloseRec& r) {
+              j.prepare("kill_close",
+                        "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")
+                  .bind(1, r.ts).bind(2, r.scope).bind(3, r.target).run();
+            },
+            [&](PluginStateRec& r) {
+              j.prepare("pstate_set", "INSERT OR REPLACE INTO plugin_state VALUES (?,?)")
+                  .bind(1, r.plugin).bind(2, r.text).run();
+            },
+        },
+        op);
+  }
+};
+
 Journal::Journal(const std::filesystem::path& db_path) {
   std::error_code ec;
   std::filesystem::create_directories(db_path.parent_path(), ec);
@@ -77,21 +298,40 @@ Journal::Journal(const std::filesystem::path& db_path) {
   exec(kSchema);
   sqlite3_commit_hook(db_, &Journal::commit_hook, this);
   // Checkpoints (the fsyncs of a WAL database) run on their own thread, never in a commit of
-  // the engine thread's.
+  // the writer's.
   exec("PRAGMA wal_autocheckpoint=0");
   checkpointer_ = std::make_unique<WalCheckpointer>(db_path);
+  writer_ = std::make_unique<Writer>(*this);
 }
 
 int Journal::commit_hook(void* self) {
   auto* j = static_cast<Journal*>(self);
-  if (j->fail_commits_ <= 0) return 0;
-  --j->fail_commits_;
-  return 1;  // SQLite turns the COMMIT into a ROLLBACK and reports an error
+  int n = j->fail_commits_.load();
+  while (n > 0 && !j->fail_commits_.compare_exchange_weak(n, n - 1)) {
+  }
+  return n > 0 ? 1 : 0;  // non-zero: SQLite turns the COMMIT into a ROLLBACK and reports an error
 }
 
 std::uint64_t Journal::background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
 
+std::uint64_t Journal::committed_units() const {
+  std::lock_guard lock(writer_->mu);
+  return writer_->units;
+}
+
+std::uint64_t Journal::committed_transactions() const {
+  std::lock_guard lock(writer_->mu);
+  return writer_->transactions;
+}
+
 Journal::~Journal() {
+  if (writer_) {
+    try {
+      publish(false);
+    } catch (...) {
+    }
+    writer_.reset();  // drains the queue
+  }
   checkpointer_.reset();  // before the last connection closes (which checkpoints what is left)
   stmts_.clear();
   if (db_) sqlite3_close(db_);
@@ -117,81 +357,165 @@ Journal::Stmt& Journal::prepare(const char* key, const char* sql) {
   return *stmts_.emplace(key, std::move(st)).first->second;
 }
 
-void Journal::enter() {
-  if (batch_depth_++ == 0) exec("BEGIN");
+// ---- units: handing over, waiting, failures --------------------------------------------------
+
+template <class Op>
+void Journal::write(Op&& op) {
+  writer_->pending.emplace_back(std::forward<Op>(op));
+  if (batch_depth_ == 0) publish(false);
 }
 
-void Journal::leave() {
-  if (--batch_depth_ == 0) {
-    try {
-      exec("COMMIT");
-    } catch (const JournalError& e) {
-      recover_failed_commit(e.what());
+std::string Journal::publish(bool wait, bool full) {
+  auto& w = *writer_;
+  std::unique_lock lock(w.mu);
+  std::uint64_t seq = w.published;
+  if (!w.pending.empty()) {
+    if (w.queued_ops > kMaxQueuedOps) {
+      w.done_cv.wait(lock, [&] { return w.queued_ops <= kMaxQueuedOps; });
     }
+    seq = ++w.published;
+    w.queued_ops += w.pending.size();
+    w.queue.push_back(Unit{std::move(w.pending), seq, full});
+    w.pending.clear();
+    lock.unlock();
+    w.work_cv.notify_one();
+    lock.lock();
   }
+  if (!wait) return {};
+  w.done_cv.wait(lock, [&] { return w.finished >= seq; });
+  return w.failure_of(seq);
 }
 
-// Some failures (a full disk, SQLITE_BUSY) leave the transaction open: roll it back, or every
-// later BEGIN fails and each bar aborts. Then the owner hears of it.
-void Journal::recover_failed_commit(const std::string& error) {
-  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  ++commit_failures_;
-  if (on_commit_failure) {
+void Journal::deliver_failures() {
+  auto& w = *writer_;
+  if (!w.has_undelivered.load() || w.delivering || batch_depth_ > 0) return;
+  std::vector<std::string> errors;
+  {
+    std::lock_guard lock(w.mu);
+    errors.swap(w.undelivered);
+    w.has_undelivered.store(false);
+  }
+  w.delivering = true;
+  for (const auto& e : errors) {
+    if (!on_commit_failure) continue;
     try {
-      on_commit_failure(error);
+      on_commit_failure(e);
     } catch (...) {
     }
   }
+  w.delivering = false;
 }
 
-// A commit inside a batch failed: no transaction is open now. on_commit_failure may write (a
-// kill), so while it runs the batch must not look open.
-void Journal::report_lost_batch(const std::string& error) {
+void Journal::enter() {
+  if (batch_depth_ == 0) deliver_failures();
+  ++batch_depth_;
+}
+
+void Journal::leave() {
+  if (--batch_depth_ == 0) publish(false);
+}
+
+void Journal::checkpoint() { publish(false); }
+
+void Journal::make_durable() {
+  std::string error = publish(true);
+  if (error.empty()) return;
+  // The batch goes on in a new unit; the caller learns that its writes were lost.
   const int depth = batch_depth_;
   batch_depth_ = 0;
-  recover_failed_commit(error);
+  deliver_failures();
   batch_depth_ = depth;
+  throw JournalError(error);
 }
 
-void Journal::checkpoint() {
-  if (batch_depth_ == 0) return;  // autocommit: every write is already committed
-  try {
-    exec("COMMIT");
-  } catch (const JournalError& e) {
-    // The batch goes on in a fresh transaction; the caller learns that its writes were lost.
-    report_lost_batch(e.what());
-    exec("BEGIN");
-    throw;
-  }
-  exec("BEGIN");
+void Journal::sync() {
+  publish(true);
+  deliver_failures();
 }
 
-void Journal::record_signal(const std::string& id, std::int64_t ts, const json& signal) {
-  prepare("audit", "INSERT OR REPLACE INTO audit VALUES (?,?,?)")
-      .bind(1, id).bind(2, ts).bind(3, signal.dump()).run();
+void Journal::drain() {
+  auto& w = *writer_;
+  std::unique_lock lock(w.mu);
+  const std::uint64_t seq = w.published;
+  w.done_cv.wait(lock, [&] { return w.finished >= seq; });
 }
 
-void Journal::record_result(std::int64_t ts, const std::string& stage, bool success,
-                            const json& result) {
-  prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
-      .bind(1, ts).bind(2, stage).bind(3, std::int64_t{success ? 1 : 0}).bind(4, result.dump()).run();
+std::unique_lock<std::mutex> Journal::caught_up() {
+  publish(true);
+  return std::unique_lock(writer_->db_mu);
 }
 
-void Journal::record_intent(const std::string& cid, const std::string& signal_id,
-                            const std::string& purpose, const json& order, std::int64_t ts) {
-  prepare("intent",
-          "INSERT INTO order_intents VALUES (?,?,?,?,?,'intent',NULL) "
-          "ON CONFLICT(client_order_id) DO NOTHING")
-      .bind(1, cid).bind(2, signal_id).bind(3, purpose).bind(4, order.dump()).bind(5, ts).run();
+void Journal::fail_next_commits(int n) {
+  publish(true);
+  fail_commits_.store(n);
 }
 
-void Journal::record_order_update(const std::string& cid, const std::string& status,
-                                  const json& result) {
-  prepare("order_update", "UPDATE order_intents SET status = ?, result = ? WHERE client_order_id = ?")
-      .bind(1, status).bind(2, result.dump()).bind(3, cid).run();
+// ---- writes ----------------------------------------------------------------------------------
+
+void Journal::record_signal(std::string id, std::int64_t ts, json signal) {
+  write(SignalRec{std::move(id), ts, std::move(signal)});
 }
+
+void Journal::record_result(std::int64_t ts, std::string stage, bool success, json result) {
+  write(ResultRec{ts, std::move(stage), success, std::move(result)});
+}
+
+void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, json order,
+                            std::int64_t ts) {
+  write(IntentRec{std::move(cid), std::move(signal_id), std::move(purpose), std::move(order), ts});
+}
+
+void Journal::record_order_update(std::string cid, std::string status, json result) {
+  write(OrderUpdateRec{std::move(cid), std::move(status), std::move(result)});
+}
+
+void Journal::set_intent_broker(std::string cid, std::string broker) {
+  write(IntentBrokerRec{std::move(cid), std::move(broker)});
+}
+
+void Journal::upsert_position(const Position& p) { write(PositionRec{p}); }
+
+void Journal::delete_position(std::string signal_id) { write(PositionDeleteRec{std::move(signal_id)}); }
+
+void Journal::rewrite_positions(const std::vector<Position>& open) {
+  auto batch = this->batch();  // one unit: the table is never seen half rewritten
+  write(PositionsClearRec{});
+  for (const auto& p : open) write(PositionRec{p});
+}
+
+void Journal::record_execution(std::string id, std::int64_t ts, json data) {
+  write(ExecutionRec{std::move(id), ts, std::move(data)});
+}
+
+void Journal::record_trade(std::int64_t ts, json trade) { write(TradeRec{ts, std::move(trade)}); }
+
+void Journal::record_event(std::int64_t seq, std::int64_t ts, std::string channel, std::string event,
+                           std::string data) {
+  write(EventRec{seq, ts, std::move(channel), std::move(event), std::move(data)});
+}
+
+void Journal::save_plugin_state(std::string plugin, std::string text) {
+  write(PluginStateRec{std::move(plugin), std::move(text)});
+}
+
+// Kill records are committed on their own with synchronous=FULL (the pragma cannot change
+// inside a transaction): the pending unit goes first, the batch resumes after.
+void Journal::save_kill(const KillRecord& k) {
+  publish(false);
+  writer_->pending.emplace_back(KillSaveRec{k});
+  if (auto error = publish(true, true); !error.empty()) throw JournalError(error);
+}
+
+void Journal::close_kill(const std::string& scope, const std::string& target, std::int64_t ts) {
+  publish(false);
+  writer_->pending.emplace_back(KillCloseRec{scope, target, ts});
+  if (auto error = publish(true, true); !error.empty()) throw JournalError(error);
+}
+
+// ---- reads: after the writer caught up, on the same connection -------------------------------
 
 std::vector<OrderIntent> Journal::unresolved_intents(std::vector<DamagedRow>* damaged) {
+  auto lock = caught_up();
   auto& st = prepare("unresolved",
                      "SELECT client_order_id, signal_id, purpose, order_json, status, rowid FROM "
                      "order_intents WHERE status IN ('intent','pending') ORDER BY created_us");
@@ -209,6 +533,7 @@ std::vector<OrderIntent> Journal::unresolved_intents(std::vector<DamagedRow>* da
 }
 
 int Journal::close_intent_count(const std::string& signal_id) {
+  auto lock = caught_up();
   auto& st = prepare("close_count",
                      "SELECT COUNT(*) FROM order_intents WHERE signal_id = ? AND purpose LIKE 'close%'");
   st.bind(1, signal_id);
@@ -217,28 +542,8 @@ int Journal::close_intent_count(const std::string& signal_id) {
   return static_cast<int>(n);
 }
 
-void Journal::set_intent_broker(const std::string& cid, const std::string& broker) {
-  prepare("intent_broker",
-          "UPDATE order_intents SET order_json = json_set(order_json, '$.broker', ?) "
-          "WHERE client_order_id = ?")
-      .bind(1, broker).bind(2, cid).run();
-}
-
-void Journal::upsert_position(const Position& p) {
-  prepare("pos_upsert", "INSERT OR REPLACE INTO positions VALUES (?,?)")
-      .bind(1, p.signal_id).bind(2, to_storage(p).dump()).run();
-}
-
-void Journal::delete_position(const std::string& signal_id) {
-  prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, signal_id).run();
-}
-
-void Journal::rewrite_positions(const std::vector<Position>& open) {
-  prepare("pos_clear", "DELETE FROM positions").run();
-  for (const auto& p : open) upsert_position(p);
-}
-
 std::vector<Position> Journal::load_positions(std::vector<DamagedRow>* damaged) {
+  auto lock = caught_up();
   auto& st = prepare("pos_load", "SELECT rowid, position FROM positions ORDER BY rowid");
   std::vector<Position> out;
   while (st.step()) {
@@ -269,16 +574,8 @@ std::vector<Position> Journal::load_positions(std::vector<DamagedRow>* damaged) 
   return out;
 }
 
-void Journal::record_execution(const std::string& id, std::int64_t ts, const json& data) {
-  prepare("execution", "INSERT OR REPLACE INTO executions VALUES (?,?,?)")
-      .bind(1, id).bind(2, ts).bind(3, data.dump()).run();
-}
-
-void Journal::record_trade(std::int64_t ts, const json& trade) {
-  prepare("trade", "INSERT INTO trades (ts_us, data) VALUES (?,?)").bind(1, ts).bind(2, trade.dump()).run();
-}
-
 std::vector<json> Journal::trades(int limit) {
+  auto lock = caught_up();
   auto& st = prepare("trades_list", "SELECT data FROM trades ORDER BY id DESC LIMIT ?");
   st.bind(1, std::int64_t{limit});
   std::vector<json> out;
@@ -286,13 +583,8 @@ std::vector<json> Journal::trades(int limit) {
   return out;
 }
 
-void Journal::record_event(std::int64_t seq, std::int64_t ts, const std::string& channel,
-                           const std::string& event, const std::string& data) {
-  prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")
-      .bind(1, seq).bind(2, ts).bind(3, channel).bind(4, event).bind(5, data).run();
-}
-
 std::int64_t Journal::last_event_sequence() {
+  auto lock = caught_up();
   auto& st = prepare("last_seq", "SELECT COALESCE(MAX(sequence), 0) FROM events");
   std::int64_t v = 0;
   if (st.step()) {
@@ -303,46 +595,8 @@ std::int64_t Journal::last_event_sequence() {
   return v;
 }
 
-// Kill records are committed on their own with synchronous=FULL (the pragma cannot change
-// inside a transaction): pending batch writes are committed first, the batch resumes after.
-template <class Fn>
-void Journal::write_fully_synchronous(Fn&& write) {
-  bool in_batch = batch_depth_ > 0;
-  if (in_batch) {
-    try {
-      exec("COMMIT");
-    } catch (const JournalError& e) {
-      report_lost_batch(e.what());  // the kill record is still attempted on its own
-    }
-  }
-  exec("PRAGMA synchronous=FULL");
-  try {
-    write();
-  } catch (...) {
-    exec("PRAGMA synchronous=NORMAL");
-    if (in_batch) exec("BEGIN");
-    throw;
-  }
-  exec("PRAGMA synchronous=NORMAL");
-  if (in_batch) exec("BEGIN");
-}
-
-void Journal::save_kill(const KillRecord& k) {
-  write_fully_synchronous([&] {
-    prepare("kill_save", "INSERT OR REPLACE INTO kills VALUES (?,?,?,?,?,?,1,NULL)")
-        .bind(1, k.scope).bind(2, k.target).bind(3, k.level).bind(4, k.reason).bind(5, k.actor)
-        .bind(6, k.activated_at_us).run();
-  });
-}
-
-void Journal::close_kill(const std::string& scope, const std::string& target, std::int64_t ts) {
-  write_fully_synchronous([&] {
-    prepare("kill_close", "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")
-        .bind(1, ts).bind(2, scope).bind(3, target).run();
-  });
-}
-
 std::int64_t Journal::last_kill_reset_us(const std::string& scope) {
+  auto lock = caught_up();
   auto& st = prepare("kill_last_reset",
                      "SELECT COALESCE(MAX(closed_us), 0) FROM kills WHERE scope = ? AND active = 0");
   st.bind(1, scope);
@@ -352,6 +606,7 @@ std::int64_t Journal::last_kill_reset_us(const std::string& scope) {
 }
 
 std::vector<KillRecord> Journal::active_kills(std::vector<DamagedRow>* damaged) {
+  auto lock = caught_up();
   auto& st = prepare("kills_active",
                      "SELECT level, scope, target, reason, actor, activated_us, rowid FROM kills "
                      "WHERE active = 1");
@@ -378,15 +633,12 @@ std::vector<KillRecord> Journal::active_kills(std::vector<DamagedRow>* damaged) 
 }
 
 std::optional<std::string> Journal::plugin_state(const std::string& plugin) {
+  auto lock = caught_up();
   auto& st = prepare("pstate_get", "SELECT state FROM plugin_state WHERE plugin = ?");
   st.bind(1, plugin);
   std::optional<std::string> out;
   while (st.step()) out = st.text(0);
   return out;
-}
-
-void Journal::save_plugin_state(const std::string& plugin, const std::string& text) {
-  prepare("pstate_set", "INSERT OR REPLACE INTO plugin_state VALUES (?,?)").bind(1, plugin).bind(2, text).run();
 }
 
 static const char* outcome_filter(const std::string& outcome) {
@@ -396,6 +648,7 @@ static const char* outcome_filter(const std::string& outcome) {
 }
 
 std::vector<json> Journal::results(int limit, int offset, const std::string& outcome) {
+  auto lock = caught_up();
   std::string sql = std::string("SELECT result FROM results") + outcome_filter(outcome) +
                     " ORDER BY id DESC LIMIT ? OFFSET ?";
   std::string key = "results_" + outcome;
@@ -407,6 +660,7 @@ std::vector<json> Journal::results(int limit, int offset, const std::string& out
 }
 
 std::int64_t Journal::result_count(const std::string& outcome) {
+  auto lock = caught_up();
   std::string sql = std::string("SELECT COUNT(*) FROM results") + outcome_filter(outcome);
   std::string key = "count_" + outcome;
   auto& st = prepare(key.c_str(), sql.c_str());

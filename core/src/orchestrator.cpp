@@ -105,10 +105,18 @@ void Orchestrator::alert_error(const std::string& stage, const std::string& erro
   publish("error", {{"stage", stage}, {"error", error}});
 }
 
+void Orchestrator::intent_before_send(const PluginInstance* broker) {
+  if (broker && broker->book_in_host_state()) {
+    journal_.checkpoint();
+  } else {
+    journal_.make_durable();
+  }
+}
+
 void Orchestrator::persist(const Position& p) {
   try {
     journal_.upsert_position(p);
-    journal_.checkpoint();  // a position is money state: durable now, not at the batch's end
+    journal_.checkpoint();  // a unit of its own: never lost with a later part of the bar
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

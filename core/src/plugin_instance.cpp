@@ -258,6 +258,13 @@ sdk::Verdict PluginInstance::size(const axion_signal& c, const axion_stage_conte
   return {verdict.pass != 0, verdict.reason};
 }
 
+bool PluginInstance::book_in_host_state() const {
+  if (manifest().kind != AXION_KIND_BROKER) return false;
+  const auto* v = static_cast<const axion_broker_vtable*>(manifest().vtable);
+  if (v->size < offsetof(axion_broker_vtable, flags) + sizeof(v->flags) || !v->flags) return false;
+  return (v->flags(self_) & AXION_BROKER_BOOK_IN_HOST_STATE) != 0;
+}
+
 bool PluginInstance::can_trade_options() const {
   return vt<axion_broker_vtable>(AXION_KIND_BROKER)->can_trade_options != 0;
 }

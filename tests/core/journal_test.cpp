@@ -1,3 +1,5 @@
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -125,4 +127,125 @@ TEST_CASE("WAL checkpoints run on the journal's own thread; every committed reco
   }
   Journal again(db);  // the checkpointer stopped cleanly and nothing was lost
   CHECK(again.result_count("all") == 300);
+}
+
+namespace {
+// Rows of a query through a connection of the test's own (another process's view).
+std::int64_t count_rows(const fs::path& db, const char* sql) {
+  sqlite3* c = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_busy_timeout(c, 5000);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(c, sql, -1, &st, nullptr) == SQLITE_OK);
+  std::int64_t n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(c);
+  return n;
+}
+}  // namespace
+
+TEST_CASE("The writer thread commits whole units, in order, several to a transaction") {
+  auto db = fresh_db("writer-groups");
+  Journal j(db);
+  for (int i = 0; i < 2000; ++i) {
+    auto batch = j.batch();  // one unit: an intent and its answer
+    const std::string cid = "cid-" + std::to_string(i);
+    j.record_intent(cid, "s", "entry", {{"qty", 1}}, i);
+    j.record_order_update(cid, "filled", {{"n", i}});
+  }
+  j.sync();
+  CHECK(j.committed_units() == 2000);
+  CHECK(j.committed_transactions() >= 1);
+  CHECK(j.committed_transactions() <= j.committed_units());
+  // Every unit whole: no intent without its answer.
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE status = 'filled'") == 2000);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE status = 'intent'") == 0);
+  fs::remove_all(db.parent_path());
+}
+
+TEST_CASE("Reads see every write made before them, even inside an open batch") {
+  auto db = fresh_db("writer-reads");
+  Journal j(db);
+  auto batch = j.batch();
+  j.record_intent("cid-1", "s1", "close-1", {{"qty", 1}}, 1);
+  CHECK(j.close_intent_count("s1") == 1);
+  j.record_trade(5, {{"signal_id", "s1"}, {"pnl", 1.5}});
+  auto t = j.trades(1);
+  REQUIRE(t.size() == 1);
+  CHECK(t[0]["pnl"] == 1.5);
+  fs::remove_all(db.parent_path());
+}
+
+TEST_CASE("A kill record and a durable intent are on disk when the call returns") {
+  auto db = fresh_db("writer-durable");
+  Journal j(db);
+  auto batch = j.batch();  // the engine's usual state: inside a bar's batch
+  KillRecord k;
+  k.level = "flatten";
+  k.reason = "test";
+  j.save_kill(k);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM kills WHERE active = 1") == 1);
+  j.record_intent("cid-9", "s9", "entry", {{"qty", 1}}, 1);
+  j.make_durable();
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE client_order_id = 'cid-9'") == 1);
+  fs::remove_all(db.parent_path());
+}
+
+TEST_CASE("A failed commit: make_durable throws, the failure is told once on the caller's thread, later units commit") {
+  auto db = fresh_db("writer-fail");
+  Journal j(db);
+  std::vector<std::string> told;
+  std::thread::id told_on;
+  j.on_commit_failure = [&](const std::string& e) {
+    told.push_back(e);
+    told_on = std::this_thread::get_id();
+  };
+  j.fail_next_commits(1);
+  {
+    auto batch = j.batch();
+    j.record_intent("cid-lost", "s", "entry", {{"qty", 1}}, 1);
+    CHECK_THROWS_AS(j.make_durable(), JournalError);
+    REQUIRE(told.size() == 1);
+    CHECK(told_on == std::this_thread::get_id());
+    j.record_intent("cid-kept", "s", "entry", {{"qty", 1}}, 2);
+  }
+  j.sync();
+  CHECK(j.commit_failures() == 1);
+  CHECK(told.size() == 1);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE client_order_id = 'cid-lost'") == 0);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE client_order_id = 'cid-kept'") == 1);
+  fs::remove_all(db.parent_path());
+}
+
+TEST_CASE("An ordinary unit that fails is told at the engine's next journal call, not on the writer's thread") {
+  auto db = fresh_db("writer-fail-async");
+  Journal j(db);
+  int told = 0;
+  std::thread::id told_on;
+  j.on_commit_failure = [&](const std::string&) {
+    ++told;
+    told_on = std::this_thread::get_id();
+  };
+  j.fail_next_commits(1);
+  j.record_result(1, "completed", true, {{"n", 1}});  // its own unit, handed over at once
+  j.drain();
+  CHECK(j.commit_failures() == 1);
+  CHECK(told == 0);  // not from the writer thread
+  { auto batch = j.batch(); }
+  CHECK(told == 1);
+  CHECK(told_on == std::this_thread::get_id());
+  fs::remove_all(db.parent_path());
+}
+
+TEST_CASE("Closing the journal commits every unit handed over") {
+  auto db = fresh_db("writer-close");
+  {
+    Journal j(db);
+    for (int i = 0; i < 500; ++i) j.record_result(i, "completed", true, {{"n", i}});
+    auto batch = j.batch();
+    j.record_result(500, "completed", true, {{"n", 500}});
+  }
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM results") == 501);
+  fs::remove_all(db.parent_path());
 }

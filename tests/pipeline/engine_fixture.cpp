@@ -80,6 +80,7 @@ std::vector<core::Event> EngineFixture::events(const std::string& name) const {
 }
 
 std::vector<std::vector<std::string>> EngineFixture::sql(const std::string& query) const {
+  if (engine_) engine_->journal().drain();  // what the engine handed to its journal writer
   sqlite3* db = nullptr;
   auto path = state_ / "axion.db";
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {

@@ -430,6 +430,7 @@ TEST_CASE("A failed journal commit is rolled back, alerted and blocks new entrie
   e.run_feed_to_end(200);
   e.journal().fail_next_commits(1);
   e.run_feed_to_end(1);
+  e.journal().sync();  // the writer commits after the bar; the engine hears of it at its next call
   REQUIRE(e.journal().commit_failures() == 1);
   REQUIRE(global_kill(e));
   CHECK(global_kill(e)->level == "block_new");

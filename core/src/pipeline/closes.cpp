@@ -77,7 +77,7 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
     flow->order.client_order_id = next_close_id(p->signal_id, n);
     journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
                            intent_record(flow->order, {{"reason", reason}, {"broker", p->broker}}), now_());
-    journal_.checkpoint();
+    intent_before_send(broker);
   } catch (const std::exception& e) {
     alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
     return out;
@@ -152,6 +152,7 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
     positions_.erase(std::remove_if(positions_.begin(), positions_.end(),
                                     [&](const Position& x) { return x.signal_id == sid; }),
                      positions_.end());
+    close_counter_.erase(sid);
     try {
       journal_.delete_position(sid);
       journal_.checkpoint();
@@ -194,13 +195,13 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                 {"signal_id", closed.signal_id},
                 {"partial", !full}};
   try {
-    journal_.record_trade(now_(), trade);
+    journal_.record_trade(now_(), trade);  // a copy: the trade is told to on_trade_closed below
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
   if (on_trade_closed) {
     try {
-      on_trade_closed(closed, pnl, ret);
+      on_trade_closed(closed, pnl, ret, trade);
     } catch (const std::exception& e) {
       alert_error("feedback", e.what());
     }

@@ -289,7 +289,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::record_intent(EntryContext&
   try {
     journal_.record_intent(ctx.order.client_order_id, ctx.result.signal_id, "entry",
                            intent_record(ctx.order, {{"plan", ctx.plan.to_json()}}), now_());
-    journal_.checkpoint();
+    intent_before_send(stages_.broker);
   } catch (const std::exception& e) {
     alert_error(stage::kOrderSubmissionError, e.what());
     return Rejection{stage::kOrderSubmissionError, std::string("Order submission error: ") + e.what()};

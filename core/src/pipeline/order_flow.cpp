@@ -63,7 +63,7 @@ OrderResult Orchestrator::call_broker(OrderFlow& flow, bool& threw, std::string&
       stages_.fallback_broker && flow.broker == stages_.broker) {
     try {
       journal_.set_intent_broker(cid, "fallback");
-      journal_.checkpoint();  // where the order went is durable before it goes
+      intent_before_send(stages_.fallback_broker);  // where the order went is durable before it goes
     } catch (const std::exception& e) {
       error += std::string("; fallback not taken, its record is not durable: ") + e.what();
       threw = true;
@@ -276,6 +276,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
                                  r.order_id, now_());
   p.broker = ctx->broker_name;
   positions_.push_back(p);
+  close_counter_[p.signal_id] = 0;  // a new position: no close of it is journaled yet
   persist(p);
 
   // [8] records
@@ -344,7 +345,7 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
     journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
                            intent_record(flow->order, {{"broker", pos.broker}, {"held", to_storage(pos)}}),
                            now_());
-    journal_.checkpoint();
+    intent_before_send(flow->broker);
   } catch (const std::exception& e) {
     keep_unwound(pos, qty, "unwind of " + entry.client_order_id + " not sent, intent not durable: " + e.what());
     return;

@@ -423,7 +423,16 @@ typedef struct axion_broker_vtable {
   axion_status (*cancel_order)(void* self, axion_str client_order_id, axion_error* err);
   axion_status (*positions)(void* self, axion_position_cb cb, void* user, axion_error* err);
   axion_status (*account)(void* self, axion_account* out, axion_error* err);
+  /* Appended in v2: AXION_BROKER_* flags of this instance (NULL or 0: none). */
+  uint32_t (*flags)(void* self);
 } axion_broker_vtable;
+
+/* The instance lives in this process and everything it knows (book, orders, fills) is saved
+ * through the host's save_state on every call, with no other record outside the host: its calls
+ * and the engine's order intents share the journal's one ordered stream, so the host need not
+ * wait for an intent to reach the disk before the order. Without it (a broker outside the
+ * process, or one that also tells the outside world) every intent is durable before the send. */
+#define AXION_BROKER_BOOK_IN_HOST_STATE 1u
 
 typedef struct axion_addon_vtable {
   uint32_t size;

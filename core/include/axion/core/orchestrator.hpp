@@ -72,7 +72,8 @@ class Orchestrator {
   // Every final pipeline result, synchronous or after a parked order completes.
   std::function<void(const PipelineResult&)> on_result;
   // Every close (§2.4 steps 7.4–7.5): the closed record, its P&L and ret = pnl / equity before.
-  std::function<void(const Position&, double pnl, double ret)> on_trade_closed;
+  // `trade` is the record just handed to the journal (what a restart replays).
+  std::function<void(const Position&, double pnl, double ret, const json& trade)> on_trade_closed;
   // Log sink for the engine's logger: level (0 debug … 3 error) and message.
   std::function<void(int, const std::string&)> log;
 
@@ -219,6 +220,10 @@ class Orchestrator {
   double base_equity() const;
   void publish(const std::string& event, const json& data);
   void persist(const Position& p);
+  // Ends the journal unit holding an order's intent before the order goes to `broker`: waits
+  // for the disk unless the broker's book travels in the same ordered stream. Throws
+  // JournalError when the intent is not durable (the order must not be sent).
+  void intent_before_send(const PluginInstance* broker);
   Position* find_position(const std::string& ticker, const std::string& signal_id);
   void logf(int level, const std::string& msg) const {
     if (log) log(level, msg);

@@ -82,6 +82,9 @@ class PluginInstance {
   int kind() const { return lib_->manifest().kind; }
   // The pipeline stage this plugin reports under (checked by the loader for stage kinds).
   const std::string& stage_label() const { return stage_label_; }
+  // A broker whose book travels in the journal's ordered stream (AXION_PLUGIN_BOOK_IN_HOST_STATE):
+  // its orders need not wait for their intent to reach the disk.
+  bool book_in_host_state() const;
 
   // feed: true with a bar (views valid until the next call), false at the end of data.
   bool next_bar(axion_bar& out, std::int64_t& pace_us);

@@ -75,9 +75,11 @@ class Host {
     return out;
   }
 
-  void save_state(const nlohmann::json& state) const {
+  void save_state(const nlohmann::json& state) const { save_state_text(state.dump()); }
+  // The state as JSON text the plugin composed itself (e.g. from cached parts of a large state);
+  // it must be one JSON object, as load_state() parses it.
+  void save_state_text(std::string_view text) const {
     if (!api_ || !api_->state_save) return;
-    std::string text = state.dump();
     if (api_->state_save(api_->ctx, make_str(text)) != AXION_OK) {
       throw Error("host could not save plugin state");
     }

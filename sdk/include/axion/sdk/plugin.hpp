@@ -167,6 +167,10 @@ class Broker : public PluginBase {
   virtual bool cancel_order(const std::string& client_order_id) = 0;
   virtual std::vector<BrokerPosition> positions() = 0;
   virtual Account account() = 0;
+  // True only when everything this broker knows is saved through host().save_state() on every
+  // call and nowhere else (AXION_BROKER_BOOK_IN_HOST_STATE): the host then skips waiting for an
+  // intent to reach the disk before calling submit.
+  virtual bool book_in_host_state() const { return false; }
 };
 
 class Addon : public PluginBase {
@@ -444,6 +448,13 @@ struct Vtable<T, AXION_KIND_BROKER> {
             Account a = self_of<T>(self)->account();
             *out = {sizeof(axion_account), a.equity, a.cash, a.buying_power, a.starting_equity};
           });
+        },
+        [](void* self) -> std::uint32_t {
+          try {
+            return self_of<T>(self)->book_in_host_state() ? AXION_BROKER_BOOK_IN_HOST_STATE : 0u;
+          } catch (...) {
+            return 0u;  // unknown: the host waits for the disk
+          }
         }};
     return &vt;
   }
