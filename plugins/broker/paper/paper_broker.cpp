@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "axion/sdk/format.hpp"
@@ -162,6 +163,9 @@ struct OrderRecord {
   bool partial = false;     // draws decided at submission
   double partial_qty_u = 0;
   bool ghost = false;
+  // The record's saved JSON once it is final (a final record never changes again): each save
+  // then serializes only the orders still moving.
+  mutable std::string saved_json;
 };
 
 struct Position {
@@ -340,11 +344,18 @@ class PaperBroker final : public axion::sdk::Broker {
     log_order("new", seq, rec);
     OrderResult out = rec.result;
     if (rec.result.status == OrderStatus::Pending) pending_.insert(seq);
+    order_ids_.insert(rec.result.order_id);
     orders_.emplace(seq, std::move(rec));
     trim_history();
     save();
     return out;
   }
+
+  // Every call that changes the book saves it through the host (save()), in the journal's stream
+  // after the engine's intent, so the engine need not wait for the disk before an order here.
+  // A submit log is a record outside the host (the crash harness reads it as "the broker"):
+  // with one, every intent is durable first, as for a broker outside the process.
+  bool book_in_host_state() const override { return !log_.enabled(); }
 
   std::optional<OrderResult> query_order(const std::string& client_order_id) override {
     settle();
@@ -425,9 +436,7 @@ class PaperBroker final : public axion::sdk::Broker {
     for (;;) {
       char buf[24];
       std::snprintf(buf, sizeof buf, "PAPER-%08" PRIx32, static_cast<std::uint32_t>(bits >> 32));
-      bool used = false;
-      for (const auto& [seq, rec] : orders_) used = used || rec.result.order_id == buf;
-      if (!used) return buf;
+      if (!order_ids_.count(buf)) return buf;
       bits = rng_.next();  // a 32-bit collision: draw again (still deterministic)
     }
   }
@@ -563,6 +572,7 @@ class PaperBroker final : public axion::sdk::Broker {
         continue;
       }
       by_cid_.erase(it->second.order.client_order_id);
+      order_ids_.erase(it->second.result.order_id);
       it = orders_.erase(it);
       --terminal;
     }
@@ -599,7 +609,6 @@ class PaperBroker final : public axion::sdk::Broker {
     for (const auto& [symbol, p] : positions_) {
       positions.push_back({{"symbol", symbol}, {"qty", p.qty}, {"avg_price", p.avg_price}});
     }
-    json orders = json::array();
     // Every pending order, and the newest finished ones (walking back from the newest).
     std::vector<std::uint64_t> keep(pending_.begin(), pending_.end());
     std::size_t finished = 0;
@@ -610,25 +619,40 @@ class PaperBroker final : public axion::sdk::Broker {
       }
     }
     std::sort(keep.begin(), keep.end());
+    std::string orders = "[";
     for (std::uint64_t seq : keep) {
       const OrderRecord& rec = orders_.at(seq);
-      orders.push_back({{"seq", seq},
-                        {"order", order_to_json(rec.order)},
-                        {"result", result_to_json(rec.result)},
-                        {"due_us", rec.due_us},
-                        {"submit_price", rec.submit_price},
-                        {"partial", rec.partial},
-                        {"partial_qty_u", rec.partial_qty_u},
-                        {"ghost", rec.ghost}});
+      if (orders.size() > 1) orders += ',';
+      if (!rec.saved_json.empty()) {
+        orders += rec.saved_json;
+        continue;
+      }
+      std::string text = json{{"seq", seq},
+                              {"order", order_to_json(rec.order)},
+                              {"result", result_to_json(rec.result)},
+                              {"due_us", rec.due_us},
+                              {"submit_price", rec.submit_price},
+                              {"partial", rec.partial},
+                              {"partial_qty_u", rec.partial_qty_u},
+                              {"ghost", rec.ghost}}
+                             .dump();
+      orders += text;
+      if (rec.result.status != OrderStatus::Pending) rec.saved_json = std::move(text);
     }
-    host().save_state({{"version", kStateVersion},
-                       {"seed", cfg_.seed},
-                       {"rng", hex16(rng_.state())},
-                       {"next_seq", next_seq_},
-                       {"starting_equity", starting_equity_},
-                       {"realized_pnl", realized_},
-                       {"positions", std::move(positions)},
-                       {"orders", std::move(orders)}});
+    orders += ']';
+    std::string state = json{{"version", kStateVersion},
+                             {"seed", cfg_.seed},
+                             {"rng", hex16(rng_.state())},
+                             {"next_seq", next_seq_},
+                             {"starting_equity", starting_equity_},
+                             {"realized_pnl", realized_},
+                             {"positions", std::move(positions)},
+                             {"orders", json::array()}}
+                            .dump();
+    // "orders" is a key of this object only (positions hold symbol/qty/avg_price).
+    static constexpr std::string_view kEmptyOrders = "\"orders\":[]";
+    state.replace(state.find(kEmptyOrders), kEmptyOrders.size(), "\"orders\":" + orders);
+    host().save_state_text(state);
   }
 
   void restore(const json& s) {
@@ -656,6 +680,7 @@ class PaperBroker final : public axion::sdk::Broker {
         auto seq = o.at("seq").get<std::uint64_t>();
         if (!rec.order.client_order_id.empty()) by_cid_[rec.order.client_order_id] = seq;
         if (rec.result.status == OrderStatus::Pending) pending_.insert(seq);
+        order_ids_.insert(rec.result.order_id);
         orders_.emplace(seq, std::move(rec));
       }
     } catch (const Error& e) {
@@ -673,6 +698,7 @@ class PaperBroker final : public axion::sdk::Broker {
   std::map<std::string, Position> positions_;
   std::map<std::uint64_t, OrderRecord> orders_;  // by submission sequence
   std::map<std::string, std::uint64_t> by_cid_;
+  std::unordered_set<std::string> order_ids_;  // the broker ids of orders_, kept unique
   std::set<std::uint64_t> pending_;  // sequences of orders still pending (latency)
   std::uint64_t next_seq_ = 1;
 };

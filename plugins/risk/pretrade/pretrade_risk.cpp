@@ -26,6 +26,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "axion/sdk/format.hpp"
 #include "axion/sdk/plugin.hpp"
@@ -193,6 +194,7 @@ class PretradeRisk final : public axion::sdk::Risk {
     if (result.filled_qty <= 0) return;
     const std::int64_t now = monotonic_now();
     fills_.push_back({order.ticker, now});
+    fills_by_ticker_[order.ticker].push_back(now);
     forget_old(now);
   }
 
@@ -241,10 +243,10 @@ class PretradeRisk final : public axion::sdk::Risk {
     }
 
     // The latest matching order decides (the newest is the one the window is about).
-    for (auto it = sent_.rbegin(); it != sent_.rend(); ++it) {
-      const auto age = now - it->at_us;
-      if (static_cast<double>(age) >= s.duplicate_window_us) break;
-      if (it->ticker == order.ticker && it->side == order.side && it->qty == order.qty) {
+    if (auto it = last_sent_.find(duplicate_key(order.ticker, order.side, order.qty));
+        it != last_sent_.end()) {
+      const auto age = now - it->second;
+      if (static_cast<double>(age) < s.duplicate_window_us) {
         const double since = static_cast<double>(age) / 1e6;
         return Breach{"duplicate_order", since, s.duplicate_window_s,
                       axion::sdk::format::shortest_float(since),
@@ -253,10 +255,12 @@ class PretradeRisk final : public axion::sdk::Risk {
     }
 
     std::int64_t fills = 0;
-    for (const auto& f : fills_) {
-      if (f.ticker == order.ticker && static_cast<double>(now - f.at_us) < s.execution_window_us) {
-        ++fills;
-      }
+    if (auto it = fills_by_ticker_.find(order.ticker); it != fills_by_ticker_.end()) {
+      const auto& times = it->second;  // time order: the ones inside the window are a suffix
+      auto first_inside = std::partition_point(times.begin(), times.end(), [&](std::int64_t at) {
+        return static_cast<double>(now - at) >= s.execution_window_us;
+      });
+      fills = static_cast<std::int64_t>(times.end() - first_inside);
     }
     if (fills >= s.max_executions) {
       return Breach{"repeated_execution", fills, s.max_executions, std::to_string(fills),
@@ -286,18 +290,32 @@ class PretradeRisk final : public axion::sdk::Risk {
     if (!answer) host().error("activate_kill refused or unavailable: " + reason);
   }
 
+  static std::string duplicate_key(const std::string& ticker, const std::string& side, std::int64_t qty) {
+    return ticker + '\x1f' + side + '\x1f' + std::to_string(qty);
+  }
+
   void record_sent(const Order& order, std::int64_t now) {
     sent_.push_back({order.ticker, order.side, order.qty, now});
+    last_sent_[duplicate_key(order.ticker, order.side, order.qty)] = now;
   }
 
   // Drops what no window can see any more. Both queues are in time order (monotonic clock).
   void forget_old(std::int64_t now) {
     const double sent_horizon = settings_.sent_horizon_us();
     while (!sent_.empty() && static_cast<double>(now - sent_.front().at_us) >= sent_horizon) {
+      const Sent& old = sent_.front();
+      // The key's latest order is leaving the horizon: no order of that key is left in sent_.
+      auto it = last_sent_.find(duplicate_key(old.ticker, old.side, old.qty));
+      if (it != last_sent_.end() && it->second == old.at_us) last_sent_.erase(it);
       sent_.pop_front();
     }
     while (!fills_.empty() &&
            static_cast<double>(now - fills_.front().at_us) >= settings_.execution_window_us) {
+      auto it = fills_by_ticker_.find(fills_.front().ticker);
+      if (it != fills_by_ticker_.end()) {
+        it->second.pop_front();  // both queues are in time order: this is the same fill
+        if (it->second.empty()) fills_by_ticker_.erase(it);
+      }
       fills_.pop_front();
     }
   }
@@ -311,6 +329,10 @@ class PretradeRisk final : public axion::sdk::Risk {
   const Settings settings_;
   std::deque<Sent> sent_;   // orders sent (passed entries, closes, unwinds), oldest first
   std::deque<Fill> fills_;  // fills, oldest first
+  // Indexes of the two queues, so a check does not walk them: the newest send per (ticker, side,
+  // qty) and each ticker's fill times (oldest first).
+  std::unordered_map<std::string, std::int64_t> last_sent_;
+  std::unordered_map<std::string, std::deque<std::int64_t>> fills_by_ticker_;
   std::int64_t last_now_us_ = std::numeric_limits<std::int64_t>::min();
 };
 
