@@ -56,15 +56,33 @@ Hub::Hub(Limits limits) : limits_(limits) {}
 Hub::~Hub() { detach_all(); }
 
 void Hub::set_scheduler(std::function<void()> schedule) {
-  std::lock_guard lock(mu_);
-  schedule_ = std::move(schedule);
-  dispatch_pending_ = false;
+  std::vector<Inbound> left;
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_schedule_ = schedule;
+    inbox_scheduled_ = false;
+    if (!schedule) left.swap(inbox_);  // no dispatch will come for these
+  }
+  {
+    std::lock_guard lock(mu_);
+    schedule_ = std::move(schedule);
+    dispatch_pending_ = false;
+  }
+  if (!left.empty()) fan_out_now(std::move(left));
 }
 
 void Hub::dispatch() {
+  std::vector<Inbound> events;
+  {
+    std::lock_guard lock(inbox_mu_);
+    events.swap(inbox_);
+    inbox_scheduled_ = false;
+  }
   std::vector<ConnectionPtr> todo;
   {
     std::lock_guard lock(mu_);
+    bool schedule = false;  // this dispatch wakes them below
+    drain_inbox_locked(events, schedule);
     todo.swap(dirty_);
     dispatch_pending_ = false;
   }
@@ -106,39 +124,78 @@ bool Hub::close_locked(Connection& c, std::uint16_t code, std::string reason, bo
 }
 
 void Hub::on_event(std::int64_t sequence, std::string_view channel, std::string_view envelope) {
+  Inbound ev{sequence, 0, nullptr, {}};
   // A revoked key is a control message for this add-on, not something to show other users
-  // (its key_id belongs to someone else's account): close that key's connections and stop.
+  // (its key_id belongs to someone else's account): close that key's connections, in order.
   if (envelope.find(kRevokedMarker) != std::string_view::npos) {
     auto env = nlohmann::json::parse(envelope, nullptr, false);
     if (!env.is_discarded() && env.value("event", "") == "api_key_revoked") {
       const auto data = env.value("data", nlohmann::json::object());
       if (data.is_object() && data.contains("key_id") && data["key_id"].is_string()) {
-        close_key(data["key_id"].get<std::string>(), kCloseAuth, "Invalid or expired token");
+        ev.revoked_key = data["key_id"].get<std::string>();
       }
-      std::lock_guard lock(mu_);
-      last_sequence_ = std::max(last_sequence_, sequence);
-      return;
     }
   }
-  Frame f = frame(std::string(envelope));  // built once, shared by every queue
-  const std::uint8_t bit = event_channel_bit(channel);
+  if (ev.revoked_key.empty()) {
+    ev.frame = frame(std::string(envelope));  // built once, shared by every queue
+    ev.channel_bit = event_channel_bit(channel);
+  }
+  if (!ev.frame && ev.revoked_key.empty()) {  // a revocation notice without a key: nothing to do
+    std::lock_guard lock(mu_);
+    last_sequence_ = std::max(last_sequence_, sequence);
+    return;
+  }
+  std::function<void()> run;
+  bool queued = false;
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (inbox_schedule_) {
+      queued = true;
+      inbox_.push_back(std::move(ev));
+      if (!inbox_scheduled_) {
+        inbox_scheduled_ = true;
+        run = inbox_schedule_;
+      }
+    }
+  }
+  if (run) run();
+  if (queued) return;
+  std::vector<Inbound> now;
+  now.push_back(std::move(ev));
+  fan_out_now(std::move(now));  // no server: fan out on this thread
+}
+
+void Hub::fan_out_now(std::vector<Inbound> events) {
   bool schedule = false;
   std::function<void()> run;
   {
     std::lock_guard lock(mu_);
-    if (sequence <= last_sequence_) return;  // already seen (seeding overlaps the live stream)
-    last_sequence_ = sequence;
-    if (limits_.replay_buffer_events > 0) {
-      buffer_.push_back({sequence, bit, f});
-      while (buffer_.size() > limits_.replay_buffer_events) buffer_.pop_front();
-    }
-    for (auto& [id, c] : connections_) {
-      if (!(c->channels & bit)) continue;
-      if (enqueue_locked(*c, f)) mark_dirty_locked(c, schedule);
-    }
+    drain_inbox_locked(events, schedule);
     if (schedule) run = schedule_;
   }
   if (run) run();
+}
+
+void Hub::drain_inbox_locked(std::vector<Inbound>& events, bool& schedule) {
+  for (auto& ev : events) {
+    if (ev.sequence <= last_sequence_) continue;  // already seen (seeding overlaps the live stream)
+    last_sequence_ = ev.sequence;
+    if (!ev.revoked_key.empty()) {
+      for (auto& [id, c] : connections_) {
+        if (c->key_id != ev.revoked_key) continue;
+        if (close_locked(*c, kCloseAuth, "Invalid or expired token")) mark_dirty_locked(c, schedule);
+      }
+      continue;
+    }
+    if (limits_.replay_buffer_events > 0) {
+      buffer_.push_back({ev.sequence, ev.channel_bit, ev.frame});
+      while (buffer_.size() > limits_.replay_buffer_events) buffer_.pop_front();
+    }
+    for (auto& [id, c] : connections_) {
+      if (!(c->channels & ev.channel_bit)) continue;
+      if (enqueue_locked(*c, ev.frame)) mark_dirty_locked(c, schedule);
+    }
+  }
 }
 
 bool Hub::attach(const ConnectionPtr& c, std::optional<std::int64_t> since, SteadyTime now) {

@@ -2,9 +2,11 @@
 // connections with their channel masks and bounded send queues, and the per-message protocol
 // state (subscriptions, rate limit, heartbeat time). One mutex guards all of it.
 //
-// Threads: on_event() runs on the engine's publishing thread and only appends to queues, then
-// asks the server (at most once per burst) to wake the connections it touched; it never waits
-// for a client. Everything else runs on the server's I/O threads.
+// Threads: on_event() runs on the engine's publishing thread. It builds the frame once and only
+// appends it to an inbox (its own small lock, never the hub's), asking the server at most once
+// per burst to run dispatch(); the fan-out to every connection's queue happens there, on an I/O
+// thread, so the engine's cost does not grow with the number of clients. Everything else runs
+// on the server's I/O threads.
 #pragma once
 
 #include <chrono>
@@ -79,10 +81,12 @@ class Hub {
   // The server's hook: run dispatch() soon on an I/O thread. Called without the lock, at most
   // once until dispatch() runs.
   void set_scheduler(std::function<void()> schedule);
-  // I/O thread: wake every connection that got frames since the last dispatch.
+  // I/O thread: fan the inbox's events out to the connections' queues, in sequence order, then
+  // wake every connection that got frames since the last dispatch.
   void dispatch();
 
-  // Engine thread (and the seeding replay at start). Must not block.
+  // Engine thread (and the seeding replay at start). Must not block. Without a scheduler (before
+  // the server starts, after it stops) the event is fanned out at once on the calling thread.
   void on_event(std::int64_t sequence, std::string_view channel, std::string_view envelope);
 
   // After authentication: registers the connection with all five channels and queues
@@ -135,6 +139,16 @@ class Hub {
   bool close_locked(Connection& c, std::uint16_t code, std::string reason, bool drop_queue = true);
   void mark_dirty_locked(const ConnectionPtr& c, bool& schedule);
   bool rate_limited_locked(Connection& c, SteadyTime now);
+  struct Inbound {
+    std::int64_t sequence;
+    std::uint8_t channel_bit;
+    Frame frame;
+    std::string revoked_key;  // an api_key_revoked control event: close this key's connections
+  };
+  // Takes the inbox (inbox_mu_), then fans it out under mu_; connections to close for a revoked
+  // key are returned (closing takes mu_ itself).
+  void drain_inbox_locked(std::vector<Inbound>& events, bool& schedule);
+  void fan_out_now(std::vector<Inbound> events);
 
   const Limits limits_;
   mutable std::mutex mu_;
@@ -144,6 +158,11 @@ class Hub {
   std::vector<ConnectionPtr> dirty_;
   bool dispatch_pending_ = false;
   std::function<void()> schedule_;
+
+  std::mutex inbox_mu_;  // only the inbox and its copy of the scheduler: the engine's one lock here
+  std::vector<Inbound> inbox_;
+  bool inbox_scheduled_ = false;
+  std::function<void()> inbox_schedule_;
 };
 
 }  // namespace axion::plugins::ws
