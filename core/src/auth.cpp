@@ -220,31 +220,76 @@ namespace {
 constexpr std::int64_t kLastUsedResolutionUs = 60'000'000;
 }  // namespace
 
+std::atomic<std::uint64_t> KeyStore::revocations_{0};
+
 std::optional<ApiKey> KeyStore::validate(const std::string& raw) {
   // Order of control.md §2.2: prefix, known hash, active, not expired.
   if (raw.size() < 4 || raw.compare(0, 3, "ax_") != 0) return std::nullopt;
   const std::string hash = sha256_hex(raw);
-  std::lock_guard lock(mu_);
-  Stmt st(db_, (std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?").c_str());
-  st.text(1, hash);
-  if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
-  if (!constant_time_equal(st.col_text(10), hash)) return std::nullopt;
-  ApiKey k = row_to_key(st);
-  if (!k.is_active) return std::nullopt;
+  const std::uint64_t generation = revocations_.load();
+  std::optional<ApiKey> k;
+  {
+    std::shared_lock lock(cache_mu_);
+    if (cache_generation_ == generation) {
+      auto it = cache_.find(hash);
+      if (it != cache_.end() &&
+          std::chrono::steady_clock::now() - it->second.read_at < std::chrono::seconds(kCacheSeconds)) {
+        k = it->second.key;
+      }
+    }
+  }
+  if (!k) return validate_from_db(hash, generation);
   const std::int64_t now = now_();
-  if (k.expires_us && *k.expires_us < now) return std::nullopt;
+  if (k->expires_us && *k->expires_us < now) return std::nullopt;
   // last_used is durable to the minute: a write per request would cap authenticated
   // throughput at the database's commit rate. Best effort: a busy database must not turn a
   // valid key into a 401.
-  const bool stale = !k.last_used_us || now - *k.last_used_us >= kLastUsedResolutionUs;
-  k.last_used_us = now;
-  if (stale) {
-    Stmt up(db_, "UPDATE api_keys SET last_used_us = ? WHERE key_id = ?");
-    up.integer(1, now);
-    up.text(2, k.key_id);
-    sqlite3_step(up.s);
+  if (!k->last_used_us || now - *k->last_used_us >= kLastUsedResolutionUs) {
+    {
+      std::lock_guard lock(mu_);
+      Stmt up(db_, "UPDATE api_keys SET last_used_us = ? WHERE key_id = ?");
+      up.integer(1, now);
+      up.text(2, k->key_id);
+      sqlite3_step(up.s);
+    }
+    std::unique_lock lock(cache_mu_);
+    if (auto it = cache_.find(hash); it != cache_.end()) it->second.key.last_used_us = now;
   }
+  k->last_used_us = now;
   return k;
+}
+
+std::optional<ApiKey> KeyStore::validate_from_db(const std::string& hash, std::uint64_t generation) {
+  std::optional<ApiKey> out;
+  {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, (std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?").c_str());
+    st.text(1, hash);
+    if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
+    if (!constant_time_equal(st.col_text(10), hash)) return std::nullopt;
+    ApiKey k = row_to_key(st);
+    if (!k.is_active) return std::nullopt;
+    const std::int64_t now = now_();
+    if (k.expires_us && *k.expires_us < now) return std::nullopt;
+    const bool stale = !k.last_used_us || now - *k.last_used_us >= kLastUsedResolutionUs;
+    k.last_used_us = now;
+    if (stale) {
+      Stmt up(db_, "UPDATE api_keys SET last_used_us = ? WHERE key_id = ?");
+      up.integer(1, now);
+      up.text(2, k.key_id);
+      sqlite3_step(up.s);
+    }
+    out = std::move(k);
+  }
+  std::unique_lock lock(cache_mu_);
+  // A revocation since this read began may concern this very key: remember nothing then.
+  if (revocations_.load() != generation) return out;
+  if (cache_generation_ != generation) {
+    cache_.clear();
+    cache_generation_ = generation;
+  }
+  cache_[hash] = Cached{*out, std::chrono::steady_clock::now()};
+  return out;
 }
 
 std::vector<ApiKey> KeyStore::list(const std::string& user_id) {
@@ -269,6 +314,8 @@ bool KeyStore::revoke(const std::string& user_id, const std::string& key_id) {
       throw std::runtime_error(std::string("api key not revoked: ") + sqlite3_errmsg(db_));
     }
     if (sqlite3_changes(db_) == 0) return false;
+    // Before revoke() returns, no store in this process serves the key from memory.
+    revocations_.fetch_add(1);
     listeners = revoke_listeners_;
   }
   // Outside the lock: a listener may call back into the store.

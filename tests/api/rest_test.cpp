@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api_fixture.hpp"
+#include "eventually.hpp"
 
 using namespace axion;
 using core::json;
@@ -119,6 +120,9 @@ TEST_CASE("REST auth matrix: missing, invalid, expired, revoked keys and scopes"
   auto expiring = fx.key({"read"});
   CHECK(fx.get(V + "/bot/status", expiring).status == 200);
   expire_key(fx.state_dir() / "axion.db", expiring, fx);
+  // Edited from outside the process: in effect once the validated key's cache entry is older
+  // than KeyStore::kCacheSeconds (a revocation through the API is at once, below).
+  CHECK(test::eventually([&] { return fx.get(V + "/bot/status", expiring).status == 401; }));
   r = fx.get(V + "/bot/status", expiring);
   CHECK(r.status == 401);
   CHECK(r.json()["detail"] == "Invalid or expired API key");

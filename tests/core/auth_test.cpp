@@ -190,6 +190,29 @@ TEST_CASE("KeyStore list and revoke are per owner, revoke listeners hear the key
   CHECK(ks.list("carol").empty());
 }
 
+TEST_CASE("KeyStore serves validated keys from memory; a revocation through any store takes effect at once") {
+  TempDb t;
+  std::int64_t now = kT0;
+  KeyStore a(t.db(), [&] { return now; });
+  KeyStore b(t.db(), [&] { return now; });  // e.g. the REST server's and an add-on's
+  auto k1 = a.create("alice", "k1", {"read"}, "free", std::nullopt);
+  auto k2 = a.create("alice", "k2", {"read"}, "free", std::nullopt);
+  REQUIRE(a.validate(k1.raw));
+  REQUIRE(b.validate(k1.raw));
+  REQUIRE(b.validate(k2.raw));
+  // Served from memory, last_used is still written to the minute.
+  now += 30 * kSec;
+  REQUIRE(b.validate(k1.raw));
+  CHECK(*a.list("alice")[0].last_used_us == kT0);
+  now += 31 * kSec;
+  REQUIRE(b.validate(k1.raw));
+  CHECK(*a.list("alice")[0].last_used_us == now);
+  CHECK(a.revoke("alice", k1.key.key_id));
+  CHECK_FALSE(b.validate(k1.raw));
+  CHECK_FALSE(a.validate(k1.raw));
+  CHECK(b.validate(k2.raw));  // the others stay valid
+}
+
 TEST_CASE("KeyStore shares axion.db with the engine journal") {
   TempDb t;
   Journal j(t.db());

@@ -1,6 +1,8 @@
 // Bot endpoints (control.md §1.1 #1–11, §1.3, §1.4): the BotController of the running engine.
 #include <algorithm>
 #include <cctype>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,14 +14,39 @@ namespace axion::api::v1 {
 
 using core::json;
 
+// The same value with insertion-ordered objects (keys in their stored order), without text.
+ojson to_ordered(const json& j) {
+  switch (j.type()) {
+    case json::value_t::object: {
+      ojson out = ojson::object();
+      for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = to_ordered(it.value());
+      return out;
+    }
+    case json::value_t::array: {
+      ojson out = ojson::array();
+      for (const auto& v : j) out.push_back(to_ordered(v));
+      return out;
+    }
+    case json::value_t::string: return j.get_ref<const std::string&>();
+    case json::value_t::boolean: return j.get<bool>();
+    case json::value_t::number_integer: return j.get<std::int64_t>();
+    case json::value_t::number_unsigned: return j.get<std::uint64_t>();
+    case json::value_t::number_float: return j.get<double>();
+    case json::value_t::null:
+    case json::value_t::discarded:
+    case json::value_t::binary: break;
+  }
+  return nullptr;
+}
+
 ojson ordered(const json& j, const std::vector<std::string>& order) {
-  if (!j.is_object()) return ojson::parse(j.dump());
+  if (!j.is_object()) return to_ordered(j);
   ojson out = ojson::object();
   for (const auto& k : order) {
-    if (j.contains(k)) out[k] = ojson::parse(j[k].dump());
+    if (auto it = j.find(k); it != j.end()) out[k] = to_ordered(*it);
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!out.contains(it.key())) out[it.key()] = ojson::parse(it.value().dump());
+    if (!out.contains(it.key())) out[it.key()] = to_ordered(it.value());
   }
   return out;
 }
@@ -244,9 +271,32 @@ void add_bot_routes(Router& r, const Context& c) {
               {"properties",
                {{"scope", {{"type", "string"}, {"enum", kScopes}, {"default", "global"}}}, {"target", {{"type", "string"}}}}}},
          {200, 409}});
+  // The body is the same for every request on one snapshot: rendered once per snapshot.
+  struct RenderedStatus {
+    std::mutex mu;
+    std::uint64_t version = 0;
+    std::shared_ptr<const std::string> body;
+  };
+  auto rendered = std::make_shared<RenderedStatus>();
   r.add({"GET", p + "/status", "read", true,
-         [e](const Request&, const core::Principal&) {
-           return ojson_reply(200, status_body(snapshot(e)->status));
+         [e, rendered](const Request&, const core::Principal&) {
+           auto snap = snapshot(e);
+           std::shared_ptr<const std::string> body;
+           {
+             std::lock_guard lock(rendered->mu);
+             if (rendered->body && rendered->version == snap->version) body = rendered->body;
+           }
+           if (!body) {
+             body = std::make_shared<const std::string>(ojson_reply(200, status_body(snap->status)).body);
+             std::lock_guard lock(rendered->mu);
+             if (snap->version >= rendered->version) {
+               rendered->version = snap->version;
+               rendered->body = body;
+             }
+           }
+           Reply out;
+           out.body = *body;
+           return out;
          },
          "Status snapshot of the running engine", nullptr, {200}});
   r.add({"GET", p + "/positions", "read", true,
@@ -262,7 +312,7 @@ void add_bot_routes(Router& r, const Context& c) {
   const int max_page = c.max_page_size;
   auto journal = c.journal;
   r.add({"GET", p + "/history", "read", true,
-         [journal, max_page](const Request& req, const core::Principal&) {
+         [e, journal, max_page](const Request& req, const core::Principal&) {
            Validator v;
            auto limit = query_int(req, "limit", 50, 1, max_page, v);
            auto offset = query_int(req, "offset", 0, 0, std::nullopt, v);
@@ -275,7 +325,9 @@ void add_bot_routes(Router& r, const Context& c) {
              }
            }
            v.raise_if_any();
-           // The journal's own read-only connection: history never waits for the engine thread.
+           // The journal's own read-only connection: history never waits for the engine thread,
+           // only for the writer to commit what the engine already handed it (read your writes).
+           e->journal().drain();
            auto items = journal->results(static_cast<int>(*limit), *offset, outcome);
            auto total = journal->result_count(outcome);
            ojson out = ojson::array();

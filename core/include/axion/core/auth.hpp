@@ -3,6 +3,8 @@
 // and WebSocket threads call it concurrently.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -11,7 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "axion/core/types.hpp"
@@ -69,7 +73,11 @@ class KeyStore {
   // expires_in_days: nullopt or 0 = no expiry. Scopes/tier are validated by the caller.
   Created create(const std::string& user_id, const std::string& name, std::vector<std::string> scopes,
                  const std::string& tier, std::optional<int> expires_in_days);
-  // nullopt: not "ax_…", unknown hash, revoked or expired. On success updates last_used.
+  // nullopt: not "ax_…", unknown hash, revoked or expired. On success updates last_used (to
+  // the minute). A key once validated is served from memory (no database, no store-wide lock)
+  // for up to kCacheSeconds; a revocation in this process drops it from every store's memory
+  // before revoke() returns. An edit of the table from outside the process takes effect within
+  // kCacheSeconds.
   std::optional<ApiKey> validate(const std::string& raw);
   std::vector<ApiKey> list(const std::string& user_id);
   // False when the key does not exist or belongs to another user.
@@ -78,8 +86,20 @@ class KeyStore {
   void on_revoke(std::function<void(const std::string& key_id)> fn);
 
  private:
+  std::optional<ApiKey> validate_from_db(const std::string& hash, std::uint64_t generation);
   std::mutex mu_;
   sqlite3* db_ = nullptr;
+  // Validated active keys by hash. A revocation anywhere in the process bumps kRevocations;
+  // a cache filled before it is dropped whole (revocations are rare, reads are not).
+  std::shared_mutex cache_mu_;
+  struct Cached {
+    ApiKey key;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  static constexpr int kCacheSeconds = 1;
+  std::unordered_map<std::string, Cached> cache_;
+  std::uint64_t cache_generation_ = 0;
+  static std::atomic<std::uint64_t> revocations_;
   Clock now_;
   std::vector<std::function<void(const std::string&)>> revoke_listeners_;
 };
