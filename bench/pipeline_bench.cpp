@@ -86,7 +86,7 @@ BENCHMARK(BM_RejectedDuplicate)->Unit(benchmark::kMicrosecond)->Iterations(20000
 void BM_RejectedKillSwitch(benchmark::State& st) {
   BenchEngine b("kill");
   core::KillRecord k;
-  k.level = "block_new";
+  k.level = core::KillLevel::BlockNew;
   k.reason = "bench";
   b.engine->orchestrator().activate_kill(k);
   std::vector<double> lat;

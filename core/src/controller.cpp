@@ -153,11 +153,10 @@ ControlResult BotController::resume(const std::string& actor) {
   return {200, "Bot resumed"};
 }
 
-ControlResult BotController::kill(const std::string& reason, const std::string& level,
-                                  const std::string& scope, const std::string& target,
-                                  const std::string& actor) {
+ControlResult BotController::kill(const std::string& reason, KillLevel level, KillScope scope,
+                                  const std::string& target, const std::string& actor) {
   sync_killed();
-  const bool global = scope == "global";
+  const bool global = scope == KillScope::Global;
   // Remember what to resume after a reset (the kill itself hides it behind `killed`).
   if (global && running(status_)) paused_from_ = status_;
   std::string not_durable;
@@ -190,10 +189,10 @@ ControlResult BotController::kill(const std::string& reason, const std::string& 
   return out;
 }
 
-ControlResult BotController::reset_kill(const std::string& scope, const std::string& target,
+ControlResult BotController::reset_kill(KillScope scope, const std::string& target,
                                         const std::string& actor) {
   sync_killed();
-  const bool global = scope == "global";
+  const bool global = scope == KillScope::Global;
   if (global && status_ != "killed") return {409, "Kill switch is not active"};
   bool reset = false;
   try {
@@ -209,7 +208,7 @@ ControlResult BotController::reset_kill(const std::string& scope, const std::str
            {{"reason", "kill_switch_reset"}, {"scope", scope}, {"target", nullptr}});
     return {200, kResetGlobal};
   }
-  const std::string msg = "Kill switch reset: " + scope + " " + target;
+  const std::string msg = "Kill switch reset: " + std::string(to_string(scope)) + " " + target;
   record("lifecycle", "info", msg, actor, "kill_switch_reset", {{"scope", scope}, {"target", target}});
   return {200, msg};
 }

@@ -289,7 +289,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   // orchestrator writes its positions again at the next chance.
   journal_->on_commit_failure = [this](const std::string& err) {
     KillRecord k;
-    k.level = "block_new";
+    k.level = KillLevel::BlockNew;
     k.reason = "Journal commit failed: " + err;
     k.actor = "journal";
     orch_->activate_kill(k);
@@ -303,7 +303,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     // back from the journal at every start, and the loss limits still hold.
     std::int64_t reset_us = 0;
     try {
-      reset_us = journal_->last_kill_reset_us("global");
+      reset_us = journal_->last_kill_reset_us(KillScope::Global);
     } catch (const std::exception& e) {
       startup_damage.push_back(std::string("journal table 'kills': ") + e.what());
     }
@@ -327,7 +327,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   }
   if (state_->loaded_corrupt()) {
     KillRecord k;
-    k.level = "block_new";
+    k.level = KillLevel::BlockNew;
     k.reason = "State file unreadable";
     k.actor = "engine";
     orch_->activate_kill(k);
@@ -335,7 +335,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   for (const auto& d : startup_damage) {
     log->error("{}", d);
     KillRecord k;
-    k.level = "block_new";
+    k.level = KillLevel::BlockNew;
     k.reason = "Fail closed at start-up: " + d;
     k.actor = "engine";
     orch_->alert_error("recovery", d);
@@ -500,16 +500,25 @@ std::optional<json> Engine::command(const std::string& plugin, std::string_view 
     return std::nullopt;
   }
   if (what == "activate_kill" && orch_) {
+    const std::string level = args.value("level", "block_new");
+    const std::string scope = args.value("scope", "global");
+    const auto parsed_level = parse_kill_level(level);
+    const auto parsed_scope = parse_kill_scope(scope);
+    if (!parsed_level || !parsed_scope) {
+      orch_->alert_error("kill_switch", plugin + ": unknown kill " +
+                                            (!parsed_level ? "level '" + level + "'" : "scope '" + scope + "'"));
+      return std::nullopt;
+    }
     KillRecord k;
-    k.level = args.value("level", "block_new");
-    k.scope = args.value("scope", "global");
+    k.level = *parsed_level;
+    k.scope = *parsed_scope;
     k.target = args.value("target", "");
     k.reason = args.value("reason", "requested by " + plugin);
     k.actor = plugin;
     KillOutcome out;
     try {
       out = orch_->activate_kill(k);
-    } catch (const std::exception& e) {  // an unknown level or scope
+    } catch (const std::exception& e) {
       orch_->alert_error("kill_switch", plugin + ": " + e.what());
       return std::nullopt;
     }

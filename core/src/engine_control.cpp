@@ -69,22 +69,22 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
   BotController::Hooks h;
   h.now = [this] { return now_us(); };
   h.wall_now = wall_us;
-  h.activate_kill = [this](const std::string& reason, const std::string& level, const std::string& scope,
-                           const std::string& target, const std::string& actor) {
+  h.activate_kill = [this](const std::string& reason, KillLevel level, KillScope scope, const std::string& target,
+                           const std::string& actor) {
     KillRecord k;
-    k.level = level.empty() ? "flatten" : level;
-    k.scope = scope.empty() ? "global" : scope;
+    k.level = level;
+    k.scope = scope;
     k.target = target;
     k.reason = reason;
     k.actor = actor;
     // In effect at once; durable (journal + bot_state.json) before it returns, or says why not.
     return orch_->activate_kill(k).error;
   };
-  h.reset_kill = [this](const std::string& scope, const std::string& target, const std::string& actor) {
+  h.reset_kill = [this](KillScope scope, const std::string& target, const std::string& actor) {
     if (orch_->reset_kill(scope, target, actor)) return true;
     // A global switch without a kill record (e.g. a state file written by an older engine) is
     // still the switch the user means to reset.
-    if (scope == "global" && state_->kill_switch_active()) {
+    if (scope == KillScope::Global && state_->kill_switch_active()) {
       state_->deactivate_kill_switch();
       state_->set_circuit_breaker("closed");
       return true;
@@ -193,7 +193,7 @@ json Engine::status_json() {
                  {"confidence", adapted ? eff.regime_confidence : 0.5},
                  {"effective", effective}};
   auto kills = orch_->kills();
-  std::stable_partition(kills.begin(), kills.end(), [](const KillRecord& k) { return k.scope == "global"; });
+  std::stable_partition(kills.begin(), kills.end(), [](const KillRecord& k) { return k.scope == KillScope::Global; });
   json karr = json::array();
   for (const auto& k : kills) {
     karr.push_back({{"level", k.level},

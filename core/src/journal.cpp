@@ -81,7 +81,7 @@ struct ExecutionRec { std::string id; std::int64_t ts; json data; };
 struct TradeRec { std::int64_t ts; json trade; };
 struct EventRec { std::int64_t seq, ts; std::string channel, event, data; };
 struct KillSaveRec { KillRecord k; };
-struct KillCloseRec { std::string scope, target; std::int64_t ts; };
+struct KillCloseRec { KillScope scope; std::string target; std::int64_t ts; };
 struct PluginStateRec { std::string plugin, text; };
 
 using Op = std::variant<SignalRec, ResultRec, IntentRec, OrderUpdateRec, IntentBrokerRec, PositionRec,
@@ -98,6 +98,8 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;  // clang before 17 has no aggregate deduction
 
 // The engine may run ahead of the disk by this many records; past it, it waits (a disk that
 // cannot keep up must slow trading down, not grow memory without bound).
@@ -264,13 +266,14 @@ struct Journal::Writer {
             [&](KillSaveRec& r) {
               const auto& k = r.k;
               j.prepare("kill_save", "INSERT OR REPLACE INTO kills VALUES (?,?,?,?,?,?,1,NULL)")
-                  .bind(1, k.scope).bind(2, k.target).bind(3, k.level).bind(4, k.reason)
+                  .bind(1, std::string(to_string(k.scope))).bind(2, k.target)
+                  .bind(3, std::string(to_string(k.level))).bind(4, k.reason)
                   .bind(5, k.actor).bind(6, k.activated_at_us).run();
             },
             [&](KillCloseRec& r) {
               j.prepare("kill_close",
                         "UPDATE kills SET active = 0, closed_us = ? WHERE scope = ? AND target = ?")
-                  .bind(1, r.ts).bind(2, r.scope).bind(3, r.target).run();
+                  .bind(1, r.ts).bind(2, std::string(to_string(r.scope))).bind(3, r.target).run();
             },
             [&](PluginStateRec& r) {
               j.prepare("pstate_set", "INSERT OR REPLACE INTO plugin_state VALUES (?,?)")
@@ -506,7 +509,7 @@ void Journal::save_kill(const KillRecord& k) {
   if (auto error = publish(true, true); !error.empty()) throw JournalError(error);
 }
 
-void Journal::close_kill(const std::string& scope, const std::string& target, std::int64_t ts) {
+void Journal::close_kill(KillScope scope, const std::string& target, std::int64_t ts) {
   publish(false);
   writer_->pending.emplace_back(KillCloseRec{scope, target, ts});
   if (auto error = publish(true, true); !error.empty()) throw JournalError(error);
@@ -595,11 +598,11 @@ std::int64_t Journal::last_event_sequence() {
   return v;
 }
 
-std::int64_t Journal::last_kill_reset_us(const std::string& scope) {
+std::int64_t Journal::last_kill_reset_us(KillScope scope) {
   auto lock = caught_up();
   auto& st = prepare("kill_last_reset",
                      "SELECT COALESCE(MAX(closed_us), 0) FROM kills WHERE scope = ? AND active = 0");
-  st.bind(1, scope);
+  st.bind(1, std::string(to_string(scope)));
   std::int64_t at = 0;
   while (st.step()) at = st.integer(0);
   return at;
@@ -612,20 +615,16 @@ std::vector<KillRecord> Journal::active_kills(std::vector<DamagedRow>* damaged) 
                      "WHERE active = 1");
   std::vector<KillRecord> out;
   while (st.step()) {
-    KillRecord k{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.integer(5)};
-    const bool level_ok = k.level == "block_new" || k.level == "reduce_only" ||
-                          k.level == "cancel_all" || k.level == "flatten";
-    const bool scope_ok = k.scope == "global" || k.scope == "strategy" || k.scope == "symbol";
-    if (!level_ok || !scope_ok) {
-      if (damaged) {
-        damaged->push_back({"kills", st.integer(6), "unknown level '" + k.level + "' or scope '" + k.scope + "'"});
-      }
-      // Still a kill: kept, at the level that blocks entries without touching positions.
-      if (!level_ok) k.level = "block_new";
-      if (!scope_ok) {
-        k.scope = "global";
-        k.target.clear();
-      }
+    const std::string level_text = st.text(0), scope_text = st.text(1);
+    const auto level = parse_kill_level(level_text);
+    const auto scope = parse_kill_scope(scope_text);
+    // Still a kill when unreadable: kept, at the level that blocks entries without touching
+    // positions, and global.
+    KillRecord k{level.value_or(KillLevel::BlockNew), scope.value_or(KillScope::Global),
+                 scope ? st.text(2) : std::string(), st.text(3), st.text(4), st.integer(5)};
+    if ((!level || !scope) && damaged) {
+      damaged->push_back({"kills", st.integer(6),
+                          "unknown level '" + level_text + "' or scope '" + scope_text + "'"});
     }
     out.push_back(std::move(k));
   }

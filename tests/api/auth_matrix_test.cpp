@@ -91,7 +91,7 @@ TEST_CASE("REST auth matrix from the OpenAPI document: every endpoint x six call
   auto baseline = [&] {
     e.call([&] {
       auto& c = e.controller();
-      if (c.status() == "killed") c.reset_kill("global", "", "matrix");
+      if (c.status() == "killed") c.reset_kill(core::KillScope::Global, "", "matrix");
       if (c.status() == "paused") c.resume("matrix");
       if (c.status() == "stopped") c.start(std::nullopt, false, "matrix");
       e.set_strategy_enabled("ema_cloud", true, "matrix");

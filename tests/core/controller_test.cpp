@@ -26,16 +26,17 @@ struct FakeEngine {
     BotController::Hooks h;
     h.now = [this] { return wall; };
     h.wall_now = [this] { return wall; };
-    h.activate_kill = [this](const std::string& reason, const std::string& level, const std::string& scope,
-                             const std::string& target, const std::string& actor) {
+    h.activate_kill = [this](const std::string& reason, KillLevel level, KillScope scope, const std::string& target,
+                             const std::string& actor) {
       // Like the engine's: the kill takes effect in memory first, then the save may fail.
-      kills.push_back(level + " " + scope + " " + target + " " + actor + ": " + reason);
-      if (scope == "global") kill_switch = true;
+      kills.push_back(std::string(to_string(level)) + " " + std::string(to_string(scope)) + " " + target + " " +
+                      actor + ": " + reason);
+      if (scope == KillScope::Global) kill_switch = true;
       return fail_persist ? std::string("disk full") : std::string();
     };
-    h.reset_kill = [this](const std::string& scope, const std::string& target, const std::string&) {
-      resets.emplace_back(scope, target);
-      if (scope == "global") {
+    h.reset_kill = [this](KillScope scope, const std::string& target, const std::string&) {
+      resets.emplace_back(std::string(to_string(scope)), target);
+      if (scope == KillScope::Global) {
         if (!kill_switch) return false;
         kill_switch = false;
         return true;
@@ -67,7 +68,7 @@ struct Fixture {
     } else if (status == "stopped") {
       REQUIRE(c.stop("t").ok());
     } else if (status == "killed") {
-      REQUIRE(c.kill("test", "flatten", "global", "", "t").ok());
+      REQUIRE(c.kill("test", KillLevel::Flatten, KillScope::Global, "", "t").ok());
     }
     REQUIRE(c.status() == status);
   }
@@ -204,20 +205,20 @@ TEST_CASE("Transition table: kill column") {
   for (const char* from : {"paper", "live", "paused", "stopped", "killed"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.kill("bar check", "flatten", "global", "", "key1"), 200, "Kill switch activated: bar check");
+    expect(f.c.kill("bar check", KillLevel::Flatten, KillScope::Global, "", "key1"), 200, "Kill switch activated: bar check");
     CHECK(f.c.status() == "killed");
     CHECK(f.fe.kill_switch);
     CHECK(f.fe.kills.back() == "flatten global  key1: bar check");
   }
   // A scoped kill leaves the status unchanged.
   Fixture f;
-  expect(f.c.kill("bad", "block_new", "strategy", "ema_cloud", "key1"), 200, "Kill switch activated: bad");
+  expect(f.c.kill("bad", KillLevel::BlockNew, KillScope::Strategy, "ema_cloud", "key1"), 200, "Kill switch activated: bad");
   CHECK(f.c.status() == "paper");
   CHECK_FALSE(f.fe.kill_switch);
   // A kill that cannot be made durable still stops trading: killed, and the answer says it is
   // not durable (never a 500 that leaves trading on).
   f.fe.fail_persist = true;
-  auto r = f.c.kill("x", "flatten", "global", "", "key1");
+  auto r = f.c.kill("x", KillLevel::Flatten, KillScope::Global, "", "key1");
   CHECK(r.http_status == 200);
   CHECK_FALSE(r.durable);
   CHECK(r.error == "disk full");
@@ -229,18 +230,18 @@ TEST_CASE("Transition table: kill reset column") {
   for (const char* from : {"paper", "live", "paused", "stopped"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.reset_kill("global", "", "k"), 409, "Kill switch is not active");
+    expect(f.c.reset_kill(KillScope::Global, "", "k"), 409, "Kill switch is not active");
     CHECK(f.c.status() == from);
   }
   Fixture f;
   f.into("killed");
-  expect(f.c.reset_kill("global", "", "k"), 200, "Kill switch reset \u2014 bot paused");
+  expect(f.c.reset_kill(KillScope::Global, "", "k"), 200, "Kill switch reset \u2014 bot paused");
   CHECK(f.c.status() == "paused");
   CHECK_FALSE(f.fe.kill_switch);
   // Scoped: the kill's own reset, status unchanged; an unknown scoped kill is a 409.
-  expect(f.c.reset_kill("strategy", "ema_cloud", "k"), 200, "Kill switch reset: strategy ema_cloud");
+  expect(f.c.reset_kill(KillScope::Strategy, "ema_cloud", "k"), 200, "Kill switch reset: strategy ema_cloud");
   CHECK(f.c.status() == "paused");
-  expect(f.c.reset_kill("symbol", "AAPL", "k"), 409, "Kill switch is not active");
+  expect(f.c.reset_kill(KillScope::Symbol, "AAPL", "k"), 409, "Kill switch is not active");
 }
 
 TEST_CASE("Controller library: start live uses the live broker") {
@@ -287,10 +288,10 @@ TEST_CASE("Controller library: pause and resume return to the paused-from mode")
 TEST_CASE("Controller library: kill sets the flag, reset pauses and clears it, resume returns to the mode") {
   Fixture f;
   f.into("live");
-  REQUIRE(f.c.kill("Manual kill switch", "flatten", "global", "", "k").ok());
+  REQUIRE(f.c.kill("Manual kill switch", KillLevel::Flatten, KillScope::Global, "", "k").ok());
   CHECK(f.fe.kill_switch);
   CHECK(f.c.status() == "killed");
-  REQUIRE(f.c.reset_kill("global", "", "k").ok());
+  REQUIRE(f.c.reset_kill(KillScope::Global, "", "k").ok());
   CHECK(f.c.status() == "paused");
   CHECK_FALSE(f.fe.kill_switch);
   REQUIRE(f.c.resume("k").ok());
@@ -322,7 +323,7 @@ TEST_CASE("Controller library: start restarts the uptime clock") {
   f.fe.wall += 3 * kSec;
   CHECK(f.c.uptime_seconds() == 3);
   // It keeps counting while paused or killed.
-  REQUIRE(f.c.kill("x", "flatten", "global", "", "k").ok());
+  REQUIRE(f.c.kill("x", KillLevel::Flatten, KillScope::Global, "", "k").ok());
   f.fe.wall += 2 * kSec;
   CHECK(f.c.uptime_seconds() == 5);
 }
@@ -333,7 +334,7 @@ TEST_CASE("Controller library: events with actors, the critical filter finds the
   REQUIRE(f.c.start(std::nullopt, false, "key-a").ok());
   REQUIRE(f.c.pause("key-a").ok());
   CHECK(f.c.events().size() >= 2);
-  REQUIRE(f.c.kill("boom", "flatten", "global", "", "key-b").ok());
+  REQUIRE(f.c.kill("boom", KillLevel::Flatten, KillScope::Global, "", "key-b").ok());
   auto crit = f.c.events(50, "critical");
   REQUIRE(crit.size() == 1);
   CHECK(crit[0].event_type == "kill");
@@ -359,10 +360,10 @@ TEST_CASE("Controller publishes lifecycle events with status, message and actor"
   REQUIRE(f.c.resume("k1").ok());
   REQUIRE(f.c.stop("k1").ok());
   REQUIRE(f.c.start(std::nullopt, false, "k1").ok());
-  REQUIRE(f.c.kill("why", "flatten", "global", "", "k2").ok());
-  REQUIRE(f.c.reset_kill("global", "", "k3").ok());
-  REQUIRE(f.c.kill("s", "block_new", "strategy", "ema_cloud", "k4").ok());
-  REQUIRE(f.c.reset_kill("strategy", "ema_cloud", "k5").ok());
+  REQUIRE(f.c.kill("why", KillLevel::Flatten, KillScope::Global, "", "k2").ok());
+  REQUIRE(f.c.reset_kill(KillScope::Global, "", "k3").ok());
+  REQUIRE(f.c.kill("s", KillLevel::BlockNew, KillScope::Strategy, "ema_cloud", "k4").ok());
+  REQUIRE(f.c.reset_kill(KillScope::Strategy, "ema_cloud", "k5").ok());
   std::vector<std::string> names;
   for (auto& [e, d] : f.fe.published) names.push_back(e);
   CHECK(names == std::vector<std::string>{"bot_paused", "bot_resumed", "bot_stopped", "bot_started",

@@ -68,8 +68,8 @@ TEST_CASE("Kill records, event sequence and plugin state are durable") {
   {
     Journal j(db);
     KillRecord k;
-    k.level = "reduce_only";
-    k.scope = "symbol";
+    k.level = KillLevel::ReduceOnly;
+    k.scope = KillScope::Symbol;
     k.target = "AAPL";
     k.reason = "test";
     k.actor = "key-1";
@@ -85,7 +85,7 @@ TEST_CASE("Kill records, event sequence and plugin state are durable") {
   CHECK(kills[0].actor == "key-1");
   CHECK(j.last_event_sequence() == 7);
   CHECK(j.plugin_state("broker/paper") == std::optional<std::string>(R"({"cash":1})"));
-  j.close_kill("symbol", "AAPL", 50);
+  j.close_kill(KillScope::Symbol, "AAPL", 50);
   CHECK(j.active_kills().empty());
   fs::remove_all(db.parent_path());
 }
@@ -182,7 +182,7 @@ TEST_CASE("A kill record and a durable intent are on disk when the call returns"
   Journal j(db);
   auto batch = j.batch();  // the engine's usual state: inside a bar's batch
   KillRecord k;
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "test";
   j.save_kill(k);
   CHECK(count_rows(db, "SELECT COUNT(*) FROM kills WHERE active = 1") == 1);

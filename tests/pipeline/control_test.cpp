@@ -63,7 +63,7 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
     CHECK(e.controller().start(std::nullopt, false, "key1").http_status == 409);
     REQUIRE(fx.run_until_open(400) > 0);
 
-    auto r = e.controller().kill("bar check", "flatten", "global", "", "key1");
+    auto r = e.controller().kill("bar check", KillLevel::Flatten, KillScope::Global, "", "key1");
     CHECK(r.http_status == 200);
     CHECK(r.message == "Kill switch activated: bar check");
     // Durable before the reply.
@@ -105,7 +105,7 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
     CHECK(e.controller().status() == "killed");
     CHECK(e.status_json()["status"] == "killed");
     CHECK(e.status_json()["kill_switch_active"] == true);
-    auto r = e.controller().reset_kill("global", "", "key2");
+    auto r = e.controller().reset_kill(KillScope::Global, "", "key2");
     CHECK(r.message == "Kill switch reset \u2014 bot paused");
     CHECK(e.controller().status() == "paused");
     CHECK(read_json(fx.state_dir() / "bot_state.json")["kill_switch_active"] == false);
@@ -211,8 +211,8 @@ TEST_CASE("Control: status, positions and history read models") {
   CHECK(n2 == total);
 
   // Kills: global first, with every field.
-  REQUIRE(e.controller().kill("one", "block_new", "symbol", "GOOG", "k").ok());
-  REQUIRE(e.controller().kill("two", "block_new", "global", "", "k").ok());
+  REQUIRE(e.controller().kill("one", KillLevel::BlockNew, KillScope::Symbol, "GOOG", "k").ok());
+  REQUIRE(e.controller().kill("two", KillLevel::BlockNew, KillScope::Global, "", "k").ok());
   auto kills = e.status_json()["kill"];
   REQUIRE(kills.size() == 2);
   CHECK(kills[0]["scope"] == "global");

@@ -60,7 +60,7 @@ bool has_error_event(EngineFixture& fx, const std::string& stage, const std::str
 const KillRecord* global_kill(Engine& e) {
   static KillRecord found;
   for (const auto& k : e.orchestrator().kills()) {
-    if (k.scope == "global") {
+    if (k.scope == KillScope::Global) {
       found = k;
       return &found;
     }
@@ -143,7 +143,7 @@ TEST_CASE("A kill that cannot be saved still stops trading, with an alert saying
   std::filesystem::create_directory(fx.state_dir() / "bot_state.json.tmp");
   e.journal().fail_next_commits(1);
   KillRecord k;
-  k.level = "block_new";
+  k.level = KillLevel::BlockNew;
   k.reason = "operator halt";
   k.actor = "operator";
   KillOutcome out;
@@ -174,7 +174,7 @@ TEST_CASE("A plugin that returns garbage is rejected at its stage and never stop
   CHECK_FALSE(fx.results("routing_error").empty());
   CHECK(has_error_event(fx, "routing", "invalid decision"));
   KillRecord k;
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "flatten after garbage";
   e2.orchestrator().activate_kill(k);
   CHECK(e2.orchestrator().positions().empty());
@@ -236,7 +236,7 @@ TEST_CASE("An entry filled at the broker but never journaled is adopted with its
   CHECK(broker_net(e) == journal_net(e));
   // It is managed like any other: the next flatten closes it.
   KillRecord k;
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "flatten";
   e.orchestrator().activate_kill(k);
   e.set_clock_us(e.now_us() + 2 * 86'400'000'000LL);
@@ -279,10 +279,10 @@ TEST_CASE("An unwind that never reached the broker keeps its shares as a managed
   CHECK(has_error_event(fx, "fill_rejected", "kept as a position"));
   const KillRecord* k = global_kill(e);
   REQUIRE(k);
-  CHECK(k->level == "block_new");
+  CHECK(k->level == KillLevel::BlockNew);
   // Managed like any other: the next flatten closes it.
   KillRecord flatten;
-  flatten.level = "flatten";
+  flatten.level = KillLevel::Flatten;
   flatten.reason = "flatten";
   e.orchestrator().activate_kill(flatten);
   e.orchestrator().poll();
@@ -343,7 +343,7 @@ TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
     auto& e = fx.start(goog_manifest());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     KillRecord k;
-    k.level = "flatten";
+    k.level = KillLevel::Flatten;
     k.reason = "operator flatten";
     k.actor = "operator";
     REQUIRE(e.orchestrator().activate_kill(k).durable);
@@ -352,7 +352,7 @@ TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
   std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc) << "{ not json";
   auto& e = fx.start(goog_manifest());
   REQUIRE(global_kill(e));
-  CHECK(global_kill(e)->level == "flatten");
+  CHECK(global_kill(e)->level == KillLevel::Flatten);
   CHECK(global_kill(e)->reason == "operator flatten");
   CHECK(global_kill(e)->actor == "operator");
   auto row = fx.sql("SELECT level, reason FROM kills WHERE scope = 'global'");
@@ -433,7 +433,7 @@ TEST_CASE("A failed journal commit is rolled back, alerted and blocks new entrie
   e.journal().sync();  // the writer commits after the bar; the engine hears of it at its next call
   REQUIRE(e.journal().commit_failures() == 1);
   REQUIRE(global_kill(e));
-  CHECK(global_kill(e)->level == "block_new");
+  CHECK(global_kill(e)->level == KillLevel::BlockNew);
   CHECK(global_kill(e)->actor == "journal");
   CHECK(has_error_event(fx, "kill_switch", "") == false);  // the kill itself was durable
   auto before = fx.sql("SELECT COUNT(*) FROM results")[0][0];
@@ -467,7 +467,7 @@ TEST_CASE("An empty state file after a power loss: the day's figures come back f
   CHECK(e.state().total_realized_pnl() == Approx(lifetime - 123.45).margin(1.0));
   CHECK(e.state().consecutive_losses().back() == Approx(-123.45));
   REQUIRE(global_kill(e));
-  CHECK(global_kill(e)->level == "block_new");
+  CHECK(global_kill(e)->level == KillLevel::BlockNew);
 }
 
 TEST_CASE("Damaged journal rows at start-up: the engine starts killed, names the row and keeps it") {
@@ -486,7 +486,7 @@ TEST_CASE("Damaged journal rows at start-up: the engine starts killed, names the
   REQUIRE_NOTHROW(e = &fx.start(goog_manifest()));
   CHECK(e->orchestrator().positions().size() == good);
   REQUIRE(global_kill(*e));
-  CHECK(global_kill(*e)->level == "block_new");
+  CHECK(global_kill(*e)->level == KillLevel::BlockNew);
   CHECK(global_kill(*e)->reason.find("journal table 'positions' row") != std::string::npos);
   CHECK(has_error_event(fx, "recovery", "journal table 'positions' row"));
   // Nothing was dropped: the rows are still there for a person to look at.

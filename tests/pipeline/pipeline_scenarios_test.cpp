@@ -158,7 +158,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
     CHECK(closed->signal_id == first.signal_id);
     // Kill, then crash again.
     KillRecord k;
-    k.level = "block_new";
+    k.level = KillLevel::BlockNew;
     k.reason = "operator halt";
     e.orchestrator().activate_kill(k);
     fx.crash();
@@ -167,7 +167,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
     auto& e = fx.start(manifest());
     CHECK(e.state().kill_switch_active());
     REQUIRE(e.orchestrator().kills().size() == 1);
-    CHECK(e.orchestrator().kills()[0].level == "block_new");
+    CHECK(e.orchestrator().kills()[0].level == KillLevel::BlockNew);
     CHECK(e.orchestrator().positions().size() == open_ids.size() - 1);  // block_new keeps them
     Signal s;
     s.signal_type = "cloud_cross_bullish";
@@ -298,7 +298,7 @@ TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operat
   e.run_feed_to_end(3);  // the next bar's reconciliation (interval 60 s < one daily bar)
   auto kills = e.orchestrator().kills();
   REQUIRE(kills.size() == 1);
-  CHECK(kills[0].level == "reduce_only");
+  CHECK(kills[0].level == KillLevel::ReduceOnly);
   CHECK(kills[0].actor == "reconciler");
   CHECK(kills[0].reason.rfind("Reconciliation: ", 0) == 0);
   CHECK(e.state().circuit_breaker_status() == "open");
@@ -317,7 +317,7 @@ TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operat
   CHECK(e.counters().entries == entries);
   CHECK_FALSE(fx.results("kill_switch").empty());
   // The operator resets; entries flow again (and the next run halts again while unresolved).
-  CHECK(e.orchestrator().reset_kill("global", "", "operator"));
+  CHECK(e.orchestrator().reset_kill(KillScope::Global, "", "operator"));
   CHECK(e.state().circuit_breaker_status() == "closed");
   CHECK(e.orchestrator().kills().empty());
 }
@@ -329,8 +329,8 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
     REQUIRE(fx.run_until_open(200) > 0);
     // A symbol-scoped flatten closes that symbol's positions at once.
     KillRecord sym;
-    sym.level = "flatten";
-    sym.scope = "symbol";
+    sym.level = KillLevel::Flatten;
+    sym.scope = KillScope::Symbol;
     sym.target = "GOOG";
     sym.reason = "halted news";
     sym.actor = "key-7";
@@ -339,8 +339,8 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
     CHECK_FALSE(e.state().kill_switch_active());  // scoped kills are not the global switch
     // A strategy-scoped kill on top, then a process restart.
     KillRecord strat;
-    strat.level = "block_new";
-    strat.scope = "strategy";
+    strat.level = KillLevel::BlockNew;
+    strat.scope = KillScope::Strategy;
     strat.target = "ema_cloud";
     strat.reason = "strategy review";
     e.orchestrator().activate_kill(strat);
@@ -372,8 +372,8 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
   r = e.process_signal(s);
   REQUIRE(r);
   CHECK(r->pipeline_stage == "completed");
-  CHECK(e.orchestrator().reset_kill("strategy", "ema_cloud", "operator"));
-  CHECK_FALSE(e.orchestrator().reset_kill("strategy", "ema_cloud", "operator"));
+  CHECK(e.orchestrator().reset_kill(KillScope::Strategy, "ema_cloud", "operator"));
+  CHECK_FALSE(e.orchestrator().reset_kill(KillScope::Strategy, "ema_cloud", "operator"));
   CHECK(e.orchestrator().kills().size() == 1);
 }
 
@@ -381,33 +381,35 @@ TEST_CASE("A repeat kill for the same scope keeps the higher level") {
   EngineFixture fx("repeat-kill");
   auto& e = fx.start(manifest());
   KillRecord k;
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "first";
   e.orchestrator().activate_kill(k);
-  k.level = "block_new";
+  k.level = KillLevel::BlockNew;
   k.reason = "second";
   e.orchestrator().activate_kill(k);
   REQUIRE(e.orchestrator().kills().size() == 1);
-  CHECK(e.orchestrator().kills()[0].level == "flatten");
+  CHECK(e.orchestrator().kills()[0].level == KillLevel::Flatten);
   // A lower repeat changes nothing: the original reason stays (issue #9 overrides §4.7 here).
   CHECK(e.orchestrator().kills()[0].reason == "first");
   CHECK(e.state().kill_switch_reason() == std::optional<std::string>("first"));
   // A higher repeat raises the level and says why.
-  k.level = "block_new";
-  k.scope = "symbol";
+  k.level = KillLevel::BlockNew;
+  k.scope = KillScope::Symbol;
   k.target = "GOOG";
   k.reason = "symbol halt";
   e.orchestrator().activate_kill(k);
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "symbol flatten";
   e.orchestrator().activate_kill(k);
   for (const auto& x : e.orchestrator().kills()) {
-    if (x.scope == "symbol") {
-      CHECK(x.level == "flatten");
+    if (x.scope == KillScope::Symbol) {
+      CHECK(x.level == KillLevel::Flatten);
       CHECK(x.reason == "symbol flatten");
     }
   }
-  CHECK_THROWS(e.orchestrator().activate_kill(KillRecord{"shutdown", "global", "", "x", "y", 0}));
+  // An unknown level or scope cannot be a KillRecord: it is refused where text comes in.
+  CHECK_FALSE(parse_kill_level("shutdown"));
+  CHECK_FALSE(parse_kill_scope("everything"));
 }
 
 namespace {
@@ -560,7 +562,7 @@ TEST_CASE("cancel_all cancels working orders; the parked entry never opens a pos
   CHECK_FALSE(r);  // parked, the engine thread is not blocked
   CHECK(e.orchestrator().parked_count() == 1);
   KillRecord k;
-  k.level = "cancel_all";
+  k.level = KillLevel::CancelAll;
   k.reason = "desk halt";
   e.orchestrator().activate_kill(k);
   e.set_clock_us(e.now_us() + 20'000'000);
@@ -602,7 +604,7 @@ TEST_CASE("Repeated executions disable trading through a block_new kill with ris
   CHECK(r->rejection_reason.rfind("Pre-trade repeated_execution: value ", 0) == 0);
   auto kills = e.orchestrator().kills();
   REQUIRE(kills.size() == 1);
-  CHECK(kills[0].level == "block_new");
+  CHECK(kills[0].level == KillLevel::BlockNew);
   CHECK(kills[0].actor == "risk/pretrade");
   CHECK(e.state().kill_switch_active());
   // Until a human resets it, every entry stops at stage 1.

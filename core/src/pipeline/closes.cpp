@@ -245,8 +245,8 @@ void Orchestrator::after_close_checks() {
   }
   if (reason) {
     KillRecord k;
-    k.level = "flatten";
-    k.scope = "global";
+    k.level = KillLevel::Flatten;
+    k.scope = KillScope::Global;
     k.reason = *reason;
     k.actor = "engine";
     activate_kill(k);  // in effect even when it cannot be saved (then an alert)
@@ -269,7 +269,7 @@ std::vector<Position> Orchestrator::emergency_close_all(const std::string& reaso
     if (auto c = close_position(t, "emergency_close: " + reason, 0.0, 0, sid)) closed.push_back(*c);
   }
   KillRecord k;
-  k.level = "flatten";
+  k.level = KillLevel::Flatten;
   k.reason = "Emergency close: " + reason;
   activate_kill(k);
   publish("emergency_close", {{"reason", reason}, {"closed", closed.size()}});

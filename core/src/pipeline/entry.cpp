@@ -100,10 +100,10 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryCont
   const KillRecord* k = blocking_kill(ctx.signal);
   if (!k) return std::nullopt;
   return Rejection{stage::kKillSwitch,
-                   k->scope == "global"
+                   k->scope == KillScope::Global
                        ? "Kill switch active: " + state_.kill_switch_reason().value_or(k->reason)
-                       : "Kill switch active (" + k->level + ", " + k->scope + " " + k->target +
-                             "): " + k->reason};
+                       : "Kill switch active (" + std::string(to_string(k->level)) + ", " +
+                             std::string(to_string(k->scope)) + " " + k->target + "): " + k->reason};
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ctx) {

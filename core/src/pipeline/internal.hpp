@@ -190,15 +190,6 @@ inline OrderResult cancelled_result(const std::string& order_id, const std::stri
   return r;
 }
 
-// Kill levels in order of strength (pipeline.md §4.1); 0 = unknown.
-inline int level_rank(const std::string& l) {
-  if (l == "block_new") return 1;
-  if (l == "reduce_only") return 2;
-  if (l == "cancel_all") return 3;
-  if (l == "flatten") return 4;
-  return 0;
-}
-
 }  // namespace detail
 
 struct Orchestrator::EntryContext {

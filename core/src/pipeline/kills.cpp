@@ -12,11 +12,12 @@ using namespace detail;
 // ---- stage 1: kill switch -----------------------------------------------------------------
 
 const KillRecord* Orchestrator::blocking_kill(const Signal& s) const {
-  auto g = kills_.find({"global", ""});
+  if (kills_.empty()) return nullptr;
+  auto g = kills_.find({KillScope::Global, ""});
   if (g != kills_.end()) return &g->second;
-  auto st = kills_.find({"strategy", strategy_of(s)});
+  auto st = kills_.find({KillScope::Strategy, strategy_of(s)});
   if (st != kills_.end()) return &st->second;
-  auto sy = kills_.find({"symbol", s.ticker});
+  auto sy = kills_.find({KillScope::Symbol, s.ticker});
   if (sy != kills_.end()) return &sy->second;
   return nullptr;
 }
@@ -31,14 +32,10 @@ json Orchestrator::kill_event(const KillRecord& k) const {
 }
 
 KillOutcome Orchestrator::activate_kill(KillRecord k) {
-  if (level_rank(k.level) == 0) throw std::invalid_argument("unknown kill level '" + k.level + "'");
-  if (k.scope != "global" && k.scope != "strategy" && k.scope != "symbol") {
-    throw std::invalid_argument("unknown kill scope '" + k.scope + "'");
-  }
-  if (k.scope == "global") k.target.clear();
+  if (k.scope == KillScope::Global) k.target.clear();
   if (k.activated_at_us == 0) k.activated_at_us = now_();
   auto it = kills_.find({k.scope, k.target});
-  if (it != kills_.end() && level_rank(it->second.level) >= level_rank(k.level)) {
+  if (it != kills_.end() && it->second.level >= k.level) {
     k = it->second;  // a repeat never lowers the level, and the original reason stays
   }
   // In effect first: trading stops now, whatever the disk says. Then durable: journal
@@ -54,7 +51,7 @@ KillOutcome Orchestrator::activate_kill(KillRecord k) {
   } catch (const std::exception& e) {
     failed(std::string("journal: ") + e.what());
   }
-  if (k.scope == "global") {
+  if (k.scope == KillScope::Global) {
     try {
       state_.activate_kill_switch(k.reason);  // sets the switch in memory before it saves
     } catch (const std::exception& e) {
@@ -62,7 +59,7 @@ KillOutcome Orchestrator::activate_kill(KillRecord k) {
     }
   }
   if (!out.durable) alert_error("kill_switch", "kill switch active but NOT durable: " + out.error);
-  logf(2, "Kill switch activated (" + k.level + ", " + k.scope +
+  logf(2, "Kill switch activated (" + std::string(to_string(k.level)) + ", " + std::string(to_string(k.scope)) +
               (k.target.empty() ? "" : " " + k.target) + ") by " + k.actor + ": " + k.reason);
   json ev = kill_event(k);
   ev["durable"] = out.durable;
@@ -73,15 +70,9 @@ KillOutcome Orchestrator::activate_kill(KillRecord k) {
 }
 
 void Orchestrator::apply_kill_effects(const KillRecord& k) {
-  auto in_scope_pos = [k](const Position& p) {
-    return k.scope == "global" || (k.scope == "strategy" && p.strategy == k.target) ||
-           (k.scope == "symbol" && p.underlying == k.target);
-  };
-  if (level_rank(k.level) >= 3) {
+  if (k.level >= KillLevel::CancelAll) {
     for (auto& f : flows_) {
-      bool in_scope = k.scope == "global" || (k.scope == "strategy" && f->strategy == k.target) ||
-                      (k.scope == "symbol" && f->underlying == k.target);
-      if (!in_scope || !f->awaiting_fill || !f->broker) continue;
+      if (!k.covers(f->strategy, f->underlying) || !f->awaiting_fill || !f->broker) continue;
       std::string error;
       bool cancelled = false;
       try {
@@ -97,10 +88,10 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
       }
     }
   }
-  if (k.level == "flatten") {
+  if (k.level == KillLevel::Flatten) {
     std::vector<std::pair<std::string, std::string>> targets;
     for (const auto& p : positions_) {
-      if (in_scope_pos(p)) targets.emplace_back(p.ticker, p.signal_id);
+      if (k.covers(p.strategy, p.underlying)) targets.emplace_back(p.ticker, p.signal_id);
     }
     std::string reason = "kill_switch: " + k.reason;
     for (auto& [ticker, sid] : targets) {
@@ -110,13 +101,12 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
   }
 }
 
-bool Orchestrator::reset_kill(const std::string& scope, const std::string& target,
-                              const std::string& actor) {
-  std::string t = scope == "global" ? "" : target;
+bool Orchestrator::reset_kill(KillScope scope, const std::string& target, const std::string& actor) {
+  std::string t = scope == KillScope::Global ? "" : target;
   auto it = kills_.find({scope, t});
   if (it == kills_.end()) return false;
   journal_.close_kill(scope, t, now_());
-  if (scope == "global") {
+  if (scope == KillScope::Global) {
     state_.deactivate_kill_switch();
     state_.set_circuit_breaker("closed");
   }

@@ -166,9 +166,7 @@ void Orchestrator::poll() {
       // A parked entry retry is dropped once a reduce_only (or stronger) kill covers it.
       bool blocked = false;
       for (const auto& [key, k] : kills_) {
-        bool in_scope = k.scope == "global" || (k.scope == "strategy" && flow->strategy == k.target) ||
-                        (k.scope == "symbol" && flow->underlying == k.target);
-        if (in_scope && level_rank(k.level) >= 2) blocked = true;
+        if (k.level >= KillLevel::ReduceOnly && k.covers(flow->strategy, flow->underlying)) blocked = true;
       }
       if (blocked && !flow->awaiting_fill) {
         unpark(flow);

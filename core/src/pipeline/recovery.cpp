@@ -17,14 +17,14 @@ void Orchestrator::restore() {
   for (auto& k : journal_.active_kills(&damaged)) kills_[{k.scope, k.target}] = k;
   // Either store showing the global kill active makes it active (fail closed). The journal's
   // record wins over the state file's: a flatten there is never downgraded.
-  auto global = kills_.find({"global", ""});
+  auto global = kills_.find({KillScope::Global, ""});
   if (state_.kill_switch_active() && global == kills_.end()) {
     KillRecord k;
-    k.level = state_.loaded_corrupt() ? "block_new" : "flatten";
+    k.level = state_.loaded_corrupt() ? KillLevel::BlockNew : KillLevel::Flatten;
     k.reason = state_.kill_switch_reason().value_or("Kill switch active");
     k.actor = "engine";
     k.activated_at_us = now_();
-    kills_[{"global", ""}] = k;
+    kills_[{KillScope::Global, ""}] = k;
     try {
       journal_.save_kill(k);
     } catch (const std::exception& e) {
@@ -56,14 +56,14 @@ void Orchestrator::restore() {
 
   reconcile_with_broker();
   for (const auto& [key, k] : kills_) {
-    if (k.level == "flatten") apply_kill_effects(k);
+    if (k.level == KillLevel::Flatten) apply_kill_effects(k);
   }
 }
 
 void Orchestrator::fail_closed(const std::string& stage, const std::string& what) {
   alert_error(stage, what);
   KillRecord k;
-  k.level = "block_new";
+  k.level = KillLevel::BlockNew;
   k.reason = "Fail closed (" + stage + "): " + what;
   k.actor = "engine";
   activate_kill(k);
@@ -202,7 +202,7 @@ ReconciliationReport Orchestrator::reconcile_with_broker() {
   for (const auto& m : report.mismatches) details += (details.empty() ? "" : "; ") + m.detail;
   std::string reason = "Reconciliation: " + std::to_string(report.mismatches.size()) + " issue(s)";
   KillRecord k;
-  k.level = "reduce_only";
+  k.level = KillLevel::ReduceOnly;
   k.reason = reason;
   k.actor = "reconciler";
   activate_kill(k);

@@ -150,12 +150,12 @@ void require_known_target(core::Engine* e, const std::string& scope, const std::
 }
 
 // 409 when one more scoped kill would pass the cap (engine thread: exact at the moment it runs).
-std::optional<core::ControlResult> scoped_kill_cap(core::Engine* e, const std::string& scope,
+std::optional<core::ControlResult> scoped_kill_cap(core::Engine* e, core::KillScope scope,
                                                    const std::string& target) {
-  if (scope == "global") return std::nullopt;
+  if (scope == core::KillScope::Global) return std::nullopt;
   std::size_t scoped = 0;
   for (const auto& k : e->orchestrator().kills()) {
-    if (k.scope == "global") continue;
+    if (k.scope == core::KillScope::Global) continue;
     if (k.scope == scope && k.target == target) return std::nullopt;  // a repeat replaces it
     ++scoped;
   }
@@ -242,8 +242,11 @@ void add_bot_routes(Router& r, const Context& c) {
            return control_reply(command(
                e,
                [&] {
-                 if (auto refused = scoped_kill_cap(e, *scope, target)) return *refused;
-                 return e->controller().kill(reason, *level, *scope, target, who.actor());
+                 // Validated against kLevels and kScopes above: the parses cannot fail.
+                 const auto kill_scope = core::parse_kill_scope(*scope).value_or(core::KillScope::Global);
+                 const auto kill_level = core::parse_kill_level(*level).value_or(core::KillLevel::Flatten);
+                 if (auto refused = scoped_kill_cap(e, kill_scope, target)) return *refused;
+                 return e->controller().kill(reason, kill_level, kill_scope, target, who.actor());
                },
                /*urgent=*/true));
          },
@@ -264,7 +267,9 @@ void add_bot_routes(Router& r, const Context& c) {
            auto scope = choice(body, "scope", kScopes, "global", v);
            auto target = target_of(body, scope, v);
            v.raise_if_any();
-           return control_reply(command(e, [&] { return e->controller().reset_kill(*scope, target, who.actor()); }, kOperator));
+           const auto kill_scope = core::parse_kill_scope(*scope).value_or(core::KillScope::Global);
+           return control_reply(
+               command(e, [&] { return e->controller().reset_kill(kill_scope, target, who.actor()); }, kOperator));
          },
          "End a kill (default the global kill; the bot is then paused)",
          json{{"type", "object"},

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "axion/core/kill.hpp"
 #include "axion/core/types.hpp"
 
 namespace axion::core {
@@ -58,11 +59,11 @@ class BotController {
     std::function<std::int64_t()> wall_now;
     // Applies the kill (in memory first, always) and makes it durable: returns "" when it is,
     // else why not. Throws only for a kill it cannot apply at all.
-    std::function<std::string(const std::string& reason, const std::string& level, const std::string& scope,
+    std::function<std::string(const std::string& reason, KillLevel level, KillScope scope,
                               const std::string& target, const std::string& actor)>
         activate_kill;
     // Ends that kill; false when no such kill is active.
-    std::function<bool(const std::string& scope, const std::string& target, const std::string& actor)> reset_kill;
+    std::function<bool(KillScope scope, const std::string& target, const std::string& actor)> reset_kill;
     std::function<bool()> kill_switch_active;  // the persistent global kill
     std::function<bool()> live_broker_configured;
     std::function<std::string()> live_broker_name;  // e.g. "alpaca"
@@ -76,9 +77,9 @@ class BotController {
   ControlResult stop(const std::string& actor);
   ControlResult pause(const std::string& actor);
   ControlResult resume(const std::string& actor);
-  ControlResult kill(const std::string& reason, const std::string& level, const std::string& scope,
-                     const std::string& target, const std::string& actor);
-  ControlResult reset_kill(const std::string& scope, const std::string& target, const std::string& actor);
+  ControlResult kill(const std::string& reason, KillLevel level, KillScope scope, const std::string& target,
+                     const std::string& actor);
+  ControlResult reset_kill(KillScope scope, const std::string& target, const std::string& actor);
   // `changes` holds only known, validated, non-null fields; returns "Config updated: ['k', …]"
   // listing them in declared order, or 400 "No config fields provided".
   ControlResult update_config(const json& changes, const std::string& actor);

@@ -26,21 +26,13 @@
 #include <string>
 #include <vector>
 
+#include "axion/core/kill.hpp"
 #include "axion/core/types.hpp"
 
 namespace axion::core {
 
 struct JournalError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-struct KillRecord {
-  std::string level = "flatten";  // block_new | reduce_only | cancel_all | flatten
-  std::string scope = "global";   // global | strategy | symbol
-  std::string target;             // "" for global
-  std::string reason;
-  std::string actor = "engine";
-  std::int64_t activated_at_us = 0;
 };
 
 // A row that could not be read at start-up: the engine fails closed and names it.
@@ -100,10 +92,10 @@ class Journal {
   // Kill records are committed with synchronous=FULL before anyone is told (pipeline.md §4.7):
   // these two wait for the writer and throw JournalError when the record is not durable.
   void save_kill(const KillRecord& k);
-  void close_kill(const std::string& scope, const std::string& target, std::int64_t ts_us);
+  void close_kill(KillScope scope, const std::string& target, std::int64_t ts_us);
   std::vector<KillRecord> active_kills(std::vector<DamagedRow>* damaged = nullptr);
   // When a kill of `scope` was last reset (engine clock, µs); 0 when never.
-  std::int64_t last_kill_reset_us(const std::string& scope);
+  std::int64_t last_kill_reset_us(KillScope scope);
 
   std::optional<std::string> plugin_state(const std::string& plugin);
   void save_plugin_state(std::string plugin, std::string json_text);

@@ -112,7 +112,7 @@ class Orchestrator {
   // `error` alert and `durable = false` in the outcome (trading stops either way). A repeat
   // never lowers a level and keeps the original reason. Throws only for an unknown level/scope.
   KillOutcome activate_kill(KillRecord kill);
-  bool reset_kill(const std::string& scope, const std::string& target, const std::string& actor);
+  bool reset_kill(KillScope scope, const std::string& target, const std::string& actor);
   std::vector<KillRecord> kills() const;
 
   // Current account (§1.3): the broker's snapshot when known, else starting equity.
@@ -246,7 +246,7 @@ class Orchestrator {
   EventBus& bus_;
   Clock now_;
   std::vector<Position> positions_;
-  std::map<std::pair<std::string, std::string>, KillRecord> kills_;
+  std::map<std::pair<KillScope, std::string>, KillRecord> kills_;  // by scope and target
   std::deque<json> history_;
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;
