@@ -28,7 +28,7 @@
 
 #include "api/http.hpp"
 #include "api/v1/routes.hpp"
-#include "axion/core/engine.hpp"
+#include "axion/core/engine/engine.hpp"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <iostream>
 #include <thread>
 
-#include "axion/core/auth.hpp"
-#include "axion/core/engine.hpp"
-#include "axion/core/manifest.hpp"
-#include "axion/core/plugin_loader.hpp"
+#include "axion/core/control/auth.hpp"
+#include "axion/core/engine/engine.hpp"
+#include "axion/core/config/manifest.hpp"
+#include "axion/core/plugins/plugin_loader.hpp"
 #include "api/server.hpp"
 #include "api/v1/routes.hpp"
 #include "cli.hpp"
@@ -101,15 +101,17 @@ int describe(const core::EngineOptions& eo, const core::Manifest& m, const std::
   }
 }
 
+// Wall clock, µs UTC: API keys' times and rate-limit windows.
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // --create-key (control.md §1.6): offline bootstrap of the first key. Only the raw key goes to
 // stdout, so scripts can capture it; the store keeps its hash in DIR/axion.db.
 int create_key(const host::CliOptions& o) {
   try {
-    core::KeyStore ks(fs::path(*o.state_dir) / "axion.db", [] {
-      return std::chrono::duration_cast<std::chrono::microseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    });
+    core::KeyStore ks(fs::path(*o.state_dir) / "axion.db", wall_us);
     auto c = ks.create("local", o.key_name, {o.create_key}, "enterprise", std::nullopt);
     std::printf("%s\n", c.raw.c_str());
     return 0;
@@ -209,6 +211,8 @@ int main(int argc, char** argv) {
   // The REST API (control.md §1) serves while the engine thread runs: not with --max-bars (the
   // feed runs on this thread) and not in backtest mode (the engine shuts down at the end of the
   // data on its own, and REST must stop before the engine shuts down).
+  // Declared before the server, which holds a pointer to it: destroyed after it.
+  auto rate_limiter = std::make_unique<api::RateLimiter>(wall_us);
   std::unique_ptr<api::Server> rest;
   const auto& api_cfg = parsed.manifest.api;
   if (api_cfg.enabled && opt.max_bars == 0 && parsed.manifest.engine.mode != "backtest") {
@@ -222,7 +226,7 @@ int main(int argc, char** argv) {
     sec.auth = api_cfg.auth;
     sec.rate_limit = api_cfg.rate_limit;
     sec.keys = &engine->keys();
-    sec.limiter = &engine->rate_limiter();
+    sec.limiter = rate_limiter.get();
     api::ServerOptions so;
     so.bind = api_cfg.bind;
     so.port = api_cfg.port;

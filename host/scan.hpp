@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "axion/core/engine.hpp"
+#include "axion/core/engine/engine.hpp"
 
 namespace axion::host {
 

@@ -461,7 +461,7 @@ Reply dispatch(const Router& router, const Security& sec, Request& req, ApiStats
       }
     }
 
-    std::optional<core::RateDecision> rate;
+    std::optional<RateDecision> rate;
     if (sec.rate_limit && route.rate_limited && sec.limiter) {
       rate = sec.limiter->check(who.key_id.empty() ? who.user_id : who.key_id, who.tier);
       if (!rate->allowed) {

@@ -20,8 +20,9 @@
 #include <spdlog/logger.h>
 
 #include "api/csrf.hpp"
-#include "axion/core/auth.hpp"
-#include "axion/core/types.hpp"
+#include "api/rate_limit.hpp"
+#include "axion/core/control/auth.hpp"
+#include "axion/core/domain/types.hpp"
 
 namespace axion::api {
 
@@ -131,12 +132,12 @@ class Router {
 // Auth and rate-limit settings of dispatch() ([api] auth, rate_limit).
 struct Security {
   Security() = default;
-  Security(bool auth_on, bool rate_limit_on, core::KeyStore* key_store, core::RateLimiter* rate_limiter)
+  Security(bool auth_on, bool rate_limit_on, core::KeyStore* key_store, RateLimiter* rate_limiter)
       : auth(auth_on), rate_limit(rate_limit_on), keys(key_store), limiter(rate_limiter) {}
   bool auth = true;
   bool rate_limit = true;
   core::KeyStore* keys = nullptr;        // required when auth is on
-  core::RateLimiter* limiter = nullptr;  // required when rate_limit is on
+  RateLimiter* limiter = nullptr;  // required when rate_limit is on
   // With auth off, state-changing requests must come from this server (csrf.hpp); Server
   // fills it from its bind address, port and CORS origins.
   SameOrigin same_origin;

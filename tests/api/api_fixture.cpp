@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 
 namespace axion::test {
@@ -89,8 +90,13 @@ void ApiFixture::build() {
   api::v1::Context ctx;
   ctx.engine = engine_.get();
   ctx.stats = std::make_shared<api::ApiStats>();
+  rate_limiter_ = std::make_unique<api::RateLimiter>([] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  });
   api::Security sec{parsed.manifest.api.auth, parsed.manifest.api.rate_limit, &engine_->keys(),
-                    &engine_->rate_limiter()};
+                    rate_limiter_.get()};
   api::ServerOptions so;
   so.port = 0;
   so.max_request_bytes = static_cast<std::size_t>(parsed.manifest.api.max_request_bytes);

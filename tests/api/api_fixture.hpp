@@ -54,6 +54,7 @@ class ApiFixture {
   std::string api_toml_;
   std::vector<std::string> symbols_;
   std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<api::RateLimiter> rate_limiter_;  // before the server, which points to it
   std::unique_ptr<api::Server> server_;
   std::thread runner_;
 };

@@ -62,13 +62,13 @@ std::shared_ptr<api::Router> fake_router() {
 struct Keys {
   std::filesystem::path dir;
   std::unique_ptr<core::KeyStore> store;
-  std::unique_ptr<core::RateLimiter> limiter;
+  std::unique_ptr<api::RateLimiter> limiter;
   Keys() {
     dir = std::filesystem::temp_directory_path() / ("axion-api-fw-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     store = std::make_unique<core::KeyStore>(dir / "axion.db", wall_us);
-    limiter = std::make_unique<core::RateLimiter>(wall_us);
+    limiter = std::make_unique<api::RateLimiter>(wall_us);
   }
   ~Keys() {
     store.reset();

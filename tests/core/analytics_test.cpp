@@ -1,7 +1,7 @@
 // BotPerformanceTracker and PerformanceSnapshot (control.md §5.3–5.4, §8 Analytics).
 #include <catch2/catch.hpp>
 
-#include "axion/core/analytics.hpp"
+#include "axion/core/control/analytics.hpp"
 
 using namespace axion::core;
 using Catch::Detail::Approx;

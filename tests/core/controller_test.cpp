@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "axion/core/controller.hpp"
+#include "axion/core/control/controller.hpp"
 
 using namespace axion::core;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "axion/core/event_bus.hpp"
+#include "axion/core/state/event_bus.hpp"
 
 using namespace axion::core;
 

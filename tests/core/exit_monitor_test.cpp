@@ -1,7 +1,7 @@
 // ExitMonitor rules of pipeline.md §8.2, one by one, and acceptance example 9 (§13).
 #include <catch2/catch.hpp>
 
-#include "axion/core/exit_monitor.hpp"
+#include "axion/core/pipeline/exit_monitor.hpp"
 #include "axion/sdk/time.hpp"
 
 using namespace axion::core;

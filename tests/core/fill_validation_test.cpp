@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "axion/core/orchestrator.hpp"
+#include "axion/core/pipeline/orchestrator.hpp"
 
 using namespace axion::core;
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "axion/core/journal.hpp"
+#include "axion/core/state/journal.hpp"
 
 namespace fs = std::filesystem;
 using namespace axion::core;

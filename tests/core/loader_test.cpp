@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "axion/core/plugin_instance.hpp"
-#include "axion/core/plugin_loader.hpp"
+#include "axion/core/plugins/plugin_instance.hpp"
+#include "axion/core/plugins/plugin_loader.hpp"
 
 namespace fs = std::filesystem;
 using namespace axion::core;

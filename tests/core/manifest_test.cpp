@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "axion/core/manifest.hpp"
+#include "axion/core/config/manifest.hpp"
 
 using namespace axion::core;
 

@@ -1,7 +1,7 @@
 // PositionReconciler (pipeline.md §9): every mismatch type with its severity and text.
 #include <catch2/catch.hpp>
 
-#include "axion/core/reconciler.hpp"
+#include "axion/core/pipeline/reconciler.hpp"
 
 using namespace axion::core;
 using axion::sdk::BrokerPosition;

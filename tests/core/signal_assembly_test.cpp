@@ -6,13 +6,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "axion/core/feedback.hpp"
-#include "axion/core/fusion.hpp"
-#include "axion/core/metrics.hpp"
-#include "axion/core/scanner_presets.hpp"
-#include "axion/core/selector.hpp"
-#include "axion/core/signal_assembly.hpp"
-#include "axion/core/strategy_registry.hpp"
+#include "axion/core/signals/feedback.hpp"
+#include "axion/core/signals/fusion.hpp"
+#include "axion/core/control/metrics.hpp"
+#include "axion/core/signals/scanner_presets.hpp"
+#include "axion/core/signals/selector.hpp"
+#include "axion/core/signals/signal_assembly.hpp"
+#include "axion/core/signals/strategy_registry.hpp"
 #include "axion/sdk/time.hpp"
 
 using namespace axion::core;

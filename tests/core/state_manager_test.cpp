@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "axion/core/state_manager.hpp"
+#include "axion/core/state/state_manager.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace fs = std::filesystem;

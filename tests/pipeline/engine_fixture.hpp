@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "axion/core/engine.hpp"
+#include "axion/core/engine/engine.hpp"
 
 namespace axion::test {
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "axion/core/orchestrator.hpp"
+#include "axion/core/pipeline/orchestrator.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "api/http.hpp"
-#include "axion/core/engine.hpp"
-#include "axion/core/journal_reader.hpp"
+#include "axion/core/engine/engine.hpp"
+#include "axion/core/state/journal_reader.hpp"
 
 namespace axion::api::v1 {
 

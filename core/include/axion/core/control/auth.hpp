@@ -1,0 +1,105 @@
+// API keys and rate limits (control.md §2). Keys: "ax_" + 48 lower-case hex; only SHA-256 hashes
+// are stored, durably, in the state directory's axion.db (table api_keys). Thread-safe: REST
+// and WebSocket threads call it concurrently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "axion/core/domain/types.hpp"
+
+struct sqlite3;
+
+namespace axion::core {
+
+struct ApiKey {
+  std::string key_id;  // 16 lower-case hex
+  std::string user_id;
+  std::string name;
+  std::vector<std::string> scopes;  // subset of read, write, admin
+  std::string tier = "free";        // free | pro | enterprise
+  bool is_active = true;
+  std::int64_t created_us = 0;
+  std::optional<std::int64_t> expires_us;
+  std::optional<std::int64_t> last_used_us;
+  std::string key_preview;  // "ax_..." + the raw key's last 4 chars (stored: K2 lists it too)
+  // admin grants everything; write satisfies read; otherwise the exact scope.
+  bool has_scope(const std::string& required) const;
+  // APIKeyResponse without the raw key (key: null); key_preview "ax_..." + last 4 chars.
+  json to_json(const std::string& key_preview) const;
+};
+
+// The caller of a request: a validated key, or the `dev` identity when auth is disabled.
+struct Principal {
+  std::string key_id;  // empty when auth is disabled
+  std::string user_id = "dev";
+  std::string tier = "enterprise";
+  std::vector<std::string> scopes = {"admin"};
+  bool authenticated = false;
+  bool has_scope(const std::string& required) const;
+  std::string actor() const { return key_id.empty() ? user_id : key_id; }  // journaled actor
+};
+
+std::string sha256_hex(std::string_view text);
+std::string random_hex(std::size_t bytes);  // cryptographic randomness (OpenSSL)
+// Constant-time equality of two strings of equal length (false on different lengths).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+class KeyStore {
+ public:
+  using Clock = std::function<std::int64_t()>;  // wall clock, µs UTC
+  // Opens (creates) the api_keys table in db_path. Throws std::runtime_error naming the file.
+  KeyStore(const std::filesystem::path& db_path, Clock now);
+  ~KeyStore();
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  struct Created {
+    ApiKey key;
+    std::string raw;  // shown once
+  };
+  // expires_in_days: nullopt or 0 = no expiry. Scopes/tier are validated by the caller.
+  Created create(const std::string& user_id, const std::string& name, std::vector<std::string> scopes,
+                 const std::string& tier, std::optional<int> expires_in_days);
+  // nullopt: not "ax_…", unknown hash, revoked or expired. On success updates last_used (to
+  // the minute). A key once validated is served from memory (no database, no store-wide lock)
+  // for up to kCacheSeconds; a revocation in this process drops it from every store's memory
+  // before revoke() returns. An edit of the table from outside the process takes effect within
+  // kCacheSeconds.
+  std::optional<ApiKey> validate(const std::string& raw);
+  std::vector<ApiKey> list(const std::string& user_id);
+  // False when the key does not exist or belongs to another user.
+  bool revoke(const std::string& user_id, const std::string& key_id);
+  // Revocation listeners (e.g. the WS add-on closing a revoked key's connections).
+  void on_revoke(std::function<void(const std::string& key_id)> fn);
+
+ private:
+  std::optional<ApiKey> validate_from_db(const std::string& hash, std::uint64_t generation);
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+  // Validated active keys by hash. A revocation anywhere in the process bumps kRevocations;
+  // a cache filled before it is dropped whole (revocations are rare, reads are not).
+  std::shared_mutex cache_mu_;
+  struct Cached {
+    ApiKey key;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  static constexpr int kCacheSeconds = 1;
+  std::unordered_map<std::string, Cached> cache_;
+  std::uint64_t cache_generation_ = 0;
+  static std::atomic<std::uint64_t> revocations_;
+  Clock now_;
+  std::vector<std::function<void(const std::string&)>> revoke_listeners_;
+};
+
+}  // namespace axion::core

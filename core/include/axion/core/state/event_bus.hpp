@@ -1,0 +1,61 @@
+// In-process event bus (ARCHITECTURE §1): every event gets the next engine-wide sequence number
+// (durable: the journal records each event and the next start continues after the last one),
+// its channel from the event→channel map of control.md §4.5, and lands in a bounded replay
+// buffer so a subscriber can resume from a sequence number.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "axion/core/domain/types.hpp"
+
+namespace axion::core {
+
+struct Event {
+  std::int64_t sequence = 0;
+  std::int64_t ts_us = 0;
+  std::string channel;
+  std::string event;
+  std::string data;      // JSON text
+  std::string envelope;  // {"channel","event","data","timestamp","sequence"} as sent to clients
+};
+
+class EventBus {
+ public:
+  using Sink = std::function<void(const Event&)>;
+
+  explicit EventBus(std::size_t replay_capacity = 10'000);
+
+  static std::string channel_for(std::string_view event);
+
+  void set_next_sequence(std::int64_t next);
+  // Called synchronously for every event, before subscribers (the journal).
+  void set_recorder(Sink recorder);
+
+  std::int64_t publish(std::string_view event, const json& data, std::int64_t ts_us);
+
+  // Subscribe; buffered events with sequence > since are delivered first (since < 0: none).
+  // Returns the oldest buffered sequence through *oldest when the gap cannot be filled.
+  int subscribe(Sink sink, std::int64_t since = -1, std::int64_t* oldest_available = nullptr);
+  void unsubscribe(int id);
+
+  std::vector<Event> recent(std::size_t n) const;
+  std::int64_t last_sequence() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::size_t capacity_;
+  std::deque<Event> buffer_;
+  std::int64_t next_seq_ = 1;
+  Sink recorder_;
+  std::map<int, Sink> sinks_;
+  int next_id_ = 1;
+};
+
+}  // namespace axion::core

@@ -1,0 +1,283 @@
+#include "axion/core/domain/types.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "axion/sdk/format.hpp"
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+
+bool stage::is_plugin_stage(std::string_view label) {
+  for (const char* s : kPluginStages) {
+    if (label == s) return true;
+  }
+  return false;
+}
+
+std::string stage::plugin_stage_list() {
+  std::string out;
+  for (const char* s : kPluginStages) out += (out.empty() ? "" : ", ") + std::string(s);
+  return out;
+}
+
+double round_dp(double x, int n) { return sdk::format::round_dp(x, n); }
+
+std::string trade_type_for(const std::string& tf) {
+  if (tf == "1m" || tf == "5m") return "scalp";
+  if (tf == "10m") return "day";
+  return "swing";
+}
+
+json to_json(const ExecutorConfig& c) {
+  return {{"instrument_mode", c.instrument_mode},
+          {"max_risk_per_trade", c.max_risk_per_trade},
+          {"max_concurrent_positions", c.max_concurrent_positions},
+          {"daily_loss_limit", c.daily_loss_limit},
+          {"max_single_stock_exposure", c.max_single_stock_exposure},
+          {"max_sector_exposure", c.max_sector_exposure},
+          {"min_account_equity", c.min_account_equity},
+          {"default_time_in_force", c.default_time_in_force},
+          {"high_conviction_order_type", c.high_conviction_order_type},
+          {"medium_conviction_order_type", c.medium_conviction_order_type},
+          {"scale_in_enabled", c.scale_in_enabled},
+          {"scale_in_initial_pct", c.scale_in_initial_pct},
+          {"prefer_3x_for_day_trades", c.prefer_3x_for_day_trades},
+          {"min_etf_daily_volume", c.min_etf_daily_volume},
+          {"etf_sector_mapping", c.etf_sector_mapping},
+          {"consecutive_loss_threshold", c.consecutive_loss_threshold},
+          {"consecutive_loss_pct", c.consecutive_loss_pct},
+          {"api_timeout_seconds", c.api_timeout_seconds}};
+}
+
+json to_json(const LifecycleConfig& c) {
+  return {{"reward_to_risk_target", c.reward_to_risk_target},
+          {"time_stop_minutes", c.time_stop_minutes},
+          {"eod_close_time", c.eod_close_time},
+          {"trailing_stop_cloud", c.trailing_stop_cloud},
+          {"max_etf_hold_days_3x", c.max_etf_hold_days_3x},
+          {"max_etf_hold_days_2x", c.max_etf_hold_days_2x},
+          {"close_on_shutdown", c.close_on_shutdown}};
+}
+
+json to_dict(const Position& p) {
+  json j = json::object();
+  j["ticker"] = p.ticker;
+  j["direction"] = p.direction;
+  j["entry_price"] = p.entry_price;
+  j["current_price"] = p.current_price;
+  j["stop_loss"] = round_dp(p.stop_loss, 4);
+  j["target_price"] = p.target_price > 0 ? json(round_dp(p.target_price, 4)) : json(nullptr);
+  j["shares"] = p.shares;
+  j["unrealized_pnl"] = round_dp(p.unrealized_pnl(), 2);
+  j["unrealized_pnl_pct"] = round_dp(p.unrealized_pnl_pct(), 4);
+  j["trade_type"] = p.trade_type;
+  j["instrument_type"] = p.instrument_type;
+  j["leverage"] = p.leverage;
+  return j;
+}
+
+json to_storage(const Position& p) {
+  return {{"ticker", p.ticker},
+          {"underlying", p.underlying},
+          {"direction", p.direction},
+          {"is_inverse", p.is_inverse},
+          {"entry_price", p.entry_price},
+          {"current_price", p.current_price},
+          {"shares", p.shares},
+          {"stop_loss", p.stop_loss},
+          {"initial_stop", p.initial_stop},
+          {"target_price", p.target_price},
+          {"entry_time_us", p.entry_time_us},
+          {"signal_id", p.signal_id},
+          {"signal_type", p.signal_type},
+          {"conviction", p.conviction},
+          {"order_id", p.order_id},
+          {"trade_type", p.trade_type},
+          {"instrument_type", p.instrument_type},
+          {"leverage", p.leverage},
+          {"signal_source", p.signal_source},
+          {"strategy", p.strategy},
+          {"timeframe", p.timeframe},
+          {"scaled_out", p.scaled_out},
+          {"entry_commission", p.entry_commission},
+          {"entry_shares", p.entry_shares},
+          {"broker", p.broker}};
+}
+
+Position position_from_storage(const json& j) {
+  Position p;
+  p.ticker = j.at("ticker").get<std::string>();
+  p.underlying = j.value("underlying", p.ticker);
+  p.direction = j.value("direction", "long");
+  p.is_inverse = j.value("is_inverse", false);
+  p.entry_price = j.value("entry_price", 0.0);
+  p.current_price = j.value("current_price", p.entry_price);
+  p.shares = j.value("shares", std::int64_t{0});
+  p.stop_loss = j.value("stop_loss", 0.0);
+  p.initial_stop = j.value("initial_stop", p.stop_loss);
+  p.target_price = j.value("target_price", 0.0);
+  p.entry_time_us = j.value("entry_time_us", std::int64_t{0});
+  p.signal_id = j.value("signal_id", "");
+  p.signal_type = j.value("signal_type", "");
+  p.conviction = j.value("conviction", 0);
+  p.order_id = j.value("order_id", "");
+  p.trade_type = j.value("trade_type", "day");
+  p.instrument_type = j.value("instrument_type", "stock");
+  p.leverage = j.value("leverage", 1.0);
+  p.signal_source = j.value("signal_source", "");
+  p.strategy = j.value("strategy", "");
+  p.timeframe = j.value("timeframe", "");
+  p.scaled_out = j.value("scaled_out", false);
+  p.entry_commission = j.value("entry_commission", 0.0);
+  p.entry_shares = j.value("entry_shares", p.shares);
+  p.broker = j.value("broker", "");
+  return p;
+}
+
+json signal_to_dict(const Signal& s) {
+  return {{"signal_type", s.signal_type},
+          {"direction", s.direction},
+          {"ticker", s.ticker},
+          {"timeframe", s.timeframe},
+          {"conviction", s.conviction},
+          {"entry_price", round_dp(s.entry_price, 4)},
+          {"stop_loss", round_dp(s.stop_loss, 4)},
+          {"target_price", s.target_price > 0 ? json(round_dp(s.target_price, 4)) : json(nullptr)},
+          {"cloud_states", json::array()},
+          {"timestamp", sdk::time::to_iso(s.ts_us)},
+          {"metadata", s.metadata}};
+}
+
+json order_to_dict(const Order& o) {
+  return {{"ticker", o.ticker},
+          {"side", o.side},
+          {"qty", o.qty},
+          {"order_type", o.order_type},
+          {"limit_price", o.limit_price > 0 ? json(o.limit_price) : json(nullptr)},
+          {"stop_price", o.stop_price > 0 ? json(o.stop_price) : json(nullptr)},
+          {"time_in_force", o.time_in_force},
+          {"signal_id", o.signal_id},
+          {"client_order_id", o.client_order_id}};
+}
+
+Order order_from_dict(const json& j) {
+  Order o;
+  o.ticker = j.at("ticker").get<std::string>();
+  o.side = j.at("side").get<std::string>();
+  o.qty = j.at("qty").get<std::int64_t>();
+  o.order_type = j.value("order_type", "market");
+  if (j.contains("limit_price") && j["limit_price"].is_number()) o.limit_price = j["limit_price"].get<double>();
+  if (j.contains("stop_price") && j["stop_price"].is_number()) o.stop_price = j["stop_price"].get<double>();
+  o.time_in_force = j.value("time_in_force", "day");
+  o.signal_id = j.value("signal_id", "");
+  o.client_order_id = j.at("client_order_id").get<std::string>();
+  o.reference_price = j.value("reference_price", 0.0);
+  o.instrument_type = j.value("instrument_type", "stock");
+  if (auto it = j.find("purpose"); it != j.end() && it->is_string()) {
+    o.purpose = sdk::parse_order_purpose(it->get<std::string>()).value_or(sdk::OrderPurpose::Entry);
+  }
+  if (auto it = j.find("strategy"); it != j.end() && it->is_string()) o.strategy = it->get<std::string>();
+  return o;
+}
+
+sdk::Limits base_limits(const ExecutorConfig& e, const LifecycleConfig& l) {
+  sdk::Limits b;
+  b.instrument_mode = e.instrument_mode;
+  b.max_risk_per_trade = e.max_risk_per_trade;
+  b.max_concurrent_positions = e.max_concurrent_positions;
+  b.daily_loss_limit = e.daily_loss_limit;
+  b.max_single_stock_exposure = e.max_single_stock_exposure;
+  b.max_sector_exposure = e.max_sector_exposure;
+  b.min_account_equity = e.min_account_equity;
+  b.default_time_in_force = e.default_time_in_force;
+  b.high_conviction_order_type = e.high_conviction_order_type;
+  b.medium_conviction_order_type = e.medium_conviction_order_type;
+  b.scale_in_enabled = e.scale_in_enabled;
+  b.scale_in_initial_pct = e.scale_in_initial_pct;
+  b.prefer_3x_for_day_trades = e.prefer_3x_for_day_trades;
+  b.min_etf_daily_volume = e.min_etf_daily_volume;
+  b.etf_sector_mapping = e.etf_sector_mapping;
+  b.consecutive_loss_threshold = e.consecutive_loss_threshold;
+  b.consecutive_loss_pct = e.consecutive_loss_pct;
+  b.api_timeout_seconds = e.api_timeout_seconds;
+  b.reward_to_risk_target = l.reward_to_risk_target;
+  b.time_stop_minutes = l.time_stop_minutes;
+  b.eod_close_time = l.eod_close_time;
+  b.trailing_stop_cloud = l.trailing_stop_cloud;
+  b.max_etf_hold_days_3x = l.max_etf_hold_days_3x;
+  b.max_etf_hold_days_2x = l.max_etf_hold_days_2x;
+  b.close_on_shutdown = l.close_on_shutdown;
+  return b;
+}
+
+json order_result_to_dict(const OrderResult& r) {
+  return {{"order_id", r.order_id},
+          {"status", sdk::to_string(r.status)},
+          {"filled_qty", r.filled_qty},
+          {"filled_price", round_dp(r.filled_price, 4)},
+          {"commission", r.commission},
+          {"broker", r.broker},
+          {"timestamp", sdk::time::to_iso(r.ts_us)}};
+}
+
+json to_dict(const PipelineResult& r) {
+  return {{"success", r.success},
+          {"ticker", r.signal.ticker},
+          {"direction", r.signal.direction},
+          {"conviction", r.signal.conviction},
+          {"pipeline_stage", r.pipeline_stage},
+          {"rejection_reason", r.rejection_reason.empty() ? json(nullptr) : json(r.rejection_reason)},
+          {"signal_id", r.signal_id.empty() ? json(nullptr) : json(r.signal_id)},
+          {"decision_id", r.decision_id.empty() ? json(nullptr) : json(r.decision_id)},
+          {"execution_id", r.execution_id.empty() ? json(nullptr) : json(r.execution_id)},
+          {"order_id", r.order_result ? json(r.order_result->order_id) : json(nullptr)},
+          {"timestamp", sdk::time::to_iso(r.timestamp_us)},
+          {"instrument_type", r.instrument_type.empty() ? json(nullptr) : json(r.instrument_type)},
+          {"fallback_from", r.fallback_from.empty() ? json(nullptr) : json(r.fallback_from)}};
+}
+
+static std::string first_string(const json& meta, std::initializer_list<const char*> keys) {
+  if (!meta.is_object()) return {};
+  for (const char* k : keys) {
+    auto it = meta.find(k);
+    if (it != meta.end() && it->is_string() && !it->get<std::string>().empty()) {
+      return it->get<std::string>();
+    }
+  }
+  return {};
+}
+
+std::string strategy_of(const Signal& s) {
+  auto v = first_string(s.metadata, {"strategy_name", "strategy"});
+  return v.empty() ? "ema_cloud" : v;
+}
+
+std::string signal_source_of(const Signal& s) {
+  auto v = first_string(s.metadata, {"signal_source"});
+  return v.empty() ? strategy_of(s) : v;
+}
+
+}  // namespace axion::core
+
+#include <random>
+
+namespace axion::core {
+
+std::string new_uuid4() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string float_text(double x) { return sdk::format::shortest_float(x); }
+
+}  // namespace axion::core

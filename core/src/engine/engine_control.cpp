@@ -1,0 +1,324 @@
+// The engine's control plane (control.md §1.3, §1.4, §2, §3, §5.3): the controller wired to the
+// orchestrator's kills and the persistent kill switch, the analytics tracker fed by every close,
+// the key store and rate limiter, and the read models the REST layer serves.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "axion/core/engine/engine.hpp"
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+
+namespace {
+
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A journaled trade (orchestrator close record) as the tracker's input.
+ClosedTradeRecord trade_record(const json& t) {
+  ClosedTradeRecord r;
+  auto str = [&](const char* k, const char* def) {
+    auto it = t.find(k);
+    return it != t.end() && it->is_string() && !it->get<std::string>().empty() ? it->get<std::string>()
+                                                                              : std::string(def);
+  };
+  r.ticker = str("ticker", "");
+  r.direction = str("direction", "long");
+  r.signal_type = str("signal_type", "unknown");
+  r.strategy = str("strategy", "unknown");
+  r.exit_reason = str("exit_reason", "");
+  r.pnl = t.value("pnl", 0.0);
+  r.entry_price = t.value("entry_price", 0.0);
+  r.exit_price = t.value("exit_price", 0.0);
+  r.shares = t.value("shares", std::int64_t{0});
+  r.closed_us = sdk::time::parse_iso(str("exit_time", "")).value_or(0);
+  return r;
+}
+
+}  // namespace
+
+// ---- construction ------------------------------------------------------------------------------
+
+void Engine::init_control(const std::vector<json>& trades_oldest_first) {
+  analytics_ = std::make_unique<BotPerformanceTracker>(manifest_.engine.starting_equity, 10000,
+                                                       [this] { return now_us(); });
+  for (const auto& t : trades_oldest_first) {
+    if (!t.is_object()) continue;
+    auto rec = trade_record(t);
+    analytics_->record_trade(rec);
+    count_close_today(rec.closed_us, rec.pnl);
+  }
+  if (!options_.scan_mode) {
+    keys_ = std::make_unique<KeyStore>(std::filesystem::path(manifest_.engine.state_dir) / "axion.db",
+                                       wall_us);
+    // The WS add-on closes a revoked key's connections when it sees this event (control.md §4.2).
+    keys_->on_revoke([this](const std::string& key_id) {
+      call([&] { bus_.publish("api_key_revoked", {{"key_id", key_id}}, now_us()); });
+    });
+  }
+
+  const bool live_launch = manifest_.engine.mode == "live";
+  BotController::Hooks h;
+  h.now = [this] { return now_us(); };
+  h.wall_now = wall_us;
+  h.activate_kill = [this](const std::string& reason, KillLevel level, KillScope scope, const std::string& target,
+                           const std::string& actor) {
+    KillRecord k;
+    k.level = level;
+    k.scope = scope;
+    k.target = target;
+    k.reason = reason;
+    k.actor = actor;
+    // In effect at once; durable (journal + bot_state.json) before it returns, or says why not.
+    return orch_->activate_kill(k).error;
+  };
+  h.reset_kill = [this](KillScope scope, const std::string& target, const std::string& actor) {
+    if (orch_->reset_kill(scope, target, actor)) return true;
+    // A global switch without a kill record (e.g. a state file written by an older engine) is
+    // still the switch the user means to reset.
+    if (scope == KillScope::Global && state_->kill_switch_active()) {
+      state_->deactivate_kill_switch();
+      state_->set_circuit_breaker("closed");
+      return true;
+    }
+    return false;
+  };
+  h.kill_switch_active = [this] { return state_->kill_switch_active(); };
+  // Only a live launch loads the [live_broker] plugin, and the broker stage cannot be swapped
+  // while running: live is available exactly when the engine was launched live (fail closed).
+  h.live_broker_configured = [this, live_launch] { return live_launch && manifest_.live_broker.has_value(); };
+  h.live_broker_name = [this] { return manifest_.live_broker ? manifest_.live_broker->name : std::string(); };
+  h.switch_broker = [live_launch](bool live) {
+    if (live != live_launch) {
+      throw std::runtime_error(live_launch ? "Paper mode needs a restart: the engine was launched live"
+                                           : "Live broker not configured");
+    }
+  };
+  h.publish = [this](const std::string& event, const json& data) {
+    // The orchestrator's reset_kill already published kill_switch_reset (with scope, target and
+    // actor): one event per reset on the stream.
+    if (event == "kill_switch_reset") return;
+    bus_.publish(event, data, now_us());
+  };
+  DashboardConfig dc;
+  dc.paper_mode = !live_launch;  // a body-less start restarts the launch mode
+  dc.require_confirmation_for_live = manifest_.api.require_confirmation_for_live;
+  controller_ = std::make_unique<BotController>(std::move(h), manifest_.engine.mode, dc);
+  last_snapshot_wall_us_ = wall_us();
+}
+
+// ---- accessors ---------------------------------------------------------------------------------
+
+BotController& Engine::controller() { return *controller_; }
+BotPerformanceTracker& Engine::analytics() { return *analytics_; }
+KeyStore& Engine::keys() {
+  if (!keys_) throw std::runtime_error("no key store in scan mode");
+  return *keys_;
+}
+
+// ---- analytics feed ----------------------------------------------------------------------------
+
+void Engine::count_close_today(std::int64_t closed_us, double pnl) {
+  const std::string date = sdk::time::trading_date(closed_us);
+  if (date != today_date_) {
+    today_date_ = date;
+    today_closes_ = today_wins_ = 0;
+  }
+  ++today_closes_;
+  if (pnl > 0) ++today_wins_;
+}
+
+void Engine::record_close(const json& trade) {
+  // The journal's record of this close is what a restart replays; feeding the tracker the same
+  // record keeps its figures identical across restarts.
+  ClosedTradeRecord rec = trade_record(trade);
+  analytics_->record_trade(rec);
+  count_close_today(rec.closed_us, rec.pnl);
+}
+
+void Engine::maybe_publish_snapshot() {
+  publish_read_snapshot(/*if_due=*/true);  // the engine loop's beat: at least every ~200 ms
+  if (options_.scan_mode || !controller_) return;
+  // Measured from the last push, so a new refresh_interval_seconds applies at once.
+  const std::int64_t now = wall_us();
+  const std::int64_t every =
+      std::max(1, controller_->config().refresh_interval_seconds) * sdk::time::kUsPerSec;
+  if (now - last_snapshot_wall_us_ < every) return;
+  last_snapshot_wall_us_ = now;
+  bus_.publish("performance_snapshot", analytics_->snapshot().to_json(), now_us());
+}
+
+// ---- read models -------------------------------------------------------------------------------
+
+json Engine::status_json() {
+  const auto& a = orch_->account();
+  const auto& eff = orch_->current_effective();
+  const double daily_pnl = state_->daily_pnl();
+  const bool today = today_date_ == sdk::time::trading_date(now_us());
+  const int closes = today ? today_closes_ : 0;
+  const int wins = today ? today_wins_ : 0;
+  const auto poll_us = static_cast<std::int64_t>(manifest_.engine.poll_interval_seconds * 2e6);
+  const std::int64_t last_bar = last_bar_wall_us_.load();
+  const bool connected = last_bar > 0 && wall_us() - last_bar <= poll_us;
+
+  json j = json::object();
+  j["status"] = controller_->status();
+  j["instrument_mode"] = eff.instrument_mode;
+  j["uptime_seconds"] = controller_->uptime_seconds();
+  j["account_equity"] = round_dp(a.equity, 2);
+  j["daily_pnl"] = round_dp(daily_pnl, 2);
+  j["daily_pnl_pct"] = a.starting_equity > 0 ? round_dp(daily_pnl / a.starting_equity, 4) : 0.0;
+  j["win_rate"] = closes > 0 ? round_dp(static_cast<double>(wins) / closes, 4) : 0.0;
+  j["total_trades_today"] = state_->daily_trade_count();
+  j["open_positions"] = orch_->positions().size();
+  j["kill_switch_active"] = state_->kill_switch_active();
+  j["data_feed_status"] = connected ? "connected" : "disconnected";
+  j["mode"] = controller_->mode();
+  // Without a regime stage: the sideways defaults the risk stages assume (pipeline.md §2.3).
+  const bool adapted = !eff.regime.empty();
+  json effective = json::object();
+  effective["max_concurrent_positions"] = eff.max_concurrent_positions;
+  effective["position_size_multiplier"] = eff.position_size_multiplier;
+  effective["min_conviction"] = eff.min_conviction ? json(*eff.min_conviction) : json(nullptr);
+  j["regime"] = {{"regime", adapted ? eff.regime : std::string("sideways")},
+                 {"confidence", adapted ? eff.regime_confidence : 0.5},
+                 {"effective", effective}};
+  auto kills = orch_->kills();
+  std::stable_partition(kills.begin(), kills.end(), [](const KillRecord& k) { return k.scope == KillScope::Global; });
+  json karr = json::array();
+  for (const auto& k : kills) {
+    karr.push_back({{"level", k.level},
+                    {"scope", k.scope},
+                    {"target", k.target.empty() ? json(nullptr) : json(k.target)},
+                    {"reason", k.reason},
+                    {"actor", k.actor},
+                    {"activated_at", sdk::time::to_iso(k.activated_at_us)}});
+  }
+  j["kill"] = karr;
+  auto stats = orch_->stats();
+  j["signals_processed"] = stats.value("total_signals_processed", std::uint64_t{0});
+  j["signals_executed"] = stats.value("successful_executions", std::uint64_t{0});
+  j["rejections_by_stage"] = stats.value("rejections_by_stage", json::object());
+  auto st = state_->snapshot();
+  j["last_signal_time"] = st.value("last_signal_time", json(nullptr));
+  j["last_trade_time"] = st.value("last_trade_time", json(nullptr));
+  j["performance"] = analytics_->snapshot().to_json();
+  return j;
+}
+
+json Engine::positions_json() {
+  std::vector<const Position*> open;
+  for (const auto& p : orch_->positions()) open.push_back(&p);
+  std::stable_sort(open.begin(), open.end(),
+                   [](const Position* a, const Position* b) { return a->entry_time_us < b->entry_time_us; });
+  json arr = json::array();
+  for (const auto* p : open) {
+    json j = json::object();
+    j["ticker"] = p->ticker;
+    j["direction"] = p->direction;
+    j["entry_price"] = p->entry_price;
+    j["current_price"] = p->current_price;
+    j["shares"] = p->shares;
+    j["pnl"] = round_dp(p->unrealized_pnl(), 2);
+    j["pnl_pct"] = round_dp(p->unrealized_pnl_pct(), 4);
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
+std::pair<json, std::int64_t> Engine::history_json(int limit, int offset, const std::string& outcome) {
+  const std::string o = outcome == "executed" || outcome == "rejected" ? outcome : "all";
+  json arr = json::array();
+  if (limit > 0) {
+    for (const auto& r : journal_->results(limit, std::max(0, offset), o)) {
+      if (!r.is_object()) continue;
+      json j = json::object();
+      for (const char* k : {"success", "ticker", "direction", "conviction", "pipeline_stage",
+                            "rejection_reason", "signal_id", "timestamp"}) {
+        j[k] = r.value(k, json(nullptr));
+      }
+      arr.push_back(std::move(j));
+    }
+  }
+  return {arr, journal_->result_count(o)};
+}
+
+// ---- read snapshots ----------------------------------------------------------------------------
+
+std::shared_ptr<const ReadSnapshot> Engine::read_snapshot() {
+  // No engine thread: nothing publishes, and rebuilding here waits for no one (call() runs
+  // inline). Also the first read after start-up, before the loop's first publication.
+  if (!engine_running_.load() || !read_cell_.load()) call([this] { publish_read_snapshot(); });
+  return read_cell_.load();
+}
+
+void Engine::publish_read_snapshot(bool if_due) {
+  if (options_.scan_mode || !controller_ || !orch_) return;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  constexpr std::int64_t kMinGapUs = 50'000;  // bounds the cost on an unpaced feed
+  if (if_due && read_published_steady_us_ != 0 && now - read_published_steady_us_ < kMinGapUs) return;
+  try {
+    auto s = std::make_shared<ReadSnapshot>();
+    s->version = ++read_version_;
+    s->published_wall_us = wall_us();
+    s->status = status_json();
+    s->positions = positions_json();
+    s->config = controller_->config().to_json();
+    try {
+      s->strategies = strategy_list();
+    } catch (const std::exception& e) {
+      s->strategies_error = e.what();
+    }
+    try {
+      s->strategy_stats = assembly_->ab().stats();
+    } catch (const std::exception& e) {
+      s->strategy_stats_error = e.what();
+    }
+    s->plugins = plugins_json();
+    s->bars = counters_.bars;
+    s->closes = counters_.closes;
+    read_cell_.store(std::move(s));
+    read_published_steady_us_ = now;
+  } catch (const std::exception& e) {
+    // Readers keep the previous snapshot; the bar or command that called this goes on.
+    spdlog::get("axion.bot")->error("read snapshot not published: {}", e.what());
+  }
+}
+
+// ---- host query (any thread) -------------------------------------------------------------------
+
+std::optional<json> Engine::query(std::string_view what, const json& args) {
+  if (what == "verify_token") {
+    // Touches only the manifest (immutable) and the thread-safe key store: answerable from the
+    // WS add-on's threads without queueing behind the engine.
+    if (!manifest_.api.auth) return json{{"auth", false}};
+    std::string token = args.is_object() ? args.value("token", std::string()) : std::string();
+    if (token.empty()) return json{{"ok", false}, {"reason", "Missing authentication token"}};
+    std::optional<ApiKey> key;
+    if (keys_) {
+      try {
+        key = keys_->validate(token);
+      } catch (const std::exception& e) {
+        spdlog::get("axion.bot")->error("key validation failed: {}", e.what());
+      }
+    }
+    if (!key) return json{{"ok", false}, {"reason", "Invalid or expired token"}};
+    return json{{"ok", true},
+                {"key_id", key->key_id},
+                {"user_id", key->user_id},
+                {"scopes", key->scopes},
+                {"tier", key->tier}};
+  }
+  return call([&] { return query_state(what, args); });
+}
+
+}  // namespace axion::core

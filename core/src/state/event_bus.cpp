@@ -1,0 +1,91 @@
+#include "axion/core/state/event_bus.hpp"
+
+#include "axion/sdk/time.hpp"
+
+namespace axion::core {
+
+EventBus::EventBus(std::size_t replay_capacity) : capacity_(replay_capacity) {}
+
+std::string EventBus::channel_for(std::string_view e) {
+  if (e == "trade_executed" || e == "position_closed" || e == "order_submitted") return "orders";
+  if (e == "signal_received" || e == "signal_rejected" || e == "signal_fused") return "signals";
+  if (e == "kill_switch" || e == "emergency_close" || e == "daily_loss_warning" || e == "error" ||
+      e == "pretrade_rejected") {
+    return "alerts";
+  }
+  if (e == "performance_snapshot" || e == "weight_update" || e == "regime_update") return "metrics";
+  return "lifecycle";
+}
+
+void EventBus::set_next_sequence(std::int64_t next) {
+  std::lock_guard lock(mu_);
+  next_seq_ = next;
+}
+
+void EventBus::set_recorder(Sink recorder) {
+  std::lock_guard lock(mu_);
+  recorder_ = std::move(recorder);
+}
+
+std::int64_t EventBus::publish(std::string_view name, const json& data, std::int64_t ts_us) {
+  Event ev;
+  ev.ts_us = ts_us;
+  ev.channel = channel_for(name);
+  ev.event = std::string(name);
+  ev.data = data.dump();
+  std::vector<Sink> sinks;
+  Sink recorder;
+  {
+    std::lock_guard lock(mu_);
+    ev.sequence = next_seq_++;
+    // The envelope wraps the already-serialized data (no second serialization per event); the
+    // channel and event names are plain identifiers, so they need no JSON escaping.
+    ev.envelope.reserve(ev.data.size() + 128);
+    ev.envelope.append("{\"channel\":\"").append(ev.channel);
+    ev.envelope.append("\",\"event\":").append(json(ev.event).dump());
+    ev.envelope.append(",\"data\":").append(ev.data);
+    ev.envelope.append(",\"timestamp\":\"").append(sdk::time::to_iso(ts_us));
+    ev.envelope.append("\",\"sequence\":").append(std::to_string(ev.sequence)).append("}");
+    buffer_.push_back(ev);
+    while (buffer_.size() > capacity_) buffer_.pop_front();
+    recorder = recorder_;
+    sinks.reserve(sinks_.size());
+    for (auto& [id, s] : sinks_) sinks.push_back(s);
+  }
+  if (recorder) recorder(ev);
+  for (auto& s : sinks) s(ev);
+  return ev.sequence;
+}
+
+int EventBus::subscribe(Sink sink, std::int64_t since, std::int64_t* oldest_available) {
+  std::lock_guard lock(mu_);
+  if (since >= 0) {
+    if (oldest_available) {
+      *oldest_available = buffer_.empty() ? next_seq_ : buffer_.front().sequence;
+    }
+    for (const auto& ev : buffer_) {
+      if (ev.sequence > since) sink(ev);
+    }
+  }
+  int id = next_id_++;
+  sinks_[id] = std::move(sink);
+  return id;
+}
+
+void EventBus::unsubscribe(int id) {
+  std::lock_guard lock(mu_);
+  sinks_.erase(id);
+}
+
+std::vector<Event> EventBus::recent(std::size_t n) const {
+  std::lock_guard lock(mu_);
+  std::size_t start = buffer_.size() > n ? buffer_.size() - n : 0;
+  return {buffer_.begin() + static_cast<std::ptrdiff_t>(start), buffer_.end()};
+}
+
+std::int64_t EventBus::last_sequence() const {
+  std::lock_guard lock(mu_);
+  return next_seq_ - 1;
+}
+
+}  // namespace axion::core
