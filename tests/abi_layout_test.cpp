@@ -207,7 +207,6 @@ PIN(axion_risk_outputs, var_cap, 8);
 PIN(axion_risk_outputs, assessment_json, 16);
 static_assert(sizeof(axion_risk_outputs) == 32);
 PIN(axion_host_api, daily_returns, 104);
-static_assert(sizeof(axion_host_api) == 112);
 PIN(axion_risk_vtable, on_fill, 24);
 static_assert(sizeof(axion_risk_vtable) == 32);
 PIN(axion_plugin_manifest, stage_label, 80);
@@ -216,6 +215,19 @@ static_assert(sizeof(axion_plugin_manifest) == 88);
 // ---- appended in v2 since: broker flags (the journal writer) ----
 PIN(axion_broker_vtable, flags, 48);
 static_assert(sizeof(axion_broker_vtable) == 56);
+
+// ---- appended in v2 since: typed engine reads and shared rate budgets ----
+PIN(axion_host_api, positions, 112);
+PIN(axion_host_api, account, 120);
+PIN(axion_host_api, kill_state, 128);
+PIN(axion_host_api, rate_budget_declare, 136);
+PIN(axion_host_api, rate_budget_take, 144);
+PIN(axion_host_api, rate_budget_remaining, 152);
+static_assert(sizeof(axion_host_api) == 160);
+PIN(axion_kill_state, level, 4);
+PIN(axion_kill_state, scope, 8);
+PIN(axion_kill_state, global_active, 12);
+static_assert(sizeof(axion_kill_state) == 16);
 
 TEST_CASE("ABI v2 constants and kinds are pinned") {
   CHECK(AXION_ABI_VERSION == 2u);
@@ -226,4 +238,7 @@ TEST_CASE("ABI v2 constants and kinds are pinned") {
   CHECK(AXION_KIND_ADDON == 9);
   CHECK(AXION_ORDER_CANCELLED == 4);
   CHECK(AXION_BROKER_BOOK_IN_HOST_STATE == 1u);
+  CHECK(AXION_KILL_FLATTEN == 4);
+  CHECK(AXION_KILL_SCOPE_SYMBOL == 2);
+  CHECK(AXION_RATE_URGENT == 1);
 }

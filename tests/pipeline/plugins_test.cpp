@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "axion/sdk/host.hpp"
 #include "axion/sdk/testing/series.hpp"
 #include "engine_fixture.hpp"
 
@@ -356,4 +357,50 @@ TEST_CASE("A broker reload is refused with 409 while order flows are parked, the
   CHECK(e.reload_plugin("broker", "paper", "key-admin").http_status == 200);
   CHECK(e.orchestrator().reconcile_with_broker().is_clean());
   CHECK(e.orchestrator().positions().size() == 1);
+}
+
+TEST_CASE("Host services through the C table: typed positions, account and kill state; rate budgets shared by plugins") {
+  EngineFixture fx("host-services");
+  auto& e = fx.start(axion::test::goog_manifest());
+  REQUIRE(fx.run_until_open(300, 1) >= 1);
+  REQUIRE(e.instances().size() >= 2);
+  axion::sdk::Host host(&e.instances().front()->host_api());
+  axion::sdk::Host other(&e.instances().back()->host_api());
+
+  const auto& open = e.orchestrator().positions();
+  auto ps = host.positions();
+  REQUIRE(ps.size() == open.size());
+  CHECK(ps[0].ticker == open[0].ticker);
+  CHECK(ps[0].shares == open[0].shares);
+  CHECK(ps[0].strategy == open[0].strategy);
+  REQUIRE(host.account());
+  CHECK(host.account()->equity == e.orchestrator().account().equity);
+
+  CHECK(host.kill_state(open[0].strategy, open[0].underlying).level == AXION_KILL_NONE);
+  KillRecord sym;
+  sym.level = KillLevel::ReduceOnly;
+  sym.scope = KillScope::Symbol;
+  sym.target = open[0].underlying;
+  e.orchestrator().activate_kill(sym);
+  auto k = host.kill_state(open[0].strategy, open[0].underlying);
+  CHECK(k.level == AXION_KILL_REDUCE_ONLY);
+  CHECK(k.scope == AXION_KILL_SCOPE_SYMBOL);
+  CHECK_FALSE(k.global_active);
+  CHECK(host.kill_state(open[0].strategy, "NOPE").level == AXION_KILL_NONE);
+  KillRecord global;
+  global.level = KillLevel::BlockNew;
+  e.orchestrator().activate_kill(global);
+  k = host.kill_state(open[0].strategy, open[0].underlying);
+  CHECK(k.level == AXION_KILL_REDUCE_ONLY);  // the strongest covering kill
+  CHECK(k.global_active);
+  CHECK(other.kill_state().level == AXION_KILL_BLOCK_NEW);
+
+  // One budget for two plugins of one account, by name.
+  host.declare_rate_budget("alpaca:PK1", 20, 60'000'000);
+  other.declare_rate_budget("alpaca:PK1", 20, 60'000'000);
+  CHECK_THROWS_WITH(other.declare_rate_budget("alpaca:PK1", 200, 60'000'000), Catch::Contains("already 20"));
+  for (int i = 0; i < 18; ++i) REQUIRE(other.take_rate("alpaca:PK1").taken);
+  CHECK_FALSE(host.take_rate("alpaca:PK1").taken);  // the reserve is for orders
+  CHECK(host.take_rate("alpaca:PK1", 2, /*urgent=*/true).taken);
+  CHECK(*other.rate_remaining("alpaca:PK1") == 0);
 }

@@ -78,6 +78,12 @@ json to_dict(const Position& p) {
   return j;
 }
 
+axion_position_view position_view(const Position& p) {
+  return {sizeof(axion_position_view), sdk::make_str(p.ticker), sdk::make_str(p.underlying),
+          sdk::make_str(p.direction), sdk::make_str(p.strategy), p.shares, p.entry_price, p.current_price,
+          p.entry_time_us, p.is_inverse ? 1 : 0};
+}
+
 json to_storage(const Position& p) {
   return {{"ticker", p.ticker},
           {"underlying", p.underlying},

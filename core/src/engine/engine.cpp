@@ -492,6 +492,33 @@ std::size_t Engine::daily_returns(std::string_view ticker, double* out, std::siz
   return n;
 }
 
+// Typed reads for plugins (ABI v2 host services): engine thread only, like the state services.
+void Engine::each_position(const std::function<void(const axion_position_view&)>& each) {
+  if (!on_engine_thread()) throw std::runtime_error("positions from a thread other than the engine's");
+  for (const auto& p : orch_->positions()) each(position_view(p));
+}
+
+axion_account Engine::engine_account() {
+  if (!on_engine_thread()) throw std::runtime_error("account from a thread other than the engine's");
+  const auto& a = orch_->account();
+  return {sizeof(axion_account), a.equity, a.cash, a.buying_power, a.starting_equity};
+}
+
+axion_kill_state Engine::kill_state(std::string_view strategy, std::string_view symbol) {
+  if (!on_engine_thread()) throw std::runtime_error("kill state from a thread other than the engine's");
+  axion_kill_state out{sizeof(axion_kill_state), AXION_KILL_NONE, AXION_KILL_SCOPE_GLOBAL, 0};
+  for (const auto& k : orch_->kills()) {
+    if (k.scope == KillScope::Global) out.global_active = 1;
+    const bool covers = k.scope == KillScope::Global ||
+                        (!k.target.empty() && k.covers(std::string(strategy), std::string(symbol)));
+    if (!covers || static_cast<int>(k.level) <= out.level) continue;
+    out.level = static_cast<int>(k.level);
+    out.scope = static_cast<int>(k.scope);
+  }
+  if (state_->kill_switch_active()) out.global_active = 1;
+  return out;
+}
+
 std::optional<json> Engine::command(const std::string& plugin, std::string_view what,
                                     const json& args) {
   if (!on_engine_thread()) {

@@ -301,13 +301,7 @@ void Orchestrator::fill_stage_context(StageView& view, const sdk::Limits& limits
                                       const sdk::Route& route, std::optional<double> var_cap) {
   // Views into positions_ and `limits`: valid while neither changes (one stage call).
   view.positions.resize(positions_.size());
-  for (std::size_t i = 0; i < positions_.size(); ++i) {
-    const Position& p = positions_[i];
-    view.positions[i] = {sizeof(axion_position_view), sdk::make_str(p.ticker), sdk::make_str(p.underlying),
-                         sdk::make_str(p.direction),  sdk::make_str(p.strategy), p.shares,
-                         p.entry_price,               p.current_price,      p.entry_time_us,
-                         p.is_inverse ? 1 : 0};
-  }
+  for (std::size_t i = 0; i < positions_.size(); ++i) view.positions[i] = position_view(positions_[i]);
   view.limits = sdk::to_c(limits, view.lists);
   axion_stage_context& c = view.c;
   c = {};

@@ -105,6 +105,64 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
       return 0;
     }
   };
+  api_.positions = [](void* ctx, axion_position_view_cb cb, void* user) -> axion_status {
+    try {
+      owner(ctx)->services_.each_position([&](const axion_position_view& p) { cb(user, &p); });
+      return AXION_OK;
+    } catch (...) {
+      return AXION_ERR;
+    }
+  };
+  api_.account = [](void* ctx, axion_account* out) -> axion_status {
+    try {
+      *out = owner(ctx)->services_.engine_account();
+      return AXION_OK;
+    } catch (...) {
+      return AXION_ERR;
+    }
+  };
+  api_.kill_state = [](void* ctx, axion_str strategy, axion_str symbol, axion_kill_state* out) -> axion_status {
+    try {
+      *out = owner(ctx)->services_.kill_state(view(strategy), view(symbol));
+      return AXION_OK;
+    } catch (...) {
+      return AXION_ERR;
+    }
+  };
+  api_.rate_budget_declare = [](void* ctx, axion_str name, std::uint32_t capacity, std::int64_t window_us,
+                                axion_error* err) -> axion_status {
+    std::string why;
+    try {
+      why = owner(ctx)->services_.rate_budgets().declare(std::string(view(name)), capacity, window_us);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (why.empty()) return AXION_OK;
+    if (err) sdk::copy_to(err->message, why);
+    return AXION_ERR;
+  };
+  api_.rate_budget_take = [](void* ctx, axion_str name, std::uint32_t cost, std::int32_t priority,
+                             std::int64_t* retry_after_us) -> std::int32_t {
+    try {
+      auto& host = owner(ctx)->services_;
+      sdk::RateWindow* w = host.rate_budgets().find(std::string(view(name)));
+      if (!w) return -1;
+      auto t = w->take(cost, priority == AXION_RATE_URGENT, host.wall_now_us());
+      if (retry_after_us) *retry_after_us = t.retry_after_us;
+      return t.taken ? 1 : 0;
+    } catch (...) {
+      return -1;
+    }
+  };
+  api_.rate_budget_remaining = [](void* ctx, axion_str name) -> std::int64_t {
+    try {
+      auto& host = owner(ctx)->services_;
+      sdk::RateWindow* w = host.rate_budgets().find(std::string(view(name)));
+      return w ? w->remaining(host.wall_now_us()) : -1;
+    } catch (...) {
+      return -1;
+    }
+  };
   const axion_plugin_manifest& m = manifest();
   if (m.size >= offsetof(axion_plugin_manifest, stage_label) + sizeof(m.stage_label) && m.stage_label) {
     stage_label_ = m.stage_label;

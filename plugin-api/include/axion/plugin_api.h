@@ -300,6 +300,31 @@ typedef void (*axion_json_cb)(void* user, axion_str json);
 /* One event of the engine's stream (see axion_host_api.subscribe_events). */
 typedef void (*axion_event_cb)(void* user, int64_t sequence, axion_str channel,
                                axion_str envelope_json);
+/* One open position (see axion_host_api.positions); the view is valid during the call only. */
+typedef void (*axion_position_view_cb)(void* user, const axion_position_view* position);
+
+/* Kill levels (pipeline.md §4.1), in order of strength; 0 = no kill. */
+#define AXION_KILL_NONE 0
+#define AXION_KILL_BLOCK_NEW 1
+#define AXION_KILL_REDUCE_ONLY 2
+#define AXION_KILL_CANCEL_ALL 3
+#define AXION_KILL_FLATTEN 4
+#define AXION_KILL_SCOPE_GLOBAL 0
+#define AXION_KILL_SCOPE_STRATEGY 1
+#define AXION_KILL_SCOPE_SYMBOL 2
+
+/* The strongest kill in force over a strategy and a symbol (see axion_host_api.kill_state). */
+typedef struct axion_kill_state {
+  uint32_t size;
+  int32_t level;         /* AXION_KILL_*: the strongest covering kill; AXION_KILL_NONE when none */
+  int32_t scope;         /* AXION_KILL_SCOPE_* of that kill */
+  int32_t global_active; /* 1 when the global kill switch is on (whatever its level) */
+} axion_kill_state;
+
+/* Rate budget priorities: urgent (order submission, cancels) may take the whole budget; normal
+ * (data, polling) leaves a reserve of a tenth of the capacity for urgent requests. */
+#define AXION_RATE_NORMAL 0
+#define AXION_RATE_URGENT 1
 
 typedef struct axion_host_api {
   uint32_t size;
@@ -340,6 +365,25 @@ typedef struct axion_host_api {
    * pipeline.md §11), oldest first. Writes the latest min(max, known) values to out and returns
    * how many; 0 when none are known. Allocation-free, for per-signal risk checks. */
   uint32_t (*daily_returns)(void* ctx, axion_str ticker, double* out, uint32_t max);
+  /* v2 (appended): typed engine reads, from inside a plugin call (engine thread). */
+  /* The open positions, oldest first: cb once each. */
+  axion_status (*positions)(void* ctx, axion_position_view_cb cb, void* user);
+  /* The account as the engine last read it from its broker. */
+  axion_status (*account)(void* ctx, axion_account* out);
+  /* The strongest kill covering `strategy` and `symbol` ("" matches only global kills). */
+  axion_status (*kill_state)(void* ctx, axion_str strategy, axion_str symbol, axion_kill_state* out);
+  /* v2 (appended): rate budgets shared by the plugins of one account (e.g. a live broker and
+   * its market-data feed), by name. Thread-safe: callable from a plugin's own threads. */
+  /* Declares or joins budget `name`: at most `capacity` requests in any rolling `window_us`.
+   * Joining with other numbers is refused (AXION_ERR, err names both). */
+  axion_status (*rate_budget_declare)(void* ctx, axion_str name, uint32_t capacity, int64_t window_us,
+                                      axion_error* err);
+  /* Takes `cost` requests now: 1 when taken; 0 when not, with *retry_after_us the wait until
+   * they could be; -1 for an unknown budget. Never blocks. */
+  int32_t (*rate_budget_take)(void* ctx, axion_str name, uint32_t cost, int32_t priority,
+                              int64_t* retry_after_us);
+  /* Requests left in the window now (a metric); -1 for an unknown budget. */
+  int64_t (*rate_budget_remaining)(void* ctx, axion_str name);
 } axion_host_api;
 
 /* ---- per-kind function tables ------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axion/plugin_api.h"
+#include "axion/sdk/context.hpp"
 #include "axion/sdk/error.hpp"
 #include "axion/sdk/types.hpp"
 
@@ -53,6 +54,98 @@ class Host {
       n = api_->daily_returns(api_->ctx, make_str(ticker), out.data(), static_cast<std::uint32_t>(max));
     }
     out.resize(std::min<std::size_t>(n, max));
+  }
+
+  // ---- typed engine reads (engine thread, from inside a plugin call) ----
+
+  // The open positions, oldest first; empty when none (or the host predates the service).
+  std::vector<ContextPosition> positions() const {
+    std::vector<ContextPosition> out;
+    if (!offers(offsetof(axion_host_api, positions), sizeof(api_->positions)) || !api_->positions) return out;
+    auto cb = [](void* user, const axion_position_view* p) {
+      auto& v = *static_cast<std::vector<ContextPosition>*>(user);
+      v.push_back({std::string(view(p->ticker)), std::string(view(p->underlying)),
+                   std::string(view(p->direction)), p->shares, p->entry_price, p->current_price,
+                   std::string(view(p->strategy)), p->entry_time_us, p->is_inverse != 0});
+    };
+    if (api_->positions(api_->ctx, cb, &out) != AXION_OK) throw Error("host could not list positions");
+    return out;
+  }
+
+  // The account as the engine last read it; nullopt when the host offers no such service.
+  std::optional<Account> account() const {
+    if (!offers(offsetof(axion_host_api, account), sizeof(api_->account)) || !api_->account) return std::nullopt;
+    axion_account a{};
+    a.size = sizeof a;
+    if (api_->account(api_->ctx, &a) != AXION_OK) throw Error("host could not read the account");
+    return Account{a.equity, a.cash, a.buying_power, a.starting_equity};
+  }
+
+  struct KillState {
+    int level = AXION_KILL_NONE;  // the strongest covering kill (AXION_KILL_*)
+    int scope = AXION_KILL_SCOPE_GLOBAL;
+    bool global_active = false;
+    bool blocks_entries() const { return level >= AXION_KILL_BLOCK_NEW; }
+    bool reduce_only() const { return level >= AXION_KILL_REDUCE_ONLY; }
+  };
+  // The strongest kill covering `strategy` and `symbol` ("" for either matches only global kills).
+  // Without the service: no kill known (the host's own checks still hold).
+  KillState kill_state(std::string_view strategy = {}, std::string_view symbol = {}) const {
+    KillState out;
+    if (!offers(offsetof(axion_host_api, kill_state), sizeof(api_->kill_state)) || !api_->kill_state) return out;
+    axion_kill_state k{};
+    k.size = sizeof k;
+    if (api_->kill_state(api_->ctx, make_str(strategy), make_str(symbol), &k) != AXION_OK) {
+      throw Error("host could not read the kill state");
+    }
+    out.level = k.level;
+    out.scope = k.scope;
+    out.global_active = k.global_active != 0;
+    return out;
+  }
+
+  // ---- rate budgets shared by the plugins of one account (any thread) ----
+
+  // Declares or joins budget `name`: at most `capacity` requests in any rolling `window_us`.
+  // Throws Error when the host refuses (another plugin declared it with other numbers) or has
+  // no budgets.
+  void declare_rate_budget(std::string_view name, std::uint32_t capacity, std::int64_t window_us) const {
+    if (!offers(offsetof(axion_host_api, rate_budget_declare), sizeof(api_->rate_budget_declare)) ||
+        !api_->rate_budget_declare) {
+      throw Error("host offers no rate budgets (rate_budget_declare)");
+    }
+    axion_error err{};
+    err.size = sizeof err;
+    if (api_->rate_budget_declare(api_->ctx, make_str(name), capacity, window_us, &err) != AXION_OK) {
+      throw Error(err.message[0] ? err.message : "rate budget refused");
+    }
+  }
+  struct RateTake {
+    bool taken = false;
+    std::int64_t retry_after_us = 0;  // when not taken: how long until it would be
+  };
+  // Takes `cost` requests from budget `name` now, or says how long to wait. Never blocks.
+  // urgent: order submission and cancels (they may use the whole budget).
+  RateTake take_rate(std::string_view name, std::uint32_t cost = 1, bool urgent = false) const {
+    if (!offers(offsetof(axion_host_api, rate_budget_take), sizeof(api_->rate_budget_take)) ||
+        !api_->rate_budget_take) {
+      throw Error("host offers no rate budgets (rate_budget_take)");
+    }
+    std::int64_t wait = 0;
+    const std::int32_t r = api_->rate_budget_take(api_->ctx, make_str(name), cost,
+                                                  urgent ? AXION_RATE_URGENT : AXION_RATE_NORMAL, &wait);
+    if (r < 0) throw Error("unknown rate budget '" + std::string(name) + "' (declare it first)");
+    return {r == 1, r == 1 ? 0 : wait};
+  }
+  // Requests left in the window now; nullopt for an unknown budget or an older host.
+  std::optional<std::int64_t> rate_remaining(std::string_view name) const {
+    if (!offers(offsetof(axion_host_api, rate_budget_remaining), sizeof(api_->rate_budget_remaining)) ||
+        !api_->rate_budget_remaining) {
+      return std::nullopt;
+    }
+    const std::int64_t n = api_->rate_budget_remaining(api_->ctx, make_str(name));
+    if (n < 0) return std::nullopt;
+    return n;
   }
 
   void publish(std::string_view event, const nlohmann::json& data) const {
@@ -178,6 +271,10 @@ class Host {
   const axion_host_api* raw() const { return api_; }
 
  private:
+  // Whether the host's table reaches a field appended after the first v2 hosts.
+  bool offers(std::size_t offset, std::size_t field_size) const {
+    return api_ && api_->size >= offset + field_size;
+  }
   const axion_host_api* api_;
 };
 

@@ -14,6 +14,14 @@ namespace axion::core {
 // Each level includes the ones before it: block_new < reduce_only < cancel_all < flatten.
 enum class KillLevel : std::uint8_t { BlockNew = 1, ReduceOnly = 2, CancelAll = 3, Flatten = 4 };
 enum class KillScope : std::uint8_t { Global, Strategy, Symbol };
+// The same numbers as the plugin ABI's (host().kill_state()).
+static_assert(static_cast<int>(KillLevel::BlockNew) == AXION_KILL_BLOCK_NEW &&
+              static_cast<int>(KillLevel::ReduceOnly) == AXION_KILL_REDUCE_ONLY &&
+              static_cast<int>(KillLevel::CancelAll) == AXION_KILL_CANCEL_ALL &&
+              static_cast<int>(KillLevel::Flatten) == AXION_KILL_FLATTEN);
+static_assert(static_cast<int>(KillScope::Global) == AXION_KILL_SCOPE_GLOBAL &&
+              static_cast<int>(KillScope::Strategy) == AXION_KILL_SCOPE_STRATEGY &&
+              static_cast<int>(KillScope::Symbol) == AXION_KILL_SCOPE_SYMBOL);
 
 constexpr std::string_view to_string(KillLevel l) {
   switch (l) {

@@ -119,6 +119,8 @@ struct Position {
 
 json to_dict(const Position& p);          // pipeline.md §1.4 key order
 json to_storage(const Position& p);       // every field, for the journal
+// The position as plugins see it (stage contexts, host().positions()): views into `p`.
+axion_position_view position_view(const Position& p);
 Position position_from_storage(const json& j);
 
 struct FillValidation {

@@ -170,6 +170,9 @@ class Engine : public HostServices {
   bool save_plugin_state(const std::string& plugin, std::string_view json_text) override;
   std::optional<json> query(std::string_view what, const json& args) override;
   std::size_t daily_returns(std::string_view ticker, double* out, std::size_t max) override;
+  void each_position(const std::function<void(const axion_position_view&)>& each) override;
+  axion_account engine_account() override;
+  axion_kill_state kill_state(std::string_view strategy, std::string_view symbol) override;
   std::optional<json> command(const std::string& plugin, std::string_view what,
                               const json& args) override;
   std::int64_t subscribe_events(std::int64_t since, EventSink sink,

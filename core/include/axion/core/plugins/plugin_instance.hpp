@@ -12,10 +12,11 @@
 #include <string_view>
 #include <vector>
 
-#include "axion/core/plugins/plugin_loader.hpp"
 #include "axion/core/domain/types.hpp"
+#include "axion/core/plugins/plugin_loader.hpp"
 #include "axion/plugin_api.h"
 #include "axion/sdk/context.hpp"
+#include "axion/sdk/rate_budget.hpp"
 #include "axion/sdk/types.hpp"
 
 namespace axion::core {
@@ -66,6 +67,19 @@ class HostServices {
     (void)max;
     return 0;
   }
+  // Typed reads of the engine (engine thread). Views passed to `each` live during the call.
+  virtual void each_position(const std::function<void(const axion_position_view&)>& each) { (void)each; }
+  virtual axion_account engine_account() { return axion_account{sizeof(axion_account), 0, 0, 0, 0}; }
+  virtual axion_kill_state kill_state(std::string_view strategy, std::string_view symbol) {
+    (void)strategy;
+    (void)symbol;
+    return axion_kill_state{sizeof(axion_kill_state), AXION_KILL_NONE, AXION_KILL_SCOPE_GLOBAL, 0};
+  }
+  // The rate budgets shared by the plugins of this host (thread-safe), and their clock.
+  virtual sdk::RateBudgets& rate_budgets() { return rate_budgets_; }
+
+ private:
+  sdk::RateBudgets rate_budgets_;
 };
 
 class PluginInstance {
@@ -82,6 +96,8 @@ class PluginInstance {
   int kind() const { return lib_->manifest().kind; }
   // The pipeline stage this plugin reports under (checked by the loader for stage kinds).
   const std::string& stage_label() const { return stage_label_; }
+  // The host table this instance hands its plugin (tests call its services directly).
+  const axion_host_api& host_api() const { return api_; }
   // A broker whose book travels in the journal's ordered stream (AXION_PLUGIN_BOOK_IN_HOST_STATE):
   // its orders need not wait for their intent to reach the disk.
   bool book_in_host_state() const;

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -21,6 +22,7 @@
 
 #include "axion/plugin_api.h"
 #include "axion/sdk/context.hpp"
+#include "axion/sdk/rate_budget.hpp"
 #include "axion/sdk/time.hpp"
 #include "axion/sdk/types.hpp"
 
@@ -149,6 +151,53 @@ class FakeHost {
       std::copy(v.end() - static_cast<std::ptrdiff_t>(n), v.end(), out);
       return static_cast<std::uint32_t>(n);
     };
+    api_.positions = [](void* ctx, axion_position_view_cb cb, void* user) -> axion_status {
+      for (const auto& p : self(ctx)->open_positions) {
+        axion_position_view v{sizeof(axion_position_view), make_str(p.ticker), make_str(p.underlying),
+                              make_str(p.direction), make_str(p.strategy), p.shares, p.entry_price,
+                              p.current_price, p.entry_time_us, p.is_inverse ? 1 : 0};
+        cb(user, &v);
+      }
+      return AXION_OK;
+    };
+    api_.account = [](void* ctx, axion_account* out) -> axion_status {
+      const Account& a = self(ctx)->engine_account;
+      *out = {sizeof(axion_account), a.equity, a.cash, a.buying_power, a.starting_equity};
+      return AXION_OK;
+    };
+    api_.kill_state = [](void* ctx, axion_str strategy, axion_str symbol, axion_kill_state* out) -> axion_status {
+      *out = {sizeof(axion_kill_state), AXION_KILL_NONE, AXION_KILL_SCOPE_GLOBAL, 0};
+      for (const auto& k : self(ctx)->kills) {
+        const bool covers = k.scope == AXION_KILL_SCOPE_GLOBAL ||
+                            (k.scope == AXION_KILL_SCOPE_STRATEGY && !k.target.empty() && k.target == view(strategy)) ||
+                            (k.scope == AXION_KILL_SCOPE_SYMBOL && !k.target.empty() && k.target == view(symbol));
+        if (k.scope == AXION_KILL_SCOPE_GLOBAL) out->global_active = 1;
+        if (covers && k.level > out->level) {
+          out->level = k.level;
+          out->scope = k.scope;
+        }
+      }
+      return AXION_OK;
+    };
+    api_.rate_budget_declare = [](void* ctx, axion_str name, std::uint32_t capacity, std::int64_t window_us,
+                                  axion_error* err) -> axion_status {
+      std::string why = self(ctx)->rate_budgets.declare(std::string(view(name)), capacity, window_us);
+      if (why.empty()) return AXION_OK;
+      if (err) copy_to(err->message, why);
+      return AXION_ERR;
+    };
+    api_.rate_budget_take = [](void* ctx, axion_str name, std::uint32_t cost, std::int32_t priority,
+                               std::int64_t* retry_after_us) -> std::int32_t {
+      RateWindow* w = self(ctx)->rate_budgets.find(std::string(view(name)));
+      if (!w) return -1;
+      auto t = w->take(cost, priority == AXION_RATE_URGENT, self(ctx)->rate_clock_us());
+      if (retry_after_us) *retry_after_us = t.retry_after_us;
+      return t.taken ? 1 : 0;
+    };
+    api_.rate_budget_remaining = [](void* ctx, axion_str name) -> std::int64_t {
+      RateWindow* w = self(ctx)->rate_budgets.find(std::string(view(name)));
+      return w ? w->remaining(self(ctx)->rate_clock_us()) : -1;
+    };
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -160,6 +209,18 @@ class FakeHost {
   RecordingBus bus;
   std::map<std::string, double> prices;
   std::map<std::string, std::vector<double>> returns;  // daily returns per ticker, oldest first
+  std::vector<ContextPosition> open_positions;         // what host().positions() lists
+  Account engine_account;                              // what host().account() reads
+  struct Kill {
+    int level = AXION_KILL_FLATTEN;
+    int scope = AXION_KILL_SCOPE_GLOBAL;
+    std::string target;
+  };
+  std::vector<Kill> kills;  // what host().kill_state() looks through
+  RateBudgets rate_budgets;
+  // The rate budgets' clock (µs), set by the test; atomic: plugins take from their own threads.
+  std::atomic<std::int64_t> rate_wall_us{0};
+  std::int64_t rate_clock_us() const { return rate_wall_us.load(); }
   std::optional<nlohmann::json> saved_state;
   std::map<std::string, nlohmann::json> queries;  // answers for host.query(what)
   // Consulted before `queries`, with the query's arguments; nullopt falls through to `queries`.
