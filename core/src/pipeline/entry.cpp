@@ -29,11 +29,6 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   json d = to_dict(r);
   history_.push_back(d);
   while (history_.size() > cfg_.max_history_size) history_.pop_front();
-  try {
-    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, d);
-  } catch (const std::exception& e) {
-    alert_error("journal", e.what());
-  }
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
   if (ctx.guard_passed) {
     for (auto* g : stages_.guards) {
@@ -48,6 +43,11 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     publish("signal_rejected", d);
     logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
                 r.pipeline_stage + ": " + r.rejection_reason);
+  }
+  try {
+    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, std::move(d));  // its last use
+  } catch (const std::exception& e) {
+    alert_error("journal", e.what());
   }
   if (on_result) on_result(r);
 }
@@ -86,7 +86,8 @@ std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal sig
   ctx->result.signal = ctx->signal;
   ctx->strategy = strategy_of(ctx->signal);
   ctx->source = signal_source_of(ctx->signal);
-  publish("signal_received", signal_to_dict(ctx->signal));
+  ctx->signal_dict = signal_to_dict(ctx->signal);
+  publish("signal_received", ctx->signal_dict);
   return ctx;
 }
 
@@ -149,7 +150,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::adapt_to_regime(EntryContex
 std::optional<Orchestrator::Rejection> Orchestrator::record_audit(EntryContext& ctx) {
   ctx.result.signal_id = new_uuid4();
   try {
-    journal_.record_signal(ctx.result.signal_id, now_(), signal_to_dict(ctx.signal));
+    journal_.record_signal(ctx.result.signal_id, now_(), std::move(ctx.signal_dict));  // its last use
   } catch (const std::exception& e) {
     alert_error("audit", e.what());  // the audit trail is not a reason to miss a trade
   }

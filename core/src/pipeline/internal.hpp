@@ -198,6 +198,7 @@ struct Orchestrator::EntryContext {
   std::string strategy;
   std::string source;
   std::string signal_meta;   // backs csig's metadata view
+  json signal_dict;          // signal_to_dict(signal), built once: the received event, then the audit
   axion_signal csig{};       // the signal's C form, converted once for every stage call
   // What risk, routing and sizing read: the effective limits (base, or the regime's), the
   // routing decision so far and the VaR cap (0: no budget left).
