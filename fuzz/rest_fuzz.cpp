@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -75,6 +76,12 @@ plugin = "broker/paper"
 struct World {
   fs::path dir;
   std::unique_ptr<core::Engine> engine;
+  // The REST rate limiter lives with the API (as in axion-host): one per world.
+  api::RateLimiter limiter{[] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }};
   std::shared_ptr<api::Router> router;
   std::shared_ptr<api::ApiStats> stats;
   std::string keys[4];  // "", read, write, admin
@@ -202,8 +209,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& key = w.keys[selector & 3];
   if (!key.empty() && !req.headers.count("x-api-key")) req.headers["x-api-key"] = key;
 
-  api::Security sec{(selector & 0x04) == 0, (selector & 0x40) != 0, &w.engine->keys(),
-                    &w.engine->rate_limiter()};
+  api::Security sec{(selector & 0x04) == 0, (selector & 0x40) != 0, &w.engine->keys(), &w.limiter};
   // As the server sets it for its bind: with auth off, a write from Host 127.0.0.1:8000 (or
   // localhost) with a JSON body reaches its handler, and any other is refused with 403.
   sec.same_origin = api::SameOrigin::for_bind("127.0.0.1", 8000, {});

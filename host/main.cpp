@@ -45,8 +45,8 @@ core::ManifestParse load_manifest(const host::CliOptions& o) {
 }
 
 void apply_overrides(core::Manifest& m, const host::CliOptions& o) {
-  if (o.live) m.engine.mode = "live";
-  if (o.paper) m.engine.mode = "paper";
+  if (o.live) m.engine.mode = core::Mode::Live;
+  if (o.paper) m.engine.mode = core::Mode::Paper;
   if (o.state_dir) m.engine.state_dir = *o.state_dir;
   if (o.poll_interval) m.engine.poll_interval_seconds = *o.poll_interval;
   if (!o.symbols.empty()) m.engine.symbols = o.symbols;
@@ -128,7 +128,7 @@ void banner(const core::Manifest& m, const host::CliOptions& o) {
   for (const auto& s : m.engine.symbols) symbols += (symbols.empty() ? "" : " ") + s;
   log->info("{}", line);
   log->info("Axion trading engine {} — mode {}", AXION_VERSION,
-            m.engine.mode == "live" ? "LIVE" : m.engine.mode == "backtest" ? "BACKTEST" : "PAPER");
+            m.engine.mode == core::Mode::Live ? "LIVE" : m.engine.mode == core::Mode::Backtest ? "BACKTEST" : "PAPER");
   log->info("State dir: {}", m.engine.state_dir);
   log->info("Poll interval: {}s", m.engine.poll_interval_seconds);
   log->info("Symbols: {}", symbols);
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     return host::run_scan(parsed.manifest, eo, opt.scan_out);
   }
-  if (parsed.manifest.engine.mode == "live" && !parsed.manifest.live_broker) {
+  if (parsed.manifest.engine.mode == core::Mode::Live && !parsed.manifest.live_broker) {
     spdlog::get("axion.bot")->error("Live broker not configured");
     return 1;
   }
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   auto rate_limiter = std::make_unique<api::RateLimiter>(wall_us);
   std::unique_ptr<api::Server> rest;
   const auto& api_cfg = parsed.manifest.api;
-  if (api_cfg.enabled && opt.max_bars == 0 && parsed.manifest.engine.mode != "backtest") {
+  if (api_cfg.enabled && opt.max_bars == 0 && parsed.manifest.engine.mode != core::Mode::Backtest) {
     auto log = spdlog::get("axion.bot");
     if (!api_cfg.auth) log->warn("API authentication is DISABLED ([api] auth = false)");
     if (!api_cfg.rate_limit) log->warn("API rate limiting is DISABLED ([api] rate_limit = false)");

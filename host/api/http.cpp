@@ -20,6 +20,14 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Header names compare without case (RFC 9110 §5.1), and without allocating: every response
+// sets a dozen of them.
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
@@ -91,7 +99,7 @@ std::optional<std::string> Request::header(const std::string& name) const {
 
 void Reply::set_header(const std::string& name, const std::string& value) {
   for (auto& [k, v] : headers) {
-    if (lower(k) == lower(name)) {
+    if (iequals(k, name)) {
       v = value;
       return;
     }

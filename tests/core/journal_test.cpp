@@ -249,3 +249,20 @@ TEST_CASE("Closing the journal commits every unit handed over") {
   CHECK(count_rows(db, "SELECT COUNT(*) FROM results") == 501);
   fs::remove_all(db.parent_path());
 }
+
+TEST_CASE("A record with text that is not UTF-8 is stored with replacements; it never costs the group") {
+  auto db = fresh_db("writer-utf8");
+  Journal j(db);
+  int told = 0;
+  j.on_commit_failure = [&](const std::string&) { ++told; };
+  {
+    auto batch = j.batch();
+    j.record_result(1, "completed", true, {{"ticker", std::string("BAD\xff\xfe")}});
+    j.record_result(2, "completed", true, {{"ticker", "GOOD"}});
+  }
+  j.sync();
+  CHECK(j.commit_failures() == 0);
+  CHECK(told == 0);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM results") == 2);
+  fs::remove_all(db.parent_path());
+}

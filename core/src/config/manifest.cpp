@@ -243,7 +243,8 @@ struct Parser {
     }
     if (auto c = core_table(root, "engine", kEngineKeys)) {
       auto& e = m.engine;
-      e.mode = c->get_string("mode");
+      // The key's choices are checked above: anything else never reaches here.
+      e.mode = parse_mode(c->get_string("mode")).value_or(Mode::Paper);
       e.state_dir = c->get_string("state_dir");
       e.symbols = c->get_strings("symbols");
       e.starting_equity = c->get_double("starting_equity");

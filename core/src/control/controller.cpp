@@ -17,9 +17,18 @@ constexpr const char* kKillActiveStart = "Kill switch is active \u2014 reset bef
 constexpr const char* kLiveNeedsConfirm = "Live mode requires confirmation \u2014 set confirm_live: true";
 constexpr const char* kResetGlobal = "Kill switch reset \u2014 bot paused";
 
-bool running(const std::string& s) { return s == "paper" || s == "live"; }
-
 }  // namespace
+
+std::string BotController::to_string(BotState s) {
+  switch (s) {
+    case BotState::Paper: return "paper";
+    case BotState::Live: return "live";
+    case BotState::Paused: return "paused";
+    case BotState::Stopped: return "stopped";
+    case BotState::Killed: return "killed";
+  }
+  return "stopped";
+}
 
 json DashboardConfig::to_json() const {
   json j = json::object();
@@ -45,29 +54,32 @@ json BotEvent::to_json() const {
 
 BotController::BotController(Hooks hooks, std::string launch_mode, DashboardConfig config)
     : h_(std::move(hooks)), config_(std::move(config)) {
-  mode_ = launch_mode == "live" ? "live" : "paper";
+  mode_ = launch_mode == "live" ? BotState::Live : BotState::Paper;
   status_ = mode_;
   paused_from_ = mode_;
   session_id_ = random_hex(6);
-  active_broker_ = mode_ == "live" && h_.live_broker_name ? h_.live_broker_name() : "paper";
+  active_broker_ = mode_ == BotState::Live && h_.live_broker_name ? h_.live_broker_name() : "paper";
   started_wall_us_ = h_.wall_now ? h_.wall_now() : 0;
 }
 
 void BotController::sync_killed() const {
   const bool killed = h_.kill_switch_active && h_.kill_switch_active();
   if (killed) {
-    status_ = "killed";
-  } else if (status_ == "killed") {
-    status_ = "paused";  // the kill ended elsewhere: never resume trading on our own
+    status_ = BotState::Killed;
+  } else if (status_ == BotState::Killed) {
+    status_ = BotState::Paused;  // the kill ended elsewhere: never resume trading on our own
   }
 }
 
 std::string BotController::status() const {
   sync_killed();
-  return status_;
+  return to_string(status_);
 }
 
-bool BotController::accepts_signals() const { return running(status()); }
+bool BotController::accepts_signals() const {
+  sync_killed();
+  return running(status_);
+}
 
 std::int64_t BotController::uptime_seconds() const {
   if (!h_.wall_now) return 0;
@@ -101,7 +113,7 @@ void BotController::record(const std::string& type, const std::string& severity,
 ControlResult BotController::start(std::optional<bool> paper_mode, bool confirm_live,
                                    const std::string& actor) {
   sync_killed();
-  if (status_ == "killed") return {409, kKillActiveStart};
+  if (status_ == BotState::Killed) return {409, kKillActiveStart};
   if (running(status_)) return {409, "Bot is already running"};
   const bool live = !paper_mode.value_or(config_.paper_mode);
   if (live && config_.require_confirmation_for_live && !confirm_live) return {400, kLiveNeedsConfirm};
@@ -114,21 +126,21 @@ ControlResult BotController::start(std::optional<bool> paper_mode, bool confirm_
   } catch (const std::exception& e) {
     return {409, e.what()};
   }
-  mode_ = live ? "live" : "paper";
+  mode_ = live ? BotState::Live : BotState::Paper;
   status_ = mode_;
   paused_from_ = mode_;
   active_broker_ = live && h_.live_broker_name ? h_.live_broker_name() : "paper";
   if (h_.wall_now) started_wall_us_ = h_.wall_now();
-  const std::string msg = "Bot started in " + mode_ + " mode";
+  const std::string msg = "Bot started in " + to_string(mode_) + " mode";
   record("lifecycle", "info", msg, actor, "bot_started",
-         {{"mode", mode_}, {"broker", active_broker_}, {"session_id", session_id_}});
+         {{"mode", to_string(mode_)}, {"broker", active_broker_}, {"session_id", session_id_}});
   return {200, msg};
 }
 
 ControlResult BotController::stop(const std::string& actor) {
   sync_killed();
   // Killed stays killed (the kill switch decides); underneath, only start leaves `stopped`.
-  status_ = status_ == "killed" ? "killed" : "stopped";
+  status_ = status_ == BotState::Killed ? BotState::Killed : BotState::Stopped;
   paused_from_ = mode_;
   record("lifecycle", "info", "Bot stopped", actor, "bot_stopped", json::object());
   return {200, "Bot stopped"};
@@ -136,20 +148,20 @@ ControlResult BotController::stop(const std::string& actor) {
 
 ControlResult BotController::pause(const std::string& actor) {
   sync_killed();
-  if (status_ == "paused") return {409, "Bot is already paused"};
+  if (status_ == BotState::Paused) return {409, "Bot is already paused"};
   if (!running(status_)) return {409, "Bot is not running"};
   paused_from_ = status_;
-  status_ = "paused";
-  record("lifecycle", "warning", "Bot paused from " + paused_from_ + " mode", actor, "bot_paused",
-         {{"paused_from", paused_from_}});
+  status_ = BotState::Paused;
+  record("lifecycle", "warning", "Bot paused from " + to_string(paused_from_) + " mode", actor, "bot_paused",
+         {{"paused_from", to_string(paused_from_)}});
   return {200, "Bot paused"};
 }
 
 ControlResult BotController::resume(const std::string& actor) {
   sync_killed();
-  if (status_ != "paused") return {409, "Bot is not paused"};
-  status_ = paused_from_.empty() ? mode_ : paused_from_;
-  record("lifecycle", "info", "Bot resumed", actor, "bot_resumed", {{"mode", status_}});
+  if (status_ != BotState::Paused) return {409, "Bot is not paused"};
+  status_ = running(paused_from_) ? paused_from_ : mode_;
+  record("lifecycle", "info", "Bot resumed", actor, "bot_resumed", {{"mode", to_string(status_)}});
   return {200, "Bot resumed"};
 }
 
@@ -171,7 +183,7 @@ ControlResult BotController::kill(const std::string& reason, KillLevel level, Ki
   if (global) {
     auto log = spdlog::get("axion.bot");
     (log ? log : spdlog::default_logger())->critical("BOT KILLED: {}", reason);
-    status_ = "killed";
+    status_ = BotState::Killed;
   }
   std::string msg = "Kill switch activated: " + reason;
   if (!not_durable.empty()) {
@@ -193,7 +205,7 @@ ControlResult BotController::reset_kill(KillScope scope, const std::string& targ
                                         const std::string& actor) {
   sync_killed();
   const bool global = scope == KillScope::Global;
-  if (global && status_ != "killed") return {409, "Kill switch is not active"};
+  if (global && status_ != BotState::Killed) return {409, "Kill switch is not active"};
   bool reset = false;
   try {
     reset = h_.reset_kill && h_.reset_kill(scope, global ? "" : target, actor);
@@ -202,13 +214,13 @@ ControlResult BotController::reset_kill(KillScope scope, const std::string& targ
   }
   if (!reset) return {409, "Kill switch is not active"};
   if (global) {
-    status_ = "paused";
+    status_ = BotState::Paused;
     paused_from_ = mode_;  // resume returns to the mode of the last start
     record("lifecycle", "info", kResetGlobal, actor, "bot_paused",
            {{"reason", "kill_switch_reset"}, {"scope", scope}, {"target", nullptr}});
     return {200, kResetGlobal};
   }
-  const std::string msg = "Kill switch reset: " + std::string(to_string(scope)) + " " + target;
+  const std::string msg = "Kill switch reset: " + std::string(core::to_string(scope)) + " " + target;
   record("lifecycle", "info", msg, actor, "kill_switch_reset", {{"scope", scope}, {"target", target}});
   return {200, msg};
 }

@@ -57,7 +57,7 @@ class CheckServices : public HostServices {
   bool save_plugin_state(const std::string&, std::string_view) override { return true; }
   std::optional<json> query(std::string_view what, const json&) override {
     if (what == "engine") {
-      return json{{"mode", m_.engine.mode},
+      return json{{"mode", std::string(to_string(m_.engine.mode))},
                   {"symbols", m_.engine.symbols},
                   {"starting_equity", m_.engine.starting_equity}};
     }
@@ -116,7 +116,7 @@ std::vector<std::string> check_plugins(const Manifest& m, const EngineOptions& o
     auto inst = load_entry(m, *e, loader, registry, services, errors);
     (void)inst;  // created to validate its config, then destroyed
   }
-  if (m.engine.mode == "live" && !m.live_broker) {
+  if (m.engine.mode == Mode::Live && !m.live_broker) {
     errors.push_back(m.file.string() + ":1: Live broker not configured ([live_broker] is missing)");
   }
   return errors;
@@ -127,9 +127,9 @@ Engine::Engine(Manifest manifest, EngineOptions options)
       options_(std::move(options)),
       loader_(plugin_search_path(manifest_, options_)) {
   auto log = logger_for("axion.bot");
-  bar_clock_ = !options_.wall_clock && manifest_.engine.mode != "live";
+  bar_clock_ = !options_.wall_clock && manifest_.engine.mode != Mode::Live;
   clock_us_.store(system_now_us());
-  if (manifest_.engine.mode == "live" && !manifest_.live_broker) {
+  if (manifest_.engine.mode == Mode::Live && !manifest_.live_broker) {
     throw std::runtime_error("Live broker not configured");
   }
 
@@ -175,7 +175,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     if (auto* p = instantiate(e, errors)) stages_.sizings.push_back(p);
   }
   const PluginEntry* broker_entry =
-      manifest_.engine.mode == "live" ? &*manifest_.live_broker
+      manifest_.engine.mode == Mode::Live ? &*manifest_.live_broker
                                       : (manifest_.broker ? &*manifest_.broker : nullptr);
   if (broker_entry) {
     stages_.broker = instantiate(*broker_entry, errors);
@@ -189,7 +189,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     def.line = 1;
     stages_.broker = instantiate(def, errors);
   }
-  if (manifest_.engine.mode == "live" && manifest_.fallback_broker) {
+  if (manifest_.engine.mode == Mode::Live && manifest_.fallback_broker) {
     stages_.fallback_broker = instantiate(*manifest_.fallback_broker, errors);
   }
   // Add-ons (e.g. addon/ws) are built here and started once the engine is ready; a scan serves
@@ -438,7 +438,7 @@ bool Engine::save_plugin_state(const std::string& plugin, std::string_view text)
 // Engine-state queries; Engine::query (engine_control.cpp) runs them on the engine thread.
 std::optional<json> Engine::query_state(std::string_view what, const json& args) {
   if (what == "engine") {
-    return json{{"mode", manifest_.engine.mode},
+    return json{{"mode", std::string(to_string(manifest_.engine.mode))},
                 {"symbols", manifest_.engine.symbols},
                 {"starting_equity", manifest_.engine.starting_equity},
                 {"state_dir", manifest_.engine.state_dir}};
@@ -845,7 +845,7 @@ void Engine::engine_loop() {
 
 void Engine::feed_loop() {
   auto log = spdlog::get("axion.bot");
-  bool pace = options_.pace.value_or(manifest_.engine.pace && manifest_.engine.mode == "paper");
+  bool pace = options_.pace.value_or(manifest_.engine.pace && manifest_.engine.mode == Mode::Paper);
   while (!stop_.load()) {
     axion_bar bar{};
     std::int64_t pace_us = 0;
@@ -859,7 +859,7 @@ void Engine::feed_loop() {
     }
     if (!got) {
       log->info("feed {} reached the end of its data", feed_->id());
-      if (manifest_.engine.mode == "backtest") request_stop();
+      if (manifest_.engine.mode == Mode::Backtest) request_stop();
       break;
     }
     if (pace && pace_us > 0) {

@@ -64,7 +64,7 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
     });
   }
 
-  const bool live_launch = manifest_.engine.mode == "live";
+  const bool live_launch = manifest_.engine.mode == Mode::Live;
   BotController::Hooks h;
   h.now = [this] { return now_us(); };
   h.wall_now = wall_us;
@@ -110,7 +110,7 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
   DashboardConfig dc;
   dc.paper_mode = !live_launch;  // a body-less start restarts the launch mode
   dc.require_confirmation_for_live = manifest_.api.require_confirmation_for_live;
-  controller_ = std::make_unique<BotController>(std::move(h), manifest_.engine.mode, dc);
+  controller_ = std::make_unique<BotController>(std::move(h), std::string(to_string(manifest_.engine.mode)), dc);
   last_snapshot_wall_us_ = wall_us();
 }
 

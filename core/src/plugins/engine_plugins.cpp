@@ -138,7 +138,7 @@ std::vector<Engine::PluginSlot> Engine::plugin_slots() const {
   for (std::size_t i = 0; i < manifest_.sizings.size() && i < stages_.sizings.size(); ++i) {
     add(manifest_.sizings[i], stages_.sizings[i]);
   }
-  const bool live = manifest_.engine.mode == "live";
+  const bool live = manifest_.engine.mode == Mode::Live;
   const std::optional<PluginEntry>& broker = live ? manifest_.live_broker : manifest_.broker;
   if (broker) {
     add(*broker, stages_.broker);

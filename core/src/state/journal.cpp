@@ -101,6 +101,10 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;  // clang before 17 has no aggregate deduction
 
+// A record's JSON text. Text a plugin passed that is not UTF-8 is stored with replacement
+// characters: on the writer thread a throw would roll back everyone's group, not one record.
+std::string stored(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 // The engine may run ahead of the disk by this many records; past it, it waits (a disk that
 // cannot keep up must slow trading down, not grow memory without bound).
 constexpr std::size_t kMaxQueuedOps = 1 << 18;
@@ -218,24 +222,24 @@ struct Journal::Writer {
         Overloaded{
             [&](SignalRec& r) {
               j.prepare("audit", "INSERT OR REPLACE INTO audit VALUES (?,?,?)")
-                  .bind(1, r.id).bind(2, r.ts).bind(3, r.signal.dump()).run();
+                  .bind(1, r.id).bind(2, r.ts).bind(3, stored(r.signal)).run();
             },
             [&](ResultRec& r) {
               j.prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
                   .bind(1, r.ts).bind(2, r.stage).bind(3, std::int64_t{r.success ? 1 : 0})
-                  .bind(4, r.result.dump()).run();
+                  .bind(4, stored(r.result)).run();
             },
             [&](IntentRec& r) {
               j.prepare("intent",
                         "INSERT INTO order_intents VALUES (?,?,?,?,?,'intent',NULL) "
                         "ON CONFLICT(client_order_id) DO NOTHING")
-                  .bind(1, r.cid).bind(2, r.signal_id).bind(3, r.purpose).bind(4, r.order.dump())
+                  .bind(1, r.cid).bind(2, r.signal_id).bind(3, r.purpose).bind(4, stored(r.order))
                   .bind(5, r.ts).run();
             },
             [&](OrderUpdateRec& r) {
               j.prepare("order_update",
                         "UPDATE order_intents SET status = ?, result = ? WHERE client_order_id = ?")
-                  .bind(1, r.status).bind(2, r.result.dump()).bind(3, r.cid).run();
+                  .bind(1, r.status).bind(2, stored(r.result)).bind(3, r.cid).run();
             },
             [&](IntentBrokerRec& r) {
               j.prepare("intent_broker",
@@ -245,7 +249,7 @@ struct Journal::Writer {
             },
             [&](PositionRec& r) {
               j.prepare("pos_upsert", "INSERT OR REPLACE INTO positions VALUES (?,?)")
-                  .bind(1, r.p.signal_id).bind(2, to_storage(r.p).dump()).run();
+                  .bind(1, r.p.signal_id).bind(2, stored(to_storage(r.p))).run();
             },
             [&](PositionDeleteRec& r) {
               j.prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, r.signal_id).run();
@@ -253,11 +257,11 @@ struct Journal::Writer {
             [&](PositionsClearRec&) { j.prepare("pos_clear", "DELETE FROM positions").run(); },
             [&](ExecutionRec& r) {
               j.prepare("execution", "INSERT OR REPLACE INTO executions VALUES (?,?,?)")
-                  .bind(1, r.id).bind(2, r.ts).bind(3, r.data.dump()).run();
+                  .bind(1, r.id).bind(2, r.ts).bind(3, stored(r.data)).run();
             },
             [&](TradeRec& r) {
               j.prepare("trade", "INSERT INTO trades (ts_us, data) VALUES (?,?)")
-                  .bind(1, r.ts).bind(2, r.trade.dump()).run();
+                  .bind(1, r.ts).bind(2, stored(r.trade)).run();
             },
             [&](EventRec& r) {
               j.prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")

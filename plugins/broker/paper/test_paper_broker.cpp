@@ -765,6 +765,21 @@ std::vector<json> read_lines(const std::filesystem::path& p) {
 
 }  // namespace
 
+TEST_CASE("The book travels in host state, so the host need not wait for the disk; not with a submit log") {
+  namespace fs = std::filesystem;
+  FakeHost host;
+  {
+    PluginHarness h(kSo, host, {});
+    CHECK(h.broker_flags() == AXION_BROKER_BOOK_IN_HOST_STATE);
+  }
+  const fs::path log = fs::temp_directory_path() / ("paper-flags-log-" + std::to_string(::getpid()));
+  {
+    PluginHarness h(kSo, host, {{"submit_log", log.string()}});
+    CHECK(h.broker_flags() == 0);  // the log is a record outside the host: intents wait
+  }
+  fs::remove(log);
+}
+
 TEST_CASE("submit_log: a line per new order and per settlement, none for a replay or a timeout") {
   namespace fs = std::filesystem;
   const fs::path log =

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "axion/core/domain/mode.hpp"
 #include "axion/core/domain/types.hpp"
 
 namespace axion::core {
@@ -25,7 +26,7 @@ struct PluginEntry {
 };
 
 struct EngineSettings {
-  std::string mode = "paper";
+  Mode mode = Mode::Paper;
   std::string state_dir = ".bot_state";
   std::vector<std::string> symbols = {"SPY", "QQQ", "AAPL", "MSFT", "NVDA"};
   double starting_equity = 100000.0;

@@ -87,7 +87,7 @@ class BotController {
   // paper | live | paused | stopped | killed (killed ⇔ the persistent kill switch is active).
   std::string status() const;
   bool accepts_signals() const;  // status paper or live
-  std::string mode() const { return mode_; }  // mode of the last start (or the launch)
+  std::string mode() const { return to_string(mode_); }  // mode of the last start (or the launch)
   std::string session_id() const { return session_id_; }
   std::string active_broker() const { return active_broker_; }
   std::int64_t uptime_seconds() const;
@@ -101,9 +101,13 @@ class BotController {
   void sync_killed() const;
 
   Hooks h_;
-  mutable std::string status_;
-  std::string mode_;
-  std::string paused_from_;
+  // The state machine of control.md §3.4. Paper and Live are the running states.
+  enum class BotState { Paper, Live, Paused, Stopped, Killed };
+  static std::string to_string(BotState s);
+  static bool running(BotState s) { return s == BotState::Paper || s == BotState::Live; }
+  mutable BotState status_ = BotState::Paper;
+  BotState mode_ = BotState::Paper;         // Paper or Live: the mode of the last start
+  BotState paused_from_ = BotState::Paper;  // what resume returns to
   std::string session_id_;
   std::string active_broker_ = "paper";
   std::int64_t started_wall_us_ = 0;

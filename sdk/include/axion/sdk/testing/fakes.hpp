@@ -488,6 +488,12 @@ class PluginHarness {
     if (vt->account(self_, &a, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
     return {a.equity, a.cash, a.buying_power, a.starting_equity};
   }
+  // The broker's AXION_BROKER_* flags as the host reads them (0 from a table without them).
+  std::uint32_t broker_flags() {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    if (vt->size < offsetof(axion_broker_vtable, flags) + sizeof(vt->flags) || !vt->flags) return 0;
+    return vt->flags(self_);
+  }
 
   // ---- addon
   void addon_start() {
