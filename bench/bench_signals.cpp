@@ -94,7 +94,6 @@ int main(int argc, char** argv) {
       s.stop_loss = std::stod(f.at(col["stop_loss"]));
       const auto& t = f.at(col["target_price"]);
       s.target_price = t.empty() ? 0.0 : std::stod(t);
-      s.metadata = core::json::object();
       rows.push_back(std::move(s));
     } catch (const std::exception& e) {
       std::cerr << signals_csv << ":" << lineno << ": bad row (" << e.what() << ")\n";

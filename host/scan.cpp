@@ -58,7 +58,7 @@ int run_scan(core::Manifest manifest, core::EngineOptions options, const std::st
   options.scan_mode = true;
   options.pace = false;
   options.scan_sink = [&](const core::Signal& s) {
-    const std::string strategy = s.metadata.value("strategy", std::string("ema_cloud"));
+    const std::string strategy = core::strategy_of(s);
     out << sdk::time::to_iso(s.ts_us) << ',' << field(s.ticker) << ',' << field(strategy) << ','
         << s.signal_type << ',' << s.direction << ',' << s.conviction << ',' << price(s.entry_price)
         << ',' << price(s.stop_loss) << ',' << (s.target_price > 0 ? price(s.target_price) : "") << '\n';

@@ -78,8 +78,11 @@ class TemplateBreakout final : public axion::sdk::Strategy {
     if (bar.close <= hi) return;
     const double target = bar.close + s_.reward_to_risk * (bar.close - lo);
     if (!axion::sdk::protective_sides_ok("long", bar.close, lo, target)) return;
-    sink.emit(axion::sdk::make_strategy_signal(kName, bar, "breakout_long", "long", bar.timeframe,
-                                               s_.conviction, bar.close, lo, target, host().now_us()));
+    axion::sdk::Signal sig = axion::sdk::make_strategy_signal(kName, bar, "breakout_long", "long", bar.timeframe,
+                                                              s_.conviction, bar.close, lo, target, host().now_us());
+    // Metadata is typed: named numbers and text, no JSON (the host writes JSON for readers).
+    sig.metadata.num("window_high", hi).integer("lookback", static_cast<std::int64_t>(w.highs.size()));
+    sink.emit(sig);
   }
 
   const Settings s_;

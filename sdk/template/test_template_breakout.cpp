@@ -48,7 +48,9 @@ TEST_CASE("template: a close above the window's high is a long breakout with its
   CHECK(s.entry_price == 102);
   CHECK(s.stop_loss == 99);                    // the window's lowest low
   CHECK(s.target_price == 102 + 2 * (102 - 99));
-  CHECK(s.metadata["strategy"] == "template_breakout");
+  CHECK(s.strategy == "template_breakout");
+  CHECK(s.metadata.number_of("window_high") == 101.0);
+  CHECK(s.metadata.number_of("lookback") == 3.0);
   // A close inside the window emits nothing.
   CHECK(p.on_bar(bar("AAPL", "5m", 103, 101, 101.5).as_view()).empty());
 }

@@ -162,7 +162,7 @@ core::Signal test_signal(core::Engine& e, const std::string& ticker, double entr
   s.entry_price = entry;
   s.stop_loss = stop;
   s.ts_us = e.now_us();
-  s.metadata = {{"strategy", "ema_cloud"}};
+  s.strategy = "ema_cloud";
   return s;
 }
 

@@ -31,7 +31,7 @@ Signal sig(const std::string& strategy, const std::string& dir, int conviction, 
   s.entry_price = 100;
   s.stop_loss = dir == "long" ? 98 : 102;
   s.ts_us = kNow;
-  s.metadata["strategy"] = strategy;
+  s.strategy = strategy;
   return s;
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("selector: override, forcing, refinement order and the strength fallba
   CHECK(crisis.confidence == 80.0);
   CHECK(crisis.reasoning == "Regime override: crisis → mean_reversion");
   REQUIRE(crisis.signals.size() == 1);
-  CHECK(crisis.signals[0].metadata["strategy"] == "mean_reversion");
+  CHECK(crisis.signals[0].strategy == "mean_reversion");
   CHECK(crisis.adx_value == 0.0);
 
   SelectorConfig forced = c;
@@ -388,7 +388,7 @@ TEST_CASE("signal assembly: thresholds, selection, fusion veto and attribution",
   s["mean_reversion"] = {sig("mean_reversion", "long", 60)};
   auto out = a.assemble("AAPL", "5m", order, s, "bull", kNow);
   REQUIRE(out.size() == 1);
-  CHECK(out[0].metadata["strategy"] == "mean_reversion");
+  CHECK(out[0].strategy == "mean_reversion");
   CHECK(a.ab().stats("mean_reversion")["signals"] == 1);
   CHECK(a.decisions().back().selected_strategy == "mean_reversion");
 
@@ -401,8 +401,8 @@ TEST_CASE("signal assembly: thresholds, selection, fusion veto and attribution",
   s2["ema_cloud"] = {sig("ema_cloud", "long", 70), sig("ema_cloud", "long", 45)};
   auto out2 = b.assemble("AAPL", "5m", order, s2, "bull", kNow);
   REQUIRE(out2.size() == 2);  // the 45 is below min_conviction_to_execute
-  CHECK(out2[0].metadata["strategy"] == "ema_cloud");
-  CHECK(out2[1].metadata["strategy"] == "vwap_reversion");
+  CHECK(out2[0].strategy == "ema_cloud");
+  CHECK(out2[1].strategy == "vwap_reversion");
   // The second candidate met the first's fresh ema_cloud signal: both bullish → fused, proceeds.
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().first == "signal_fused");

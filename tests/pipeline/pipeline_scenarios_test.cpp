@@ -358,11 +358,11 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
   s.entry_price = 100.0;
   s.stop_loss = 95.0;
   s.ts_us = e.now_us();
-  s.metadata = {{"strategy", "ema_cloud"}};
+  s.strategy = "ema_cloud";
   auto r = e.process_signal(s);
   REQUIRE(r);
   CHECK(r->rejection_reason == "Kill switch active (block_new, strategy ema_cloud): strategy review");
-  s.metadata = {{"strategy", "other"}};
+  s.strategy = "other";
   s.ticker = "GOOG";
   r = e.process_signal(s);
   REQUIRE(r);

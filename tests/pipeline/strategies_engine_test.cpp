@@ -40,7 +40,7 @@ ScanRun scan(const fs::path& manifest_file, const fs::path& state_dir) {
   o.scan_mode = true;
   o.pace = false;
   o.scan_sink = [&](const Signal& s) {
-    ++out.per_strategy[s.metadata.value("strategy", std::string("?"))];
+    ++out.per_strategy[s.strategy.empty() ? std::string("?") : s.strategy];
     out.signals.push_back(s);
   };
   Engine e(parsed.manifest, o);
@@ -105,6 +105,18 @@ TEST_CASE("scan of configs/scan-goog.toml: every strategy the GOOG daily bars ca
     } else {
       CHECK(s.stop_loss > s.entry_price);
       if (s.target_price > 0) CHECK(s.target_price < s.entry_price);
+    }
+    // Typed metadata reaches the host intact and is written out as strategies.md §1.2 says: the
+    // EMA detector's cloud states as the signal's own list, not inside its metadata.
+    const json d = signal_to_dict(s);
+    CHECK(d.at("metadata").at("strategy") == s.strategy);
+    CHECK(!d.at("metadata").contains("cloud_states"));
+    if (s.strategy == "ema_cloud") {
+      REQUIRE(d.at("cloud_states").size() == 5);
+      CHECK(d.at("cloud_states")[0].at("cloud_name") == "fast");
+      CHECK(d.at("metadata").at("conviction_breakdown").size() == 5);
+    } else {
+      CHECK(d.at("cloud_states").empty());
     }
     // The signal's time is the bar's: 16:00 ET of a trading day.
     auto et = axion::sdk::time::to_eastern(s.ts_us);

@@ -266,3 +266,27 @@ TEST_CASE("parse_iso reads what to_iso writes, offsets and dates, and refuses im
   CHECK_FALSE(parse_iso("yesterday"));
   CHECK(parse_iso("2024-02-29"));  // leap day
 }
+
+TEST_CASE("Ring: back, at and for_each_last agree with a plain history across every wrap") {
+  for (std::size_t cap : {1u, 2u, 3u, 7u}) {
+    ind::Ring<double> r(cap);
+    std::vector<double> all;
+    for (int i = 0; i < 25; ++i) {
+      r.push(i * 1.5);
+      all.push_back(i * 1.5);
+      const std::size_t kept = std::min(all.size(), cap);
+      REQUIRE(r.size() == kept);
+      for (std::size_t k = 0; k < kept; ++k) CHECK(r.back(k) == all[all.size() - 1 - k]);
+      for (std::size_t i2 = 0; i2 < kept; ++i2) CHECK(r.at(i2) == all[all.size() - kept + i2]);
+      for (std::size_t m = 0; m <= kept; ++m) {
+        std::vector<double> seen;
+        r.for_each_last(m, [&](double v) { seen.push_back(v); });
+        CHECK(seen == std::vector<double>(all.end() - static_cast<std::ptrdiff_t>(m), all.end()));
+      }
+    }
+    r.clear();
+    CHECK(r.empty());
+    r.push(4.0);
+    CHECK(r.back() == 4.0);
+  }
+}

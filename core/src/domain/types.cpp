@@ -151,9 +151,9 @@ json signal_to_dict(const Signal& s) {
           {"entry_price", round_dp(s.entry_price, 4)},
           {"stop_loss", round_dp(s.stop_loss, 4)},
           {"target_price", s.target_price > 0 ? json(round_dp(s.target_price, 4)) : json(nullptr)},
-          {"cloud_states", json::array()},
+          {"cloud_states", sdk::cloud_states_json(s)},
           {"timestamp", sdk::time::to_iso(s.ts_us)},
-          {"metadata", s.metadata}};
+          {"metadata", sdk::metadata_json(s)}};
 }
 
 json order_to_dict(const Order& o) {
@@ -244,26 +244,13 @@ json to_dict(const PipelineResult& r) {
           {"fallback_from", r.fallback_from.empty() ? json(nullptr) : json(r.fallback_from)}};
 }
 
-static std::string first_string(const json& meta, std::initializer_list<const char*> keys) {
-  if (!meta.is_object()) return {};
-  for (const char* k : keys) {
-    auto it = meta.find(k);
-    if (it != meta.end() && it->is_string() && !it->get<std::string>().empty()) {
-      return it->get<std::string>();
-    }
-  }
-  return {};
-}
-
+// pipeline.md §2.5: a `strategy_name` text field overrides the producer's name.
 std::string strategy_of(const Signal& s) {
-  auto v = first_string(s.metadata, {"strategy_name", "strategy"});
-  return v.empty() ? "ema_cloud" : v;
+  if (auto named = s.metadata.text_of("strategy_name"); named && !named->empty()) return std::string(*named);
+  return s.strategy.empty() ? "ema_cloud" : s.strategy;
 }
 
-std::string signal_source_of(const Signal& s) {
-  auto v = first_string(s.metadata, {"signal_source"});
-  return v.empty() ? strategy_of(s) : v;
-}
+std::string signal_source_of(const Signal& s) { return s.source.empty() ? strategy_of(s) : s.source; }
 
 }  // namespace axion::core
 

@@ -681,7 +681,7 @@ void Engine::on_bar(const axion_bar& bar) {
     counters_.strategy_signals += signal_buf_.size();
     auto& out = by_strategy_[info.name];
     for (auto& sig : signal_buf_) {
-      if (!sig.metadata.contains("strategy")) sig.metadata["strategy"] = info.name;
+      if (sig.strategy.empty()) sig.strategy = info.name;
       out.push_back(std::move(sig));
     }
   }

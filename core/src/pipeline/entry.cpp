@@ -82,7 +82,7 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
 std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal signal) {
   auto ctx = std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
-  ctx->csig = sdk::to_c(ctx->signal, ctx->signal_meta);
+  ctx->csig = sdk::to_c(ctx->signal, ctx->signal_arrays);
   ctx->result.signal = ctx->signal;
   ctx->strategy = strategy_of(ctx->signal);
   ctx->source = signal_source_of(ctx->signal);

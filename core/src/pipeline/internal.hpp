@@ -197,7 +197,7 @@ struct Orchestrator::EntryContext {
   PipelineResult result;
   std::string strategy;
   std::string source;
-  std::string signal_meta;   // backs csig's metadata view
+  sdk::SignalArrays signal_arrays;  // back csig's fields and cloud states
   json signal_dict;          // signal_to_dict(signal), built once: the received event, then the audit
   axion_signal csig{};       // the signal's C form, converted once for every stage call
   // What risk, routing and sizing read: the effective limits (base, or the regime's), the

@@ -368,12 +368,8 @@ std::optional<json> Engine::analyze_strategy(const std::string& name, const Anal
   }
   if (signals.empty()) return json(nullptr);
   Signal& s = signals.front();
-  if (!s.metadata.is_object()) s.metadata = json::object();
-  if (!s.metadata.contains("strategy")) s.metadata["strategy"] = name;
-  json out = signal_to_dict(s);
-  auto cs = s.metadata.find("cloud_states");
-  out["cloud_states"] = cs != s.metadata.end() && cs->is_array() ? *cs : json::array();
-  return out;
+  if (s.strategy.empty()) s.strategy = name;
+  return signal_to_dict(s);
 }
 
 }  // namespace axion::core

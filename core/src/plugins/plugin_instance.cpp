@@ -221,8 +221,8 @@ sdk::Verdict PluginInstance::guard_check(const axion_signal& c) {
 }
 
 sdk::Verdict PluginInstance::guard_check(const Signal& s) {
-  std::string meta;
-  return guard_check(sdk::to_c(s, meta));
+  sdk::SignalArrays arrays;
+  return guard_check(sdk::to_c(s, arrays));
 }
 
 void PluginInstance::guard_outcome(const axion_signal& c, std::string_view stage) {

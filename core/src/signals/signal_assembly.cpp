@@ -90,7 +90,7 @@ std::vector<Signal> SignalAssembly::assemble(const std::string& symbol, const st
     if (s_.signal_fusion && !fusion_allows(sig, now_us)) continue;
     // Step 5: attribution and the A/B count.
     const std::string strategy = strategy_of(sig);
-    if (!sig.metadata.contains("strategy")) sig.metadata["strategy"] = strategy;
+    if (sig.strategy.empty()) sig.strategy = strategy;
     ab_.record_signal(strategy);
     signal_counts_[strategy] = signal_counts_.value(strategy, std::int64_t{0}) + 1;
     out.push_back(std::move(sig));

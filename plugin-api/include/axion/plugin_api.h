@@ -87,8 +87,44 @@ typedef struct axion_bar {
  * it, but the engine does not trade on it. */
 #define AXION_BAR_WARMUP 1u
 
-/* A trade signal (pipeline.md §1.2). target_price <= 0 means no target. metadata_json is a JSON
- * object (may be empty); `strategy`, `strategy_name`, `signal_source` there drive attribution. */
+/* One named value of a signal's metadata (pipeline.md §1.2 `metadata`). Typed, so neither side
+ * serializes or parses text per signal; the host renders JSON only where a person reads it
+ * (journal, REST, WS). A name "a.b" is field b of the object a. Consecutive AXION_FIELD_TEXT_ITEM
+ * fields with one name form a list of text, in order. */
+typedef enum axion_field_kind {
+  AXION_FIELD_NUMBER = 1,   /* `number` */
+  AXION_FIELD_INTEGER = 2,  /* `number`, a whole value: written without a fraction */
+  AXION_FIELD_BOOL = 3,     /* `number` != 0 */
+  AXION_FIELD_TEXT = 4,     /* `text` */
+  AXION_FIELD_TEXT_ITEM = 5 /* `text`, one item of the list `name` */
+} axion_field_kind;
+
+typedef struct axion_field {
+  axion_str name;
+  int32_t kind; /* axion_field_kind */
+  double number;
+  axion_str text;
+} axion_field;
+
+/* One EMA cloud's state at the signal's bar (strategies.md §5, CloudState). Array element: no
+ * size field; its layout is pinned and changes only with AXION_ABI_VERSION. */
+typedef struct axion_cloud_state {
+  axion_str cloud_name;
+  double short_ema;
+  double long_ema;
+  double thickness;
+  double slope;
+  uint32_t flags;            /* AXION_CLOUD_* bits */
+  axion_str slope_direction; /* "rising" | "falling" | "flat" */
+} axion_cloud_state;
+
+#define AXION_CLOUD_BULLISH 1u
+#define AXION_CLOUD_PRICE_ABOVE 2u
+#define AXION_CLOUD_PRICE_INSIDE 4u
+#define AXION_CLOUD_PRICE_BELOW 8u
+
+/* A trade signal (pipeline.md §1.2). target_price <= 0 means no target. `strategy` and `source`
+ * drive attribution (§2.5); the arrays are valid for the duration of the call. */
 typedef struct axion_signal {
   uint32_t size;
   axion_str signal_type;
@@ -101,7 +137,12 @@ typedef struct axion_signal {
   double stop_loss;
   double target_price;
   int64_t ts_us;
-  axion_str metadata_json;
+  axion_str strategy; /* the producer's registry name; "" = the emitting plugin's name */
+  axion_str source;   /* signal_source; "" = strategy */
+  const axion_field* fields;
+  size_t field_count;
+  const axion_cloud_state* cloud_states;
+  size_t cloud_state_count;
 } axion_signal;
 
 /* An order sent to a broker (pipeline.md §1.6). Prices <= 0 mean "none". */

@@ -27,7 +27,7 @@ Signal make(const FakeHost& host, const std::string& ticker = "AAPL",
   s.entry_price = 100.0;
   s.stop_loss = direction == "long" ? 98.0 : 102.0;
   s.ts_us = host.clock.now_us();
-  s.metadata = json{{"strategy", "ema_cloud"}};
+  s.strategy = "ema_cloud";
   return s;
 }
 
@@ -102,7 +102,7 @@ TEST_CASE("timeframe, conviction, prices and strategy are not part of the key") 
   s.target_price = 140.0;
   CHECK(is_duplicate(g, s));
   s = make(host);
-  s.metadata = json{{"strategy", "vwap_bounce"}};
+  s.strategy = "vwap_bounce";
   CHECK(is_duplicate(g, s));
 }
 
@@ -180,7 +180,7 @@ TEST_CASE("metadata annotated by later stages does not hide the signal's identit
   Signal s = make(host);
   REQUIRE(g.check(s).pass);
   Signal reported = s;
-  reported.metadata["signal_id"] = "0d9f6a4e-5b1c-4f55-9a43-2f7f1c3e8b10";
+  reported.metadata.text("signal_id", "0d9f6a4e-5b1c-4f55-9a43-2f7f1c3e8b10");
   g.on_outcome(reported, "risk_assessment");
   host.clock.advance_seconds(10);
   CHECK(g.check(make(host)).pass);

@@ -15,9 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
-#include "axion/sdk/json_writer.hpp"
 #include "axion/sdk/plugin.hpp"
 #include "ema_cloud_engine.hpp"
 #include "ema_cloud_mtf.hpp"
@@ -28,6 +26,10 @@ namespace {
 using axion::sdk::KeySpec;
 using axion::sdk::KeyType;
 namespace engine = axion::ema_cloud;
+
+constexpr std::string_view kName = "ema_cloud";
+// A signal's metadata: 14 detection fields at most, 2 confluence counts and its timeframes.
+using Fields = axion::sdk::FieldArray<16 + engine::TimeframeList::kCapacity>;
 
 constexpr double kMaxPeriod = 10000;
 
@@ -125,25 +127,26 @@ bool finite_bar(const axion::sdk::BarView& b) {
          std::isfinite(b.close) && std::isfinite(b.volume);
 }
 
-// CloudState.to_dict (§1.3) as JSON text: EMAs to 4 dp, thickness and slope to 6 dp.
-std::string cloud_states_text(const engine::CloudStates& states) {
-  std::string out = "[";
-  for (const auto& s : states) {
-    if (out.size() > 1) out.push_back(',');
-    axion::sdk::JsonWriter w;
-    w.str("cloud_name", s.cloud_name)
-        .num("short_ema", engine::round_dp(s.short_ema, 1e4))
-        .num("long_ema", engine::round_dp(s.long_ema, 1e4))
-        .boolean("is_bullish", s.is_bullish)
-        .num("thickness", engine::round_dp(s.thickness, 1e6))
-        .boolean("price_above", s.price_above)
-        .boolean("price_inside", s.price_inside)
-        .boolean("price_below", s.price_below)
-        .num("slope", engine::round_dp(s.slope, 1e6))
-        .str("slope_direction", engine::to_string(s.slope_direction));
-    out += w.take();
+// CloudState (§1.3) as the C records a signal carries, at full precision (the host rounds
+// when it writes them out).
+using CloudRecords = std::array<axion_cloud_state, engine::kLayers>;
+
+axion_str str(std::string_view v) { return {v.data(), v.size()}; }
+
+void fill_cloud_records(const engine::CloudStates& states, CloudRecords& out) {
+  static constexpr std::array<std::string_view, 3> kSlopes{"flat", "rising", "falling"};
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const auto& s = states[i];
+    out[i] = axion_cloud_state{str(engine::kCloudNameViews[i]),
+                               s.short_ema,
+                               s.long_ema,
+                               s.thickness,
+                               s.slope,
+                               (s.is_bullish ? AXION_CLOUD_BULLISH : 0u) | (s.price_above ? AXION_CLOUD_PRICE_ABOVE : 0u) |
+                                   (s.price_inside ? AXION_CLOUD_PRICE_INSIDE : 0u) |
+                                   (s.price_below ? AXION_CLOUD_PRICE_BELOW : 0u),
+                               str(kSlopes[static_cast<std::size_t>(s.slope_direction)])};
   }
-  return out + "]";
 }
 
 // The scored signals of one completed bar of one timeframe (fixed capacity: no allocation).
@@ -340,32 +343,34 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
 
     const std::int64_t now = host().now_us();
     std::size_t states_slot = sym.slots.size();
-    std::string states_text;  // serialized once per slot that emits
-    std::array<std::vector<std::string>, 2> confirmed;  // per group, built on first use
+    std::array<bool, 2> confirmed_built{};  // confirmed_[g] is built on first use
 
-    auto confluence_meta = [&](axion::sdk::JsonWriter& w, std::size_t g) {
-      if (confirmed[g].empty()) confirmed[g] = engine::confirmed_timeframes(inputs_, group_of_, g);
-      w.integer("confirming_timeframes", groups.groups[g].confirming);
-      w.integer("total_timeframes", engine::kTotalTimeframes);
-      w.str_array("confirmed_tfs", confirmed[g]);
+    auto confluence_meta = [&](Fields& f, std::size_t g) {
+      if (!confirmed_built[g]) confirmed_[g] = engine::confirmed_timeframes(inputs_, group_of_, g);
+      confirmed_built[g] = true;
+      f.integer("confirming_timeframes", groups.groups[g].confirming);
+      f.integer("total_timeframes", engine::kTotalTimeframes);
+      for (std::string_view tf : confirmed_[g]) f.text_item("confirmed_tfs", tf);
     };
 
     for (std::size_t k = 0; k < inputs_.size(); ++k) {
       const Slot& s = sym.slots[refs_[k].slot];
       if (!s.completed_now || boosted_[k] < settings_.min_conviction) continue;
       if (states_slot != refs_[k].slot) {
-        states_text = cloud_states_text(s.current.states);
+        fill_cloud_records(s.current.states, clouds_);
         states_slot = refs_[k].slot;
       }
       const std::size_t i = refs_[k].item;
       const engine::Detection& d = s.current.detections[i];
-      axion::sdk::Signal sig = make_signal(symbol, s.timeframe, d, now);
+      axion_signal& sig = make_signal(symbol, s.timeframe, d, now);
       sig.conviction = boosted_[k];
-      axion::sdk::JsonWriter w;
-      detection_meta(w, d, s.current.scores[i], s.current.body_ratio);
-      if (mtf) confluence_meta(w, group_of_[k]);
-      w.raw("cloud_states", states_text);
-      sink.emit_with_metadata(sig, w.take());
+      fields_.clear();
+      detection_meta(fields_, d, s.current.scores[i], s.current.body_ratio);
+      if (mtf) confluence_meta(fields_, group_of_[k]);
+      fields_.attach(sig);
+      sig.cloud_states = clouds_.data();
+      sig.cloud_state_count = clouds_.size();
+      sink.emit(sig);
     }
     if (!mtf) return;
 
@@ -380,61 +385,72 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
       if (!fresh || boosted_[grp.base] < settings_.min_conviction) continue;
       const Slot& base = sym.slots[refs_[grp.base].slot];
       const engine::Detection& d = base.current.detections[refs_[grp.base].item];
-      axion::sdk::Signal sig = make_signal(symbol, "mtf", d, now);
-      sig.signal_type = engine::to_string(engine::SignalType::MtfConfluence);
-      sig.direction = engine::to_string(grp.direction);
+      axion_signal& sig = make_signal(symbol, "mtf", d, now);
+      sig.signal_type = str(engine::to_string(engine::SignalType::MtfConfluence));
+      sig.direction = str(engine::to_string(grp.direction));
       sig.conviction = boosted_[grp.base];
-      axion::sdk::JsonWriter w;
-      w.str("strategy", "ema_cloud").str("trigger", "mtf_confluence");
-      confluence_meta(w, g);
-      w.integer("source_signals", static_cast<std::int64_t>(grp.members));
-      w.raw("cloud_states", cloud_states_text(base.current.states));
-      sink.emit_with_metadata(sig, w.take());
+      fields_.clear();
+      fields_.text("trigger", "mtf_confluence");
+      confluence_meta(fields_, g);
+      fields_.integer("source_signals", static_cast<std::int64_t>(grp.members));
+      fields_.attach(sig);
+      fill_cloud_records(base.current.states, clouds_);
+      states_slot = sym.slots.size();
+      sig.cloud_states = clouds_.data();
+      sig.cloud_state_count = clouds_.size();
+      sink.emit(sig);
     }
   }
 
-  // The detector's signal; entry = close, no target (the detector sets none).
-  static axion::sdk::Signal make_signal(std::string_view symbol, std::string_view timeframe,
-                                        const engine::Detection& d, std::int64_t now) {
-    axion::sdk::Signal s;
-    s.signal_type = engine::to_string(d.type);
-    s.direction = engine::to_string(d.direction);
-    s.ticker = std::string(symbol);
-    s.timeframe = std::string(timeframe);
+  // The detector's signal as the C record (a member, reused: every field is set here or by the
+  // caller); entry = close, no target (the detector sets none).
+  axion_signal& make_signal(std::string_view symbol, std::string_view timeframe, const engine::Detection& d,
+                            std::int64_t now) {
+    axion_signal& s = signal_;
+    s.size = sizeof s;
+    s.signal_type = str(engine::to_string(d.type));
+    s.direction = str(engine::to_string(d.direction));
+    s.ticker = str(symbol);
+    s.timeframe = str(timeframe);
+    s.conviction = 0;
+    s.has_timezone = 1;
     s.entry_price = d.entry;
     s.stop_loss = d.stop;
     s.target_price = 0;
     s.ts_us = now;
+    s.strategy = str(kName);
+    s.source = {};
+    s.fields = nullptr;
+    s.field_count = 0;
+    s.cloud_states = nullptr;
+    s.cloud_state_count = 0;
     return s;
   }
 
-  // Metadata of a detector signal, written straight to text (signals fire on most bars).
-  static void detection_meta(axion::sdk::JsonWriter& w, const engine::Detection& d,
-                             const engine::ConvictionScore& score, double body_ratio) {
-    w.str("strategy", "ema_cloud");
-    if (d.cloud >= 0) w.str("cloud", engine::kCloudNames[static_cast<std::size_t>(d.cloud)]);
-    if (d.trigger) w.str("trigger", d.trigger);
-    if (d.type == engine::SignalType::TrendAlignedLong) w.boolean("all_bullish", true);
-    if (d.type == engine::SignalType::TrendAlignedShort) w.boolean("all_bullish", false);
+  static void detection_meta(Fields& f, const engine::Detection& d, const engine::ConvictionScore& score,
+                             double body_ratio) {
+    if (d.cloud >= 0) f.text("cloud", engine::kCloudNames[static_cast<std::size_t>(d.cloud)]);
+    if (d.trigger) f.text("trigger", d.trigger);
+    if (d.type == engine::SignalType::TrendAlignedLong) f.boolean("all_bullish", true);
+    if (d.type == engine::SignalType::TrendAlignedShort) f.boolean("all_bullish", false);
     if (d.exhaustion_side) {
-      w.str("exhaustion_side", d.exhaustion_side);
-      w.integer("consecutive_bars", engine::kExhaustionCandles);
+      f.text("exhaustion_side", d.exhaustion_side);
+      f.integer("consecutive_bars", engine::kExhaustionCandles);
     }
-    if (d.pattern) w.str("pattern", d.pattern);
+    if (d.pattern) f.text("pattern", d.pattern);
     if (d.stop_basis != engine::StopBasis::Rule) {
-      w.str("stop_replaced", engine::to_string(d.stop_basis));
-      w.num("rule_stop", d.rule_stop);
+      f.text("stop_replaced", engine::to_string(d.stop_basis));
+      f.num("rule_stop", d.rule_stop);
     }
     // §7: the scanner overwrites the detector's 3-dp body_ratio with the bar's unrounded one.
-    w.num("body_ratio", body_ratio);
-    axion::sdk::JsonWriter b;
-    b.num("cloud_alignment", score.cloud_alignment)
-        .num("volume", score.volume_confirmation)
-        .num("thickness", score.cloud_thickness)
-        .num("candle", score.candle_quality)
-        .num("factor", score.factor_score);
-    w.raw("conviction_breakdown", b.take());
+    f.num("body_ratio", body_ratio);
+    f.num("conviction_breakdown.cloud_alignment", score.cloud_alignment)
+        .num("conviction_breakdown.volume", score.volume_confirmation)
+        .num("conviction_breakdown.thickness", score.cloud_thickness)
+        .num("conviction_breakdown.candle", score.candle_quality)
+        .num("conviction_breakdown.factor", score.factor_score);
   }
+
 
   const Settings settings_;
   std::unordered_map<std::string, Symbol> symbols_;
@@ -445,6 +461,11 @@ class EmaCloudStrategy final : public axion::sdk::Strategy {
   std::vector<InputRef> refs_;
   std::vector<int> boosted_;
   std::vector<std::size_t> group_of_;
+  // The C records of the signal being emitted (no allocation per signal).
+  axion_signal signal_{};
+  Fields fields_;
+  CloudRecords clouds_{};
+  std::array<engine::TimeframeList, 2> confirmed_{};
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace axion::ema_cloud {
 
@@ -28,6 +29,8 @@ inline constexpr std::size_t kFastLayer = 0;
 inline constexpr std::size_t kMacroLayer = 3;  // "EMA50" = the macro layer's long EMA at t
 inline constexpr std::array<const char*, kLayers> kCloudNames{"fast", "pullback", "trend", "macro",
                                                               "long_term"};
+inline constexpr std::array<std::string_view, kLayers> kCloudNameViews{"fast", "pullback", "trend", "macro",
+                                                                       "long_term"};
 // Short and long period of each layer, in layer order (§3.1).
 inline constexpr std::array<int, kEmaCount> kDefaultPeriods{5, 12, 8, 9, 20, 21, 34, 50, 72, 89};
 
@@ -76,9 +79,9 @@ class Ring {
 
 // ---- cloud state (§1.3, §3.3) ----------------------------------------------------------------
 
-enum class SlopeDirection { Flat, Rising, Falling };
+enum class SlopeDirection { Flat, Rising, Falling };  // in this order: ema_cloud.cpp indexes by it
 
-inline const char* to_string(SlopeDirection d) {
+inline constexpr std::string_view to_string(SlopeDirection d) {
   switch (d) {
     case SlopeDirection::Rising: return "rising";
     case SlopeDirection::Falling: return "falling";
@@ -122,7 +125,7 @@ enum class SignalType {
   CandlestickBearish,
 };
 
-inline const char* to_string(SignalType t) {
+inline constexpr std::string_view to_string(SignalType t) {
   switch (t) {
     case SignalType::CloudCrossBullish: return "cloud_cross_bullish";
     case SignalType::CloudCrossBearish: return "cloud_cross_bearish";
@@ -142,13 +145,13 @@ inline const char* to_string(SignalType t) {
 
 enum class Direction { Long, Short };
 
-inline const char* to_string(Direction d) { return d == Direction::Long ? "long" : "short"; }
+inline constexpr std::string_view to_string(Direction d) { return d == Direction::Long ? "long" : "short"; }
 
 // Where a detection's stop came from. §4.2: a rule stop on the wrong side of entry is replaced by
 // the nearest cloud level on the protective side, else by the bar extreme (L·0.998 / H·1.002).
 enum class StopBasis { Rule, CloudLevel, BarExtreme };
 
-inline const char* to_string(StopBasis b) {
+inline constexpr std::string_view to_string(StopBasis b) {
   switch (b) {
     case StopBasis::Rule: return "rule";
     case StopBasis::CloudLevel: return "cloud_level";

@@ -110,18 +110,25 @@ inline ConfluenceResult compute_confluence(std::span<const ConfluenceInput> in,
 }
 
 // `confirmed_tfs`: the group's distinct timeframes, sorted (as strings, like Python's sorted()).
-// Allocates; called only when a signal is emitted.
-inline std::vector<std::string> confirmed_timeframes(std::span<const ConfluenceInput> in,
-                                                     std::span<const std::size_t> group_of,
-                                                     std::size_t group) {
-  std::vector<std::string> out;
+// Views into the inputs' labels; no allocation. A group holds at most one label per slot of a
+// symbol, far fewer than the capacity.
+struct TimeframeList {
+  static constexpr std::size_t kCapacity = 16;
+  std::array<std::string_view, kCapacity> items{};
+  std::size_t size = 0;
+  auto begin() const { return items.begin(); }
+  auto end() const { return items.begin() + static_cast<std::ptrdiff_t>(size); }
+  std::vector<std::string> to_vector() const { return {begin(), end()}; }
+};
+
+inline TimeframeList confirmed_timeframes(std::span<const ConfluenceInput> in,
+                                          std::span<const std::size_t> group_of, std::size_t group) {
+  TimeframeList out;
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (group_of[i] != group) continue;
-    if (std::find(out.begin(), out.end(), in[i].timeframe) == out.end()) {
-      out.emplace_back(in[i].timeframe);
-    }
+    if (group_of[i] != group || out.size == TimeframeList::kCapacity) continue;
+    if (std::find(out.begin(), out.end(), in[i].timeframe) == out.end()) out.items[out.size++] = in[i].timeframe;
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.items.begin(), out.items.begin() + static_cast<std::ptrdiff_t>(out.size));
   return out;
 }
 

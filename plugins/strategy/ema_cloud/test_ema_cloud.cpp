@@ -108,8 +108,8 @@ std::vector<Fired> run(PluginHarness& h, FakeHost& host, const Bars& b, const st
 }
 
 std::string key_of(const Signal& s) {
-  return s.signal_type + "|" + s.direction + "|" + s.metadata.value("cloud", "") + "|" +
-         s.metadata.value("pattern", "") + "|" + s.metadata.value("exhaustion_side", "");
+  return s.signal_type + "|" + s.direction + "|" + axion::sdk::metadata_json(s).value("cloud", "") + "|" +
+         axion::sdk::metadata_json(s).value("pattern", "") + "|" + axion::sdk::metadata_json(s).value("exhaustion_side", "");
 }
 
 // Emission rank of §4.1: per cloud cross, flip, bounce; then trend, exhaustion, candlesticks.
@@ -123,12 +123,12 @@ int rank_of(const Signal& s) {
       "pin_bar_bullish", "pin_bar_bearish"};
   auto k = kind.find(s.signal_type);
   if (k != kind.end()) {
-    auto c = std::find(clouds.begin(), clouds.end(), s.metadata.at("cloud").get<std::string>());
+    auto c = std::find(clouds.begin(), clouds.end(), axion::sdk::metadata_json(s).at("cloud").get<std::string>());
     return static_cast<int>(c - clouds.begin()) * 3 + k->second;
   }
   if (s.signal_type.rfind("trend_aligned", 0) == 0) return 15;
   if (s.signal_type == "momentum_exhaustion") return 16;
-  auto p = std::find(patterns.begin(), patterns.end(), s.metadata.at("pattern").get<std::string>());
+  auto p = std::find(patterns.begin(), patterns.end(), axion::sdk::metadata_json(s).at("pattern").get<std::string>());
   return 17 + static_cast<int>(p - patterns.begin());
 }
 
@@ -290,7 +290,7 @@ TEST_CASE("detector over GOLD windows 90..299: counts of §16.3", "[detector]") 
   for (const auto& f : fired) {
     const bool candle = f.sig.signal_type.rfind("candlestick", 0) == 0;
     non_candle += !candle;
-    const auto& m = f.sig.metadata;
+    const auto m = axion::sdk::metadata_json(f.sig);
     if (!m.contains("stop_replaced")) continue;
     CHECK_FALSE(candle);
     ++replaced;
@@ -312,7 +312,7 @@ TEST_CASE("detector over GOLD windows 90..299: counts of §16.3", "[detector]") 
   REQUIRE(first_fallback != nullptr);
   CHECK(first_fallback->bar == 142);
   CHECK(first_fallback->sig.direction == "short");
-  CHECK(printed(first_fallback->sig.metadata.at("rule_stop").get<double>(), 109.626, 3));
+  CHECK(printed(axion::sdk::metadata_json(first_fallback->sig).at("rule_stop").get<double>(), 109.626, 3));
   CHECK(printed(first_fallback->sig.stop_loss, 115.4429, 4));
 }
 
@@ -374,7 +374,7 @@ TEST_CASE("detector rows of §16.3 (bars 90..117), in emission order", "[detecto
       bool found = false;
       for (std::size_t i = 0; i < actual.size() && !found; ++i) {
         const auto& f = *actual[i];
-        const auto& m = f.sig.metadata;
+        const auto m = axion::sdk::metadata_json(f.sig);
         const bool detail_match = m.value("cloud", "") == detail ||
                                   m.value("pattern", "") == detail ||
                                   m.value("exhaustion_side", "") == detail ||
@@ -425,9 +425,12 @@ TEST_CASE("every emitted signal is well formed with a protective stop", "[detect
     CHECK(s.has_timezone);
     CHECK(s.conviction >= 0);
     CHECK(s.conviction <= 100);
-    const auto& m = s.metadata;
+    const auto m = axion::sdk::metadata_json(s);
     CHECK(m.value("strategy", "") == "ema_cloud");
-    CHECK(m.at("cloud_states").size() == 5);
+    REQUIRE(s.cloud_states.size() == 5);
+    CHECK(s.cloud_states[0].cloud_name == "fast");
+    CHECK(s.cloud_states[0].price_above + s.cloud_states[0].price_inside + s.cloud_states[0].price_below == 1);
+    CHECK(!m.contains("cloud_states"));
     CHECK(m.at("conviction_breakdown").size() == 5);
     const double range = b.h[f.bar] - b.l[f.bar];
     CHECK(m.at("body_ratio").get<double>() == std::fabs(b.c[f.bar] - b.o[f.bar]) / range);
@@ -479,8 +482,8 @@ TEST_CASE("candlestick patterns at cloud levels (§4.3)", "[detector]") {
     std::vector<std::string> got;
     for (const auto& d : out) {
       if (!d.pattern) continue;
-      got.push_back(std::string(d.pattern) + ":" + ec::to_string(d.type) + ":" +
-                    ec::to_string(d.direction) + ":" + std::to_string(d.stop));
+      got.push_back(std::string(d.pattern) + ":" + std::string(ec::to_string(d.type)) + ":" +
+                    std::string(ec::to_string(d.direction)) + ":" + std::to_string(d.stop));
       CHECK(d.stop_basis == ec::StopBasis::Rule);
       CHECK(d.pattern_body_ratio == std::fabs(cur.close - cur.open) / (cur.high - cur.low));
     }
@@ -558,7 +561,7 @@ TEST_CASE("scanner scoring of §16.3 (bars 90, 114, 117, 149)", "[scorer]") {
         if (f.bar == r.bar && key_of(f.sig) == key) hit = &f;
       }
       REQUIRE(hit != nullptr);
-      const auto& m = hit->sig.metadata;
+      const auto m = axion::sdk::metadata_json(hit->sig);
       CHECK(hit->sig.conviction == r.total);
       CHECK(printed(m.at("body_ratio").get<double>(), r.body_ratio, 4));
       const auto& bd = m.at("conviction_breakdown");
@@ -680,7 +683,7 @@ TEST_CASE("linear trend check (§16.3)", "[detector][scorer]") {
   CHECK(last[0]->sig.signal_type == "trend_aligned_long");
   CHECK(last[0]->sig.conviction == 53);
   CHECK(last[0]->sig.timeframe == "1d");
-  CHECK(last[0]->sig.metadata.at("all_bullish") == true);
+  CHECK(axion::sdk::metadata_json(last[0]->sig).at("all_bullish") == true);
 }
 
 // ---- config ----------------------------------------------------------------------------------
@@ -783,7 +786,7 @@ TEST_CASE("interleaved symbols and timeframes give the same results as each alon
       const Signal& s = f.sig;
       out.push_back(std::to_string(f.bar) + key_of(s) + s.ticker + s.timeframe +
                     std::to_string(s.conviction) + std::to_string(s.entry_price) +
-                    std::to_string(s.stop_loss) + std::to_string(s.ts_us) + s.metadata.dump());
+                    std::to_string(s.stop_loss) + std::to_string(s.ts_us) + axion::sdk::metadata_json(s).dump());
     }
     return out;
   };
@@ -861,28 +864,33 @@ TEST_CASE("no allocation per bar", "[perf]") {
   CHECK(detections == 358);
   CHECK(engine_allocs == 0);
 
-  // Plugin: after the series exists, a bar that emits nothing allocates nothing.
-  FakeHost host;
-  PluginHarness h(AXION_PLUGIN_SO, host);
-  std::size_t quiet_allocs = 0, firing_allocs = 0, quiet_bars = 0;
-  for (std::size_t t = 0; t < b.size(); ++t) {
-    const std::int64_t ts = kT0 + static_cast<std::int64_t>(t) * kStep5m;
-    host.clock.set_us(ts);
-    BarView bar{"GOLD", "5m", ts, b.o[t], b.h[t], b.l[t], b.c[t], b.v[t]};
-    AllocationCounter counter;
-    const auto sigs = h.on_bar(bar);
-    const std::size_t allocs = counter.stop();
-    if (t == 0) continue;  // creates the series
-    if (sigs.empty()) {
-      quiet_allocs += allocs;
-      ++quiet_bars;
-    } else {
-      firing_allocs += allocs;
+  // Plugin: after the series exists, no bar allocates, those that emit included (signals are
+  // built in place as C records), with and without confluence over aggregated timeframes.
+  for (const json& cfg : {json::object(), json{{"mtf_timeframes", {"10m", "1h"}}}}) {
+    INFO(cfg.dump());
+    FakeHost host;
+    PluginHarness h(AXION_PLUGIN_SO, host, cfg);
+    std::size_t first_allocs = 0, later_allocs = 0, quiet_bars = 0, signals = 0;
+    for (std::size_t t = 0; t < b.size(); ++t) {
+      const std::int64_t ts = kT0 + static_cast<std::int64_t>(t) * kStep5m;
+      host.clock.set_us(ts);
+      BarView bar{"GOLD", "5m", ts, b.o[t], b.h[t], b.l[t], b.c[t], b.v[t]};
+      AllocationCounter counter;
+      const std::size_t emitted = h.on_bar_count(bar);
+      const std::size_t allocs = counter.stop();
+      if (t == 0) {
+        first_allocs = allocs;  // creates the symbol and its series
+        continue;
+      }
+      later_allocs += allocs;
+      signals += emitted;
+      quiet_bars += emitted == 0;
     }
+    CHECK(quiet_bars > 90);
+    CHECK(signals > 100);
+    CHECK(later_allocs == 0);
+    CHECK(first_allocs > 0);  // the counter does see the plugin's allocations
   }
-  CHECK(quiet_bars > 90);
-  CHECK(quiet_allocs == 0);
-  CHECK(firing_allocs > 0);  // the counter does see the plugin's allocations
 }
 
 // ---- §6 multi-timeframe confluence: the pure rule -------------------------------------------
@@ -917,7 +925,7 @@ TEST_CASE("confluence: one timeframe gives no MTF signal (§17)", "[mtf]") {
   CHECK(o.r.groups[0].members == 2);
   CHECK_FALSE(o.r.groups[0].mtf());
   CHECK(o.boosted == std::vector<int>{40, 55});
-  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"5m"});
+  CHECK(ec::confirmed_timeframes(in, o.group, 0).to_vector() == std::vector<std::string>{"5m"});
 }
 
 TEST_CASE("confluence: three timeframes at 40 give 60 each and one MTF at 60 (§17)", "[mtf]") {
@@ -933,7 +941,7 @@ TEST_CASE("confluence: three timeframes at 40 give 60 each and one MTF at 60 (§
   CHECK(g.base == 2);  // 1h has the highest TIMEFRAMES index
   CHECK(o.boosted == std::vector<int>{60, 60, 60});
   CHECK(o.boosted[g.base] == 60);  // the MTF signal's conviction: boosted once, not 80
-  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"1h", "1m", "5m"});
+  CHECK(ec::confirmed_timeframes(in, o.group, 0).to_vector() == std::vector<std::string>{"1h", "1m", "5m"});
 }
 
 TEST_CASE("confluence: two long and one short give no long MTF (§17)", "[mtf]") {
@@ -950,7 +958,7 @@ TEST_CASE("confluence: two long and one short give no long MTF (§17)", "[mtf]")
   CHECK_FALSE(o.r.groups[1].mtf());
   CHECK(o.group == std::vector<std::size_t>{0, 1, 0});
   CHECK(o.boosted == std::vector<int>{50, 40, 50});
-  CHECK(ec::confirmed_timeframes(in, o.group, 0) == std::vector<std::string>{"1h", "1m"});
+  CHECK(ec::confirmed_timeframes(in, o.group, 0).to_vector() == std::vector<std::string>{"1h", "1m"});
 }
 
 TEST_CASE("confluence: boost table, cap, distinct timeframes and the MTF base", "[mtf]") {
@@ -999,7 +1007,8 @@ TEST_CASE("confluence: boost table, cap, distinct timeframes and the MTF base", 
   CHECK(ec::confirmed_timeframes(
             std::vector<ec::ConfluenceInput>{{"1m", kLong, 0}, {"5m", kLong, 0}, {"10m", kLong, 0},
                                              {"1h", kLong, 0}, {"1d", kLong, 0}},
-            o.group, 0) == std::vector<std::string>{"10m", "1d", "1h", "1m", "5m"});
+            o.group, 0)
+            .to_vector() == std::vector<std::string>{"10m", "1d", "1h", "1m", "5m"});
 
   // Empty input: no groups.
   o = confluence({});
@@ -1283,9 +1292,9 @@ void expect_round(const std::map<std::string, std::vector<Signal>>& current,
     Signal s = *x.sig;
     const auto& tfs = tfs_of[s.direction];
     s.conviction = std::min(100, s.conviction + boost.at(tfs.size()));
-    s.metadata["confirming_timeframes"] = tfs.size();
-    s.metadata["total_timeframes"] = 5;
-    s.metadata["confirmed_tfs"] = tfs;
+    s.metadata.integer("confirming_timeframes", static_cast<std::int64_t>(tfs.size()));
+    s.metadata.integer("total_timeframes", 5);
+    for (const auto& tf : tfs) s.metadata.text_item("confirmed_tfs", tf);
     out.push_back(s);
   }
   for (const auto& dir : dirs) {
@@ -1309,13 +1318,13 @@ void expect_round(const std::map<std::string, std::vector<Signal>>& current,
     s.conviction = std::min(100, base->sig->conviction + boost.at(tfs.size()));
     s.entry_price = base->sig->entry_price;
     s.stop_loss = base->sig->stop_loss;
-    s.metadata = json{{"strategy", "ema_cloud"},
-                      {"trigger", "mtf_confluence"},
-                      {"confirming_timeframes", tfs.size()},
-                      {"total_timeframes", 5},
-                      {"confirmed_tfs", tfs},
-                      {"source_signals", members},
-                      {"cloud_states", base->sig->metadata.at("cloud_states")}};
+    s.strategy = "ema_cloud";
+    s.metadata.text("trigger", "mtf_confluence")
+        .integer("confirming_timeframes", static_cast<std::int64_t>(tfs.size()))
+        .integer("total_timeframes", 5);
+    for (const auto& tf : tfs) s.metadata.text_item("confirmed_tfs", tf);
+    s.metadata.integer("source_signals", static_cast<std::int64_t>(members));
+    s.cloud_states = base->sig->cloud_states;
     out.push_back(s);
   }
 }
@@ -1323,7 +1332,8 @@ void expect_round(const std::map<std::string, std::vector<Signal>>& current,
 std::string describe(const Signal& s) {
   return s.signal_type + " " + s.direction + " " + s.timeframe + " " +
          std::to_string(s.conviction) + " " + std::to_string(s.entry_price) + " " +
-         std::to_string(s.stop_loss) + " " + s.metadata.dump();
+         std::to_string(s.stop_loss) + " " + axion::sdk::metadata_json(s).dump() + " " +
+         axion::sdk::cloud_states_json(s).dump();
 }
 
 }  // namespace
@@ -1416,13 +1426,13 @@ TEST_CASE("MTF end to end: 1m bars with 5m and 10m built from them", "[mtf]") {
     for (std::size_t k = 0; k < got.size(); ++k) {
       INFO(describe(got[k]) << "\n vs " << describe(want[k]));
       CHECK(describe(got[k]) == describe(want[k]));
-      CHECK(got[k].metadata == want[k].metadata);
+      CHECK(axion::sdk::metadata_json(got[k]) == axion::sdk::metadata_json(want[k]));
       CHECK(got[k].ticker == "MIN");
       CHECK(got[k].ts_us == m.ts[i]);
       CHECK(got[k].target_price == 0);
       ++compared;
       mtf_signals += got[k].signal_type == "mtf_confluence";
-      boosted += got[k].metadata.at("confirming_timeframes").get<int>() > 1;
+      boosted += axion::sdk::metadata_json(got[k]).at("confirming_timeframes").get<int>() > 1;
       from_5m += got[k].timeframe == "5m";
       from_10m += got[k].timeframe == "10m";
     }

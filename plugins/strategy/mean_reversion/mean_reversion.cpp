@@ -152,10 +152,10 @@ class MeanReversionStrategy final : public axion::sdk::Strategy {
     axion::sdk::Signal s = axion::sdk::make_strategy_signal(
         "mean_reversion", bar, bullish ? "cloud_bounce_long" : "cloud_bounce_short", direction,
         bar.timeframe, static_cast<int>(raw), entry, stop, target, host().now_us());
-    s.metadata["rsi"] = rsi;
-    s.metadata["zscore"] = z;
-    s.metadata["bb_position"] = bb.position;
-    s.metadata["signal_type_detail"] = bullish ? "oversold_bounce" : "overbought_fade";
+    s.metadata.num("rsi", rsi)
+        .num("zscore", z)
+        .num("bb_position", bb.position)
+        .text("signal_type_detail", bullish ? "oversold_bounce" : "overbought_fade");
     sink.emit(s);
   }
 

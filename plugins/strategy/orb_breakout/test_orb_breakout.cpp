@@ -104,7 +104,7 @@ void check_against_reference(const std::vector<Fired>& fired, const Series& s,
 // §0 and §10: label, metadata, protective sides, conviction range.
 void check_well_formed(const Signal& s) {
   CHECK(s.timeframe == "5m");
-  CHECK(s.metadata == json{{"strategy", "orb_breakout"}});
+  CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "orb_breakout"}});
   CHECK(s.conviction >= 60);
   CHECK(s.conviction <= 90);
   if (s.direction == "long") {
@@ -174,7 +174,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(s.target_price, r.target, 4));
     CHECK(s.conviction == r.conviction);
     CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
-    CHECK(s.metadata == json{{"strategy", "orb_breakout"}});
+    CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "orb_breakout"}});
   }
 }
 
@@ -210,7 +210,7 @@ TEST_CASE("6-bar breakout up: every field", "[rule]") {
   CHECK(sig.target_price == Approx(106.0).epsilon(1e-12));
   CHECK(sig.conviction == 78);
   CHECK(sig.ts_us == kClock0 + 5 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "orb_breakout"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "orb_breakout"}});
 }
 
 TEST_CASE("6-bar breakout down: every field", "[rule]") {
@@ -231,7 +231,7 @@ TEST_CASE("6-bar breakout down: every field", "[rule]") {
   CHECK(sig.target_price == Approx(94.0).epsilon(1e-12));
   CHECK(sig.conviction == 85);
   CHECK(sig.ts_us == kClock0 + 5 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "orb_breakout"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "orb_breakout"}});
 }
 
 TEST_CASE("volume_multiplier 5 on normal volume: no signal", "[rule]") {

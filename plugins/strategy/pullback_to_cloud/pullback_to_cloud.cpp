@@ -178,8 +178,8 @@ class PullbackToCloud final : public axion::sdk::Strategy {
     axion::sdk::Signal s = axion::sdk::make_strategy_signal(
         kName, bar, is_long ? "cloud_bounce_long" : "cloud_bounce_short", direction, kLabel,
         conviction, c, stop, target, host().now_us());
-    s.metadata["trend"] = is_long ? "uptrend" : "downtrend";
-    s.metadata["volume_ratio"] = std::round(vol_ratio * 100.0) / 100.0;
+    s.metadata.text("trend", is_long ? "uptrend" : "downtrend")
+        .num("volume_ratio", std::round(vol_ratio * 100.0) / 100.0);
     sink.emit(s);
   }
 

@@ -120,10 +120,10 @@ void check_matches(const Signal& s, const Expected& e, const std::string& ticker
   CHECK(rel_close(s.stop_loss, e.stop));
   CHECK(rel_close(s.target_price, e.target));
   CHECK(s.ts_us == kNow);
-  CHECK(s.metadata.size() == 3);
-  CHECK(s.metadata.value("strategy", "") == "pullback_to_cloud");
-  CHECK(s.metadata.value("trend", "") == e.trend);
-  CHECK(s.metadata.value("volume_ratio", -1.0) == Approx(std::round(e.volume_ratio * 100) / 100));
+  CHECK(axion::sdk::metadata_json(s).size() == 3);
+  CHECK(axion::sdk::metadata_json(s).value("strategy", "") == "pullback_to_cloud");
+  CHECK(axion::sdk::metadata_json(s).value("trend", "") == e.trend);
+  CHECK(axion::sdk::metadata_json(s).value("volume_ratio", -1.0) == Approx(std::round(e.volume_ratio * 100) / 100));
 }
 
 // ---- hand-built scenario -----------------------------------------------------------------------
@@ -297,7 +297,7 @@ TEST_CASE("scenario: pullback long fires with every field", "[scenario]") {
   CHECK(printed(sig.stop_loss, 147.3672, 4));     // min(EMA34, EMA50)·0.998
   CHECK(printed(sig.target_price, 209.2656, 4));  // C + 2·(C − stop)
   CHECK(sig.ts_us == kNow);
-  CHECK(sig.metadata ==
+  CHECK(axion::sdk::metadata_json(sig) ==
         json{{"strategy", "pullback_to_cloud"}, {"trend", "uptrend"}, {"volume_ratio", 1.0}});
   check_matches(sig, *reference(s));
 }
@@ -317,7 +317,7 @@ TEST_CASE("scenario: pullback short fires with every field", "[scenario]") {
   CHECK(printed(sig.stop_loss, 152.6421, 4));    // max(EMA34, EMA50)·1.002
   CHECK(printed(sig.target_price, 90.7157, 4));  // C − 2·(stop − C)
   CHECK(sig.ts_us == kNow);
-  CHECK(sig.metadata ==
+  CHECK(axion::sdk::metadata_json(sig) ==
         json{{"strategy", "pullback_to_cloud"}, {"trend", "downtrend"}, {"volume_ratio", 1.0}});
   check_matches(sig, *reference(s));
 }
@@ -347,7 +347,7 @@ TEST_CASE("scenario: convictions 60 / 65 / 70 / 75 / 80 by volume ratio and T, c
       REQUIRE(fired.count(71) == 1);
       const Signal& sig = fired.at(71).front();
       CHECK(sig.conviction == c.conviction);
-      CHECK(sig.metadata.at("volume_ratio").get<double>() == Approx(c.volume_ratio));
+      CHECK(axion::sdk::metadata_json(sig).at("volume_ratio").get<double>() == Approx(c.volume_ratio));
       Params p;
       p.T = c.T;
       check_matches(sig, *reference(s, p));

@@ -247,14 +247,14 @@ class QullamaggieBreakout final : public axion::sdk::Strategy {
         setup->stop, setup->target, host().now_us());
     using axion::sdk::format::round_dp;
     auto& m = s.metadata;
-    m["prior_gain_pct"] = round_dp(setup->prior_gain_pct, 1);
-    m["consolidation_bars"] = setup->consolidation_bars;
-    m["consolidation_range_pct"] = round_dp(setup->range_pct, 1);
-    m["breakout_volume_mult"] = round_dp(setup->volume_mult, 1);
-    m["adr_pct"] = round_dp(setup->adr_pct, 1);
-    m["trail_sma_10"] = round_dp(setup->sma10, 2);
-    m["trail_sma_20"] = round_dp(setup->sma20, 2);
-    m["higher_lows"] = setup->higher_lows;
+    m.num("prior_gain_pct", round_dp(setup->prior_gain_pct, 1))
+        .integer("consolidation_bars", static_cast<std::int64_t>(setup->consolidation_bars))
+        .num("consolidation_range_pct", round_dp(setup->range_pct, 1))
+        .num("breakout_volume_mult", round_dp(setup->volume_mult, 1))
+        .num("adr_pct", round_dp(setup->adr_pct, 1))
+        .num("trail_sma_10", round_dp(setup->sma10, 2))
+        .num("trail_sma_20", round_dp(setup->sma20, 2))
+        .boolean("higher_lows", setup->higher_lows);
     sink.emit(s);
   }
 

@@ -224,10 +224,10 @@ void check_against_reference(const Series& s, const Cfg& cfg, std::size_t& fired
     CHECK(rel_close(g.target_price, ref->target));
     CHECK(g.stop_loss < g.entry_price);
     CHECK(g.target_price > g.entry_price);
-    CHECK(g.metadata.at("consolidation_bars") == ref->cons_bars);
-    CHECK(g.metadata.at("higher_lows") == ref->higher_lows);
-    CHECK(std::fabs(g.metadata.at("prior_gain_pct").get<double>() - ref->gain) <= 0.05 + 1e-9);
-    CHECK(std::fabs(g.metadata.at("trail_sma_20").get<double>() - ref->sma20) <= 0.005 + 1e-9);
+    CHECK(axion::sdk::metadata_json(g).at("consolidation_bars") == ref->cons_bars);
+    CHECK(axion::sdk::metadata_json(g).at("higher_lows") == ref->higher_lows);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("prior_gain_pct").get<double>() - ref->gain) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("trail_sma_20").get<double>() - ref->sma20) <= 0.005 + 1e-9);
   }
 }
 
@@ -295,7 +295,7 @@ TEST_CASE("flag breakout scenario fires with every field asserted (§16.6)", "[s
                       {"trail_sma_10", 19.18},
                       {"trail_sma_20", 18.83},
                       {"higher_lows", true}};
-  CHECK(g.metadata == expected);
+  CHECK(axion::sdk::metadata_json(g) == expected);
 
   // The same bar with the consolidation's high above the close: the flag must be broken.
   Series below = s;

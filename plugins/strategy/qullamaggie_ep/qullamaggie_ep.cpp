@@ -184,10 +184,10 @@ class QullamaggieEp final : public axion::sdk::Strategy {
         setup->stop, setup->target, host().now_us());
     using axion::sdk::format::round_dp;
     auto& m = s.metadata;
-    m["gap_pct"] = round_dp(setup->gap_pct, 1);
-    m["volume_mult"] = round_dp(setup->volume_mult, 1);
-    m["prior_range_pct"] = round_dp(setup->range_pct, 1);
-    m["adr_pct"] = round_dp(setup->adr_pct, 1);
+    m.num("gap_pct", round_dp(setup->gap_pct, 1))
+        .num("volume_mult", round_dp(setup->volume_mult, 1))
+        .num("prior_range_pct", round_dp(setup->range_pct, 1))
+        .num("adr_pct", round_dp(setup->adr_pct, 1));
     sink.emit(s);
   }
 

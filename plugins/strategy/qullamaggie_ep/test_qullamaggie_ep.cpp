@@ -153,10 +153,10 @@ void check_against_reference(const Series& s, const Cfg& cfg, std::size_t& fired
     CHECK(rel_close(g.target_price, ref->target));
     CHECK(g.stop_loss < g.entry_price);
     CHECK(g.target_price > g.entry_price);
-    CHECK(std::fabs(g.metadata.at("gap_pct").get<double>() - ref->gap) <= 0.05 + 1e-9);
-    CHECK(std::fabs(g.metadata.at("volume_mult").get<double>() - ref->vol_mult) <= 0.05 + 1e-9);
-    CHECK(std::fabs(g.metadata.at("prior_range_pct").get<double>() - ref->range) <= 0.05 + 1e-9);
-    CHECK(std::fabs(g.metadata.at("adr_pct").get<double>() - ref->adr) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("gap_pct").get<double>() - ref->gap) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("volume_mult").get<double>() - ref->vol_mult) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("prior_range_pct").get<double>() - ref->range) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("adr_pct").get<double>() - ref->adr) <= 0.05 + 1e-9);
   }
 }
 
@@ -223,8 +223,8 @@ TEST_CASE("EP scenario of §16.6 fires with every field asserted", "[scenario]")
                       {"volume_mult", 4.2},
                       {"prior_range_pct", 2.7},
                       {"adr_pct", 4.2}};
-  CHECK(g.metadata == expected);
-  CHECK(g.metadata.at("gap_pct").get<double>() >= 10.0);
+  CHECK(axion::sdk::metadata_json(g) == expected);
+  CHECK(axion::sdk::metadata_json(g).at("gap_pct").get<double>() >= 10.0);
 }
 
 TEST_CASE("uniform volume does not fire (§17), whatever the multiplier", "[scenario]") {

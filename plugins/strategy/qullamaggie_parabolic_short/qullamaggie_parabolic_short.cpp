@@ -204,12 +204,12 @@ class QullamaggieParabolicShort final : public axion::sdk::Strategy {
         setup->stop, setup->target, host().now_us());
     using axion::sdk::format::round_dp;
     auto& m = s.metadata;
-    m["surge_pct"] = round_dp(setup->surge_pct, 1);
-    m["consecutive_up_days"] = setup->up_days;
-    m["is_red_candle"] = setup->red;
-    m["below_vwap"] = setup->below_vwap;
-    m["vwap"] = round_dp(setup->vwap, 2);
-    m["target_sma"] = settings_.target_sma_period;
+    m.num("surge_pct", round_dp(setup->surge_pct, 1))
+        .integer("consecutive_up_days", static_cast<std::int64_t>(setup->up_days))
+        .boolean("is_red_candle", setup->red)
+        .boolean("below_vwap", setup->below_vwap)
+        .num("vwap", round_dp(setup->vwap, 2))
+        .integer("target_sma", static_cast<std::int64_t>(settings_.target_sma_period));
     sink.emit(s);
   }
 

@@ -155,12 +155,12 @@ void check_against_reference(const Series& s, const Cfg& cfg, std::size_t& fired
     CHECK(g.stop_loss > g.entry_price);
     CHECK(g.target_price < g.entry_price);
     CHECK(g.target_price > 0);
-    CHECK(std::fabs(g.metadata.at("surge_pct").get<double>() - ref->surge) <= 0.05 + 1e-9);
-    CHECK(std::fabs(g.metadata.at("vwap").get<double>() - ref->vwap) <= 0.005 + 1e-9);
-    CHECK(g.metadata.at("consecutive_up_days") == ref->up_days);
-    CHECK(g.metadata.at("is_red_candle") == ref->red);
-    CHECK(g.metadata.at("below_vwap") == ref->below);
-    CHECK(g.metadata.at("target_sma") == cfg.sma);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("surge_pct").get<double>() - ref->surge) <= 0.05 + 1e-9);
+    CHECK(std::fabs(axion::sdk::metadata_json(g).at("vwap").get<double>() - ref->vwap) <= 0.005 + 1e-9);
+    CHECK(axion::sdk::metadata_json(g).at("consecutive_up_days") == ref->up_days);
+    CHECK(axion::sdk::metadata_json(g).at("is_red_candle") == ref->red);
+    CHECK(axion::sdk::metadata_json(g).at("below_vwap") == ref->below);
+    CHECK(axion::sdk::metadata_json(g).at("target_sma") == cfg.sma);
   }
 }
 
@@ -231,7 +231,7 @@ TEST_CASE("parabolic scenario of §16.6 fires with every field asserted", "[scen
                       {"below_vwap", false},
                       {"vwap", 18.29},
                       {"target_sma", 20}};
-  CHECK(g.metadata == expected);
+  CHECK(axion::sdk::metadata_json(g) == expected);
 }
 
 TEST_CASE("below-VWAP entry, HOD options and the target fallbacks", "[scenario]") {
@@ -247,8 +247,8 @@ TEST_CASE("below-VWAP entry, HOD options and the target fallbacks", "[scenario]"
     CHECK(rel_close(g.stop_loss, 15.3));
     CHECK(rel_close(g.target_price, 13.5));  // SMA 17.85 ≥ entry → entry·0.90
     CHECK(g.conviction == 75);               // 55 + 5 + 10 + below VWAP 5
-    CHECK(g.metadata.at("is_red_candle") == false);
-    CHECK(g.metadata.at("below_vwap") == true);
+    CHECK(axion::sdk::metadata_json(g).at("is_red_candle") == false);
+    CHECK(axion::sdk::metadata_json(g).at("below_vwap") == true);
   }
   CHECK(fires(crash, {{"vwap_entry", false}}) == 0);
   // A green bar above the VWAP never fires.
@@ -270,7 +270,7 @@ TEST_CASE("below-VWAP entry, HOD options and the target fallbacks", "[scenario]"
     const auto fired = run(h, host, parabolic());
     REQUIRE(fired.size() == 1);
     CHECK(rel_close(fired[0].sig.target_price, 20.4));
-    CHECK(fired[0].sig.metadata.at("target_sma") == 100);
+    CHECK(axion::sdk::metadata_json(fired[0].sig).at("target_sma") == 100);
   }
   // Gates.
   CHECK(fires(parabolic(), {{"surge_min_pct", 152.1}}) == 0);
@@ -309,8 +309,8 @@ TEST_CASE("up-day counter: 5 for 10,11,12,13,14,15,14.5 (§17)", "[scenario]") {
   const auto fired = run(h, host, s);
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].bar == s.size() - 1);
-  CHECK(fired[0].sig.metadata.at("consecutive_up_days") == 5);
-  CHECK(fired[0].sig.metadata.at("surge_pct") == 50.0);
+  CHECK(axion::sdk::metadata_json(fired[0].sig).at("consecutive_up_days") == 5);
+  CHECK(axion::sdk::metadata_json(fired[0].sig).at("surge_pct") == 50.0);
   CHECK(fired[0].sig.conviction == 70);  // 55 + 0 + 10 + red 5
 }
 
@@ -382,7 +382,7 @@ TEST_CASE("timeframes filter, timestamps, symbols and invalid bars", "[state]") 
     const auto fired = run(h, host, ts);
     REQUIRE(fired.size() == 1);
     CHECK(fired[0].bar == 29);
-    CHECK(fired[0].sig.metadata.at("vwap") == 18.29);
+    CHECK(axion::sdk::metadata_json(fired[0].sig).at("vwap") == 18.29);
     CHECK_THROWS_AS(h.on_bar(ts.bar(10, "TEST", "1d").as_view()), PluginCallError);
   }
   {

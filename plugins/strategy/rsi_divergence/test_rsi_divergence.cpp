@@ -133,7 +133,7 @@ void check_against_reference(const std::vector<Fired>& fired, const Series& s,
 void check_well_formed(const Signal& s) {
   CHECK(s.signal_type == "momentum_exhaustion");
   CHECK(s.timeframe == "1d");
-  CHECK(s.metadata == json{{"strategy", "rsi_divergence"}});
+  CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "rsi_divergence"}});
   CHECK(s.conviction >= 0);
   CHECK(s.conviction <= 85);
   if (s.direction == "long") {
@@ -205,7 +205,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(sig.target_price, r.target, 4));
     CHECK(sig.conviction == r.conviction);
     CHECK(sig.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
-    CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
+    CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "rsi_divergence"}});
     // The intended sign: the RSI term adds to conviction.
     const auto e = reference(s, r.bar);
     REQUIRE(e.has_value());
@@ -255,7 +255,7 @@ TEST_CASE("bullish divergence: every field", "[rule]") {
   CHECK(sig.conviction == static_cast<int>(conviction));
   CHECK(sig.conviction == 68);
   CHECK(sig.ts_us == kClock0 + 33 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "rsi_divergence"}});
 }
 
 TEST_CASE("bearish divergence: every field", "[rule]") {
@@ -281,7 +281,7 @@ TEST_CASE("bearish divergence: every field", "[rule]") {
   CHECK(sig.conviction == static_cast<int>(conviction));
   CHECK(sig.conviction == 66);
   CHECK(sig.ts_us == kClock0 + 33 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "rsi_divergence"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "rsi_divergence"}});
 }
 
 TEST_CASE("gates: volume, thresholds, risk_reward, lookback", "[rule]") {

@@ -187,9 +187,9 @@ class SessionScalp final : public axion::sdk::Strategy {
     axion::sdk::Signal s = axion::sdk::make_strategy_signal(
         kName, bar, setup.type, setup.direction, kLabel, setup.conviction, bar.close, setup.stop,
         setup.target, host().now_us());
-    s.metadata["session"] = setup.session;
+    s.metadata.text("session", setup.session);
     if (setup.volume_ratio >= 0) {
-      s.metadata["volume_ratio"] = std::round(setup.volume_ratio * 100.0) / 100.0;
+      s.metadata.num("volume_ratio", std::round(setup.volume_ratio * 100.0) / 100.0);
     }
     sink.emit(s);
   }

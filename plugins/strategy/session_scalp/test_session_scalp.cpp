@@ -175,14 +175,14 @@ void check_matches(const Signal& s, const Expected& e, const std::string& ticker
   CHECK(rel_close(s.stop_loss, e.stop));
   CHECK(rel_close(s.target_price, e.target));
   CHECK(s.ts_us == kNow);
-  CHECK(s.metadata.value("strategy", "") == "session_scalp");
-  CHECK(s.metadata.value("session", "") == e.session);
+  CHECK(axion::sdk::metadata_json(s).value("strategy", "") == "session_scalp");
+  CHECK(axion::sdk::metadata_json(s).value("session", "") == e.session);
   if (e.volume_ratio) {
-    CHECK(s.metadata.size() == 3);
-    CHECK(s.metadata.value("volume_ratio", -1.0) ==
+    CHECK(axion::sdk::metadata_json(s).size() == 3);
+    CHECK(axion::sdk::metadata_json(s).value("volume_ratio", -1.0) ==
           Approx(std::round(*e.volume_ratio * 100) / 100));
   } else {
-    CHECK(s.metadata.size() == 2);  // no volume_ratio at midday
+    CHECK(axion::sdk::metadata_json(s).size() == 2);  // no volume_ratio at midday
   }
 }
 
@@ -268,7 +268,7 @@ TEST_CASE("GOLD: 12 firing windows and the first firings of §16.5", "[golden]")
     CHECK(printed(s.target_price, r.target, 4));
     CHECK(s.conviction == 65);
     CHECK(s.timeframe == "5m");
-    CHECK(s.metadata.value("session", "") == "power_hour");
+    CHECK(axion::sdk::metadata_json(s).value("session", "") == "power_hour");
     ++it;
   }
 }
@@ -320,7 +320,7 @@ TEST_CASE("GOLD in compatibility mode: only the power hour, whatever the setting
   for (const auto& c : cases) {
     CHECK(check_every_window(g, c.cfg, c.p) == c.fires);
     for (const auto& [bar, sigs] : run_fresh(g, c.cfg)) {
-      CHECK(sigs.front().metadata.at("session") == "power_hour");
+      CHECK(axion::sdk::metadata_json(sigs.front()).at("session") == "power_hour");
     }
   }
 }
@@ -371,9 +371,9 @@ TEST_CASE("timestamps: session index 8, 12 open bell, 20, 40 midday, 54, 70 powe
     INFO("k " << r.k);
     REQUIRE(f_up.count(monday_bar(r.k)) == 1);
     REQUIRE(f_down.count(monday_bar(r.k)) == 1);
-    CHECK(f_up.at(monday_bar(r.k)).front().metadata.at("session") == r.session);
+    CHECK(axion::sdk::metadata_json(f_up.at(monday_bar(r.k)).front()).at("session") == r.session);
     CHECK(f_up.at(monday_bar(r.k)).front().signal_type == r.up_type);
-    CHECK(f_down.at(monday_bar(r.k)).front().metadata.at("session") == r.session);
+    CHECK(axion::sdk::metadata_json(f_down.at(monday_bar(r.k)).front()).at("session") == r.session);
     CHECK(f_down.at(monday_bar(r.k)).front().signal_type == r.down_type);
   }
   // Open bell only on the volume spikes (k = 8, 12), midday on every bar 13 … 53 (no volume
@@ -398,7 +398,7 @@ TEST_CASE("timestamps: session index 8, 12 open bell, 20, 40 midday, 54, 70 powe
   compat.ts_us.clear();
   const auto f_compat = run_fresh(compat);
   for (const auto& [bar, sigs] : f_compat)
-    CHECK(sigs.front().metadata.at("session") == "power_hour");
+    CHECK(axion::sdk::metadata_json(sigs.front()).at("session") == "power_hour");
   CHECK(f_compat.size() == 6);  // the 2 pre-market spikes and the 4 Monday spikes
   CHECK(check_every_window(compat) == 6);
 }
@@ -415,7 +415,7 @@ TEST_CASE("timestamps: open bell long and short with every field", "[session][sc
   CHECK(printed(l.stop_loss, 107.3848, 9));     // ORL 107.6 (k = 1 low) · 0.998
   CHECK(printed(l.target_price, 111.3304, 9));  // C + 2·(C − stop)
   CHECK(l.ts_us == kNow);
-  CHECK(l.metadata ==
+  CHECK(axion::sdk::metadata_json(l) ==
         json{{"strategy", "session_scalp"}, {"session", "open_bell"}, {"volume_ratio", 1.88}});
 
   const auto f_down = run_fresh(two_days(true));
@@ -429,7 +429,7 @@ TEST_CASE("timestamps: open bell long and short with every field", "[session][sc
   CHECK(printed(s.stop_loss, 192.7848, 9));     // ORH 192.4 · 1.002
   CHECK(printed(s.target_price, 188.3304, 9));  // C − 2·(stop − C)
   CHECK(s.ts_us == kNow);
-  CHECK(s.metadata ==
+  CHECK(axion::sdk::metadata_json(s) ==
         json{{"strategy", "session_scalp"}, {"session", "open_bell"}, {"volume_ratio", 1.88}});
 }
 
@@ -445,7 +445,7 @@ TEST_CASE("timestamps: midday long and short with every field", "[session][scena
   CHECK(printed(l.stop_loss, 107.2817, 4));     // min(EMA34, EMA50)·0.998
   CHECK(printed(l.target_price, 113.8275, 4));  // C + 1.5·(C − stop)
   CHECK(l.ts_us == kNow);
-  CHECK(l.metadata == json{{"strategy", "session_scalp"}, {"session", "midday"}});
+  CHECK(axion::sdk::metadata_json(l) == json{{"strategy", "session_scalp"}, {"session", "midday"}});
 
   const auto f_down = run_fresh(two_days(true));
   const Signal& s = f_down.at(monday_bar(20)).front();
@@ -458,7 +458,7 @@ TEST_CASE("timestamps: midday long and short with every field", "[session][scena
   CHECK(printed(s.stop_loss, 192.8883, 4));     // max(EMA34, EMA50)·1.002
   CHECK(printed(s.target_price, 185.9175, 4));  // C − 1.5·(stop − C)
   CHECK(s.ts_us == kNow);
-  CHECK(s.metadata == json{{"strategy", "session_scalp"}, {"session", "midday"}});
+  CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "session_scalp"}, {"session", "midday"}});
 }
 
 TEST_CASE("timestamps: power hour long and short with every field", "[session][scenario]") {
@@ -469,7 +469,7 @@ TEST_CASE("timestamps: power hour long and short with every field", "[session][s
   CHECK(printed(l.entry_price, 113.3, 9));
   CHECK(printed(l.stop_loss, 112.5245, 4));     // min(EMA5, EMA12)·0.998
   CHECK(printed(l.target_price, 115.2387, 4));  // C + 2.5·(C − stop)
-  CHECK(l.metadata ==
+  CHECK(axion::sdk::metadata_json(l) ==
         json{{"strategy", "session_scalp"}, {"session", "power_hour"}, {"volume_ratio", 2.73}});
   const Signal s = run_fresh(two_days(true)).at(monday_bar(54)).front();
   CHECK(s.signal_type == "trend_aligned_short");
@@ -478,7 +478,7 @@ TEST_CASE("timestamps: power hour long and short with every field", "[session][s
   CHECK(printed(s.entry_price, 186.7, 9));
   CHECK(printed(s.stop_loss, 187.6245, 4));
   CHECK(printed(s.target_price, 184.3888, 4));
-  CHECK(s.metadata ==
+  CHECK(axion::sdk::metadata_json(s) ==
         json{{"strategy", "session_scalp"}, {"session", "power_hour"}, {"volume_ratio", 2.73}});
 }
 
@@ -502,7 +502,7 @@ TEST_CASE("timestamps: daily bars are one-bar sessions, boundaries are configura
   const Series up = two_days(false);
   const auto f = run_fresh(up, {{"open_bell_end_bar", 20}});
   for (int k = 13; k <= 20; ++k) CHECK(f.count(monday_bar(k)) == 0);
-  CHECK(f.at(monday_bar(21)).front().metadata.at("session") == "midday");
+  CHECK(axion::sdk::metadata_json(f.at(monday_bar(21)).front()).at("session") == "midday");
   CHECK(check_every_window(up, {{"open_bell_end_bar", 20}}, p) == 37);
   // power_hour_start_bar 40: k = 40 is the power hour now (no spike → nothing).
   p = Params{};

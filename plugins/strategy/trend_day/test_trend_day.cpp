@@ -159,12 +159,12 @@ void check_matches(const Signal& s, const Expected& e, const std::string& ticker
   CHECK(rel_close(s.stop_loss, e.stop));
   CHECK(s.target_price == 0.0);  // no target
   CHECK(s.ts_us == kNow);
-  CHECK(s.metadata.size() == 5);
-  CHECK(s.metadata.value("strategy", "") == "trend_day");
-  CHECK(s.metadata.value("or_high", -1.0) == Approx(r2(e.or_high)));
-  CHECK(s.metadata.value("or_low", -1.0) == Approx(r2(e.or_low)));
-  CHECK(s.metadata.value("volume_ratio", -1.0) == Approx(r2(e.volume_ratio)));
-  CHECK(s.metadata.value("atr_expansion", -1.0) == Approx(r2(e.atr_expansion)));
+  CHECK(axion::sdk::metadata_json(s).size() == 5);
+  CHECK(axion::sdk::metadata_json(s).value("strategy", "") == "trend_day");
+  CHECK(axion::sdk::metadata_json(s).value("or_high", -1.0) == Approx(r2(e.or_high)));
+  CHECK(axion::sdk::metadata_json(s).value("or_low", -1.0) == Approx(r2(e.or_low)));
+  CHECK(axion::sdk::metadata_json(s).value("volume_ratio", -1.0) == Approx(r2(e.volume_ratio)));
+  CHECK(axion::sdk::metadata_json(s).value("atr_expansion", -1.0) == Approx(r2(e.atr_expansion)));
 }
 
 // Every bar of `s` against the reference on its window; returns the number of firing bars.
@@ -350,7 +350,7 @@ TEST_CASE("scenario: trend day long and short fire with every field", "[scenario
     CHECK(printed(s.stop_loss, 106.6671, 4));  // min(EMA34, EMA50)·0.995
     CHECK(s.target_price == 0.0);
     CHECK(s.ts_us == kNow);
-    CHECK(s.metadata == json{{"strategy", "trend_day"},
+    CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "trend_day"},
                              {"or_high", 109.7},
                              {"or_low", 109.35},
                              {"volume_ratio", 1.73},
@@ -371,7 +371,7 @@ TEST_CASE("scenario: trend day long and short fire with every field", "[scenario
     CHECK(printed(s.stop_loss, 193.7609, 4));  // max(EMA34, EMA50)·1.005
     CHECK(s.target_price == 0.0);
     CHECK(s.ts_us == kNow);
-    CHECK(s.metadata == json{{"strategy", "trend_day"},
+    CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "trend_day"},
                              {"or_high", 190.65},
                              {"or_low", 190.3},
                              {"volume_ratio", 1.73},
@@ -406,8 +406,8 @@ TEST_CASE("scenario: convictions 80 / 85 / 90 / 90 / 95, cap 95", "[scenario]") 
       const Signal& sig = fired.at(59).front();
       CHECK(sig.conviction == c.conviction);
       CHECK(sig.target_price == 0.0);
-      CHECK(sig.metadata.at("volume_ratio").get<double>() == Approx(c.volume_ratio));
-      CHECK(sig.metadata.at("atr_expansion").get<double>() == Approx(c.expansion));
+      CHECK(axion::sdk::metadata_json(sig).at("volume_ratio").get<double>() == Approx(c.volume_ratio));
+      CHECK(axion::sdk::metadata_json(sig).at("atr_expansion").get<double>() == Approx(c.expansion));
       check_matches(sig, *reference(s));
     }
   }
@@ -481,8 +481,8 @@ TEST_CASE("timestamps: the session is the ET day from 09:30, the breakout persis
   CHECK(last.direction == "long");
   CHECK(last.conviction == 95);
   CHECK(printed(last.entry_price, 114.4, 9));
-  CHECK(last.metadata.at("or_high").get<double>() == Approx(109.7));
-  CHECK(last.metadata.at("or_low").get<double>() == Approx(109.35));
+  CHECK(axion::sdk::metadata_json(last).at("or_high").get<double>() == Approx(109.7));
+  CHECK(axion::sdk::metadata_json(last).at("or_low").get<double>() == Approx(109.35));
   CHECK(check_every_window(s) == 14);
 
   // Without the timestamps the last 12 bars are the session: no breakout after its 6th bar.

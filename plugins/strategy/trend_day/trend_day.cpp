@@ -214,10 +214,10 @@ class TrendDay final : public axion::sdk::Strategy {
     axion::sdk::Signal s = axion::sdk::make_strategy_signal(
         kName, bar, is_long ? "trend_aligned_long" : "trend_aligned_short", direction, kLabel,
         conviction, c, stop, 0.0, host().now_us());
-    s.metadata["or_high"] = round2(session.or_high);
-    s.metadata["or_low"] = round2(session.or_low);
-    s.metadata["volume_ratio"] = round2(vol_ratio);
-    s.metadata["atr_expansion"] = round2(expansion);
+    s.metadata.num("or_high", round2(session.or_high))
+        .num("or_low", round2(session.or_low))
+        .num("volume_ratio", round2(vol_ratio))
+        .num("atr_expansion", round2(expansion));
     sink.emit(s);
   }
 

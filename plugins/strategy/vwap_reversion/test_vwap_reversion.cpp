@@ -119,7 +119,7 @@ void check_against_reference(const std::vector<Fired>& fired, const Series& s,
 // §0 and §10: label, metadata, protective sides, conviction range.
 void check_well_formed(const Signal& s) {
   CHECK(s.timeframe == "5m");
-  CHECK(s.metadata == json{{"strategy", "vwap_reversion"}});
+  CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "vwap_reversion"}});
   CHECK(s.conviction >= 50);
   CHECK(s.conviction <= 90);
   CHECK(s.target_price > 0);
@@ -198,7 +198,7 @@ TEST_CASE("GOLD windows firing and first firings of §16.5", "[golden]") {
     CHECK(printed(s.target_price, r.target, 4));
     CHECK(s.conviction == r.conviction);
     CHECK(s.ts_us == kClock0 + static_cast<std::int64_t>(r.bar) * kClockStep5m);
-    CHECK(s.metadata == json{{"strategy", "vwap_reversion"}});
+    CHECK(axion::sdk::metadata_json(s) == json{{"strategy", "vwap_reversion"}});
   }
   CHECK(fired[0].bar == 14);
   CHECK(fired[1].bar == 15);
@@ -250,7 +250,7 @@ TEST_CASE("long below VWAP with an oversold RSI: every field", "[rule]") {
   CHECK(sig.conviction == static_cast<int>(50 + 5 * std::fabs(dev) + (40 - 37.5)));
   CHECK(sig.conviction == 69);
   CHECK(sig.ts_us == kClock0 + 15 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "vwap_reversion"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "vwap_reversion"}});
 }
 
 TEST_CASE("short above VWAP with an overbought RSI: every field", "[rule]") {
@@ -275,7 +275,7 @@ TEST_CASE("short above VWAP with an overbought RSI: every field", "[rule]") {
   CHECK(sig.conviction == static_cast<int>(50 + 5 * dev + (62.5 - 60)));
   CHECK(sig.conviction == 68);
   CHECK(sig.ts_us == kClock0 + 15 * kClockStep5m);
-  CHECK(sig.metadata == json{{"strategy", "vwap_reversion"}});
+  CHECK(axion::sdk::metadata_json(sig) == json{{"strategy", "vwap_reversion"}});
 }
 
 TEST_CASE("conviction is capped at 90 and truncated", "[rule]") {

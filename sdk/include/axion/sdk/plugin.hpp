@@ -56,22 +56,18 @@ class SignalSink {
  public:
   SignalSink(axion_signal_sink fn, void* ctx) : fn_(fn), ctx_(ctx) {}
   void emit(const Signal& s) {
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    axion_signal c = to_c(s, arrays_);
     fn_(ctx_, &c);
   }
-  // Emits with metadata already serialized (a JSON object, e.g. from sdk::JsonWriter); the
-  // signal's own `metadata` is ignored. For strategies that emit on most bars.
-  void emit_with_metadata(const Signal& s, std::string_view metadata_json) {
-    std::string unused;
-    axion_signal c = to_c(s, unused);
-    c.metadata_json = make_str(metadata_json);
-    fn_(ctx_, &c);
-  }
+  // Emits a signal built directly as the C record, for strategies that emit on most bars: its
+  // views (fields, cloud states, text) need only outlive this call, so it can be filled from
+  // literals and the strategy's own state without allocating.
+  void emit(const axion_signal& c) { fn_(ctx_, &c); }
 
  private:
   axion_signal_sink fn_;
   void* ctx_;
+  SignalArrays arrays_;
 };
 
 class Strategy : public PluginBase {

@@ -93,7 +93,7 @@ inline bool protective_sides_ok(std::string_view direction, double entry, double
   return false;
 }
 
-// A strategy signal: metadata `strategy` set, timestamp = the engine clock. target ≤ 0 = none.
+// A strategy signal: `strategy` set, timestamp = the engine clock. target ≤ 0 = none.
 inline Signal make_strategy_signal(std::string_view strategy, const BarView& bar,
                                    std::string_view signal_type, std::string_view direction,
                                    std::string_view timeframe_label, int conviction, double entry,
@@ -108,7 +108,7 @@ inline Signal make_strategy_signal(std::string_view strategy, const BarView& bar
   s.stop_loss = stop;
   s.target_price = target > 0 ? target : 0.0;
   s.ts_us = now_us;
-  s.metadata["strategy"] = std::string(strategy);
+  s.strategy = std::string(strategy);
   return s;
 }
 

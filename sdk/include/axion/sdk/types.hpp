@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "axion/plugin_api.h"
+#include "axion/sdk/metadata.hpp"
 
 namespace axion::sdk {
 
@@ -79,7 +81,10 @@ struct Signal {
   double stop_loss = 0;
   double target_price = 0;  // <= 0: none
   std::int64_t ts_us = 0;
-  nlohmann::json metadata = nlohmann::json::object();
+  std::string strategy;  // the producer's registry name; "" = the emitting plugin's
+  std::string source;    // signal_source; "" = strategy
+  Metadata metadata;
+  std::vector<CloudState> cloud_states;
 };
 
 inline Signal from_c(const axion_signal& s) {
@@ -94,19 +99,23 @@ inline Signal from_c(const axion_signal& s) {
   out.stop_loss = s.stop_loss;
   out.target_price = s.target_price;
   out.ts_us = s.ts_us;
-  auto meta = view(s.metadata_json);
-  if (!meta.empty()) {
-    out.metadata = nlohmann::json::parse(meta, nullptr, false);
-    if (out.metadata.is_discarded() || !out.metadata.is_object()) {
-      out.metadata = nlohmann::json::object();
-    }
+  out.strategy = view(s.strategy);
+  out.source = view(s.source);
+  for (std::size_t i = 0; s.fields && i < s.field_count; ++i) out.metadata.add(s.fields[i]);
+  if (s.cloud_states && s.cloud_state_count > 0) {
+    out.cloud_states.reserve(s.cloud_state_count);
+    for (std::size_t i = 0; i < s.cloud_state_count; ++i) out.cloud_states.push_back(from_c(s.cloud_states[i]));
   }
   return out;
 }
 
-// `meta_buf` must outlive the returned struct (it holds the serialized metadata).
-inline axion_signal to_c(const Signal& s, std::string& meta_buf) {
-  meta_buf = s.metadata.is_object() ? s.metadata.dump() : std::string("{}");
+// The C arrays behind a converted signal's fields and cloud states; must outlive the struct.
+struct SignalArrays {
+  std::vector<axion_field> fields;
+  std::vector<axion_cloud_state> cloud_states;
+};
+
+inline axion_signal to_c(const Signal& s, SignalArrays& arrays) {
   axion_signal c{};
   c.size = sizeof(axion_signal);
   c.signal_type = make_str(s.signal_type);
@@ -119,8 +128,35 @@ inline axion_signal to_c(const Signal& s, std::string& meta_buf) {
   c.stop_loss = s.stop_loss;
   c.target_price = s.target_price;
   c.ts_us = s.ts_us;
-  c.metadata_json = make_str(meta_buf);
+  c.strategy = make_str(s.strategy);
+  c.source = make_str(s.source);
+  arrays.fields.clear();
+  for (const Field& f : s.metadata) {
+    arrays.fields.push_back({make_str(f.name), static_cast<std::int32_t>(f.kind), f.number, make_str(f.text)});
+  }
+  arrays.cloud_states.clear();
+  for (const CloudState& cs : s.cloud_states) arrays.cloud_states.push_back(to_c(cs));
+  c.fields = arrays.fields.data();
+  c.field_count = arrays.fields.size();
+  c.cloud_states = arrays.cloud_states.data();
+  c.cloud_state_count = arrays.cloud_states.size();
   return c;
+}
+
+// The signal's metadata as JSON (strategies.md §1.2): the fields, with `strategy` and
+// `signal_source` when set.
+inline nlohmann::json metadata_json(const Signal& s) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!s.strategy.empty()) out["strategy"] = s.strategy;
+  if (!s.source.empty()) out["signal_source"] = s.source;
+  append_json(s.metadata, out);
+  return out;
+}
+
+inline nlohmann::json cloud_states_json(const Signal& s) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CloudState& cs : s.cloud_states) out.push_back(to_json(cs));
+  return out;
 }
 
 // What an order is for (axion_order_purpose).

@@ -19,10 +19,10 @@ inline MeanStd mean_std_last(const Ring<double>& r, std::size_t m) {
   if (m == 0 || m > r.size()) return out;
   out.mean = mean_last(r, m);
   double var = 0;
-  for (std::size_t i = m; i-- > 0;) {
-    double d = r.back(i) - out.mean;
+  r.for_each_last(m, [&](double v) {
+    const double d = v - out.mean;
     var += d * d;
-  }
+  });
   out.std = std::sqrt(var / static_cast<double>(m));
   return out;
 }

@@ -333,11 +333,25 @@ class PluginHarness {
     return out;
   }
 
+  // Feeds a bar and only counts the signals (nothing is converted or kept), so a test can
+  // measure the plugin's own allocations, its emission included.
+  std::size_t on_bar_count(const BarView& bar) {
+    auto* vt = vtable<axion_strategy_vtable>(AXION_KIND_STRATEGY);
+    std::size_t count = 0;
+    axion_bar c = to_c(bar);
+    axion_error err{};
+    auto sink = [](void* ctx, const axion_signal*) { ++*static_cast<std::size_t*>(ctx); };
+    if (vt->on_bar(self_, &c, sink, &count, &err) != AXION_OK) {
+      throw PluginCallError(err.message, err.key);
+    }
+    return count;
+  }
+
   // ---- guard
   Verdict check(const Signal& s) {
     auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     axion_verdict v{};
     axion_error err{};
     if (vt->check(self_, &c, &v, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
@@ -345,8 +359,8 @@ class PluginHarness {
   }
   void on_outcome(const Signal& s, const std::string& stage) {
     auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     vt->on_outcome(self_, &c, make_str(stage));
   }
 
@@ -361,8 +375,8 @@ class PluginHarness {
   // changes).
   Verdict regime_evaluate(const Signal& s, const Limits& base, Limits& effective) {
     auto* vt = vtable<axion_regime_vtable>(AXION_KIND_REGIME);
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     LimitsLists lists;
     const axion_limits b = to_c(base, lists);
     axion_limits e = b;
@@ -381,8 +395,8 @@ class PluginHarness {
     auto* vt = vtable<axion_risk_vtable>(AXION_KIND_RISK);
     if (outputs) *outputs = {};
     if (!vt->check_signal) return Verdict::ok();
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     axion_verdict v{};
     axion_risk_outputs o{};
     axion_error err{};
@@ -418,8 +432,8 @@ class PluginHarness {
   // signal unless the test sets another) and holds the plugin's decision when it passes.
   Verdict route(const Signal& s, const Context& context, Route& decision) {
     auto* vt = vtable<axion_routing_vtable>(AXION_KIND_ROUTING);
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     Context ctx = context;
     if (ctx.route.ticker.empty()) ctx.route = Route::stock(s);
     axion_route d = to_c(ctx.route);
@@ -439,8 +453,8 @@ class PluginHarness {
   }
   Verdict size(const Signal& s, const Context& context, PositionSize& out) {
     auto* vt = vtable<axion_sizing_vtable>(AXION_KIND_SIZING);
-    std::string meta;
-    axion_signal c = to_c(s, meta);
+    SignalArrays arrays;
+    axion_signal c = to_c(s, arrays);
     axion_position_size ps{};
     axion_verdict v{};
     axion_error err{};
