@@ -15,6 +15,7 @@
 #include "axion/core/control/auth.hpp"
 #include "axion/core/engine/engine.hpp"
 #include "axion/core/config/manifest.hpp"
+#include "axion/sdk/time.hpp"
 #include "axion/core/plugins/plugin_loader.hpp"
 #include "api/server.hpp"
 #include "api/v1/routes.hpp"
@@ -102,10 +103,7 @@ int describe(const core::EngineOptions& eo, const core::Manifest& m, const std::
 }
 
 // Wall clock, µs UTC: API keys' times and rate-limit windows.
-std::int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_us() { return sdk::time::system_now_us(); }
 
 // --create-key (control.md §1.6): offline bootstrap of the first key. Only the raw key goes to
 // stdout, so scripts can capture it; the store keeps its hash in DIR/axion.db.

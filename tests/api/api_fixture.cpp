@@ -7,6 +7,8 @@
 #include <chrono>
 #include <fstream>
 
+#include "axion/sdk/time.hpp"
+
 namespace axion::test {
 
 namespace fs = std::filesystem;
@@ -90,11 +92,7 @@ void ApiFixture::build() {
   api::v1::Context ctx;
   ctx.engine = engine_.get();
   ctx.stats = std::make_shared<api::ApiStats>();
-  rate_limiter_ = std::make_unique<api::RateLimiter>([] {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  rate_limiter_ = std::make_unique<api::RateLimiter>(axion::sdk::time::system_now_us);
   api::Security sec{parsed.manifest.api.auth, parsed.manifest.api.rate_limit, &engine_->keys(),
                     rate_limiter_.get()};
   api::ServerOptions so;

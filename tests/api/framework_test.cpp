@@ -12,6 +12,7 @@
 #include "api/http.hpp"
 #include "api/server.hpp"
 #include "http_client.hpp"
+#include "axion/sdk/time.hpp"
 
 using namespace axion;
 using api::json;
@@ -20,10 +21,7 @@ using test::HttpConnection;
 
 namespace {
 
-std::int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_us() { return axion::sdk::time::system_now_us(); }
 
 std::shared_ptr<api::Router> fake_router() {
   auto r = std::make_shared<api::Router>();

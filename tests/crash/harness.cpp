@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "axion/sdk/time.hpp"
+
 namespace axion::crash {
 
 namespace fs = std::filesystem;
@@ -63,11 +65,7 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-std::int64_t wall_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_now_us() { return axion::sdk::time::system_now_us(); }
 
 }  // namespace
 

@@ -453,8 +453,7 @@ TEST_CASE("An empty state file after a power loss: the day's figures come back f
     fx.crash();
   }
   // Today's trade (by the engine's start-up clock), then the file is emptied.
-  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now = axion::sdk::time::system_now_us();
   json t = {{"pnl", -123.45}, {"exit_time", axion::sdk::time::to_iso(now)}, {"signal_id", "today"}};
   fx.sql("INSERT INTO trades (ts_us, data) VALUES (" + std::to_string(now) + ", '" + t.dump() + "')");
   std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc);

@@ -66,4 +66,12 @@ TEST_CASE("Rate budgets: shared by name, urgent requests keep a reserve, a refus
   CHECK(*feed.rate_remaining("alpaca:PK1") == 20);
   CHECK(feed.take_rate("alpaca:PK1", 5).taken);
   CHECK_FALSE(broker.rate_remaining("nothing"));
+  // More at once than the budget allows at a priority is an error, not a wait that never ends.
+  CHECK_THROWS_WITH(feed.take_rate("alpaca:PK1", 19), Catch::Contains("exceed what it allows"));
+  CHECK_THROWS_WITH(broker.take_rate("alpaca:PK1", 21, true), Catch::Contains("exceed what it allows"));
+  axion::sdk::RateWindow w(20, kMinute);
+  auto t = w.take(21, true, 0);
+  CHECK(t.never);
+  CHECK_FALSE(t.taken);
+  CHECK(w.take(20, true, 0).taken);  // the refusal took nothing
 }

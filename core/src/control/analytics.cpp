@@ -12,11 +12,7 @@ namespace axion::core {
 
 namespace {
 
-std::int64_t system_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using sdk::time::system_now_us;
 
 json breakdown_json(const Breakdown& b) {
   json j = json::object();

@@ -38,11 +38,7 @@ spdlog::level::level_enum to_spd(int level) {
   }
 }
 
-std::int64_t system_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using sdk::time::system_now_us;
 
 // Host services for --check-config: plugins can be built and validated, nothing is persisted.
 class CheckServices : public HostServices {
@@ -508,12 +504,8 @@ axion_kill_state Engine::kill_state(std::string_view strategy, std::string_view 
   if (!on_engine_thread()) throw std::runtime_error("kill state from a thread other than the engine's");
   axion_kill_state out{sizeof(axion_kill_state), AXION_KILL_NONE, AXION_KILL_SCOPE_GLOBAL, 0};
   for (const auto& k : orch_->kills()) {
-    if (k.scope == KillScope::Global) out.global_active = 1;
-    const bool covers = k.scope == KillScope::Global ||
-                        (!k.target.empty() && k.covers(std::string(strategy), std::string(symbol)));
-    if (!covers || static_cast<int>(k.level) <= out.level) continue;
-    out.level = static_cast<int>(k.level);
-    out.scope = static_cast<int>(k.scope);
+    sdk::fold_kill(out, static_cast<std::int32_t>(k.level), static_cast<std::int32_t>(k.scope),
+                   k.covers(strategy, symbol));
   }
   if (state_->kill_switch_active()) out.global_active = 1;
   return out;

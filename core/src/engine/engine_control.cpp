@@ -15,11 +15,7 @@ namespace axion::core {
 
 namespace {
 
-std::int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_us() { return sdk::time::system_now_us(); }
 
 // A journaled trade (orchestrator close record) as the tracker's input.
 ClosedTradeRecord trade_record(const json& t) {

@@ -10,6 +10,16 @@ using sdk::view;
 
 namespace {
 PluginInstance* owner(void* ctx) { return static_cast<PluginInstance*>(ctx); }
+
+// Nothing thrown by a host service crosses the C ABI: a throw becomes the call's failure value.
+template <class R, class Fn>
+R guarded(R failed, Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (...) {
+    return failed;
+  }
+}
 }  // namespace
 
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices& services,
@@ -32,25 +42,21 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     owner(ctx)->services_.plugin_publish(owner(ctx)->logger_, view(ev), view(data));
   };
   api_.state_load = [](void* ctx, axion_json_cb cb, void* user) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       auto s = owner(ctx)->services_.load_plugin_state(owner(ctx)->logger_);
       if (s) cb(user, make_str(*s));
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
   api_.state_save = [](void* ctx, axion_str text) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       return owner(ctx)->services_.save_plugin_state(owner(ctx)->logger_, view(text)) ? AXION_OK
                                                                                       : AXION_ERR;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
   api_.query = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
                   void* user) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       auto a = json::parse(view(args), nullptr, false);
       if (a.is_discarded()) a = json::object();
       auto r = owner(ctx)->services_.query(view(what), a);
@@ -58,14 +64,12 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
       std::string text = r->dump();
       cb(user, make_str(text));
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
 
   api_.command = [](void* ctx, axion_str what, axion_str args, axion_json_cb cb,
                     void* user) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       auto a = json::parse(view(args), nullptr, false);
       if (a.is_discarded()) a = json::object();
       auto r = owner(ctx)->services_.command(owner(ctx)->logger_, view(what), a);
@@ -73,9 +77,7 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
       std::string text = r->dump();
       cb(user, make_str(text));
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
 
   api_.subscribe_events = [](void* ctx, std::int64_t since, axion_event_cb cb, void* user,
@@ -99,35 +101,27 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     }
   };
   api_.daily_returns = [](void* ctx, axion_str t, double* out, std::uint32_t max) -> std::uint32_t {
-    try {
+    return guarded<std::uint32_t>(0, [&] {
       return static_cast<std::uint32_t>(owner(ctx)->services_.daily_returns(view(t), out, max));
-    } catch (...) {
-      return 0;
-    }
+    });
   };
   api_.positions = [](void* ctx, axion_position_view_cb cb, void* user) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       owner(ctx)->services_.each_position([&](const axion_position_view& p) { cb(user, &p); });
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
   api_.account = [](void* ctx, axion_account* out) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       *out = owner(ctx)->services_.engine_account();
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
   api_.kill_state = [](void* ctx, axion_str strategy, axion_str symbol, axion_kill_state* out) -> axion_status {
-    try {
+    return guarded<axion_status>(AXION_ERR, [&] {
       *out = owner(ctx)->services_.kill_state(view(strategy), view(symbol));
       return AXION_OK;
-    } catch (...) {
-      return AXION_ERR;
-    }
+    });
   };
   api_.rate_budget_declare = [](void* ctx, axion_str name, std::uint32_t capacity, std::int64_t window_us,
                                 axion_error* err) -> axion_status {
@@ -143,25 +137,21 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
   };
   api_.rate_budget_take = [](void* ctx, axion_str name, std::uint32_t cost, std::int32_t priority,
                              std::int64_t* retry_after_us) -> std::int32_t {
-    try {
+    return guarded<std::int32_t>(-1, [&] {
       auto& host = owner(ctx)->services_;
       sdk::RateWindow* w = host.rate_budgets().find(std::string(view(name)));
       if (!w) return -1;
       auto t = w->take(cost, priority == AXION_RATE_URGENT, host.wall_now_us());
       if (retry_after_us) *retry_after_us = t.retry_after_us;
-      return t.taken ? 1 : 0;
-    } catch (...) {
-      return -1;
-    }
+      return t.taken ? 1 : t.never ? -2 : 0;
+    });
   };
   api_.rate_budget_remaining = [](void* ctx, axion_str name) -> std::int64_t {
-    try {
+    return guarded<std::int64_t>(-1, [&] {
       auto& host = owner(ctx)->services_;
       sdk::RateWindow* w = host.rate_budgets().find(std::string(view(name)));
       return w ? w->remaining(host.wall_now_us()) : -1;
-    } catch (...) {
-      return -1;
-    }
+    });
   };
   const axion_plugin_manifest& m = manifest();
   if (m.size >= offsetof(axion_plugin_manifest, stage_label) + sizeof(m.stage_label) && m.stage_label) {

@@ -420,7 +420,8 @@ typedef struct axion_host_api {
   axion_status (*rate_budget_declare)(void* ctx, axion_str name, uint32_t capacity, int64_t window_us,
                                       axion_error* err);
   /* Takes `cost` requests now: 1 when taken; 0 when not, with *retry_after_us the wait until
-   * they could be; -1 for an unknown budget. Never blocks. */
+   * they could be; -1 for an unknown budget; -2 when `cost` exceeds what the budget allows at this
+   * priority (no wait helps). Never blocks. */
   int32_t (*rate_budget_take)(void* ctx, axion_str name, uint32_t cost, int32_t priority,
                               int64_t* retry_after_us);
   /* Requests left in the window now (a metric); -1 for an unknown budget. */

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol.hpp"
+#include "axion/sdk/time.hpp"
 
 namespace axion::plugins::ws {
 
@@ -39,11 +40,7 @@ class UserSlots {
   std::map<std::string, std::size_t> open_;
 };
 
-std::int64_t wall_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t wall_now_us() { return axion::sdk::time::system_now_us(); }
 
 Frame frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 

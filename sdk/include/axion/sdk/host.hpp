@@ -134,6 +134,10 @@ class Host {
     std::int64_t wait = 0;
     const std::int32_t r = api_->rate_budget_take(api_->ctx, make_str(name), cost,
                                                   urgent ? AXION_RATE_URGENT : AXION_RATE_NORMAL, &wait);
+    if (r == -2) {
+      throw Error("rate budget '" + std::string(name) + "': " + std::to_string(cost) +
+                  " requests at once exceed what it allows at this priority");
+    }
     if (r < 0) throw Error("unknown rate budget '" + std::string(name) + "' (declare it first)");
     return {r == 1, r == 1 ? 0 : wait};
   }

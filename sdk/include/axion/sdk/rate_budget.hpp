@@ -26,13 +26,14 @@ class RateWindow {
   struct Take {
     bool taken = false;
     std::int64_t retry_after_us = 0;  // when not taken: the wait until `cost` would fit
+    bool never = false;               // `cost` exceeds the limit at this priority: no wait helps
   };
 
   Take take(std::uint32_t cost, bool urgent, std::int64_t now_us) {
     std::lock_guard lock(mu_);
     forget(now_us);
     const std::uint32_t limit = urgent ? capacity_ : capacity_ - reserve_;
-    if (cost > limit) return {false, window_us_};  // can never fit at this priority
+    if (cost > limit) return {false, 0, true};
     const std::size_t used = taken_.size();
     if (used + cost <= limit) {
       for (std::uint32_t i = 0; i < cost; ++i) taken_.push_back(now_us);

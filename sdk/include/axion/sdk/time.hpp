@@ -3,6 +3,7 @@
 // historical bars (GOOG 2004–2008) land in the right session without a tz database.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -13,6 +14,12 @@
 namespace axion::sdk::time {
 
 inline constexpr std::int64_t kUsPerSec = 1'000'000;
+
+// The system (wall) clock, µs since the Unix epoch, UTC.
+inline std::int64_t system_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 inline constexpr std::int64_t kUsPerDay = 86'400 * kUsPerSec;
 
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).

@@ -8,12 +8,19 @@
 #include <string_view>
 
 #include "axion/core/domain/types.hpp"
+#include "axion/sdk/kill_rule.hpp"
 
 namespace axion::core {
 
 // Each level includes the ones before it: block_new < reduce_only < cancel_all < flatten.
 enum class KillLevel : std::uint8_t { BlockNew = 1, ReduceOnly = 2, CancelAll = 3, Flatten = 4 };
 enum class KillScope : std::uint8_t { Global, Strategy, Symbol };
+// The ABI's numbers (plugin_api.h AXION_KILL_*), so the host service and the cover rule share them.
+static_assert(static_cast<int>(KillScope::Global) == AXION_KILL_SCOPE_GLOBAL &&
+              static_cast<int>(KillScope::Strategy) == AXION_KILL_SCOPE_STRATEGY &&
+              static_cast<int>(KillScope::Symbol) == AXION_KILL_SCOPE_SYMBOL);
+static_assert(static_cast<int>(KillLevel::BlockNew) == AXION_KILL_BLOCK_NEW &&
+              static_cast<int>(KillLevel::Flatten) == AXION_KILL_FLATTEN);
 // The same numbers as the plugin ABI's (host().kill_state()).
 static_assert(static_cast<int>(KillLevel::BlockNew) == AXION_KILL_BLOCK_NEW &&
               static_cast<int>(KillLevel::ReduceOnly) == AXION_KILL_REDUCE_ONLY &&
@@ -70,9 +77,8 @@ struct KillRecord {
   std::int64_t activated_at_us = 0;
 
   // Whether the kill covers something of this strategy and underlying.
-  bool covers(const std::string& strategy, const std::string& underlying) const {
-    return scope == KillScope::Global || (scope == KillScope::Strategy && strategy == target) ||
-           (scope == KillScope::Symbol && underlying == target);
+  bool covers(std::string_view strategy, std::string_view underlying) const {
+    return sdk::kill_covers(static_cast<std::int32_t>(scope), target, strategy, underlying);
   }
 };
 

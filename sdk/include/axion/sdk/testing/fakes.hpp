@@ -22,6 +22,7 @@
 
 #include "axion/plugin_api.h"
 #include "axion/sdk/context.hpp"
+#include "axion/sdk/kill_rule.hpp"
 #include "axion/sdk/rate_budget.hpp"
 #include "axion/sdk/time.hpp"
 #include "axion/sdk/types.hpp"
@@ -168,14 +169,7 @@ class FakeHost {
     api_.kill_state = [](void* ctx, axion_str strategy, axion_str symbol, axion_kill_state* out) -> axion_status {
       *out = {sizeof(axion_kill_state), AXION_KILL_NONE, AXION_KILL_SCOPE_GLOBAL, 0};
       for (const auto& k : self(ctx)->kills) {
-        const bool covers = k.scope == AXION_KILL_SCOPE_GLOBAL ||
-                            (k.scope == AXION_KILL_SCOPE_STRATEGY && !k.target.empty() && k.target == view(strategy)) ||
-                            (k.scope == AXION_KILL_SCOPE_SYMBOL && !k.target.empty() && k.target == view(symbol));
-        if (k.scope == AXION_KILL_SCOPE_GLOBAL) out->global_active = 1;
-        if (covers && k.level > out->level) {
-          out->level = k.level;
-          out->scope = k.scope;
-        }
+        fold_kill(*out, k.level, k.scope, kill_covers(k.scope, k.target, view(strategy), view(symbol)));
       }
       return AXION_OK;
     };
@@ -192,7 +186,7 @@ class FakeHost {
       if (!w) return -1;
       auto t = w->take(cost, priority == AXION_RATE_URGENT, self(ctx)->rate_clock_us());
       if (retry_after_us) *retry_after_us = t.retry_after_us;
-      return t.taken ? 1 : 0;
+      return t.taken ? 1 : t.never ? -2 : 0;
     };
     api_.rate_budget_remaining = [](void* ctx, axion_str name) -> std::int64_t {
       RateWindow* w = self(ctx)->rate_budgets.find(std::string(view(name)));
