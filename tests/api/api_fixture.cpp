@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "axion/sdk/time.hpp"
+#include "eventually.hpp"
 
 namespace axion::test {
 
@@ -105,12 +106,10 @@ void ApiFixture::build() {
 void ApiFixture::run_engine() {
   runner_ = std::thread([this] { engine_->run(); });
   // Engine::call runs inline until the engine thread is up: wait for it.
-  for (int i = 0; i < 500; ++i) {
-    auto id = engine_->call([] { return std::this_thread::get_id(); });
-    if (id != std::this_thread::get_id()) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  throw std::runtime_error("engine thread did not start");
+  const bool up = test::eventually(
+      [&] { return engine_->call([] { return std::this_thread::get_id(); }) != std::this_thread::get_id(); },
+      std::chrono::seconds(5));
+  if (!up) throw std::runtime_error("engine thread did not start");
 }
 
 void ApiFixture::stop() {

@@ -59,16 +59,6 @@ std::size_t warm_until_open(core::Engine& e, std::uint64_t min_bars) {
   return e.orchestrator().positions().size();
 }
 
-template <class Pred>
-bool eventually(Pred pred, int ms = 10000) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
 }  // namespace
 
 TEST_CASE("REST auth matrix: missing, invalid, expired, revoked keys and scopes") {
@@ -270,7 +260,7 @@ TEST_CASE("REST kill on a running paper engine: durable at reply, flattens, reje
   CHECK(st["kill"][0]["level"] == "flatten");
   CHECK(st["kill"][0]["scope"] == "global");
   // The flatten closes every position (after the reply).
-  CHECK(eventually([&] { return fx.get(V + "/bot/positions", w).json().empty(); }));
+  CHECK(test::eventually([&] { return fx.get(V + "/bot/positions", w).json().empty(); }));
   // New signals are rejected at the kill switch.
   auto res = fx.engine().call([&] {
     return fx.engine().process_signal(test::test_signal(fx.engine(), "GOOG", 400.0, 390.0));

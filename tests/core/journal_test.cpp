@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "axion/core/state/journal.hpp"
+#include "eventually.hpp"
 
 namespace fs = std::filesystem;
 using namespace axion::core;
@@ -118,11 +119,7 @@ TEST_CASE("WAL checkpoints run on the journal's own thread; every committed reco
       j.record_result(i, "completed", true, {{"n", i}});
     }
     // The checkpointer passes on its own (every 200 ms); poll with a generous deadline.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (j.background_checkpoints() < 2 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    CHECK(j.background_checkpoints() >= 2);
+    CHECK(axion::test::eventually([&] { return j.background_checkpoints() >= 2; }, std::chrono::seconds(30)));
     CHECK(j.result_count("all") == 300);
   }
   Journal again(db);  // the checkpointer stopped cleanly and nothing was lost

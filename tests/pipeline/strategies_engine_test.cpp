@@ -16,6 +16,7 @@
 #include "axion/sdk/testing/series.hpp"
 #include "axion/sdk/time.hpp"
 #include "engine_fixture.hpp"
+#include "eventually.hpp"
 
 using axion::test::EngineFixture;
 using namespace axion::core;
@@ -158,8 +159,7 @@ plugin = "strategy/vwap_reversion"
 
   std::thread runner([&] { e.run(); });
   // Wait until rsi_divergence has reached the pipeline, then disable it from this thread.
-  for (int i = 0; i < 5000 && count("rsi_divergence") < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(count("rsi_divergence") >= 3);
+  REQUIRE(axion::test::eventually([&] { return count("rsi_divergence") >= 3; }));
   std::int64_t cut = 0;
   std::uint64_t bars_at_cut = 0;
   auto info = e.call([&] {
@@ -174,7 +174,7 @@ plugin = "strategy/vwap_reversion"
   // Let the feed finish (about a millisecond per bar), then stop. The counters belong to the
   // engine thread: read them there (TSan).
   auto bars = [&] { return e.call([&] { return e.counters().bars; }); };
-  for (int i = 0; i < 10000 && bars() < 1047; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  axion::test::eventually([&] { return bars() >= 1047; });
   e.request_stop();
   runner.join();
   REQUIRE(e.counters().bars > bars_at_cut + 100);  // plenty of bars after the change
