@@ -351,23 +351,35 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
   const std::string cid = flow->order.client_order_id;
   const Order unwind_order = flow->order;
   flow->done = [this, cid, unwind_order, pos, entry, qty, attempt](const OrderResult& r) {
-    try {
-      journal_.record_order_update(cid, sdk::to_string(r.status), order_result_to_dict(r));
-    } catch (const std::exception& e) {
-      alert_error("journal", e.what());
-    }
     if (r.filled_qty > 0) {
       for (auto* risk : stages_.risks) risk->risk_on_fill(unwind_order, r);
     }
+    // The answer resolves this unwind's intent, so it is journaled in the same unit as what
+    // follows from it (the next unwind's intent, or the kept position): a crash between the two
+    // would leave a resolved intent and nothing holding the shares still at the broker.
+    auto record_answer = [this, cid, r] {
+      try {
+        journal_.record_order_update(cid, sdk::to_string(r.status), order_result_to_dict(r));
+      } catch (const std::exception& e) {
+        alert_error("journal", e.what());
+      }
+    };
     // What did not fill is still held at the broker: unwind the rest (a new id each time),
     // and past the last attempt stop new entries rather than forget shares.
     const std::int64_t rest = qty - std::max<std::int64_t>(r.filled_qty, 0);
-    if (rest <= 0) return;
+    if (rest <= 0) {
+      record_answer();
+      return;
+    }
     if (attempt < kMaxUnwinds) {
       alert_error("fill_rejected", "unwind " + cid + " filled " + std::to_string(r.filled_qty) + "/" +
                                        std::to_string(qty) + ": unwinding the other " + std::to_string(rest));
-      deferred_.push_back([this, pos, entry, rest, attempt] { unwind(pos, entry, rest, attempt + 1); });
+      deferred_.push_back([this, record_answer, pos, entry, rest, attempt] {
+        record_answer();
+        unwind(pos, entry, rest, attempt + 1);
+      });
     } else {
+      record_answer();
       keep_unwound(pos, rest, "unwind of " + entry.client_order_id + " left " + std::to_string(rest) + " " +
                                   entry.ticker + " at the broker after " + std::to_string(attempt) +
                                   " attempts: " + r.rejection_reason);
