@@ -2,6 +2,7 @@
 // FieldArray, the C round trip, and the JSON a reader sees.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <stdexcept>
 
 #include "axion/sdk/metadata.hpp"
@@ -116,6 +117,20 @@ TEST_CASE("a field of an unknown kind arrives as text, not dropped") {
   c.field_count = 1;
   const Signal s = axion::sdk::from_c(c);
   CHECK(s.metadata.text_of("future") == "v");
+}
+
+TEST_CASE("a signal record shorter than the typed one is read only up to its size") {
+  axion_field f{{"x", 1}, AXION_FIELD_NUMBER, 1.0, {}};
+  axion_signal c{};
+  c.size = offsetof(axion_signal, strategy) + 16;  // an earlier layout: JSON text where strategy is now
+  c.ticker = {"AAPL", 4};
+  c.strategy = {"{}", 2};
+  c.fields = &f;
+  c.field_count = 1;
+  const Signal s = axion::sdk::from_c(c);
+  CHECK(s.ticker == "AAPL");
+  CHECK(s.strategy.empty());
+  CHECK(s.metadata.empty());
 }
 
 TEST_CASE("FieldArray fills C fields from views and refuses more than its capacity") {

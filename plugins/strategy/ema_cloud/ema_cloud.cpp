@@ -72,7 +72,7 @@ struct Settings {
   static Settings from(const axion::sdk::Config& config) {
     Settings s;
     for (std::size_t layer = 0; layer < engine::kLayers; ++layer) {
-      const std::string name = engine::kCloudNames[layer];
+      const std::string name(engine::kCloudNames[layer]);
       const std::string short_key = name + "_short";
       const std::string long_key = name + "_long";
       const auto short_p = config.get_int(short_key);
@@ -134,10 +134,9 @@ using CloudRecords = std::array<axion_cloud_state, engine::kLayers>;
 axion_str str(std::string_view v) { return {v.data(), v.size()}; }
 
 void fill_cloud_records(const engine::CloudStates& states, CloudRecords& out) {
-  static constexpr std::array<std::string_view, 3> kSlopes{"flat", "rising", "falling"};
   for (std::size_t i = 0; i < states.size(); ++i) {
     const auto& s = states[i];
-    out[i] = axion_cloud_state{str(engine::kCloudNameViews[i]),
+    out[i] = axion_cloud_state{str(engine::kCloudNames[i]),
                                s.short_ema,
                                s.long_ema,
                                s.thickness,
@@ -145,7 +144,7 @@ void fill_cloud_records(const engine::CloudStates& states, CloudRecords& out) {
                                (s.is_bullish ? AXION_CLOUD_BULLISH : 0u) | (s.price_above ? AXION_CLOUD_PRICE_ABOVE : 0u) |
                                    (s.price_inside ? AXION_CLOUD_PRICE_INSIDE : 0u) |
                                    (s.price_below ? AXION_CLOUD_PRICE_BELOW : 0u),
-                               str(kSlopes[static_cast<std::size_t>(s.slope_direction)])};
+                               str(engine::to_string(s.slope_direction))};
   }
 }
 

@@ -27,10 +27,9 @@ inline constexpr std::size_t kLayers = 5;
 inline constexpr std::size_t kEmaCount = 2 * kLayers;
 inline constexpr std::size_t kFastLayer = 0;
 inline constexpr std::size_t kMacroLayer = 3;  // "EMA50" = the macro layer's long EMA at t
-inline constexpr std::array<const char*, kLayers> kCloudNames{"fast", "pullback", "trend", "macro",
-                                                              "long_term"};
-inline constexpr std::array<std::string_view, kLayers> kCloudNameViews{"fast", "pullback", "trend", "macro",
-                                                                       "long_term"};
+// Literals, so each view's data() is also a NUL-terminated C string (CloudState::cloud_name).
+inline constexpr std::array<std::string_view, kLayers> kCloudNames{"fast", "pullback", "trend", "macro",
+                                                                   "long_term"};
 // Short and long period of each layer, in layer order (§3.1).
 inline constexpr std::array<int, kEmaCount> kDefaultPeriods{5, 12, 8, 9, 20, 21, 34, 50, 72, 89};
 
@@ -79,7 +78,7 @@ class Ring {
 
 // ---- cloud state (§1.3, §3.3) ----------------------------------------------------------------
 
-enum class SlopeDirection { Flat, Rising, Falling };  // in this order: ema_cloud.cpp indexes by it
+enum class SlopeDirection { Flat, Rising, Falling };
 
 inline constexpr std::string_view to_string(SlopeDirection d) {
   switch (d) {
@@ -363,7 +362,7 @@ class Series {
   // §3.3, at the latest bar.
   CloudState cloud_state(std::size_t layer) const {
     CloudState s;
-    s.cloud_name = kCloudNames[layer];
+    s.cloud_name = kCloudNames[layer].data();
     s.short_ema = short_ema(layer);
     s.long_ema = long_ema(layer);
     const double price = close();

@@ -99,6 +99,9 @@ inline Signal from_c(const axion_signal& s) {
   out.stop_loss = s.stop_loss;
   out.target_price = s.target_price;
   out.ts_us = s.ts_us;
+  // A record shorter than this one (a producer built before the typed metadata) has none of it:
+  // nothing past its `size` is read.
+  if (s.size < sizeof(axion_signal)) return out;
   out.strategy = view(s.strategy);
   out.source = view(s.source);
   for (std::size_t i = 0; s.fields && i < s.field_count; ++i) out.metadata.add(s.fields[i]);
