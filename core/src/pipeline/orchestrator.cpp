@@ -87,18 +87,7 @@ void Orchestrator::publish(const std::string& event, const json& data) {
   bus_.publish(event, data, now_());
 }
 
-void Orchestrator::replace_stage(PluginInstance* from, PluginInstance* to) {
-  auto swap = [&](PluginInstance*& slot) {
-    if (slot == from) slot = to;
-  };
-  for (auto*& g : stages_.guards) swap(g);
-  swap(stages_.regime);
-  for (auto*& r : stages_.risks) swap(r);
-  swap(stages_.routing);
-  for (auto*& z : stages_.sizings) swap(z);
-  swap(stages_.broker);
-  swap(stages_.fallback_broker);
-}
+void Orchestrator::replace_stage(PluginInstance* from, PluginInstance* to) { stages_.replace(from, to); }
 
 void Orchestrator::alert_error(const std::string& stage, const std::string& error) {
   logf(3, "Error in pipeline stage '" + stage + "': " + error);

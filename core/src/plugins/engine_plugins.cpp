@@ -194,17 +194,8 @@ void Engine::swap_instance(PluginInstance* from, std::unique_ptr<PluginInstance>
     registry_strat_.set_enabled(keep.name, keep.enabled);
     break;
   }
-  auto swap = [&](PluginInstance*& slot) {
-    if (slot == from) slot = p;
-  };
-  for (auto*& g : stages_.guards) swap(g);
-  swap(stages_.regime);
-  for (auto*& r : stages_.risks) swap(r);
-  swap(stages_.routing);
-  for (auto*& z : stages_.sizings) swap(z);
-  swap(stages_.broker);
-  swap(stages_.fallback_broker);
-  swap(feed_);
+  stages_.replace(from, p);
+  if (feed_ == from) feed_ = p;
   if (orch_) orch_->replace_stage(from, p);
   for (auto& owned : instances_) {
     if (owned.get() == from) {

@@ -47,6 +47,20 @@ struct StageSet {
   std::vector<PluginInstance*> sizings;
   PluginInstance* broker = nullptr;
   PluginInstance* fallback_broker = nullptr;
+
+  // Points every slot holding `from` at `to` (a hot reload).
+  void replace(PluginInstance* from, PluginInstance* to) {
+    auto swap = [&](PluginInstance*& slot) {
+      if (slot == from) slot = to;
+    };
+    for (auto*& g : guards) swap(g);
+    swap(regime);
+    for (auto*& r : risks) swap(r);
+    swap(routing);
+    for (auto*& z : sizings) swap(z);
+    swap(broker);
+    swap(fallback_broker);
+  }
 };
 
 // What activate_kill did: the kill is always in effect in memory once it returns; `durable`
