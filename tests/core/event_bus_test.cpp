@@ -25,7 +25,7 @@ TEST_CASE("Sequences continue from the recorded one and envelopes keep the docum
   EventBus bus(3);
   bus.set_next_sequence(41);
   std::vector<Event> recorded;
-  bus.set_recorder([&](const Event& e) { recorded.push_back(e); });
+  bus.set_recorder([&](const EventPtr& e) { recorded.push_back(*e); });
   bus.publish("trade_executed", {{"ticker", "AAPL"}}, 0);
   REQUIRE(recorded.size() == 1);
   CHECK(recorded[0].sequence == 41);

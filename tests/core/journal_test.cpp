@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "axion/core/state/event_bus.hpp"
 #include "axion/core/state/journal.hpp"
 #include "eventually.hpp"
 
@@ -76,7 +77,7 @@ TEST_CASE("Kill records, event sequence and plugin state are durable") {
     k.actor = "key-1";
     k.activated_at_us = 42;
     j.save_kill(k);
-    j.record_event(7, 1, "alerts", "kill_switch", "{}");
+    j.record_event(std::make_shared<Event>(Event{7, 1, "alerts", "kill_switch", "{}", ""}));
     j.save_plugin_state("broker/paper", R"({"cash":1})");
   }
   Journal j(db);

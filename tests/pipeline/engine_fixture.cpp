@@ -66,7 +66,7 @@ std::size_t EngineFixture::run_until_open(std::uint64_t min_bars, std::size_t mi
 std::vector<core::json> EngineFixture::results(const std::string& stage) const {
   std::vector<core::json> out;
   for (const auto& r : engine_->orchestrator().history()) {
-    if (stage.empty() || r["pipeline_stage"] == stage) out.push_back(r);
+    if (stage.empty() || (*r)["pipeline_stage"] == stage) out.push_back(*r);
   }
   return out;
 }

@@ -140,9 +140,9 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   } catch (const std::exception& e) {
     startup_damage.push_back(std::string("journal table 'events': ") + e.what());
   }
-  bus_.set_recorder([this](const Event& ev) {
+  bus_.set_recorder([this](const EventPtr& ev) {
     try {
-      journal_->record_event(ev.sequence, ev.ts_us, ev.channel, ev.event, ev.data);
+      journal_->record_event(ev);
     } catch (const std::exception& e) {
       spdlog::get("axion.bot")->error("event journal write failed: {}", e.what());
     }
@@ -210,6 +210,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
   orch_ = std::make_unique<Orchestrator>(oc, stages_, *state_, *journal_, bus_,
                                          [this] { return now_us(); });
   orch_->log = [log](int level, const std::string& msg) { log->log(to_spd(level), msg); };
+  orch_->log_enabled = [log](int level) { return log->should_log(to_spd(level)); };
   AssemblySettings as;
   const auto& sg = manifest_.signals;
   as.strategy_selection = sg.enable_strategy_selection;

@@ -26,7 +26,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   ++total_;
   if (r.success) ++successes_;
   ++by_stage_[r.pipeline_stage];
-  json d = to_dict(r);
+  auto d = std::make_shared<const json>(to_dict(r));
   history_.push_back(d);
   while (history_.size() > cfg_.max_history_size) history_.pop_front();
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
@@ -40,12 +40,14 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     }
   }
   if (!r.success) {
-    publish("signal_rejected", d);
-    logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
-                r.pipeline_stage + ": " + r.rejection_reason);
+    publish("signal_rejected", *d);
+    if (logs(0)) {
+      logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
+                  r.pipeline_stage + ": " + r.rejection_reason);
+    }
   }
   try {
-    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, std::move(d));  // its last use
+    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, std::move(d));
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

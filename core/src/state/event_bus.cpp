@@ -1,5 +1,6 @@
 #include "axion/core/state/event_bus.hpp"
 
+#include "axion/sdk/json_text.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {
@@ -22,65 +23,77 @@ void EventBus::set_next_sequence(std::int64_t next) {
   next_seq_ = next;
 }
 
-void EventBus::set_recorder(Sink recorder) {
+void EventBus::set_recorder(Recorder recorder) {
   std::lock_guard lock(mu_);
   recorder_ = std::move(recorder);
 }
 
 std::int64_t EventBus::publish(std::string_view name, const json& data, std::int64_t ts_us) {
-  Event ev;
-  ev.ts_us = ts_us;
-  ev.channel = channel_for(name);
-  ev.event = std::string(name);
-  ev.data = data.dump();
-  std::vector<Sink> sinks;
-  Sink recorder;
+  auto ev = std::make_shared<Event>();
+  ev->ts_us = ts_us;
+  ev->channel = channel_for(name);
+  ev->event = std::string(name);
+  ev->data = data.dump();
+  std::shared_ptr<const std::vector<Sink>> sinks;
+  Recorder recorder;
   {
     std::lock_guard lock(mu_);
-    ev.sequence = next_seq_++;
-    // The envelope wraps the already-serialized data (no second serialization per event); the
-    // channel and event names are plain identifiers, so they need no JSON escaping.
-    ev.envelope.reserve(ev.data.size() + 128);
-    ev.envelope.append("{\"channel\":\"").append(ev.channel);
-    ev.envelope.append("\",\"event\":").append(json(ev.event).dump());
-    ev.envelope.append(",\"data\":").append(ev.data);
-    ev.envelope.append(",\"timestamp\":\"").append(sdk::time::to_iso(ts_us));
-    ev.envelope.append("\",\"sequence\":").append(std::to_string(ev.sequence)).append("}");
+    ev->sequence = next_seq_++;
+    // The envelope wraps the already-serialized data (no second serialization per event).
+    std::string& env = ev->envelope;
+    env.reserve(ev->data.size() + 128);
+    env.append("{\"channel\":\"").append(ev->channel).append("\",\"event\":");
+    sdk::json_text::append_string(env, ev->event);
+    env.append(",\"data\":").append(ev->data);
+    env.append(",\"timestamp\":\"").append(sdk::time::to_iso(ts_us)).append("\",\"sequence\":");
+    sdk::json_text::append_int(env, ev->sequence);
+    env += '}';
     buffer_.push_back(ev);
     while (buffer_.size() > capacity_) buffer_.pop_front();
-    recorder = recorder_;
-    sinks.reserve(sinks_.size());
-    for (auto& [id, s] : sinks_) sinks.push_back(s);
+    if (recorder_) recorder = recorder_;
+    sinks = sink_list_;
   }
   if (recorder) recorder(ev);
-  for (auto& s : sinks) s(ev);
-  return ev.sequence;
+  for (const auto& s : *sinks) s(*ev);
+  return ev->sequence;
 }
 
 int EventBus::subscribe(Sink sink, std::int64_t since, std::int64_t* oldest_available) {
   std::lock_guard lock(mu_);
   if (since >= 0) {
     if (oldest_available) {
-      *oldest_available = buffer_.empty() ? next_seq_ : buffer_.front().sequence;
+      *oldest_available = buffer_.empty() ? next_seq_ : buffer_.front()->sequence;
     }
     for (const auto& ev : buffer_) {
-      if (ev.sequence > since) sink(ev);
+      if (ev->sequence > since) sink(*ev);
     }
   }
   int id = next_id_++;
   sinks_[id] = std::move(sink);
+  rebuild_sink_list();
   return id;
 }
 
 void EventBus::unsubscribe(int id) {
   std::lock_guard lock(mu_);
   sinks_.erase(id);
+  rebuild_sink_list();
+}
+
+void EventBus::rebuild_sink_list() {
+  auto list = std::make_shared<std::vector<Sink>>();
+  list->reserve(sinks_.size());
+  for (const auto& [id, s] : sinks_) list->push_back(s);
+  sink_list_ = std::move(list);
 }
 
 std::vector<Event> EventBus::recent(std::size_t n) const {
   std::lock_guard lock(mu_);
   std::size_t start = buffer_.size() > n ? buffer_.size() - n : 0;
-  return {buffer_.begin() + static_cast<std::ptrdiff_t>(start), buffer_.end()};
+  std::vector<Event> out;
+  out.reserve(buffer_.size() - start);
+  for (std::size_t i = start; i < buffer_.size(); ++i) out.push_back(*buffer_[i]);
+  return out;
 }
 
 std::int64_t EventBus::last_sequence() const {

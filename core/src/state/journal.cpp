@@ -5,6 +5,7 @@
 #include <thread>
 #include <variant>
 
+#include "axion/core/state/event_bus.hpp"
 #include "wal_checkpointer.hpp"
 
 namespace axion::core {
@@ -70,7 +71,7 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 
 namespace {
 struct SignalRec { std::string id; std::int64_t ts; json signal; };
-struct ResultRec { std::int64_t ts; std::string stage; bool success; json result; };
+struct ResultRec { std::int64_t ts; std::string stage; bool success; std::shared_ptr<const json> result; };
 struct IntentRec { std::string cid, signal_id, purpose; json order; std::int64_t ts; };
 struct OrderUpdateRec { std::string cid, status; json result; };
 struct IntentBrokerRec { std::string cid, broker; };
@@ -79,7 +80,7 @@ struct PositionDeleteRec { std::string signal_id; };
 struct PositionsClearRec {};
 struct ExecutionRec { std::string id; std::int64_t ts; json data; };
 struct TradeRec { std::int64_t ts; json trade; };
-struct EventRec { std::int64_t seq, ts; std::string channel, event, data; };
+struct EventRec { std::shared_ptr<const Event> ev; };
 struct KillSaveRec { KillRecord k; };
 struct KillCloseRec { KillScope scope; std::string target; std::int64_t ts; };
 struct PluginStateRec { std::string plugin, text; };
@@ -227,7 +228,7 @@ struct Journal::Writer {
             [&](ResultRec& r) {
               j.prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
                   .bind(1, r.ts).bind(2, r.stage).bind(3, std::int64_t{r.success ? 1 : 0})
-                  .bind(4, stored(r.result)).run();
+                  .bind(4, stored(*r.result)).run();
             },
             [&](IntentRec& r) {
               j.prepare("intent",
@@ -265,7 +266,8 @@ struct Journal::Writer {
             },
             [&](EventRec& r) {
               j.prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")
-                  .bind(1, r.seq).bind(2, r.ts).bind(3, r.channel).bind(4, r.event).bind(5, r.data).run();
+                  .bind(1, r.ev->sequence).bind(2, r.ev->ts_us).bind(3, r.ev->channel)
+                  .bind(4, r.ev->event).bind(5, r.ev->data).run();
             },
             [&](KillSaveRec& r) {
               const auto& k = r.k;
@@ -464,6 +466,11 @@ void Journal::record_signal(std::string id, std::int64_t ts, json signal) {
 }
 
 void Journal::record_result(std::int64_t ts, std::string stage, bool success, json result) {
+  record_result(ts, std::move(stage), success, std::make_shared<const json>(std::move(result)));
+}
+
+void Journal::record_result(std::int64_t ts, std::string stage, bool success,
+                            std::shared_ptr<const json> result) {
   write(ResultRec{ts, std::move(stage), success, std::move(result)});
 }
 
@@ -496,10 +503,7 @@ void Journal::record_execution(std::string id, std::int64_t ts, json data) {
 
 void Journal::record_trade(std::int64_t ts, json trade) { write(TradeRec{ts, std::move(trade)}); }
 
-void Journal::record_event(std::int64_t seq, std::int64_t ts, std::string channel, std::string event,
-                           std::string data) {
-  write(EventRec{seq, ts, std::move(channel), std::move(event), std::move(data)});
-}
+void Journal::record_event(std::shared_ptr<const Event> event) { write(EventRec{std::move(event)}); }
 
 void Journal::save_plugin_state(std::string plugin, std::string text) {
   write(PluginStateRec{std::move(plugin), std::move(text)});

@@ -852,3 +852,33 @@ TEST_CASE("submit_log: a path, off by default") {
     CHECK(k.at("default") == "");
   }
 }
+
+TEST_CASE("restart: every field of a saved order survives, text with quotes and control characters too") {
+  FakeHost host;
+  host.prices["AAPL"] = 187.123456789;
+  const auto odd = make_order("AAPL", "buy", 7, "cid \"quoted\" \\ back\nslash\x01");
+  const auto unpriced = make_order("NO\"PRICE\t", "sell", 3, "r-unpriced");
+  axion::sdk::OrderResult filled, rejected;
+  {
+    PluginHarness h(kSo, host, {{"slippage_bps", 3.3}, {"commission_per_share", 0.0137}});
+    filled = h.submit(odd);
+    rejected = h.submit(unpriced);
+  }
+  REQUIRE(filled.status == OrderStatus::Filled);
+  REQUIRE(rejected.status == OrderStatus::Rejected);
+  REQUIRE(host.saved_state.has_value());  // the text the broker wrote parsed as JSON
+  PluginHarness restarted(kSo, host, {{"slippage_bps", 3.3}, {"commission_per_share", 0.0137}});
+  auto same = [](const axion::sdk::OrderResult& a, const axion::sdk::OrderResult& b) {
+    CHECK(a.order_id == b.order_id);
+    CHECK(a.status == b.status);
+    CHECK(a.filled_qty == b.filled_qty);
+    CHECK(a.filled_price == b.filled_price);  // exact: the shortest round-trip text
+    CHECK(a.commission == b.commission);
+    CHECK(a.ts_us == b.ts_us);
+    CHECK(a.rejection_reason == b.rejection_reason);
+  };
+  same(*restarted.query_order(odd.client_order_id), filled);
+  same(*restarted.query_order(unpriced.client_order_id), rejected);
+  // A resubmit of the restored order is recognised as the same order, field by field.
+  same(restarted.submit(odd), filled);
+}

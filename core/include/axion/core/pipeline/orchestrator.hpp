@@ -90,6 +90,9 @@ class Orchestrator {
   std::function<void(const Position&, double pnl, double ret, const json& trade)> on_trade_closed;
   // Log sink for the engine's logger: level (0 debug … 3 error) and message.
   std::function<void(int, const std::string&)> log;
+  // Whether `log` would write a message of this level; unset: every level. Messages are built
+  // only when it would (a rejection's debug line cost as much as the rejection).
+  std::function<bool(int)> log_enabled;
 
   // Start-up recovery (§4.6): kills, positions, unresolved order intents (entries, closes and
   // unwinds, each resolved by client_order_id and booked once), restored flattens. Damaged
@@ -137,7 +140,8 @@ class Orchestrator {
   const std::vector<Position>& positions() const { return positions_; }
   // The latest effective limits (base until regime adaptation produced some).
   const sdk::Limits& current_effective() const { return current_effective_; }
-  const std::deque<json>& history() const { return history_; }
+  // The newest results as journaled (shared with the journal's record, never copied).
+  const std::deque<std::shared_ptr<const json>>& history() const { return history_; }
   json stats();
   void alert_error(const std::string& stage, const std::string& error);
 
@@ -239,8 +243,9 @@ class Orchestrator {
   // JournalError when the intent is not durable (the order must not be sent).
   void intent_before_send(const PluginInstance* broker);
   Position* find_position(const std::string& ticker, const std::string& signal_id);
+  bool logs(int level) const { return log && (!log_enabled || log_enabled(level)); }
   void logf(int level, const std::string& msg) const {
-    if (log) log(level, msg);
+    if (logs(level)) log(level, msg);
   }
 
   OrchestratorConfig cfg_;
@@ -261,7 +266,7 @@ class Orchestrator {
   Clock now_;
   std::vector<Position> positions_;
   std::map<std::pair<KillScope, std::string>, KillRecord> kills_;  // by scope and target
-  std::deque<json> history_;
+  std::deque<std::shared_ptr<const json>> history_;
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;
   int depth_ = 0;

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -26,9 +27,14 @@ struct Event {
   std::string envelope;  // {"channel","event","data","timestamp","sequence"} as sent to clients
 };
 
+// One event is built once and shared, never copied: by the replay buffer, the journal's record
+// of it and every subscriber.
+using EventPtr = std::shared_ptr<const Event>;
+
 class EventBus {
  public:
   using Sink = std::function<void(const Event&)>;
+  using Recorder = std::function<void(const EventPtr&)>;
 
   explicit EventBus(std::size_t replay_capacity = 10'000);
 
@@ -36,7 +42,7 @@ class EventBus {
 
   void set_next_sequence(std::int64_t next);
   // Called synchronously for every event, before subscribers (the journal).
-  void set_recorder(Sink recorder);
+  void set_recorder(Recorder recorder);
 
   std::int64_t publish(std::string_view event, const json& data, std::int64_t ts_us);
 
@@ -51,10 +57,14 @@ class EventBus {
  private:
   mutable std::mutex mu_;
   std::size_t capacity_;
-  std::deque<Event> buffer_;
+  std::deque<EventPtr> buffer_;
   std::int64_t next_seq_ = 1;
-  Sink recorder_;
+  Recorder recorder_;
   std::map<int, Sink> sinks_;
+  // sinks_ as publish() calls them: replaced on (un)subscribe, so a publish takes a reference
+  // instead of copying every sink.
+  std::shared_ptr<const std::vector<Sink>> sink_list_ = std::make_shared<std::vector<Sink>>();
+  void rebuild_sink_list();
   int next_id_ = 1;
 };
 

@@ -31,6 +31,8 @@
 
 namespace axion::core {
 
+struct Event;
+
 struct JournalError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -63,6 +65,9 @@ class Journal {
 
   void record_signal(std::string signal_id, std::int64_t ts_us, json signal);
   void record_result(std::int64_t ts_us, std::string stage, bool success, json result);
+  // A result the caller keeps too (the orchestrator's history): shared, not copied.
+  void record_result(std::int64_t ts_us, std::string stage, bool success,
+                     std::shared_ptr<const json> result);
   // The intent leaves with the unit; make_durable() before an order leaves the process.
   void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
                      json order, std::int64_t ts_us);
@@ -85,8 +90,8 @@ class Journal {
   void record_trade(std::int64_t ts_us, json trade);
   std::vector<json> trades(int limit);
 
-  void record_event(std::int64_t sequence, std::int64_t ts_us, std::string channel,
-                    std::string event, std::string data);
+  // The bus's own event, shared rather than copied (EventBus recorder).
+  void record_event(std::shared_ptr<const Event> event);
   std::int64_t last_event_sequence();
 
   // Kill records are committed with synchronous=FULL before anyone is told (pipeline.md §4.7):
