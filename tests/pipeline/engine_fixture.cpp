@@ -66,7 +66,8 @@ std::size_t EngineFixture::run_until_open(std::uint64_t min_bars, std::size_t mi
 std::vector<core::json> EngineFixture::results(const std::string& stage) const {
   std::vector<core::json> out;
   for (const auto& r : engine_->orchestrator().history()) {
-    if (stage.empty() || (*r)["pipeline_stage"] == stage) out.push_back(*r);
+    auto j = core::json::parse(*r);
+    if (stage.empty() || j["pipeline_stage"] == stage) out.push_back(std::move(j));
   }
   return out;
 }

@@ -79,3 +79,47 @@ TEST_CASE("json_text typed fields write each kind as nlohmann reads it", "[json_
   REQUIRE(json::parse(out) == json{{"text", "a\"b"}, {"view", "v"}, {"int", -3},
                                    {"u64", 18446744073709551615ull}, {"num", 0.1}, {"flag", true}});
 }
+
+TEST_CASE("json_text numbers are laid out as nlohmann::json dumps them", "[json_text]") {
+  for (double x : {0.0, -0.0, 1.0, 150.0, 100.1234, 0.1, 0.0001, 0.00012345, 1.5e-05, 1e-05,
+                   123456789012345.0, 1e15, 1.5e15, 1e16, 1.2345e16, 9.87654321e-100, 1e300,
+                   -42.125, 187.12345678901234, 5e-324, 1.7976931348623157e308}) {
+    std::string out;
+    jt::append_number(out, x);
+    CHECK(out == json(x).dump());
+  }
+}
+
+TEST_CASE("json_text replaces invalid UTF-8 and keeps valid sequences", "[json_text]") {
+  const std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88";  // é € 📈
+  std::string out;
+  jt::append_string(out, valid);
+  CHECK(out == "\"" + valid + "\"");
+  for (std::string bad : {std::string("BAD\xff\xfe"), std::string("\xc3"), std::string("\xe2\x82"),
+                          std::string("\xc0\xaf"), std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80")}) {
+    out.clear();
+    jt::append_string(out, bad);
+    auto parsed = json::parse(out);  // throws if the text is not valid JSON / UTF-8
+    CHECK(parsed.get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  }
+}
+
+// format::round_dp (sdk/format.hpp) rounds with to_chars; it must agree with printf's "%.*f".
+#include <cstdio>
+#include <random>
+
+#include "axion/sdk/format.hpp"
+
+TEST_CASE("round_dp agrees with printf rounding, ties and large values included", "[format]") {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> price(-5000.0, 5000.0);
+  std::vector<double> xs = {0.125, 0.375, 2.5, -2.5, 1.0005, 187.12345, 1e20, -1e-9, 0.0, 123.456789};
+  for (int i = 0; i < 20000; ++i) xs.push_back(price(rng));
+  for (double x : xs) {
+    for (int n : {0, 2, 4, 6}) {
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "%.*f", n, x);
+      REQUIRE(axion::sdk::format::round_dp(x, n) == std::strtod(buf, nullptr));
+    }
+  }
+}

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "axion/sdk/format.hpp"
+#include "axion/sdk/json_text.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {
@@ -242,6 +243,74 @@ json to_dict(const PipelineResult& r) {
           {"timestamp", sdk::time::to_iso(r.timestamp_us)},
           {"instrument_type", r.instrument_type.empty() ? json(nullptr) : json(r.instrument_type)},
           {"fallback_from", r.fallback_from.empty() ? json(nullptr) : json(r.fallback_from)}};
+}
+
+// The keys in nlohmann's order (sorted), so the text equals the dict's dump byte for byte.
+void append_dict_text(std::string& out, const PipelineResult& r) {
+  namespace jt = sdk::json_text;
+  auto text_or_null = [&](std::string_view key, const std::string& v) {
+    jt::append_field(out, key);
+    if (v.empty()) {
+      out += "null";
+    } else {
+      jt::append_string(out, v);
+    }
+  };
+  out += '{';
+  jt::append_field(out, "conviction", r.signal.conviction);
+  text_or_null("decision_id", r.decision_id);
+  jt::append_field(out, "direction", r.signal.direction);
+  text_or_null("execution_id", r.execution_id);
+  text_or_null("fallback_from", r.fallback_from);
+  text_or_null("instrument_type", r.instrument_type);
+  jt::append_field(out, "order_id");
+  if (r.order_result) {
+    jt::append_string(out, r.order_result->order_id);
+  } else {
+    out += "null";
+  }
+  jt::append_field(out, "pipeline_stage", r.pipeline_stage);
+  text_or_null("rejection_reason", r.rejection_reason);
+  text_or_null("signal_id", r.signal_id);
+  jt::append_field(out, "success", r.success);
+  jt::append_field(out, "ticker", r.signal.ticker);
+  jt::append_field(out, "timestamp", sdk::time::to_iso(r.timestamp_us));
+  out += '}';
+}
+
+void append_dict_text(std::string& out, const Signal& s) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "cloud_states");
+  if (s.cloud_states.empty()) {
+    out += "[]";
+  } else {
+    out += sdk::cloud_states_json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  jt::append_field(out, "conviction", s.conviction);
+  jt::append_field(out, "direction", s.direction);
+  jt::append_field(out, "entry_price", round_dp(s.entry_price, 4));
+  jt::append_field(out, "metadata");
+  if (s.metadata.empty()) {  // only the attribution: no tree needed
+    out += '{';
+    if (!s.source.empty()) jt::append_field(out, "signal_source", s.source);
+    if (!s.strategy.empty()) jt::append_field(out, "strategy", s.strategy);
+    out += '}';
+  } else {
+    out += sdk::metadata_json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  jt::append_field(out, "signal_type", s.signal_type);
+  jt::append_field(out, "stop_loss", round_dp(s.stop_loss, 4));
+  jt::append_field(out, "target_price");
+  if (s.target_price > 0) {
+    jt::append_number(out, round_dp(s.target_price, 4));
+  } else {
+    out += "null";
+  }
+  jt::append_field(out, "ticker", s.ticker);
+  jt::append_field(out, "timeframe", s.timeframe);
+  jt::append_field(out, "timestamp", sdk::time::to_iso(s.ts_us));
+  out += '}';
 }
 
 // pipeline.md §2.5: a `strategy_name` text field overrides the producer's name.

@@ -26,7 +26,9 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   ++total_;
   if (r.success) ++successes_;
   ++by_stage_[r.pipeline_stage];
-  auto d = std::make_shared<const json>(to_dict(r));
+  auto text = std::make_shared<std::string>();
+  append_dict_text(*text, r);
+  std::shared_ptr<const std::string> d = std::move(text);
   history_.push_back(d);
   while (history_.size() > cfg_.max_history_size) history_.pop_front();
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
@@ -40,7 +42,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     }
   }
   if (!r.success) {
-    publish("signal_rejected", *d);
+    publish_text("signal_rejected", *d);
     if (logs(0)) {
       logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
                   r.pipeline_stage + ": " + r.rejection_reason);
@@ -88,8 +90,8 @@ std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal sig
   ctx->result.signal = ctx->signal;
   ctx->strategy = strategy_of(ctx->signal);
   ctx->source = signal_source_of(ctx->signal);
-  ctx->signal_dict = signal_to_dict(ctx->signal);
-  publish("signal_received", ctx->signal_dict);
+  append_dict_text(ctx->signal_text, ctx->signal);
+  publish_text("signal_received", ctx->signal_text);
   return ctx;
 }
 
@@ -152,7 +154,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::adapt_to_regime(EntryContex
 std::optional<Orchestrator::Rejection> Orchestrator::record_audit(EntryContext& ctx) {
   ctx.result.signal_id = new_uuid4();
   try {
-    journal_.record_signal(ctx.result.signal_id, now_(), std::move(ctx.signal_dict));  // its last use
+    journal_.record_signal(ctx.result.signal_id, now_(), std::move(ctx.signal_text));  // its last use
   } catch (const std::exception& e) {
     alert_error("audit", e.what());  // the audit trail is not a reason to miss a trade
   }

@@ -198,7 +198,7 @@ struct Orchestrator::EntryContext {
   std::string strategy;
   std::string source;
   sdk::SignalArrays signal_arrays;  // back csig's fields and cloud states
-  json signal_dict;          // signal_to_dict(signal), built once: the received event, then the audit
+  std::string signal_text;   // signal_to_dict(signal) as text, once: the received event, then the audit
   axion_signal csig{};       // the signal's C form, converted once for every stage call
   // What risk, routing and sizing read: the effective limits (base, or the regime's), the
   // routing decision so far and the VaR cap (0: no budget left).

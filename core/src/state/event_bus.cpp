@@ -29,11 +29,15 @@ void EventBus::set_recorder(Recorder recorder) {
 }
 
 std::int64_t EventBus::publish(std::string_view name, const json& data, std::int64_t ts_us) {
+  return publish_text(name, data.dump(), ts_us);
+}
+
+std::int64_t EventBus::publish_text(std::string_view name, std::string data, std::int64_t ts_us) {
   auto ev = std::make_shared<Event>();
   ev->ts_us = ts_us;
   ev->channel = channel_for(name);
   ev->event = std::string(name);
-  ev->data = data.dump();
+  ev->data = std::move(data);
   std::shared_ptr<const std::vector<Sink>> sinks;
   Recorder recorder;
   {

@@ -70,8 +70,8 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 // ---- the records the engine hands to the writer ---------------------------------------------
 
 namespace {
-struct SignalRec { std::string id; std::int64_t ts; json signal; };
-struct ResultRec { std::int64_t ts; std::string stage; bool success; std::shared_ptr<const json> result; };
+struct SignalRec { std::string id; std::int64_t ts; std::string text; };
+struct ResultRec { std::int64_t ts; std::string stage; bool success; std::shared_ptr<const std::string> text; };
 struct IntentRec { std::string cid, signal_id, purpose; json order; std::int64_t ts; };
 struct OrderUpdateRec { std::string cid, status; json result; };
 struct IntentBrokerRec { std::string cid, broker; };
@@ -223,12 +223,12 @@ struct Journal::Writer {
         Overloaded{
             [&](SignalRec& r) {
               j.prepare("audit", "INSERT OR REPLACE INTO audit VALUES (?,?,?)")
-                  .bind(1, r.id).bind(2, r.ts).bind(3, stored(r.signal)).run();
+                  .bind(1, r.id).bind(2, r.ts).bind(3, r.text).run();
             },
             [&](ResultRec& r) {
               j.prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
                   .bind(1, r.ts).bind(2, r.stage).bind(3, std::int64_t{r.success ? 1 : 0})
-                  .bind(4, stored(*r.result)).run();
+                  .bind(4, *r.text).run();
             },
             [&](IntentRec& r) {
               j.prepare("intent",
@@ -461,17 +461,17 @@ void Journal::fail_next_commits(int n) {
 
 // ---- writes ----------------------------------------------------------------------------------
 
-void Journal::record_signal(std::string id, std::int64_t ts, json signal) {
-  write(SignalRec{std::move(id), ts, std::move(signal)});
+void Journal::record_signal(std::string id, std::int64_t ts, std::string signal_text) {
+  write(SignalRec{std::move(id), ts, std::move(signal_text)});
 }
 
-void Journal::record_result(std::int64_t ts, std::string stage, bool success, json result) {
-  record_result(ts, std::move(stage), success, std::make_shared<const json>(std::move(result)));
+void Journal::record_result(std::int64_t ts, std::string stage, bool success, const json& result) {
+  record_result(ts, std::move(stage), success, std::make_shared<const std::string>(stored(result)));
 }
 
 void Journal::record_result(std::int64_t ts, std::string stage, bool success,
-                            std::shared_ptr<const json> result) {
-  write(ResultRec{ts, std::move(stage), success, std::move(result)});
+                            std::shared_ptr<const std::string> result_text) {
+  write(ResultRec{ts, std::move(stage), success, std::move(result_text)});
 }
 
 void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, json order,

@@ -47,9 +47,13 @@ inline std::string fixed2(double x) {
 // printf("%.nf") prints, read back.
 inline double round_dp(double x, int n) {
   if (!std::isfinite(x)) return x;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", n, x);
-  return std::strtod(buf, nullptr);
+  // to_chars with a precision rounds as printf's "%.*f" does, from the exact binary value.
+  char buf[400];  // the longest fixed text of a double, with up to 60 decimals
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed, n);
+  if (r.ec != std::errc{}) return x;
+  double out = x;
+  std::from_chars(buf, r.ptr, out);
+  return out;
 }
 
 // int(x) of the spec: truncation toward zero, saturating instead of overflowing; NaN => 0.

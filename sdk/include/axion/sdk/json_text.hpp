@@ -12,13 +12,49 @@
 
 namespace axion::sdk::json_text {
 
-// A JSON string literal: quotes, backslashes and control characters escaped (UTF-8 passes).
+// Length of the valid UTF-8 sequence at s[i] (lead byte >= 0x80), or 0 when it is not one.
+inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range (excludes overlongs, surrogates)
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// A JSON string literal: quotes, backslashes and control characters escaped, valid UTF-8 kept,
+// each invalid byte replaced by U+FFFD (as nlohmann's error_handler_t::replace does), so the
+// text always parses.
 inline void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
+    if (c >= 0x80) {
+      if (std::size_t n = utf8_sequence(s, i)) {
+        out.append(s.data() + i, n);
+        i += n - 1;
+      } else {
+        out += "\\ufffd";
+      }
+    } else if (c == '"' || c == '\\') {
       out += '\\';
       out += ch;
     } else if (c < 0x20) {
@@ -38,16 +74,57 @@ inline void append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// The shortest text that parses back to the same double; null for NaN and infinities, as
-// nlohmann::json writes them (JSON has no such numbers).
+// The shortest digits that parse back to the same double, laid out as nlohmann::json's dump
+// does: fixed notation while the point is within 15 digits ("150.0", "0.0001"), else an
+// exponent ("1e+16", "1.5e-05"); null for NaN and infinities (JSON has no such numbers).
 inline void append_number(std::string& out, double x) {
   if (!std::isfinite(x)) {
     out += "null";
     return;
   }
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, x);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
+  if (sci.front() == '-') {
+    out += '-';
+    sci.remove_prefix(1);
+  }
+  const std::size_t e = sci.find('e');
+  int exp10 = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
+  char digits[24];
+  std::size_t len = 0;
+  for (std::size_t i = 0; i < e; ++i) {
+    if (sci[i] != '.') digits[len++] = sci[i];
+  }
+  const std::string_view d(digits, len);
+  const int n = exp10 + 1;  // digits before the point
+  const int k = static_cast<int>(len);
+  if (k <= n && n <= 15) {
+    out += d;
+    out.append(static_cast<std::size_t>(n - k), '0');
+    out += ".0";
+  } else if (0 < n && n <= 15) {
+    out += d.substr(0, static_cast<std::size_t>(n));
+    out += '.';
+    out += d.substr(static_cast<std::size_t>(n));
+  } else if (-4 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-n), '0');
+    out += d;
+  } else {
+    out += d.substr(0, 1);
+    if (k > 1) {
+      out += '.';
+      out += d.substr(1);
+    }
+    out += exp10 < 0 ? "e-" : "e+";
+    const int mag = exp10 < 0 ? -exp10 : exp10;
+    if (mag < 10) out += '0';
+    char eb[8];
+    auto er = std::to_chars(eb, eb + sizeof eb, mag);
+    out.append(eb, static_cast<std::size_t>(er.ptr - eb));
+  }
 }
 
 inline void append_int(std::string& out, std::int64_t x) {

@@ -153,6 +153,10 @@ json signal_to_dict(const Signal& s);   // strategies.md §1.2
 json order_to_dict(const Order& o);
 Order order_from_dict(const json& j);  // inverse of order_to_dict; throws json errors
 json order_result_to_dict(const OrderResult& r);
+// The same JSON as to_dict(r).dump() and signal_to_dict(s).dump(), byte for byte, written as
+// text into `out`: what the hot path journals and publishes (no JSON tree per signal).
+void append_dict_text(std::string& out, const PipelineResult& r);
+void append_dict_text(std::string& out, const Signal& s);
 
 // Attribution (pipeline.md §2.5).
 std::string strategy_of(const Signal& s);

@@ -140,8 +140,8 @@ class Orchestrator {
   const std::vector<Position>& positions() const { return positions_; }
   // The latest effective limits (base until regime adaptation produced some).
   const sdk::Limits& current_effective() const { return current_effective_; }
-  // The newest results as journaled (shared with the journal's record, never copied).
-  const std::deque<std::shared_ptr<const json>>& history() const { return history_; }
+  // The newest results as journaled, JSON text (shared with the journal's record, not copied).
+  const std::deque<std::shared_ptr<const std::string>>& history() const { return history_; }
   json stats();
   void alert_error(const std::string& stage, const std::string& error);
 
@@ -237,6 +237,7 @@ class Orchestrator {
   json kill_event(const KillRecord& k) const;
   double base_equity() const;
   void publish(const std::string& event, const json& data);
+  void publish_text(const std::string& event, std::string data_json);
   void persist(const Position& p);
   // Ends the journal unit holding an order's intent before the order goes to `broker`: waits
   // for the disk unless the broker's book travels in the same ordered stream. Throws
@@ -266,7 +267,7 @@ class Orchestrator {
   Clock now_;
   std::vector<Position> positions_;
   std::map<std::pair<KillScope, std::string>, KillRecord> kills_;  // by scope and target
-  std::deque<std::shared_ptr<const json>> history_;
+  std::deque<std::shared_ptr<const std::string>> history_;  // JSON text
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;
   int depth_ = 0;

@@ -45,6 +45,8 @@ class EventBus {
   void set_recorder(Recorder recorder);
 
   std::int64_t publish(std::string_view event, const json& data, std::int64_t ts_us);
+  // The same with the data already written as JSON text (one object; valid UTF-8).
+  std::int64_t publish_text(std::string_view event, std::string data, std::int64_t ts_us);
 
   // Subscribe; buffered events with sequence > since are delivered first (since < 0: none).
   // Returns the oldest buffered sequence through *oldest when the gap cannot be filled.

@@ -1,0 +1,89 @@
+// append_dict_text writes exactly what to_dict(...).dump() / signal_to_dict(...).dump() write:
+// the journal and the event stream see the same bytes as before the hot path stopped building
+// JSON trees.
+#include <catch2/catch.hpp>
+
+#include "axion/core/domain/types.hpp"
+
+using namespace axion::core;
+
+namespace {
+
+Signal plain_signal() {
+  Signal s;
+  s.ticker = "AAPL";
+  s.signal_type = "ema_cloud_bullish_cross";
+  s.direction = "long";
+  s.timeframe = "1h";
+  s.conviction = 73;
+  s.entry_price = 187.123456789;
+  s.stop_loss = 185.00005;
+  s.target_price = 0;
+  s.ts_us = 1'700'000'000'123'456;
+  return s;
+}
+
+std::string text_of(const Signal& s) {
+  std::string out;
+  append_dict_text(out, s);
+  return out;
+}
+
+std::string text_of(const PipelineResult& r) {
+  std::string out;
+  append_dict_text(out, r);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("A signal's text equals its dict's dump") {
+  Signal s = plain_signal();
+  CHECK(text_of(s) == signal_to_dict(s).dump());
+  s.target_price = 190.25;
+  s.strategy = "vwap_reversion";
+  s.source = "fusion";
+  CHECK(text_of(s) == signal_to_dict(s).dump());
+  s.ticker = "O\"DD\\\n\x01";
+  s.signal_type = "caf\xc3\xa9";
+  s.entry_price = 0.0001;
+  s.stop_loss = 1e16;
+  CHECK(text_of(s) == signal_to_dict(s).dump());
+
+  SECTION("with typed metadata and cloud states") {
+    s.metadata.num("rsi", 28.5).integer("bars", 14).boolean("mtf.confirmed", true).text("note", "x\"y")
+        .text_item("confirmed_timeframes", "5m").text_item("confirmed_timeframes", "1h");
+    axion::sdk::CloudState c;
+    c.cloud_name = "pullback";
+    c.short_ema = 101.123456;
+    c.long_ema = 100.5;
+    c.is_bullish = true;
+    c.thickness = 0.0061234567;
+    c.slope = -0.0000123;
+    c.slope_direction = "falling";
+    s.cloud_states = {c, c};
+    CHECK(text_of(s) == signal_to_dict(s).dump());
+  }
+}
+
+TEST_CASE("A pipeline result's text equals its dict's dump, nulls included") {
+  PipelineResult r;
+  r.signal = plain_signal();
+  r.pipeline_stage = "kill_switch";
+  r.rejection_reason = "Kill switch active: \"manual\" stop";
+  r.timestamp_us = 1'700'000'000'000'001;
+  CHECK(text_of(r) == to_dict(r).dump());
+  r.success = true;
+  r.pipeline_stage = "completed";
+  r.rejection_reason.clear();
+  r.signal_id = "0f8e2c1a-0000-4000-8000-000000000001";
+  r.decision_id = "d";
+  r.execution_id = "e";
+  r.instrument_type = "leveraged_etf";
+  r.fallback_from = "option";
+  r.order_result = OrderResult{};
+  r.order_result->order_id = "PAPER-0a1b2c3d";
+  CHECK(text_of(r) == to_dict(r).dump());
+  r.signal.ticker = "BAD\xff\xfe";  // invalid UTF-8 still yields JSON that parses
+  CHECK_NOTHROW(json::parse(text_of(r)));
+}
