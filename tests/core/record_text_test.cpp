@@ -87,3 +87,45 @@ TEST_CASE("A pipeline result's text equals its dict's dump, nulls included") {
   r.signal.ticker = "BAD\xff\xfe";  // invalid UTF-8 still yields JSON that parses
   CHECK_NOTHROW(json::parse(text_of(r)));
 }
+
+TEST_CASE("An order's text and the trade_executed text equal their dicts' dumps") {
+  Order o;
+  o.ticker = "TQQQ";
+  o.side = "buy";
+  o.qty = 12;
+  o.order_type = "limit";
+  o.limit_price = 61.235;
+  o.time_in_force = "day";
+  o.signal_id = "sig";
+  o.client_order_id = "ax-sig-entry";
+  std::string out;
+  append_dict_text(out, o);
+  CHECK(out == order_to_dict(o).dump());
+  o.limit_price = 0;
+  o.stop_price = 59.5;
+  out.clear();
+  append_dict_text(out, o);
+  CHECK(out == order_to_dict(o).dump());
+
+  Position p;
+  p.ticker = "TQQQ";
+  p.direction = "long";
+  p.entry_price = 61.2350001;
+  p.current_price = 62.5;
+  p.stop_loss = 58.123456;
+  p.target_price = 0;
+  p.shares = 12;
+  p.trade_type = "swing";
+  p.instrument_type = "leveraged_etf";
+  p.leverage = 3.0;
+  p.signal_id = "sig";
+  for (double target : {0.0, 70.987654}) {
+    p.target_price = target;
+    json te = to_dict(p);
+    te["order_id"] = "PAPER-1";
+    te["signal_id"] = p.signal_id;
+    out.clear();
+    append_trade_executed_text(out, p, "PAPER-1");
+    CHECK(out == te.dump());
+  }
+}

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <random>
+#include <vector>
+
 #include "axion/sdk/time.hpp"
 
 using namespace axion::sdk::time;
@@ -36,4 +40,18 @@ TEST_CASE("parse_date validates the calendar") {
   CHECK_FALSE(parse_date("2026-02-30", d));
   CHECK_FALSE(parse_date("2026-2-3x", d));
   CHECK_FALSE(parse_date("yesterday", d));
+}
+
+TEST_CASE("to_iso writes what printf's layout writes, before 1970 and at the ends of days too") {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<std::int64_t> instant(-2'000'000'000'000'000, 4'000'000'000'000'000);
+  std::vector<std::int64_t> xs = {0, -1, 1, 86'400'000'000 - 1, 1'700'000'000'123'456, 253'402'300'799'999'999};
+  for (int i = 0; i < 20000; ++i) xs.push_back(instant(rng));
+  for (auto us : xs) {
+    LocalTime t = breakdown(us);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u.%06lld+00:00", t.year, t.month, t.day,
+                  t.hour, t.minute, t.second, static_cast<long long>(t.micros));
+    REQUIRE(to_iso(us) == buf);
+  }
 }

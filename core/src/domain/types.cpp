@@ -245,6 +245,25 @@ json to_dict(const PipelineResult& r) {
           {"fallback_from", r.fallback_from.empty() ? json(nullptr) : json(r.fallback_from)}};
 }
 
+namespace {
+// `"key":v` rounded to `decimals` (none when < 0) when v > 0, else `"key":null` (an unset price).
+void append_price_or_null(std::string& out, std::string_view key, double v, int decimals) {
+  sdk::json_text::append_field(out, key);
+  if (v > 0) {
+    sdk::json_text::append_number(out, decimals < 0 ? v : round_dp(v, decimals));
+  } else {
+    out += "null";
+  }
+}
+
+void append_timestamp(std::string& out, std::int64_t us) {
+  sdk::json_text::append_field(out, "timestamp");
+  out += '"';
+  sdk::time::append_iso(out, us);
+  out += '"';
+}
+}  // namespace
+
 // The keys in nlohmann's order (sorted), so the text equals the dict's dump byte for byte.
 void append_dict_text(std::string& out, const PipelineResult& r) {
   namespace jt = sdk::json_text;
@@ -274,7 +293,7 @@ void append_dict_text(std::string& out, const PipelineResult& r) {
   text_or_null("signal_id", r.signal_id);
   jt::append_field(out, "success", r.success);
   jt::append_field(out, "ticker", r.signal.ticker);
-  jt::append_field(out, "timestamp", sdk::time::to_iso(r.timestamp_us));
+  append_timestamp(out, r.timestamp_us);
   out += '}';
 }
 
@@ -301,15 +320,45 @@ void append_dict_text(std::string& out, const Signal& s) {
   }
   jt::append_field(out, "signal_type", s.signal_type);
   jt::append_field(out, "stop_loss", round_dp(s.stop_loss, 4));
-  jt::append_field(out, "target_price");
-  if (s.target_price > 0) {
-    jt::append_number(out, round_dp(s.target_price, 4));
-  } else {
-    out += "null";
-  }
+  append_price_or_null(out, "target_price", s.target_price, 4);
   jt::append_field(out, "ticker", s.ticker);
   jt::append_field(out, "timeframe", s.timeframe);
-  jt::append_field(out, "timestamp", sdk::time::to_iso(s.ts_us));
+  append_timestamp(out, s.ts_us);
+  out += '}';
+}
+
+void append_dict_text(std::string& out, const Order& o) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "client_order_id", o.client_order_id);
+  append_price_or_null(out, "limit_price", o.limit_price, -1);
+  jt::append_field(out, "order_type", o.order_type);
+  jt::append_field(out, "qty", o.qty);
+  jt::append_field(out, "side", o.side);
+  jt::append_field(out, "signal_id", o.signal_id);
+  append_price_or_null(out, "stop_price", o.stop_price, -1);
+  jt::append_field(out, "ticker", o.ticker);
+  jt::append_field(out, "time_in_force", o.time_in_force);
+  out += '}';
+}
+
+void append_trade_executed_text(std::string& out, const Position& p, std::string_view order_id) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "current_price", p.current_price);
+  jt::append_field(out, "direction", p.direction);
+  jt::append_field(out, "entry_price", p.entry_price);
+  jt::append_field(out, "instrument_type", p.instrument_type);
+  jt::append_field(out, "leverage", p.leverage);
+  jt::append_field(out, "order_id", order_id);
+  jt::append_field(out, "shares", p.shares);
+  jt::append_field(out, "signal_id", p.signal_id);
+  jt::append_field(out, "stop_loss", round_dp(p.stop_loss, 4));
+  append_price_or_null(out, "target_price", p.target_price, 4);
+  jt::append_field(out, "ticker", p.ticker);
+  jt::append_field(out, "trade_type", p.trade_type);
+  jt::append_field(out, "unrealized_pnl", round_dp(p.unrealized_pnl(), 2));
+  jt::append_field(out, "unrealized_pnl_pct", round_dp(p.unrealized_pnl_pct(), 4));
   out += '}';
 }
 

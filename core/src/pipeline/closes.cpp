@@ -76,7 +76,10 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   try {
     flow->order.client_order_id = next_close_id(p->signal_id, n);
     journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
-                           intent_record(flow->order, {{"reason", reason}, {"broker", p->broker}}), now_());
+                           [order = flow->order, reason, broker = p->broker] {
+                             return intent_record(order, {{"reason", reason}, {"broker", broker}});
+                           },
+                           now_());
     intent_before_send(broker);
   } catch (const std::exception& e) {
     alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
@@ -103,7 +106,7 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                                 std::optional<Position>* out) {
   try {
     journal_.record_order_update(order.client_order_id, sdk::to_string(r.status),
-                                 order_result_to_dict(r));
+                                 [r] { return order_result_to_dict(r); });
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

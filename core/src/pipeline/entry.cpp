@@ -293,7 +293,10 @@ std::optional<Orchestrator::Rejection> Orchestrator::record_intent(EntryContext&
   ctx.plan = plan;
   try {
     journal_.record_intent(ctx.order.client_order_id, ctx.result.signal_id, "entry",
-                           intent_record(ctx.order, {{"plan", ctx.plan.to_json()}}), now_());
+                           [order = ctx.order, plan = ctx.plan] {
+                             return intent_record(order, {{"plan", plan.to_json()}});
+                           },
+                           now_());
     intent_before_send(stages_.broker);
   } catch (const std::exception& e) {
     alert_error(stage::kOrderSubmissionError, e.what());

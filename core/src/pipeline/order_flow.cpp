@@ -34,10 +34,9 @@ void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
       }
     }
   }
-  publish("order_submitted", [&] {
-    json d = order_to_dict(flow->order);
-    return d;
-  }());
+  std::string submitted;
+  append_dict_text(submitted, flow->order);
+  publish_text("order_submitted", std::move(submitted));
   run_flow(std::move(flow));
 }
 
@@ -233,7 +232,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   auto& sig = ctx->signal;
   try {
     journal_.record_order_update(ctx->order.client_order_id, sdk::to_string(r.status),
-                                 order_result_to_dict(r));
+                                 [r] { return order_result_to_dict(r); });
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
@@ -279,28 +278,33 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
 
   // [8] records
   ctx->result.execution_id = new_uuid4();
-  json exec = {{"ticker", p.ticker},
-               {"underlying", p.underlying},
-               {"qty", p.shares},
-               {"fill_price", fv.fill_price},
-               {"decision_id", ctx->result.decision_id},
-               {"order_type", ctx->order.order_type},
-               {"requested_price", ctx->order.reference_price},
-               {"broker", r.broker},
-               {"status", sdk::to_string(r.status)},
-               {"signal_id", p.signal_id},
-               {"timeframe", sig.timeframe},
-               {"signal_type", sig.signal_type},
-               {"conviction", sig.conviction}};
   try {
-    journal_.record_execution(ctx->result.execution_id, now_(), exec);
+    journal_.record_execution(
+        ctx->result.execution_id, now_(),
+        [p, fill_price = fv.fill_price, decision_id = ctx->result.decision_id,
+         order_type = ctx->order.order_type, requested = ctx->order.reference_price, broker = r.broker,
+         status = r.status, timeframe = sig.timeframe, signal_type = sig.signal_type,
+         conviction = sig.conviction] {
+          return json{{"ticker", p.ticker},
+                      {"underlying", p.underlying},
+                      {"qty", p.shares},
+                      {"fill_price", fill_price},
+                      {"decision_id", decision_id},
+                      {"order_type", order_type},
+                      {"requested_price", requested},
+                      {"broker", broker},
+                      {"status", sdk::to_string(status)},
+                      {"signal_id", p.signal_id},
+                      {"timeframe", timeframe},
+                      {"signal_type", signal_type},
+                      {"conviction", conviction}};
+        });
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
-  json te = to_dict(p);
-  te["order_id"] = r.order_id;
-  te["signal_id"] = p.signal_id;
-  publish("trade_executed", te);
+  std::string executed;
+  append_trade_executed_text(executed, p, r.order_id);
+  publish_text("trade_executed", std::move(executed));
   logf(1, "Opened " + p.direction + " " + std::to_string(p.shares) + " " + p.ticker + " @ " +
               fmt("%.2f", p.entry_price) + " (" + sig.signal_type + ", " + p.strategy + ")");
   state_.record_trade_time();

@@ -49,7 +49,9 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string data, std
     env.append("{\"channel\":\"").append(ev->channel).append("\",\"event\":");
     sdk::json_text::append_string(env, ev->event);
     env.append(",\"data\":").append(ev->data);
-    env.append(",\"timestamp\":\"").append(sdk::time::to_iso(ts_us)).append("\",\"sequence\":");
+    env.append(",\"timestamp\":\"");
+    sdk::time::append_iso(env, ts_us);
+    env.append("\",\"sequence\":");
     sdk::json_text::append_int(env, ev->sequence);
     env += '}';
     buffer_.push_back(ev);

@@ -72,13 +72,13 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 namespace {
 struct SignalRec { std::string id; std::int64_t ts; std::string text; };
 struct ResultRec { std::int64_t ts; std::string stage; bool success; std::shared_ptr<const std::string> text; };
-struct IntentRec { std::string cid, signal_id, purpose; json order; std::int64_t ts; };
-struct OrderUpdateRec { std::string cid, status; json result; };
+struct IntentRec { std::string cid, signal_id, purpose; JsonProducer order; std::int64_t ts; };
+struct OrderUpdateRec { std::string cid, status; JsonProducer result; };
 struct IntentBrokerRec { std::string cid, broker; };
 struct PositionRec { Position p; };
 struct PositionDeleteRec { std::string signal_id; };
 struct PositionsClearRec {};
-struct ExecutionRec { std::string id; std::int64_t ts; json data; };
+struct ExecutionRec { std::string id; std::int64_t ts; JsonProducer data; };
 struct TradeRec { std::int64_t ts; json trade; };
 struct EventRec { std::shared_ptr<const Event> ev; };
 struct KillSaveRec { KillRecord k; };
@@ -105,6 +105,21 @@ Overloaded(Fs...) -> Overloaded<Fs...>;  // clang before 17 has no aggregate ded
 // A record's JSON text. Text a plugin passed that is not UTF-8 is stored with replacement
 // characters: on the writer thread a throw would roll back everyone's group, not one record.
 std::string stored(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// A record the engine handed over unserialized. A producer that throws (out of memory) leaves
+// text that is not an object: the row reads back as damaged, and recovery fails closed on it.
+std::string stored(const JsonProducer& make) {
+  try {
+    return stored(make());
+  } catch (const std::exception& e) {
+    return stored(json("unserializable record: " + std::string(e.what())));
+  }
+}
+
+// Moves a finished tree into a producer (for the callers that still build one).
+JsonProducer holding(json j) {
+  return [j = std::move(j)] { return j; };
+}
 
 // The engine may run ahead of the disk by this many records; past it, it waits (a disk that
 // cannot keep up must slow trading down, not grow memory without bound).
@@ -476,10 +491,19 @@ void Journal::record_result(std::int64_t ts, std::string stage, bool success,
 
 void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, json order,
                             std::int64_t ts) {
+  record_intent(std::move(cid), std::move(signal_id), std::move(purpose), holding(std::move(order)), ts);
+}
+
+void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose,
+                            JsonProducer order, std::int64_t ts) {
   write(IntentRec{std::move(cid), std::move(signal_id), std::move(purpose), std::move(order), ts});
 }
 
 void Journal::record_order_update(std::string cid, std::string status, json result) {
+  record_order_update(std::move(cid), std::move(status), holding(std::move(result)));
+}
+
+void Journal::record_order_update(std::string cid, std::string status, JsonProducer result) {
   write(OrderUpdateRec{std::move(cid), std::move(status), std::move(result)});
 }
 
@@ -498,6 +522,10 @@ void Journal::rewrite_positions(const std::vector<Position>& open) {
 }
 
 void Journal::record_execution(std::string id, std::int64_t ts, json data) {
+  record_execution(std::move(id), ts, holding(std::move(data)));
+}
+
+void Journal::record_execution(std::string id, std::int64_t ts, JsonProducer data) {
   write(ExecutionRec{std::move(id), ts, std::move(data)});
 }
 

@@ -157,6 +157,9 @@ json order_result_to_dict(const OrderResult& r);
 // text into `out`: what the hot path journals and publishes (no JSON tree per signal).
 void append_dict_text(std::string& out, const PipelineResult& r);
 void append_dict_text(std::string& out, const Signal& s);
+void append_dict_text(std::string& out, const Order& o);  // order_to_dict
+// The trade_executed event: to_dict(p) with the entry's order_id and p's signal_id.
+void append_trade_executed_text(std::string& out, const Position& p, std::string_view order_id);
 
 // Attribution (pipeline.md §2.5).
 std::string strategy_of(const Signal& s);

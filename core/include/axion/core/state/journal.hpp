@@ -33,6 +33,10 @@ namespace axion::core {
 
 struct Event;
 
+// A record's JSON built on the writer thread, from copies the engine captured: the engine hands
+// over plain values instead of serializing on its own thread. Must capture by value only.
+using JsonProducer = std::function<json()>;
+
 struct JournalError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -72,7 +76,10 @@ class Journal {
   // The intent leaves with the unit; make_durable() before an order leaves the process.
   void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
                      json order, std::int64_t ts_us);
+  void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
+                     JsonProducer order, std::int64_t ts_us);
   void record_order_update(std::string client_order_id, std::string status, json result);
+  void record_order_update(std::string client_order_id, std::string status, JsonProducer result);
   // Intents without a final broker answer; rows that cannot be read go to `damaged`.
   std::vector<OrderIntent> unresolved_intents(std::vector<DamagedRow>* damaged = nullptr);
   // How many close intents this position has had: the next close id is past them, so ids stay
@@ -88,6 +95,7 @@ class Journal {
   std::vector<Position> load_positions(std::vector<DamagedRow>* damaged = nullptr);
 
   void record_execution(std::string execution_id, std::int64_t ts_us, json data);
+  void record_execution(std::string execution_id, std::int64_t ts_us, JsonProducer data);
   void record_trade(std::int64_t ts_us, json trade);
   std::vector<json> trades(int limit);
 
