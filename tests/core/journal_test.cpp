@@ -175,6 +175,38 @@ TEST_CASE("Reads see every write made before them, even inside an open batch") {
   fs::remove_all(db.parent_path());
 }
 
+TEST_CASE("Records handed over as values are stored as the JSON their producers build") {
+  auto db = fresh_db("writer-values");
+  Journal j(db);
+  ClosedTrade t;
+  t.ticker = "AAPL";
+  t.direction = "short";
+  t.shares = 7;
+  t.pnl = -12.34;
+  t.entry_time_us = 1'700'000'000'000'000;
+  t.exit_time_us = 1'700'000'360'000'001;
+  t.exit_reason = "stop \"hit\"";
+  t.signal_id = "s9";
+  t.partial = true;
+  j.record_closed_trade(t.exit_time_us, t);
+  j.record_intent("cid-v", "s9", "entry", [] { return json{{"qty", 3}, {"ticker", "AAPL"}}; }, 1);
+  j.record_order_update("cid-v", "filled", [] { return json{{"order_id", "PAPER-1"}}; });
+  // A producer that throws leaves a row that is not an object: recovery reads it as damaged.
+  j.record_intent("cid-bad", "s10", "entry", []() -> json { throw std::runtime_error("no memory"); }, 2);
+  auto trades = j.trades(1);
+  REQUIRE(trades.size() == 1);
+  CHECK(trades[0] == t.to_json());
+  CHECK(trades[0]["exit_time"] == "2023-11-14T22:19:20.000001+00:00");
+  std::vector<DamagedRow> damaged;
+  auto open = j.unresolved_intents(&damaged);
+  REQUIRE(damaged.size() == 1);
+  CHECK(damaged[0].table == "order_intents");
+  CHECK(open.empty());  // cid-v is filled; cid-bad is unreadable
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE status = 'filled' AND "
+                       "json_extract(result, '$.order_id') = 'PAPER-1'") == 1);
+  fs::remove_all(db.parent_path());
+}
+
 TEST_CASE("A kill record and a durable intent are on disk when the call returns") {
   auto db = fresh_db("writer-durable");
   Journal j(db);

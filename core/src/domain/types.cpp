@@ -362,6 +362,32 @@ void append_trade_executed_text(std::string& out, const Position& p, std::string
   out += '}';
 }
 
+json ClosedTrade::to_json() const {
+  return {{"ticker", ticker},
+          {"direction", direction},
+          {"instrument_type", instrument_type},
+          {"entry_price", entry_price},
+          {"exit_price", exit_price},
+          {"shares", shares},
+          {"pnl", pnl},
+          {"pnl_pct", pnl_pct},
+          {"entry_time", sdk::time::to_iso(entry_time_us)},
+          {"exit_time", sdk::time::to_iso(exit_time_us)},
+          {"exit_reason", exit_reason},
+          {"conviction", conviction},
+          {"signal_type", signal_type},
+          {"timeframe", timeframe},
+          {"broker", broker},
+          {"order_id", order_id},
+          {"trade_type", trade_type},
+          {"leverage", leverage},
+          {"strategy", strategy},
+          {"signal_source", signal_source},
+          {"ret", ret},
+          {"signal_id", signal_id},
+          {"partial", partial}};
+}
+
 // pipeline.md §2.5: a `strategy_name` text field overrides the producer's name.
 std::string strategy_of(const Signal& s) {
   if (auto named = s.metadata.text_of("strategy_name"); named && !named->empty()) return std::string(*named);

@@ -270,7 +270,7 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     startup_damage.push_back(std::string("journal (analytics replay): ") + e.what());
     if (!controller_) init_control({});
   }
-  orch_->on_trade_closed = [this](const Position& closed, double pnl, double ret, const json& trade) {
+  orch_->on_trade_closed = [this](const Position& closed, double pnl, double ret, const ClosedTrade& trade) {
     assembly_->on_trade_closed(closed, pnl, ret, now_us());
     record_close(trade);
   };

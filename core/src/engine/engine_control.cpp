@@ -18,24 +18,42 @@ namespace {
 std::int64_t wall_us() { return sdk::time::system_now_us(); }
 
 // A journaled trade (orchestrator close record) as the tracker's input.
-ClosedTradeRecord trade_record(const json& t) {
+// One rule for what analytics counts of a close, whether it was just made or replayed from the
+// journal at start-up.
+ClosedTradeRecord trade_record(const ClosedTrade& t) {
+  auto or_default = [](const std::string& v, const char* def) { return v.empty() ? std::string(def) : v; };
   ClosedTradeRecord r;
-  auto str = [&](const char* k, const char* def) {
-    auto it = t.find(k);
-    return it != t.end() && it->is_string() && !it->get<std::string>().empty() ? it->get<std::string>()
-                                                                              : std::string(def);
-  };
-  r.ticker = str("ticker", "");
-  r.direction = str("direction", "long");
-  r.signal_type = str("signal_type", "unknown");
-  r.strategy = str("strategy", "unknown");
-  r.exit_reason = str("exit_reason", "");
-  r.pnl = t.value("pnl", 0.0);
-  r.entry_price = t.value("entry_price", 0.0);
-  r.exit_price = t.value("exit_price", 0.0);
-  r.shares = t.value("shares", std::int64_t{0});
-  r.closed_us = sdk::time::parse_iso(str("exit_time", "")).value_or(0);
+  r.ticker = t.ticker;
+  r.direction = or_default(t.direction, "long");
+  r.signal_type = or_default(t.signal_type, "unknown");
+  r.strategy = or_default(t.strategy, "unknown");
+  r.exit_reason = t.exit_reason;
+  r.pnl = t.pnl;
+  r.entry_price = t.entry_price;
+  r.exit_price = t.exit_price;
+  r.shares = t.shares;
+  r.closed_us = t.exit_time_us;
   return r;
+}
+
+// A journaled trade row (ClosedTrade::to_json), tolerant of rows older versions wrote.
+ClosedTradeRecord trade_record(const json& t) {
+  auto str = [&](const char* k) {
+    auto it = t.find(k);
+    return it != t.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ClosedTrade c;
+  c.ticker = str("ticker");
+  c.direction = str("direction");
+  c.signal_type = str("signal_type");
+  c.strategy = str("strategy");
+  c.exit_reason = str("exit_reason");
+  c.pnl = t.value("pnl", 0.0);
+  c.entry_price = t.value("entry_price", 0.0);
+  c.exit_price = t.value("exit_price", 0.0);
+  c.shares = t.value("shares", std::int64_t{0});
+  c.exit_time_us = sdk::time::parse_iso(str("exit_time")).value_or(0);
+  return trade_record(c);
 }
 
 }  // namespace
@@ -131,7 +149,7 @@ void Engine::count_close_today(std::int64_t closed_us, double pnl) {
   if (pnl > 0) ++today_wins_;
 }
 
-void Engine::record_close(const json& trade) {
+void Engine::record_close(const ClosedTrade& trade) {
   // The journal's record of this close is what a restart replays; feeding the tracker the same
   // record keeps its figures identical across restarts.
   ClosedTradeRecord rec = trade_record(trade);

@@ -174,31 +174,32 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
   const double ret = equity_before > 0 ? pnl / equity_before : 0.0;
   state_.record_trade_pnl(pnl);
   after_close_checks();
-  json trade = {{"ticker", closed.ticker},
-                {"direction", closed.direction},
-                {"instrument_type", closed.instrument_type},
-                {"entry_price", closed.entry_price},
-                {"exit_price", exit},
-                {"shares", qty},
-                {"pnl", round_dp(pnl, 2)},
-                {"pnl_pct", round_dp(pnl_pct, 4)},
-                {"entry_time", sdk::time::to_iso(closed.entry_time_us)},
-                {"exit_time", sdk::time::to_iso(now_())},
-                {"exit_reason", reason},
-                {"conviction", closed.conviction},
-                {"signal_type", closed.signal_type},
-                {"timeframe", closed.timeframe},
-                {"broker", r.broker.empty() ? "paper" : r.broker},
-                {"order_id", r.order_id},
-                {"trade_type", closed.trade_type},
-                {"leverage", closed.leverage},
-                {"strategy", closed.strategy},
-                {"signal_source", closed.signal_source},
-                {"ret", ret},
-                {"signal_id", closed.signal_id},
-                {"partial", !full}};
+  ClosedTrade trade;
+  trade.ticker = closed.ticker;
+  trade.direction = closed.direction;
+  trade.instrument_type = closed.instrument_type;
+  trade.entry_price = closed.entry_price;
+  trade.exit_price = exit;
+  trade.shares = qty;
+  trade.pnl = round_dp(pnl, 2);
+  trade.pnl_pct = round_dp(pnl_pct, 4);
+  trade.entry_time_us = closed.entry_time_us;
+  trade.exit_time_us = now_();
+  trade.exit_reason = reason;
+  trade.conviction = closed.conviction;
+  trade.signal_type = closed.signal_type;
+  trade.timeframe = closed.timeframe;
+  trade.broker = r.broker.empty() ? "paper" : r.broker;
+  trade.order_id = r.order_id;
+  trade.trade_type = closed.trade_type;
+  trade.leverage = closed.leverage;
+  trade.strategy = closed.strategy;
+  trade.signal_source = closed.signal_source;
+  trade.ret = ret;
+  trade.signal_id = closed.signal_id;
+  trade.partial = !full;
   try {
-    journal_.record_trade(now_(), trade);  // a copy: the trade is told to on_trade_closed below
+    journal_.record_closed_trade(trade.exit_time_us, trade);
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

@@ -1,5 +1,7 @@
 #include "axion/core/state/journal.hpp"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <thread>
@@ -79,7 +81,7 @@ struct PositionRec { Position p; };
 struct PositionDeleteRec { std::string signal_id; };
 struct PositionsClearRec {};
 struct ExecutionRec { std::string id; std::int64_t ts; JsonProducer data; };
-struct TradeRec { std::int64_t ts; json trade; };
+struct TradeRec { std::int64_t ts; std::variant<json, ClosedTrade> trade; };
 struct EventRec { std::shared_ptr<const Event> ev; };
 struct KillSaveRec { KillRecord k; };
 struct KillCloseRec { KillScope scope; std::string target; std::int64_t ts; };
@@ -128,7 +130,12 @@ constexpr std::size_t kFailureMemory = 64;
 }  // namespace
 
 struct Journal::Writer {
-  explicit Writer(Journal& owner) : j(owner) { thread = std::thread([this] { run(); }); }
+  explicit Writer(Journal& owner) : j(owner) {
+    thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "axion-journal");  // named in top -H and perf
+      run();
+    });
+  }
   ~Writer() {
     {
       std::lock_guard lock(mu);
@@ -277,7 +284,11 @@ struct Journal::Writer {
             },
             [&](TradeRec& r) {
               j.prepare("trade", "INSERT INTO trades (ts_us, data) VALUES (?,?)")
-                  .bind(1, r.ts).bind(2, stored(r.trade)).run();
+                  .bind(1, r.ts)
+                  .bind(2, std::holds_alternative<json>(r.trade)
+                               ? stored(std::get<json>(r.trade))
+                               : stored(JsonProducer([&t = std::get<ClosedTrade>(r.trade)] { return t.to_json(); })))
+                  .run();
             },
             [&](EventRec& r) {
               j.prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")
@@ -530,6 +541,8 @@ void Journal::record_execution(std::string id, std::int64_t ts, JsonProducer dat
 }
 
 void Journal::record_trade(std::int64_t ts, json trade) { write(TradeRec{ts, std::move(trade)}); }
+
+void Journal::record_closed_trade(std::int64_t ts, ClosedTrade trade) { write(TradeRec{ts, std::move(trade)}); }
 
 void Journal::record_event(std::shared_ptr<const Event> event) { write(EventRec{std::move(event)}); }
 

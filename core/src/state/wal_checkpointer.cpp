@@ -1,5 +1,6 @@
 #include "wal_checkpointer.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -18,7 +19,10 @@ WalCheckpointer::WalCheckpointer(const std::filesystem::path& db_path, int inter
     throw JournalError("cannot open journal " + db_path.string() + " for checkpoints: " + msg);
   }
   sqlite3_busy_timeout(db_, 0);  // a busy database is checkpointed next time, never waited for
-  thread_ = std::thread([this, interval_ms] { run(interval_ms); });
+  thread_ = std::thread([this, interval_ms] {
+    pthread_setname_np(pthread_self(), "axion-walckpt");
+    run(interval_ms);
+  });
 }
 
 WalCheckpointer::~WalCheckpointer() {

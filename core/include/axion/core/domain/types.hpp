@@ -148,6 +148,27 @@ struct PipelineResult {
   std::int64_t timestamp_us = 0;
 };
 
+// A close as the journal's trades table keeps it (pipeline.md §2.4 step 7.4). Built on the engine
+// thread as values; to_json() (the stored record) runs on the journal's writer thread.
+struct ClosedTrade {
+  std::string ticker, direction, instrument_type;
+  double entry_price = 0, exit_price = 0;
+  std::int64_t shares = 0;
+  double pnl = 0;      // rounded to cents, as recorded
+  double pnl_pct = 0;  // rounded to 4 decimals
+  std::int64_t entry_time_us = 0, exit_time_us = 0;
+  std::string exit_reason;
+  int conviction = 0;
+  std::string signal_type, timeframe, broker, order_id, trade_type;
+  double leverage = 1.0;
+  std::string strategy, signal_source;
+  double ret = 0;
+  std::string signal_id;
+  bool partial = false;
+
+  json to_json() const;
+};
+
 json to_dict(const PipelineResult& r);  // pipeline.md §1.9
 json signal_to_dict(const Signal& s);   // strategies.md §1.2
 json order_to_dict(const Order& o);

@@ -214,7 +214,7 @@ class Engine : public HostServices {
   int today_closes_ = 0;
   int today_wins_ = 0;
   void init_control(const std::vector<json>& trades_oldest_first);
-  void record_close(const json& trade);
+  void record_close(const ClosedTrade& trade);
   void count_close_today(std::int64_t closed_us, double pnl);
   void maybe_publish_snapshot();
   SnapshotCell read_cell_;

@@ -87,7 +87,7 @@ class Orchestrator {
   std::function<void(const PipelineResult&)> on_result;
   // Every close (§2.4 steps 7.4–7.5): the closed record, its P&L and ret = pnl / equity before.
   // `trade` is the record just handed to the journal (what a restart replays).
-  std::function<void(const Position&, double pnl, double ret, const json& trade)> on_trade_closed;
+  std::function<void(const Position&, double pnl, double ret, const ClosedTrade& trade)> on_trade_closed;
   // Log sink for the engine's logger: level (0 debug … 3 error) and message.
   std::function<void(int, const std::string&)> log;
   // Whether `log` would write a message of this level; unset: every level. Messages are built

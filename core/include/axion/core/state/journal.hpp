@@ -97,6 +97,8 @@ class Journal {
   void record_execution(std::string execution_id, std::int64_t ts_us, json data);
   void record_execution(std::string execution_id, std::int64_t ts_us, JsonProducer data);
   void record_trade(std::int64_t ts_us, json trade);
+  // Serialized on the writer thread.
+  void record_closed_trade(std::int64_t ts_us, ClosedTrade trade);
   std::vector<json> trades(int limit);
 
   // The bus's own event, shared rather than copied (EventBus recorder).
