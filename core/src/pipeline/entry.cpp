@@ -13,7 +13,7 @@ using namespace detail;
 
 PipelineResult Orchestrator::reject(EntryContext& ctx, const std::string& stage,
                                     const std::string& reason) {
-  PipelineResult r = ctx.result;
+  PipelineResult r = std::move(ctx.result);  // the context is done with it
   r.success = false;
   r.pipeline_stage = stage;
   r.rejection_reason = reason;

@@ -44,20 +44,31 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 inline void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // The common case, a run of printable ASCII, goes in one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
     const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) {
       if (std::size_t n = utf8_sequence(s, i)) {
         out.append(s.data() + i, n);
-        i += n - 1;
-      } else {
-        out += "\\ufffd";
+        i += n;
+        continue;
       }
+      out += "\\ufffd";
     } else if (c == '"' || c == '\\') {
       out += '\\';
       out += ch;
-    } else if (c < 0x20) {
+    } else {
       switch (c) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
@@ -67,9 +78,8 @@ inline void append_string(std::string& out, std::string_view s) {
           out += kHex[c >> 4];
           out += kHex[c & 0xF];
       }
-    } else {
-      out += ch;
     }
+    ++i;
   }
   out += '"';
 }
