@@ -47,13 +47,16 @@ void report(benchmark::State& st, std::vector<double>& lat) {
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
 }
 
-void BM_AcceptedPath(benchmark::State& st) {
-  BenchEngine b("accepted");
+// Accepted signals, each on a fresh ticker (nothing is a duplicate); old positions are closed
+// outside the timing to stay steady. `decorate` adds what the variant's signals carry.
+template <class Decorate>
+void run_accepted(benchmark::State& st, const char* name, Decorate decorate) {
+  BenchEngine b(name);
   std::vector<double> lat;
   int n = 0;
   for (auto _ : st) {
-    // A fresh ticker each time: nothing is a duplicate; old positions are closed to stay steady.
     auto s = make_signal(*b.engine, "T" + std::to_string(n), n);
+    decorate(s);
     ++n;
     auto a = std::chrono::steady_clock::now();
     auto r = b.engine->process_signal(s);
@@ -65,7 +68,37 @@ void BM_AcceptedPath(benchmark::State& st) {
   }
   report(st, lat);
 }
+
+void BM_AcceptedPath(benchmark::State& st) {
+  run_accepted(st, "accepted", [](sdk::Signal&) {});
+}
 BENCHMARK(BM_AcceptedPath)->Unit(benchmark::kMicrosecond)->Iterations(5000);
+
+// The same with a signal as ema_cloud emits it: ~20 typed metadata fields and five cloud states,
+// which every stage plugin call converts.
+void BM_AcceptedPathEmaCloudSignal(benchmark::State& st) {
+  run_accepted(st, "accepted-ema", [](sdk::Signal& s) {
+    s.strategy = s.source = "ema_cloud";
+    s.metadata.num("conviction_breakdown.cloud_alignment", 25).num("conviction_breakdown.mtf_confluence", 12.5)
+        .num("conviction_breakdown.volume_confirmation", 7.5).num("conviction_breakdown.cloud_thickness", 3.5)
+        .num("conviction_breakdown.cloud_slope", 4).num("conviction_breakdown.candle_quality", 7)
+        .num("conviction_breakdown.factor_score", 4.5).text("conviction_level", "high")
+        .integer("aligned_clouds", 4).integer("total_clouds", 5).num("volume_ratio", 1.7)
+        .integer("slope_rising", 4).integer("slope_falling", 1).num("body_ratio", 0.62)
+        .integer("confirming_timeframes", 2).text_item("confirmed_timeframes", "5m")
+        .text_item("confirmed_timeframes", "1h").text("trigger_cloud", "pullback");
+    for (const char* name : {"trend_line", "pullback", "momentum", "trend_confirmation", "long_term"}) {
+      sdk::CloudState c;
+      c.cloud_name = name;
+      c.short_ema = 101.25;
+      c.long_ema = 100.5;
+      c.is_bullish = true;
+      c.slope_direction = "rising";
+      s.cloud_states.push_back(c);
+    }
+  });
+}
+BENCHMARK(BM_AcceptedPathEmaCloudSignal)->Unit(benchmark::kMicrosecond)->Iterations(5000);
 
 void BM_RejectedDuplicate(benchmark::State& st) {
   BenchEngine b("duplicate");

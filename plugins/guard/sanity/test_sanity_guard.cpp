@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 
 using axion::sdk::Signal;
@@ -215,4 +216,33 @@ TEST_CASE("the verdict does not depend on the clock or on earlier signals") {
   host.clock.advance_seconds(86400 * 3);
   CHECK(g.check(long_signal()).pass);
   CHECK_FALSE(g.check(bad).pass);
+}
+
+// The SDK converts each stage call's signal into the plugin instance's own Signal, reusing its
+// strings and arrays: a passing check of an ema_cloud-sized signal (typed metadata with long
+// names, five cloud states) allocates nothing once warm.
+TEST_CASE("a passing check allocates nothing per call once warm, metadata and cloud states included") {
+  FakeHost host;
+  PluginHarness g(AXION_PLUGIN_SO, host);
+  Signal s = long_signal();
+  s.signal_type = "ema_cloud_trend_continuation_bullish";
+  s.strategy = "ema_cloud_multi_timeframe";
+  s.source = "ema_cloud_multi_timeframe";
+  for (int i = 0; i < 15; ++i) s.metadata.num("conviction_breakdown.component_" + std::to_string(i), i * 1.5);
+  s.metadata.text("conviction_level_description", "medium conviction, rising slope");
+  s.metadata.text_item("confirmed_timeframes", "5m").text_item("confirmed_timeframes", "1h");
+  for (const char* name : {"trend_line_cloud", "pullback_cloud", "momentum_cloud", "trend_confirmation", "long_term_trend"}) {
+    axion::sdk::CloudState c;
+    c.cloud_name = name;
+    c.slope_direction = "rising_strongly_today";
+    s.cloud_states.push_back(c);
+  }
+  axion::sdk::SignalArrays arrays;
+  const axion_signal c = axion::sdk::to_c(s, arrays);
+  REQUIRE(g.check_passes(c));  // warm: the instance's signal grows its buffers once
+  axion::sdk::testing::AllocationCounter count;
+  bool all_passed = true;
+  for (int i = 0; i < 100; ++i) all_passed = g.check_passes(c) && all_passed;
+  CHECK(count.stop() == 0);
+  CHECK(all_passed);
 }

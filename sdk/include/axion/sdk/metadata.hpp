@@ -47,11 +47,15 @@ class Metadata {
   }
   // Appends a field as it arrived over the ABI (an unknown kind is kept as text).
   void add(const axion_field& f) {
-    std::string_view name{f.name.data ? f.name.data : "", f.name.size};
-    std::string_view text{f.text.data ? f.text.data : "", f.text.size};
-    const bool known = f.kind >= AXION_FIELD_NUMBER && f.kind <= AXION_FIELD_TEXT_ITEM;
-    fields_.push_back({std::string(name), known ? static_cast<FieldKind>(f.kind) : FieldKind::Text, f.number,
-                       std::string(text)});
+    fields_.emplace_back();
+    set_from(fields_.back(), f);
+  }
+  // Becomes exactly these fields, reusing the strings it already holds: a stage plugin's signal
+  // is converted on every call, and this keeps that free of allocation once warm.
+  void assign(const axion_field* fields, std::size_t n) {
+    if (!fields) n = 0;
+    fields_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) set_from(fields_[i], fields[i]);
   }
 
   const Field* find(std::string_view name) const {
@@ -89,6 +93,14 @@ class Metadata {
     return *this;
   }
 
+  static void set_from(Field& to, const axion_field& f) {
+    const bool known = f.kind >= AXION_FIELD_NUMBER && f.kind <= AXION_FIELD_TEXT_ITEM;
+    to.name.assign(f.name.data ? f.name.data : "", f.name.size);
+    to.kind = known ? static_cast<FieldKind>(f.kind) : FieldKind::Text;
+    to.number = f.number;
+    to.text.assign(f.text.data ? f.text.data : "", f.text.size);
+  }
+
   std::vector<Field> fields_;
 };
 
@@ -106,8 +118,8 @@ struct CloudState {
   std::string slope_direction = "flat";
 };
 
-inline CloudState from_c(const axion_cloud_state& c) {
-  CloudState s;
+// Into an existing record, reusing its strings.
+inline void from_c(const axion_cloud_state& c, CloudState& s) {
   s.cloud_name.assign(c.cloud_name.data ? c.cloud_name.data : "", c.cloud_name.size);
   s.short_ema = c.short_ema;
   s.long_ema = c.long_ema;
@@ -118,6 +130,11 @@ inline CloudState from_c(const axion_cloud_state& c) {
   s.price_below = (c.flags & AXION_CLOUD_PRICE_BELOW) != 0;
   s.slope = c.slope;
   s.slope_direction.assign(c.slope_direction.data ? c.slope_direction.data : "", c.slope_direction.size);
+}
+
+inline CloudState from_c(const axion_cloud_state& c) {
+  CloudState s;
+  from_c(c, s);
   return s;
 }
 

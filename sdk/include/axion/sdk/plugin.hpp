@@ -27,9 +27,12 @@
 
 namespace axion::sdk {
 
+class PluginBase;
+
 namespace detail {
 template <class T, int Kind>
 struct Vtable;
+const Signal& signal_of(PluginBase* plugin, const axion_signal& sig);
 }  // namespace detail
 
 class PluginBase {
@@ -41,7 +44,11 @@ class PluginBase {
   const Host& host() const { return host_; }
 
  private:
+  friend const Signal& detail::signal_of(PluginBase*, const axion_signal&);
   Host host_;
+  // The signal of a stage call, converted into the same object each time (its strings and
+  // arrays are reused): valid for the duration of the call only.
+  Signal signal_;
 };
 
 class Feed : public PluginBase {
@@ -224,6 +231,12 @@ T* self_of(void* p) {
   return static_cast<T*>(static_cast<PluginBase*>(p));
 }
 
+// The C++ view of a C signal, converted into the instance's own Signal (buffers reused).
+inline const Signal& signal_of(PluginBase* plugin, const axion_signal& sig) {
+  from_c(sig, plugin->signal_);
+  return plugin->signal_;
+}
+
 // Function tables per kind, instantiated for the plugin class T.
 template <class T, int Kind>
 struct Vtable;
@@ -272,11 +285,15 @@ struct Vtable<T, AXION_KIND_GUARD> {
     static const axion_guard_vtable vt{
         sizeof(axion_guard_vtable),
         [](void* self, const axion_signal* sig, axion_verdict* out, axion_error* err) {
-          return guarded(err, [&] { fill_verdict(out, self_of<T>(self)->check(from_c(*sig))); });
+          return guarded(err, [&] {
+            T* plugin = self_of<T>(self);
+            fill_verdict(out, plugin->check(signal_of(plugin, *sig)));
+          });
         },
         [](void* self, const axion_signal* sig, axion_str stage) {
           try {
-            self_of<T>(self)->on_outcome(from_c(*sig), view(stage));
+            T* plugin = self_of<T>(self);
+            plugin->on_outcome(signal_of(plugin, *sig), view(stage));
           } catch (...) {
             // Outcome notifications are best-effort; the host cannot act on a failure here.
           }
@@ -306,7 +323,7 @@ struct Vtable<T, AXION_KIND_REGIME> {
             T* plugin = self_of<T>(self);
             from_c(*base, plugin->base_);  // both reuse their buffers from call to call
             plugin->effective_ = plugin->base_;
-            auto v = plugin->evaluate(from_c(*sig), plugin->base_, plugin->effective_);
+            auto v = plugin->evaluate(signal_of(plugin, *sig), plugin->base_, plugin->effective_);
             fill_verdict(out, v);
             // Views into the plugin's copy: valid until its next call.
             if (v.pass) *effective = to_c(plugin->effective_, plugin->effective_lists_);
@@ -327,7 +344,7 @@ struct Vtable<T, AXION_KIND_RISK> {
             return guarded(err, [&] {
               T* plugin = self_of<T>(self);
               plugin->outputs_ = {};
-              auto v = plugin->check_signal(from_c(*sig), context_of(ctx, plugin->context_), plugin->outputs_);
+              auto v = plugin->check_signal(signal_of(plugin, *sig), context_of(ctx, plugin->context_), plugin->outputs_);
               fill_verdict(out, v);
               if (v.pass && outputs) {
                 outputs->size = sizeof(axion_risk_outputs);
@@ -365,7 +382,7 @@ struct Vtable<T, AXION_KIND_ROUTING> {
            axion_route* decision, axion_verdict* out, axion_error* err) {
           return guarded(err, [&] {
             T* plugin = self_of<T>(self);
-            const Signal s = from_c(*sig);
+            const Signal& s = signal_of(plugin, *sig);
             plugin->decision_ = Route::stock(s);
             if (decision) from_c(*decision, plugin->decision_);
             auto v = plugin->route(s, context_of(ctx, plugin->context_), plugin->decision_);
@@ -388,7 +405,7 @@ struct Vtable<T, AXION_KIND_SIZING> {
           return guarded(err, [&] {
             PositionSize ps;
             T* plugin = self_of<T>(self);
-            auto v = plugin->size(from_c(*sig), context_of(ctx, plugin->context_), ps);
+            auto v = plugin->size(signal_of(plugin, *sig), context_of(ctx, plugin->context_), ps);
             fill_verdict(verdict, v);
             out->size = sizeof(axion_position_size);
             out->shares = ps.shares;

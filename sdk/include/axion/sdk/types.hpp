@@ -87,12 +87,14 @@ struct Signal {
   std::vector<CloudState> cloud_states;
 };
 
-inline Signal from_c(const axion_signal& s) {
-  Signal out;
-  out.signal_type = view(s.signal_type);
-  out.direction = view(s.direction);
-  out.ticker = view(s.ticker);
-  out.timeframe = view(s.timeframe);
+// Into an existing signal, reusing its strings and arrays (stage plugins convert the same
+// kind of record on every call).
+inline void from_c(const axion_signal& s, Signal& out) {
+  auto assign = [](std::string& to, const axion_str& from) { to.assign(from.data ? from.data : "", from.size); };
+  assign(out.signal_type, s.signal_type);
+  assign(out.direction, s.direction);
+  assign(out.ticker, s.ticker);
+  assign(out.timeframe, s.timeframe);
   out.conviction = s.conviction;
   out.has_timezone = s.has_timezone != 0;
   out.entry_price = s.entry_price;
@@ -101,14 +103,24 @@ inline Signal from_c(const axion_signal& s) {
   out.ts_us = s.ts_us;
   // A record shorter than this one (a producer built before the typed metadata) has none of it:
   // nothing past its `size` is read.
-  if (s.size < sizeof(axion_signal)) return out;
-  out.strategy = view(s.strategy);
-  out.source = view(s.source);
-  for (std::size_t i = 0; s.fields && i < s.field_count; ++i) out.metadata.add(s.fields[i]);
-  if (s.cloud_states && s.cloud_state_count > 0) {
-    out.cloud_states.reserve(s.cloud_state_count);
-    for (std::size_t i = 0; i < s.cloud_state_count; ++i) out.cloud_states.push_back(from_c(s.cloud_states[i]));
+  if (s.size < sizeof(axion_signal)) {
+    out.strategy.clear();
+    out.source.clear();
+    out.metadata.clear();
+    out.cloud_states.clear();
+    return;
   }
+  assign(out.strategy, s.strategy);
+  assign(out.source, s.source);
+  out.metadata.assign(s.fields, s.field_count);
+  const std::size_t n = s.cloud_states ? s.cloud_state_count : 0;
+  out.cloud_states.resize(n);
+  for (std::size_t i = 0; i < n; ++i) from_c(s.cloud_states[i], out.cloud_states[i]);
+}
+
+inline Signal from_c(const axion_signal& s) {
+  Signal out;
+  from_c(s, out);
   return out;
 }
 

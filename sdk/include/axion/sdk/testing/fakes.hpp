@@ -351,6 +351,15 @@ class PluginHarness {
     if (vt->check(self_, &c, &v, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
     return {v.pass != 0, v.reason};
   }
+  // The check of a signal already in C form: nothing converted on the harness side, so a test
+  // can count the plugin's own allocations per call (a rejection's reason is copied here).
+  bool check_passes(const axion_signal& c) {
+    auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
+    axion_verdict v{};
+    axion_error err{};
+    if (vt->check(self_, &c, &v, &err) != AXION_OK) throw PluginCallError(err.message, err.key);
+    return v.pass != 0;
+  }
   void on_outcome(const Signal& s, const std::string& stage) {
     auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
     SignalArrays arrays;
