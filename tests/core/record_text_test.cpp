@@ -129,3 +129,52 @@ TEST_CASE("An order's text and the trade_executed text equal their dicts' dumps"
     CHECK(out == te.dump());
   }
 }
+
+TEST_CASE("Metadata and cloud states are written as their JSON trees dump, odd shapes included") {
+  auto check = [](const Signal& s) {
+    std::string out;
+    append_dict_text(out, s);
+    CHECK(out == signal_to_dict(s).dump());
+  };
+  Signal s = plain_signal();
+  s.strategy = "ema_cloud";
+  s.source = "fusion";
+  s.metadata.num("conviction_breakdown.cloud_alignment", 25).num("conviction_breakdown.mtf_confluence", 12.5)
+      .text("conviction_level", "high").integer("aligned_clouds", 4).boolean("mtf.confirmed", false)
+      .text_item("confirmed_timeframes", "5m").text_item("confirmed_timeframes", "1h")
+      .text_item("nested.list", "a").text_item("nested.list", "b").num("nested.zeta", 1e-7)
+      .text("na\"me", "va\\lue").num(".leading_dot", 1).num("trailing_dot.", 2).num("a.b.c", 3);
+  axion::sdk::CloudState c;
+  c.cloud_name = "pullback";
+  c.short_ema = 101.123456789;
+  c.long_ema = -0.00004;
+  c.thickness = 0.0000015;
+  c.slope = 12345.6789012;
+  c.price_inside = true;
+  s.cloud_states = {c, c};
+  check(s);
+
+  SECTION("shapes the text writer leaves to the tree") {
+    Signal odd = s;
+    odd.metadata.num("strategy", 1);  // a field named like the attribution: it wins
+    check(odd);
+    odd = s;
+    odd.metadata.num("conviction_breakdown", 7);  // a plain key that is also a prefix
+    check(odd);
+    odd = s;
+    axion_field again{};
+    again.name = axion::sdk::make_str("aligned_clouds");
+    again.kind = AXION_FIELD_INTEGER;
+    again.number = 5;
+    odd.metadata.add(again);  // a name set twice over the ABI: the last wins
+    check(odd);
+    odd = s;
+    odd.metadata.text("confirmed_timeframes", "text among items");
+    check(odd);
+  }
+  SECTION("more fields than the text writer sorts in place") {
+    Signal many = s;
+    for (int i = 0; i < 80; ++i) many.metadata.num("f" + std::to_string(i), i);
+    check(many);
+  }
+}

@@ -1,5 +1,7 @@
 #include "axion/core/domain/types.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -262,6 +264,132 @@ void append_timestamp(std::string& out, std::int64_t us) {
   sdk::time::append_iso(out, us);
   out += '"';
 }
+
+// sdk::to_json(CloudState) as text: keys sorted as nlohmann writes them, the same rounding.
+void append_cloud_states_text(std::string& out, const std::vector<sdk::CloudState>& states) {
+  namespace jt = sdk::json_text;
+  auto dp = [](double x, double scale) { return std::round(x * scale) / scale; };
+  out += '[';
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const sdk::CloudState& c = states[i];
+    if (i > 0) out += ',';
+    out += '{';
+    jt::append_field(out, "cloud_name", c.cloud_name);
+    jt::append_field(out, "is_bullish", c.is_bullish);
+    jt::append_field(out, "long_ema", dp(c.long_ema, 1e4));
+    jt::append_field(out, "price_above", c.price_above);
+    jt::append_field(out, "price_below", c.price_below);
+    jt::append_field(out, "price_inside", c.price_inside);
+    jt::append_field(out, "short_ema", dp(c.short_ema, 1e4));
+    jt::append_field(out, "slope", dp(c.slope, 1e6));
+    jt::append_field(out, "slope_direction", c.slope_direction);
+    jt::append_field(out, "thickness", dp(c.thickness, 1e6));
+    out += '}';
+  }
+  out += ']';
+}
+
+void append_field_value(std::string& out, const sdk::Field& f) {
+  namespace jt = sdk::json_text;
+  switch (f.kind) {
+    case sdk::FieldKind::Number: jt::append_number(out, f.number); break;
+    case sdk::FieldKind::Integer: jt::append_int(out, static_cast<std::int64_t>(f.number)); break;
+    case sdk::FieldKind::Bool: jt::append_bool(out, f.number != 0); break;
+    case sdk::FieldKind::Text:
+    case sdk::FieldKind::TextItem: jt::append_string(out, f.text); break;
+  }
+}
+
+// sdk::metadata_json(s) as text. Keys sorted as nlohmann writes them; "a.b" nests; text items
+// gather into a list. Metadata outside that simple shape (a name set twice, a plain key that is
+// also a prefix, more fields than the sort buffer) takes the JSON tree, so the bytes never differ.
+void append_metadata_text(std::string& out, const Signal& s) {
+  namespace jt = sdk::json_text;
+  struct Entry {
+    std::string_view top, sub;  // sub empty: a top-level field
+    const sdk::Field* field;    // nullptr: the attribution text in `attribution`
+    std::string_view attribution;
+  };
+  constexpr std::size_t kMax = 64;
+  std::array<Entry, kMax> entries;
+  std::size_t n = 0;
+  bool simple = s.metadata.size() + 2 <= kMax;
+  if (simple) {
+    if (!s.strategy.empty()) entries[n++] = {"strategy", {}, nullptr, s.strategy};
+    if (!s.source.empty()) entries[n++] = {"signal_source", {}, nullptr, s.source};
+    for (const sdk::Field& f : s.metadata) {
+      std::string_view name = f.name;
+      std::string_view top = name, sub;
+      if (auto dot = name.find('.'); dot != std::string_view::npos && dot > 0 && dot + 1 < name.size()) {
+        top = name.substr(0, dot);
+        sub = name.substr(dot + 1);
+      }
+      entries[n++] = {top, sub, &f, {}};
+    }
+    std::stable_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(n),
+                     [](const Entry& a, const Entry& b) {
+                       return a.top != b.top ? a.top < b.top : a.sub < b.sub;
+                     });
+    for (std::size_t i = 1; i < n && simple; ++i) {
+      const Entry& a = entries[i - 1];
+      const Entry& b = entries[i];
+      if (a.top != b.top) continue;
+      const bool items = a.field && b.field && a.sub == b.sub && a.field->kind == sdk::FieldKind::TextItem &&
+                         b.field->kind == sdk::FieldKind::TextItem;
+      // Same top key: fine only when both nest under it with different names, or are list items.
+      if (!items && (a.sub.empty() || b.sub.empty() || a.sub == b.sub)) simple = false;
+    }
+  }
+  if (!simple) {
+    out += sdk::metadata_json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  // Metadata names are the producer's text: escaped like any string.
+  auto key = [&](std::string_view k) {
+    if (out.back() != '{') out += ',';
+    jt::append_string(out, k);
+    out += ':';
+  };
+  // The list items of one key, in emission order (the sort is stable).
+  auto items = [&](std::size_t& i, std::string_view top, std::string_view sub) {
+    out += '[';
+    for (bool first = true; i < n && entries[i].top == top && entries[i].sub == sub; ++i, first = false) {
+      if (!first) out += ',';
+      jt::append_string(out, entries[i].field->text);
+    }
+    out += ']';
+  };
+  out += '{';
+  for (std::size_t i = 0; i < n;) {
+    const Entry& e = entries[i];
+    key(e.top);
+    if (!e.field) {
+      jt::append_string(out, e.attribution);
+      ++i;
+    } else if (e.sub.empty() && e.field->kind == sdk::FieldKind::TextItem) {
+      items(i, e.top, {});
+    } else if (e.sub.empty()) {
+      append_field_value(out, *e.field);
+      ++i;
+    } else {
+      const std::string_view top = e.top;
+      out += '{';
+      while (i < n && entries[i].top == top) {
+        const Entry& in = entries[i];
+        key(in.sub);
+        if (in.field->kind == sdk::FieldKind::TextItem) {
+          items(i, top, in.sub);
+        } else {
+          append_field_value(out, *in.field);
+          ++i;
+        }
+      }
+      out += '}';
+    }
+  }
+  out += '}';
+}
+
 }  // namespace
 
 // The keys in nlohmann's order (sorted), so the text equals the dict's dump byte for byte.
@@ -304,7 +432,7 @@ void append_dict_text(std::string& out, const Signal& s) {
   if (s.cloud_states.empty()) {
     out += "[]";
   } else {
-    out += sdk::cloud_states_json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    append_cloud_states_text(out, s.cloud_states);
   }
   jt::append_field(out, "conviction", s.conviction);
   jt::append_field(out, "direction", s.direction);
@@ -316,7 +444,7 @@ void append_dict_text(std::string& out, const Signal& s) {
     if (!s.strategy.empty()) jt::append_field(out, "strategy", s.strategy);
     out += '}';
   } else {
-    out += sdk::metadata_json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    append_metadata_text(out, s);
   }
   jt::append_field(out, "signal_type", s.signal_type);
   jt::append_field(out, "stop_loss", round_dp(s.stop_loss, 4));
