@@ -722,14 +722,7 @@ void Engine::on_bar(const axion_bar& bar) {
 
 std::optional<PipelineResult> Engine::process_signal(Signal s) {
   ++counters_.signals;
-  auto r = orch_->process_signal(std::move(s));
-  if (r && r->success && r->position) {
-    // logged by the orchestrator
-  } else if (r && !r->success) {
-    spdlog::get("axion.bot")->debug("rejected {} {} at {}: {}", r->signal.ticker,
-                                    r->signal.signal_type, r->pipeline_stage, r->rejection_reason);
-  }
-  return r;
+  return orch_->process_signal(std::move(s));  // the orchestrator logs openings and rejections
 }
 
 void Engine::FastEmas::update(double close) {

@@ -86,6 +86,8 @@ class Strategy : public PluginBase {
 // Stage plugins report rejections and errors under a pipeline stage label (plugin_api.h,
 // axion_plugin_manifest.stage_label). Each base names its kind's usual stage; a plugin that
 // reports under another one declares `static constexpr const char* kStageLabel = "...";`.
+// The Signal and Context a stage method receives are refilled in place for every call: they are
+// valid during the call only (copy what must outlive it).
 class Guard : public PluginBase {
  public:
   static constexpr const char* kStageLabel = "signal_guard";
