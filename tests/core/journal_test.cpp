@@ -191,19 +191,25 @@ TEST_CASE("Records handed over as values are stored as the JSON their producers 
   j.record_closed_trade(t.exit_time_us, t);
   j.record_intent("cid-v", "s9", "entry", [] { return json{{"qty", 3}, {"ticker", "AAPL"}}; }, 1);
   j.record_order_update("cid-v", "filled", [] { return json{{"order_id", "PAPER-1"}}; });
-  // A producer that throws leaves a row that is not an object: recovery reads it as damaged.
-  j.record_intent("cid-bad", "s10", "entry", []() -> json { throw std::runtime_error("no memory"); }, 2);
   auto trades = j.trades(1);
   REQUIRE(trades.size() == 1);
   CHECK(trades[0] == t.to_json());
   CHECK(trades[0]["exit_time"] == "2023-11-14T22:19:20.000001+00:00");
-  std::vector<DamagedRow> damaged;
-  auto open = j.unresolved_intents(&damaged);
-  REQUIRE(damaged.size() == 1);
-  CHECK(damaged[0].table == "order_intents");
-  CHECK(open.empty());  // cid-v is filled; cid-bad is unreadable
   CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE status = 'filled' AND "
                        "json_extract(result, '$.order_id') = 'PAPER-1'") == 1);
+
+  // A producer that throws fails its unit as a full disk would: nothing of it is stored, the
+  // engine is told, and an intent waited for never lets its order leave.
+  std::vector<std::string> failures;
+  j.on_commit_failure = [&](const std::string& e) { failures.push_back(e); };
+  j.record_intent("cid-bad", "s10", "entry", []() -> json { throw std::runtime_error("no memory"); }, 2);
+  CHECK_THROWS_AS(j.make_durable(), JournalError);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find("could not be serialized: no memory") != std::string::npos);
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE client_order_id = 'cid-bad'") == 0);
+  j.record_intent("cid-next", "s11", "entry", [] { return json{{"qty", 1}}; }, 3);
+  j.make_durable();  // later units commit again
+  CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE client_order_id = 'cid-next'") == 1);
   fs::remove_all(db.parent_path());
 }
 

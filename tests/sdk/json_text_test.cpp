@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -90,17 +92,52 @@ TEST_CASE("json_text numbers are laid out as nlohmann::json dumps them", "[json_
   }
 }
 
-TEST_CASE("json_text replaces invalid UTF-8 and keeps valid sequences", "[json_text]") {
-  const std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88";  // é € 📈
+namespace {
+std::string nlohmann_text(const std::string& s) {
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+std::string text_of(std::string_view s) {
   std::string out;
-  jt::append_string(out, valid);
-  CHECK(out == "\"" + valid + "\"");
-  for (std::string bad : {std::string("BAD\xff\xfe"), std::string("\xc3"), std::string("\xe2\x82"),
-                          std::string("\xc0\xaf"), std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80")}) {
-    out.clear();
-    jt::append_string(out, bad);
-    auto parsed = json::parse(out);  // throws if the text is not valid JSON / UTF-8
-    CHECK(parsed.get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  jt::append_string(out, s);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("json_text strings are nlohmann's bytes: every ASCII byte, valid and invalid UTF-8", "[json_text]") {
+  for (int c = 0; c < 0x80; ++c) {
+    const std::string one(1, static_cast<char>(c));
+    CHECK(text_of(one) == nlohmann_text(one));
+  }
+  const std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88";  // é € 📈
+  CHECK(text_of(valid) == "\"" + valid + "\"");
+  for (const std::string& bad :
+       {std::string("BAD\xff\xfe"), std::string("\xc3"), std::string("\xe2\x82"), std::string("\xe2\x82" "A"),
+        std::string("\xc0\xaf"), std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"),
+        std::string("\xe0\x80\x80"), std::string("\xf0\x9f\x93" "x\xf0\x9f\x93\x88"), std::string("\x80\x80")}) {
+    CHECK(text_of(bad) == nlohmann_text(bad));
+    CHECK(json::parse(text_of(bad)).get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  }
+  // Random bytes, biased toward UTF-8 lead and continuation bytes.
+  std::mt19937_64 rng(3);
+  const unsigned char pool[] = {'a', '"', '\\', '\n', 0x01, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xe0, 0xe2, 0xed,
+                                0xef, 0xf0, 0xf4, 0xf5, 0xff, 0xa0, 0x9f, 0x90, 0x8f};
+  for (int n = 0; n < 20000; ++n) {
+    std::string str;
+    const auto len = rng() % 12;
+    for (std::size_t k = 0; k < len; ++k) str += static_cast<char>(pool[rng() % sizeof pool]);
+    REQUIRE(text_of(str) == nlohmann_text(str));
+  }
+}
+
+TEST_CASE("json_text numbers are nlohmann's bytes over random bit patterns", "[json_text]") {
+  std::mt19937_64 rng(5);
+  for (int n = 0; n < 200000; ++n) {
+    double x;
+    const std::uint64_t bits = rng();
+    std::memcpy(&x, &bits, sizeof x);
+    std::string out;
+    jt::append_number(out, x);
+    REQUIRE(out == json(x).dump());
   }
 }
 

@@ -43,9 +43,9 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   }
   if (!r.success) {
     publish_text("signal_rejected", *d);
-    if (logs(0)) {
-      logf(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
-                  r.pipeline_stage + ": " + r.rejection_reason);
+    if (logs(0)) {  // the line is built only when debug logging is on
+      log(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
+                 r.pipeline_stage + ": " + r.rejection_reason);
     }
   }
   try {

@@ -108,19 +108,23 @@ Overloaded(Fs...) -> Overloaded<Fs...>;  // clang before 17 has no aggregate ded
 // characters: on the writer thread a throw would roll back everyone's group, not one record.
 std::string stored(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// A record the engine handed over unserialized. A producer that throws (out of memory) leaves
-// text that is not an object: the row reads back as damaged, and recovery fails closed on it.
+// A record the engine handed over unserialized. A producer that throws (out of memory) fails
+// its whole unit like a full disk: rolled back, told to the engine (a block_new kill), and an
+// intent waited for with make_durable() throws, so its order is never sent.
 std::string stored(const JsonProducer& make) {
   try {
     return stored(make());
   } catch (const std::exception& e) {
-    return stored(json("unserializable record: " + std::string(e.what())));
+    throw JournalError(std::string("a record could not be serialized: ") + e.what());
+  } catch (...) {
+    throw JournalError("a record could not be serialized");
   }
 }
 
-// Moves a finished tree into a producer (for the callers that still build one).
+// Moves a finished tree into a producer (for the callers that still build one); it is called
+// once, on the writer thread (a failed unit is not retried).
 JsonProducer holding(json j) {
-  return [j = std::move(j)] { return j; };
+  return [j = std::move(j)]() mutable { return std::move(j); };
 }
 
 // The engine may run ahead of the disk by this many records; past it, it waits (a disk that

@@ -1,6 +1,8 @@
 // Appending JSON values to a string the caller reuses: for state and records written on a hot
 // path, where building an nlohmann::json tree (a node and a map entry per field) costs more
-// than the rest of the work. Output is valid JSON that nlohmann::json parses back exactly.
+// than the rest of the work. Strings and numbers come out byte for byte as nlohmann::json's
+// dump(-1, ' ', false, error_handler_t::replace) writes them, so text written here and text
+// dumped from a tree never differ.
 #pragma once
 
 #include <charconv>
@@ -10,10 +12,15 @@
 #include <string_view>
 #include <type_traits>
 
+#include <nlohmann/json.hpp>
+
 namespace axion::sdk::json_text {
 
-// Length of the valid UTF-8 sequence at s[i] (lead byte >= 0x80), or 0 when it is not one.
-inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+// How many bytes at s[i] (a byte >= 0x80) form a valid UTF-8 sequence (`valid`), or, when they
+// do not, how many bytes nlohmann's decoder consumes before it rejects: the lead byte alone when
+// the lead or the second byte is wrong, else the lead and the continuation bytes that fitted.
+// The byte that caused the rejection is read again as the start of what follows.
+inline std::size_t utf8_sequence(std::string_view s, std::size_t i, bool& valid) {
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
   std::size_t n = 0;
@@ -29,18 +36,21 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     if (c == 0xF0) lo = 0x90;
     if (c == 0xF4) hi = 0x8F;
   } else {
-    return 0;
+    valid = false;
+    return 1;
   }
-  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  std::size_t k = 1;
+  for (; k < n && i + k < s.size(); ++k) {
+    const unsigned char low = k == 1 ? lo : 0x80, high = k == 1 ? hi : 0xBF;
+    if (b(i + k) < low || b(i + k) > high) break;
   }
-  return n;
+  valid = k == n;
+  return k;
 }
 
-// A JSON string literal: quotes, backslashes and control characters escaped, valid UTF-8 kept,
-// each invalid byte replaced by U+FFFD (as nlohmann's error_handler_t::replace does), so the
-// text always parses.
+// A JSON string literal: quotes, backslashes and control characters escaped as nlohmann writes
+// them (\b \f \n \r \t by name, others as \u00xx), valid UTF-8 kept, and each invalid
+// sequence replaced by one U+FFFD, so the text always parses.
 inline void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -59,17 +69,23 @@ inline void append_string(std::string& out, std::string_view s) {
     const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) {
-      if (std::size_t n = utf8_sequence(s, i)) {
+      bool valid = false;
+      const std::size_t n = utf8_sequence(s, i, valid);
+      if (valid) {
         out.append(s.data() + i, n);
-        i += n;
-        continue;
+      } else {
+        out += "\xEF\xBF\xBD";  // U+FFFD, as raw UTF-8 (nlohmann with ensure_ascii off)
       }
-      out += "\\ufffd";
-    } else if (c == '"' || c == '\\') {
+      i += n;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
       out += '\\';
       out += ch;
     } else {
       switch (c) {
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
@@ -84,57 +100,17 @@ inline void append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// The shortest digits that parse back to the same double, laid out as nlohmann::json's dump
-// does: fixed notation while the point is within 15 digits ("150.0", "0.0001"), else an
-// exponent ("1e+16", "1.5e-05"); null for NaN and infinities (JSON has no such numbers).
+// A double as nlohmann::json dumps it: its own Grisu2 digits and layout ("150.0", "0.0001",
+// "1e+16"), through the same function its serializer calls; null for NaN and infinities (JSON
+// has no such numbers).
 inline void append_number(std::string& out, double x) {
   if (!std::isfinite(x)) {
     out += "null";
     return;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-  std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
-  if (sci.front() == '-') {
-    out += '-';
-    sci.remove_prefix(1);
-  }
-  const std::size_t e = sci.find('e');
-  int exp10 = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
-  char digits[24];
-  std::size_t len = 0;
-  for (std::size_t i = 0; i < e; ++i) {
-    if (sci[i] != '.') digits[len++] = sci[i];
-  }
-  const std::string_view d(digits, len);
-  const int n = exp10 + 1;  // digits before the point
-  const int k = static_cast<int>(len);
-  if (k <= n && n <= 15) {
-    out += d;
-    out.append(static_cast<std::size_t>(n - k), '0');
-    out += ".0";
-  } else if (0 < n && n <= 15) {
-    out += d.substr(0, static_cast<std::size_t>(n));
-    out += '.';
-    out += d.substr(static_cast<std::size_t>(n));
-  } else if (-4 < n && n <= 0) {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-n), '0');
-    out += d;
-  } else {
-    out += d.substr(0, 1);
-    if (k > 1) {
-      out += '.';
-      out += d.substr(1);
-    }
-    out += exp10 < 0 ? "e-" : "e+";
-    const int mag = exp10 < 0 ? -exp10 : exp10;
-    if (mag < 10) out += '0';
-    char eb[8];
-    auto er = std::to_chars(eb, eb + sizeof eb, mag);
-    out.append(eb, static_cast<std::size_t>(er.ptr - eb));
-  }
+  char buf[64];  // the serializer's own buffer size
+  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, x);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 inline void append_int(std::string& out, std::int64_t x) {
