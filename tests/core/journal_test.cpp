@@ -92,6 +92,28 @@ TEST_CASE("Kill records, event sequence and plugin state are durable") {
   fs::remove_all(db.parent_path());
 }
 
+TEST_CASE("Plugin state saves reuse the writer's buffers without mixing texts") {
+  auto db = fresh_db("pstate_reuse");
+  Journal j(db);
+  // Long texts first, so that the reused buffers are larger than what is saved next.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string name = "p" + std::to_string(i % 4);
+      const std::size_t len = round == 0 ? 20000 - 100 * static_cast<std::size_t>(i) : 10 + i;
+      std::string text = "\"" + std::string(len, static_cast<char>('a' + i % 26)) + "\"";
+      j.save_plugin_state(name, text);
+      if (i % 7 == 0) j.sync();  // the writer hands buffers back between saves
+    }
+  }
+  j.sync();
+  for (int p = 0; p < 4; ++p) {
+    const int i = 36 + p;  // the last save of each name, in the last round
+    CHECK(j.plugin_state("p" + std::to_string(p)) ==
+          "\"" + std::string(static_cast<std::size_t>(10 + i), static_cast<char>('a' + i % 26)) + "\"");
+  }
+  fs::remove_all(db.parent_path());
+}
+
 TEST_CASE("Results are listed newest first with an outcome filter") {
   auto db = fresh_db("results");
   Journal j(db);

@@ -278,7 +278,7 @@ TEST_CASE("feedback adjusts every N trades, pushes to fusion and restores from i
   FusionBridge fusion;
   json persisted;
   std::vector<json> published;
-  FeedbackBridge fb({5, true}, &fusion, [&](const json& h) { persisted = h; },
+  FeedbackBridge fb({5, true}, &fusion, [&](std::string h) { persisted = json::parse(h); },
                     [&](const json& d) { published.push_back(d); });
   const double technical_before = fusion.weights().at("technical");
   fb.set_initial_weights({{"ema_cloud", 0.5}, {"vwap_reversion", 0.5}}, kNow);
@@ -312,10 +312,17 @@ TEST_CASE("feedback adjusts every N trades, pushes to fusion and restores from i
 
   // A fresh bridge restores the weights (and the fusion weights) from the persisted history.
   FusionBridge fusion2;
-  FeedbackBridge fb2({5, true}, &fusion2, nullptr, nullptr);
+  json persisted2;
+  FeedbackBridge fb2({5, true}, &fusion2, [&](std::string h) { persisted2 = json::parse(h); }, nullptr);
   fb2.restore(persisted);
   CHECK(fb2.current_weights() == fb.current_weights());
   CHECK(fusion2.weights().at("technical") == Approx(fusion.weights().at("technical")));
+  // Its next snapshot is persisted after the restored ones, which keep their content.
+  fb2.force_adjustment(kNow + 1);
+  REQUIRE(persisted2.size() == 3);
+  CHECK(persisted2[0] == persisted[0]);
+  CHECK(persisted2[1] == persisted[1]);
+  CHECK(persisted2[2]["trigger"] == "manual");
 }
 
 TEST_CASE("scanner presets: exactly five, all momentum, criteria ANDed with pre-filters", "[scanner]") {

@@ -236,10 +236,10 @@ Engine::Engine(Manifest manifest, EngineOptions options)
       [this, scan](const std::string& event, const json& data) {
         if (!scan) bus_.publish(event, data, now_us());
       },
-      [this, scan](const std::string& key, const json& value) {
+      [this, scan](const std::string& key, const std::string& json_text) {
         if (scan) return;
         try {
-          journal_->save_plugin_state(std::string(kCoreStatePrefix) + key, value.dump());
+          journal_->save_plugin_state(std::string(kCoreStatePrefix) + key, json_text);
         } catch (const std::exception& e) {
           orch_->alert_error("journal", e.what());
         }
@@ -424,7 +424,7 @@ bool Engine::save_plugin_state(const std::string& plugin, std::string_view text)
     return false;
   }
   try {
-    journal_->save_plugin_state(plugin, std::string(text));
+    journal_->save_plugin_state(plugin, text);
     return true;
   } catch (const std::exception& e) {
     orch_->alert_error("plugin_state", plugin + ": " + e.what());

@@ -142,7 +142,7 @@ WeightSnapshot WeightSnapshot::from_json(const json& j) {
 
 // ---- FeedbackBridge ----------------------------------------------------------------------
 
-FeedbackBridge::FeedbackBridge(Config cfg, FusionBridge* fusion, std::function<void(const json&)> persist,
+FeedbackBridge::FeedbackBridge(Config cfg, FusionBridge* fusion, Persist persist,
                                std::function<void(const json&)> publish)
     : cfg_(cfg), fusion_(fusion), persist_(std::move(persist)), publish_(std::move(publish)) {
   if (cfg_.adjust_every_n_trades < 1) cfg_.adjust_every_n_trades = 1;
@@ -151,14 +151,14 @@ FeedbackBridge::FeedbackBridge(Config cfg, FusionBridge* fusion, std::function<v
 void FeedbackBridge::restore(const json& history) {
   if (!history.is_array()) return;
   history_.clear();
+  history_text_.clear();
   for (const auto& j : history) {
     try {
-      history_.push_back(WeightSnapshot::from_json(j));
+      keep(WeightSnapshot::from_json(j));
     } catch (const std::exception&) {
       // a malformed snapshot is skipped; the rest of the history still restores
     }
   }
-  while (history_.size() > kKeepSnapshots) history_.pop_front();
   if (!history_.empty()) {
     current_ = history_.back().weights;
     trade_count_ = std::max(trade_count_, history_.back().trade_count);
@@ -216,14 +216,29 @@ WeightUpdate FeedbackBridge::force_adjustment(std::int64_t now_us, const std::st
   return u;
 }
 
-void FeedbackBridge::record_snapshot(const std::string& trigger, std::int64_t now_us) {
-  history_.push_back({current_, trigger, trade_count_, now_us});
-  while (history_.size() > kKeepSnapshots) history_.pop_front();
-  if (persist_) {
-    json all = json::array();
-    for (const auto& s : history_) all.push_back(s.to_json());
-    persist_(all);
+void FeedbackBridge::keep(WeightSnapshot s) {
+  history_text_.push_back(s.to_json().dump());
+  history_.push_back(std::move(s));
+  while (history_.size() > kKeepSnapshots) {
+    history_.pop_front();
+    history_text_.pop_front();
   }
+}
+
+void FeedbackBridge::record_snapshot(const std::string& trigger, std::int64_t now_us) {
+  keep({current_, trigger, trade_count_, now_us});
+  if (!persist_) return;
+  std::size_t size = 2;
+  for (const auto& t : history_text_) size += t.size() + 1;
+  std::string all;
+  all.reserve(size);
+  all.push_back('[');
+  for (const auto& t : history_text_) {
+    if (all.size() > 1) all.push_back(',');
+    all += t;
+  }
+  all.push_back(']');
+  persist_(std::move(all));
 }
 
 // Strategy names map to `technical`, fusion source names to themselves; mapped weights are

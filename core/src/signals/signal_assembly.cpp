@@ -15,8 +15,8 @@ SignalAssembly::SignalAssembly(AssemblySettings s, Publish publish, Persist pers
       persist_(std::move(persist)),
       fusion_(FusionConfig{default_fusion_weights(), 2, s_.fusion_decay_minutes, 30.0, 0.4}),
       feedback_(FeedbackBridge::Config{s_.feedback_adjust_every_n_trades, true}, &fusion_,
-                [this](const json& h) {
-                  if (persist_) persist_("feedback_weights", h);
+                [this](std::string history_text) {
+                  if (persist_) persist_("feedback_weights", std::move(history_text));
                 },
                 [this](const json& d) {
                   if (publish_) publish_("weight_update", d);
@@ -95,7 +95,7 @@ std::vector<Signal> SignalAssembly::assemble(const std::string& symbol, const st
     signal_counts_[strategy] = signal_counts_.value(strategy, std::int64_t{0}) + 1;
     out.push_back(std::move(sig));
   }
-  if (!out.empty() && persist_) persist_("ab_signal_counts", signal_counts_);
+  if (!out.empty() && persist_) persist_("ab_signal_counts", signal_counts_.dump());
   return out;
 }
 

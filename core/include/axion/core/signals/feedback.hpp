@@ -89,9 +89,10 @@ class FeedbackBridge {
     int adjust_every_n_trades = 50;
     bool auto_apply = true;
   };
-  // `persist` stores the snapshot history (journaled); `publish` emits weight_update.
-  FeedbackBridge(Config cfg, FusionBridge* fusion, std::function<void(const json&)> persist,
-                 std::function<void(const json&)> publish);
+  // `persist` stores the snapshot history as one JSON array text (journaled); `publish` emits
+  // weight_update.
+  using Persist = std::function<void(std::string json_text)>;
+  FeedbackBridge(Config cfg, FusionBridge* fusion, Persist persist, std::function<void(const json&)> publish);
   // Restores the latest snapshot's weights (and the fusion weights) from persisted history.
   void restore(const json& history);
   void on_trade_closed(const std::string& source, double pnl, double conviction, double ret,
@@ -109,16 +110,21 @@ class FeedbackBridge {
 
  private:
   void record_snapshot(const std::string& trigger, std::int64_t now_us);
+  void keep(WeightSnapshot s);
   void push_to_fusion();
 
   Config cfg_;
   FusionBridge* fusion_;
-  std::function<void(const json&)> persist_, publish_;
+  Persist persist_;
+  std::function<void(const json&)> publish_;
   PerformanceTracker tracker_;
   WeightAdjuster adjuster_;
   std::map<std::string, double> current_;
   std::optional<WeightUpdate> pending_;
   std::deque<WeightSnapshot> history_;
+  // history_[i] as JSON text, written once when kept: a snapshot never changes, and rebuilding
+  // the whole history's tree on every adjustment cost more than the adjustment.
+  std::deque<std::string> history_text_;
   int trade_count_ = 0;
 };
 

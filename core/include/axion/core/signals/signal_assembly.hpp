@@ -37,7 +37,7 @@ struct AssemblySettings {
 class SignalAssembly {
  public:
   using Publish = std::function<void(const std::string& event, const json& data)>;
-  using Persist = std::function<void(const std::string& key, const json& value)>;
+  using Persist = std::function<void(const std::string& key, std::string json_text)>;
   SignalAssembly(AssemblySettings s, Publish publish, Persist persist);
 
   // Every bar the engine sees (before the strategies' output is assembled).

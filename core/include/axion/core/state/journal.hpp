@@ -114,7 +114,10 @@ class Journal {
   std::int64_t last_kill_reset_us(KillScope scope);
 
   std::optional<std::string> plugin_state(const std::string& plugin);
-  void save_plugin_state(std::string plugin, std::string json_text);
+  // Copies the text into a buffer the writer has finished with: a broker saves its book after
+  // every order, and a fresh multi-kilobyte buffer each time (freed on the writer thread) had
+  // the engine thread faulting in new pages.
+  void save_plugin_state(std::string_view plugin, std::string_view json_text);
 
   // History of pipeline results, newest first. outcome: "executed" | "rejected" | "all".
   std::vector<json> results(int limit, int offset, const std::string& outcome);
