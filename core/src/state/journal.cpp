@@ -52,13 +52,13 @@ namespace {
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (signal_id TEXT PRIMARY KEY, ts_us INTEGER, signal TEXT);
-CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, ts_us INTEGER,
+CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, ts_us INTEGER,
   stage TEXT, success INTEGER, result TEXT);
 CREATE TABLE IF NOT EXISTS order_intents (client_order_id TEXT PRIMARY KEY, signal_id TEXT,
   purpose TEXT, order_json TEXT, created_us INTEGER, status TEXT, result TEXT);
 CREATE TABLE IF NOT EXISTS positions (signal_id TEXT PRIMARY KEY, position TEXT);
 CREATE TABLE IF NOT EXISTS executions (execution_id TEXT PRIMARY KEY, ts_us INTEGER, data TEXT);
-CREATE TABLE IF NOT EXISTS trades (id INTEGER PRIMARY KEY AUTOINCREMENT, ts_us INTEGER, data TEXT);
+CREATE TABLE IF NOT EXISTS trades (id INTEGER PRIMARY KEY, ts_us INTEGER, data TEXT);
 CREATE TABLE IF NOT EXISTS events (sequence INTEGER PRIMARY KEY, ts_us INTEGER, channel TEXT,
   event TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS kills (scope TEXT, target TEXT, level TEXT, reason TEXT, actor TEXT,
