@@ -14,7 +14,7 @@ std::int64_t et(unsigned hh, unsigned mm, unsigned day = 10) { return t::eastern
 Position day_long() {
   Position p;
   p.ticker = p.underlying = "AAPL";
-  p.direction = "long";
+  p.direction = Direction::Long;
   p.entry_price = 150.0;
   p.current_price = 150.0;
   p.shares = 100;
@@ -84,7 +84,7 @@ TEST_CASE("Target: the signal's, else entry plus R times reward_to_risk_target")
 TEST_CASE("Short positions mirror every price rule") {
   ExitRules rules;
   Position p = day_long();
-  p.direction = "short";
+  p.direction = Direction::Short;
   p.stop_loss = p.initial_stop = 155.0;
   p.target_price = 140.0;
   p.shares = 1;

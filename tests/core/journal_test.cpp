@@ -65,6 +65,38 @@ TEST_CASE("Order intents stay unresolved until the broker's answer is recorded")
   fs::remove_all(db.parent_path());
 }
 
+TEST_CASE("A stored position facing no known way is a damaged row, named, never guessed") {
+  auto db = fresh_db("position-direction");
+  {
+    Journal j(db);
+    Position a;
+    a.ticker = "AAPL";
+    a.signal_id = "s1";
+    a.shares = 5;
+    a.direction = Direction::Short;
+    j.upsert_position(a);
+    a.signal_id = "s2";
+    j.upsert_position(a);
+  }
+  {
+    sqlite3* c = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &c) == SQLITE_OK);
+    CHECK(sqlite3_exec(c, "UPDATE positions SET position = json_set(position, '$.direction', 'up') "
+                          "WHERE signal_id = 's2'", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(c);
+  }
+  Journal j(db);
+  std::vector<DamagedRow> damaged;
+  auto ps = j.load_positions(&damaged);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].signal_id == "s1");
+  CHECK(ps[0].direction == Direction::Short);
+  REQUIRE(damaged.size() == 1);
+  CHECK(damaged[0].table == "positions");
+  CHECK(damaged[0].error.find("invalid direction \"up\"") != std::string::npos);
+  fs::remove_all(db.parent_path());
+}
+
 TEST_CASE("Kill records, event sequence and plugin state are durable") {
   auto db = fresh_db("kills");
   {
@@ -202,7 +234,7 @@ TEST_CASE("Records handed over as values are stored as the JSON their producers 
   Journal j(db);
   ClosedTrade t;
   t.ticker = "AAPL";
-  t.direction = "short";
+  t.direction = Direction::Short;
   t.shares = 7;
   t.pnl = -12.34;
   t.entry_time_us = 1'700'000'000'000'000;

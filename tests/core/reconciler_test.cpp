@@ -12,7 +12,7 @@ Position pos(const std::string& t, std::int64_t shares, double price, const std:
   p.ticker = p.underlying = t;
   p.shares = shares;
   p.current_price = p.entry_price = price;
-  p.direction = dir;
+  p.direction = parse_direction(dir).value();
   return p;
 }
 }  // namespace
@@ -58,11 +58,11 @@ TEST_CASE("Mixed local directions in one ticker are a direction mismatch") {
 TEST_CASE("A long and a short of one ticker are compared with the broker by their net") {
   Position a;
   a.ticker = "AAPL";
-  a.direction = "long";
+  a.direction = Direction::Long;
   a.shares = 62;
   a.current_price = 100;
   Position b = a;
-  b.direction = "short";
+  b.direction = Direction::Short;
   b.shares = 31;
   std::vector<BrokerPosition> broker = {{"AAPL", 31, "long", 100.0, 100.0}};
   auto r = reconcile({a, b}, broker, 5.0, 0);

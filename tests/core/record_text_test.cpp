@@ -109,7 +109,7 @@ TEST_CASE("An order's text and the trade_executed text equal their dicts' dumps"
 
   Position p;
   p.ticker = "TQQQ";
-  p.direction = "long";
+  p.direction = Direction::Long;
   p.entry_price = 61.2350001;
   p.current_price = 62.5;
   p.stop_loss = 58.123456;

@@ -37,7 +37,7 @@ std::int64_t broker_net(Engine& e, PluginInstance* b = nullptr) {
 std::int64_t journal_net(Engine& e, const std::string& broker = "") {
   std::int64_t net = 0;
   for (const auto& p : e.orchestrator().positions()) {
-    if (p.broker == broker) net += p.direction == "long" ? p.shares : -p.shares;
+    if (p.broker == broker) net += p.direction == Direction::Long ? p.shares : -p.shares;
   }
   return net;
 }
@@ -418,7 +418,7 @@ TEST_CASE("A filled close that fails validation is booked at the broker's fill p
   auto closed = e.orchestrator().close_position(p.ticker, "manual", 0.0, 0, p.signal_id);
   REQUIRE(closed);
   for (const auto& q : e.orchestrator().positions()) CHECK(q.signal_id != p.signal_id);
-  const double expected = p.direction == "long" ? p.current_price * 0.95 : p.current_price * 1.05;
+  const double expected = p.direction == Direction::Long ? p.current_price * 0.95 : p.current_price * 1.05;
   CHECK(closed->current_price == Approx(expected));
   CHECK(has_error_event(fx, "close_position", "Excessive slippage"));
   CHECK(broker_net(e) == journal_net(e));

@@ -142,7 +142,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
     CHECK(journal_shares == static_cast<std::int64_t>(open_ids.size()));
     // The broker nets longs and shorts per symbol; the journal keeps each position.
     std::int64_t journal_net = 0;
-    for (const auto& p : e.orchestrator().positions()) journal_net += p.direction == "long" ? p.shares : -p.shares;
+    for (const auto& p : e.orchestrator().positions()) journal_net += p.direction == Direction::Long ? p.shares : -p.shares;
     std::int64_t broker_net = 0;
     for (const auto& inst : e.instances()) {
       if (inst->kind() == AXION_KIND_BROKER) {
@@ -611,4 +611,26 @@ TEST_CASE("Repeated executions disable trading through a block_new kill with ris
   r = e.process_signal(sig(e, "MSFT", "cloud_cross_bullish", 80, "1h", 100.0, 60.0));
   REQUIRE(r);
   CHECK(r->pipeline_stage == "kill_switch");
+}
+
+TEST_CASE("A signal with no known direction is rejected at signal_guard even with no guard listed") {
+  EngineFixture fx("unknown-direction");
+  auto& e = fx.start(axion::test::goog_manifest());  // no [[guard]] tables: guard/sanity is not loaded
+  for (const char* direction : {"LONG", "buy", ""}) {
+    Signal s = sig(e, "GOOG", "cloud_cross_bullish");
+    s.direction = direction;
+    auto r = e.process_signal(s);
+    REQUIRE(r);
+    CHECK_FALSE(r->success);
+    CHECK(r->pipeline_stage == "signal_guard");
+    CHECK(r->rejection_reason == std::string("Invalid signal: unknown direction '") + direction + "'");
+    CHECK_FALSE(r->order_result);
+  }
+  CHECK(e.orchestrator().positions().empty());
+  // "short" is a direction: it passes the check (and is sized and sent as a sell).
+  Signal s = sig(e, "GOOG", "cloud_cross_bearish", 80, "1h", 200.0, 204.0);
+  s.direction = "short";
+  auto r = e.process_signal(s);
+  REQUIRE(r);
+  CHECK(r->pipeline_stage != "signal_guard");
 }

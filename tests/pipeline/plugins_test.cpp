@@ -77,7 +77,8 @@ void install_text(const std::string& text, const fs::path& to) {
 }
 
 struct PositionKey {
-  std::string ticker, signal_id, direction;
+  std::string ticker, signal_id;
+  Direction direction;
   std::int64_t qty;
   double entry;
   bool operator==(const PositionKey&) const = default;

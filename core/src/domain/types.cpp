@@ -67,7 +67,7 @@ json to_json(const LifecycleConfig& c) {
 json to_dict(const Position& p) {
   json j = json::object();
   j["ticker"] = p.ticker;
-  j["direction"] = p.direction;
+  j["direction"] = to_string(p.direction);
   j["entry_price"] = p.entry_price;
   j["current_price"] = p.current_price;
   j["stop_loss"] = round_dp(p.stop_loss, 4);
@@ -83,14 +83,14 @@ json to_dict(const Position& p) {
 
 axion_position_view position_view(const Position& p) {
   return {sizeof(axion_position_view), sdk::make_str(p.ticker), sdk::make_str(p.underlying),
-          sdk::make_str(p.direction), sdk::make_str(p.strategy), p.shares, p.entry_price, p.current_price,
+          sdk::make_str(to_string(p.direction)), sdk::make_str(p.strategy), p.shares, p.entry_price, p.current_price,
           p.entry_time_us, p.is_inverse ? 1 : 0};
 }
 
 json to_storage(const Position& p) {
   return {{"ticker", p.ticker},
           {"underlying", p.underlying},
-          {"direction", p.direction},
+          {"direction", to_string(p.direction)},
           {"is_inverse", p.is_inverse},
           {"entry_price", p.entry_price},
           {"current_price", p.current_price},
@@ -119,7 +119,10 @@ Position position_from_storage(const json& j) {
   Position p;
   p.ticker = j.at("ticker").get<std::string>();
   p.underlying = j.value("underlying", p.ticker);
-  p.direction = j.value("direction", "long");
+  // A stored position facing no known way is damaged: the journal's reader reports it.
+  const auto direction = parse_direction(j.value("direction", "long"));
+  if (!direction) throw std::runtime_error("invalid direction " + j.value("direction", json()).dump());
+  p.direction = *direction;
   p.is_inverse = j.value("is_inverse", false);
   p.entry_price = j.value("entry_price", 0.0);
   p.current_price = j.value("current_price", p.entry_price);
@@ -474,7 +477,7 @@ void append_trade_executed_text(std::string& out, const Position& p, std::string
   namespace jt = sdk::json_text;
   out += '{';
   jt::append_field(out, "current_price", p.current_price);
-  jt::append_field(out, "direction", p.direction);
+  jt::append_field(out, "direction", to_string(p.direction));
   jt::append_field(out, "entry_price", p.entry_price);
   jt::append_field(out, "instrument_type", p.instrument_type);
   jt::append_field(out, "leverage", p.leverage);
@@ -492,7 +495,7 @@ void append_trade_executed_text(std::string& out, const Position& p, std::string
 
 json ClosedTrade::to_json() const {
   return {{"ticker", ticker},
-          {"direction", direction},
+          {"direction", to_string(direction)},
           {"instrument_type", instrument_type},
           {"entry_price", entry_price},
           {"exit_price", exit_price},

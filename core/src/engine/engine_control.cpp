@@ -24,7 +24,7 @@ ClosedTradeRecord trade_record(const ClosedTrade& t) {
   auto or_default = [](const std::string& v, const char* def) { return v.empty() ? std::string(def) : v; };
   ClosedTradeRecord r;
   r.ticker = t.ticker;
-  r.direction = or_default(t.direction, "long");
+  r.direction = to_string(t.direction);
   r.signal_type = or_default(t.signal_type, "unknown");
   r.strategy = or_default(t.strategy, "unknown");
   r.exit_reason = t.exit_reason;
@@ -44,7 +44,7 @@ ClosedTradeRecord trade_record(const json& t) {
   };
   ClosedTrade c;
   c.ticker = str("ticker");
-  c.direction = str("direction");
+  c.direction = parse_direction(str("direction")).value_or(Direction::Long);  // older rows: none
   c.signal_type = str("signal_type");
   c.strategy = str("strategy");
   c.exit_reason = str("exit_reason");
@@ -236,7 +236,7 @@ json Engine::positions_json() {
   for (const auto* p : open) {
     json j = json::object();
     j["ticker"] = p->ticker;
-    j["direction"] = p->direction;
+    j["direction"] = to_string(p->direction);
     j["entry_price"] = p->entry_price;
     j["current_price"] = p->current_price;
     j["shares"] = p->shares;

@@ -59,7 +59,7 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   std::int64_t qty = (partial_qty > 0 && partial_qty < p->shares) ? partial_qty : p->shares;
   auto flow = std::make_shared<OrderFlow>();
   flow->order.ticker = p->ticker;
-  flow->order.side = p->direction == "long" ? "sell" : "buy";
+  flow->order.side = to_string(closing_side(p->direction));
   flow->order.qty = qty;
   flow->order.order_type = "market";
   flow->order.time_in_force = cfg_.executor.default_time_in_force;
@@ -211,14 +211,14 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
     }
   }
   publish("position_closed", {{"ticker", closed.ticker},
-                              {"direction", closed.direction},
+                              {"direction", to_string(closed.direction)},
                               {"shares", qty},
                               {"entry_price", closed.entry_price},
                               {"exit_price", exit},
                               {"pnl", round_dp(pnl, 2)},
                               {"exit_reason", reason},
                               {"signal_id", closed.signal_id}});
-  logf(1, "Closed " + closed.direction + " " + std::to_string(qty) + " " + closed.ticker + " @ " +
+  logf(1, "Closed " + std::string(to_string(closed.direction)) + " " + std::to_string(qty) + " " + closed.ticker + " @ " +
               fmt("%.2f", exit) + " P&L " + fmt("%+.2f", pnl) + " (" + reason + ")");
   refresh_account();
   if (out) *out = closed;

@@ -112,6 +112,13 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryCont
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ctx) {
+  // Checked here whatever guards the manifest lists: a direction the engine guessed would be
+  // an order on the wrong side.
+  const auto direction = parse_direction(ctx.signal.direction);
+  if (!direction) {
+    return Rejection{stage::kSignalGuard, "Invalid signal: unknown direction '" + ctx.signal.direction + "'"};
+  }
+  ctx.direction = *direction;
   for (auto* g : stages_.guards) {
     // From here on, guards that passed this signal hold state for it (dedup): each learns the
     // final outcome (finalize).
@@ -248,7 +255,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_pretrade(EntryContext
   const bool etf = ctx.result.instrument_type == "leveraged_etf";
   Order& o = ctx.order;
   o.ticker = ctx.decision.ticker;
-  o.side = (etf || ctx.signal.direction == "long") ? "buy" : "sell";
+  o.side = to_string(etf ? Side::Buy : opening_side(ctx.direction));  // an inverse ETF is bought
   o.qty = ctx.size.shares;
   o.order_type = ctx.size.order_type.empty() ? "market" : ctx.size.order_type;
   o.limit_price = o.order_type == "limit" ? reference : 0.0;
@@ -277,13 +284,13 @@ std::optional<Orchestrator::Rejection> Orchestrator::record_intent(EntryContext&
   EntryPlan plan;
   const Signal& sig = ctx.signal;
   plan.underlying = sig.ticker;
-  plan.direction = sig.direction;
+  plan.direction = ctx.direction;
   plan.instrument_type = ctx.result.instrument_type;
   plan.is_inverse = ctx.decision.is_inverse;
   plan.leverage = ctx.decision.leverage;
   plan.signal_entry = sig.entry_price;
   const double dist = std::fabs(sig.entry_price - sig.stop_loss) * ctx.effective.stop_loss_mult;
-  plan.adj_stop = sig.direction == "long" ? sig.entry_price - dist : sig.entry_price + dist;
+  plan.adj_stop = ctx.direction == Direction::Long ? sig.entry_price - dist : sig.entry_price + dist;
   plan.signal_target = sig.target_price;
   plan.signal_type = sig.signal_type;
   plan.conviction = sig.conviction;

@@ -43,7 +43,7 @@ std::optional<ExitSignal> check_exit(Position& p, double price, const IndicatorR
     hits.push_back({p.ticker, p.signal_id, type, priority, std::move(reason)});
     return hits.back();
   };
-  const bool is_long = p.direction == "long";
+  const bool is_long = p.direction == Direction::Long;
   // EMA rules follow the underlying's direction (an inverse ETF held long is short the index).
   const bool under_long = p.is_inverse ? !is_long : is_long;
   const double R = p.initial_risk();

@@ -30,7 +30,7 @@ inline std::string order_status_text(const OrderResult& r) { return sdk::to_stri
 // recorded position is adopted with the stop and target the live path would have set.
 struct EntryPlan {
   std::string underlying;
-  std::string direction = "long";
+  Direction direction = Direction::Long;
   std::string instrument_type = "stock";
   bool is_inverse = false;
   double leverage = 1.0;
@@ -44,7 +44,7 @@ struct EntryPlan {
   std::string strategy;
 
   json to_json() const {
-    return {{"underlying", underlying}, {"direction", direction}, {"instrument_type", instrument_type},
+    return {{"underlying", underlying}, {"direction", to_string(direction)}, {"instrument_type", instrument_type},
             {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
             {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
             {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
@@ -54,7 +54,7 @@ struct EntryPlan {
     EntryPlan p;
     if (!j.is_object()) return p;
     p.underlying = j.value("underlying", "");
-    p.direction = j.value("direction", "long");
+    p.direction = parse_direction(j.value("direction", "long")).value_or(Direction::Long);
     p.instrument_type = j.value("instrument_type", "stock");
     p.is_inverse = j.value("is_inverse", false);
     p.leverage = j.value("leverage", 1.0);
@@ -78,7 +78,7 @@ inline Position position_for_fill(const EntryPlan& plan, const Order& order, dou
   const bool etf = plan.instrument_type == "leveraged_etf";
   p.ticker = order.ticker;
   p.underlying = plan.underlying.empty() ? order.ticker : plan.underlying;
-  p.direction = etf ? "long" : plan.direction;
+  p.direction = etf ? Direction::Long : plan.direction;
   p.is_inverse = plan.is_inverse;
   p.leverage = plan.leverage;
   p.entry_price = p.current_price = fill_price;
@@ -208,6 +208,7 @@ struct Orchestrator::EntryContext {
   sdk::PositionSize size;
   Order order;
   detail::EntryPlan plan;
+  Direction direction = Direction::Long;  // the signal's, checked before any stage reads it
   std::string broker_name;  // "" = primary, "fallback"
   std::optional<PipelineResult>* sync_out = nullptr;
   bool guard_passed = false;        // a guard saw it: every guard learns its outcome

@@ -305,7 +305,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   std::string executed;
   append_trade_executed_text(executed, p, r.order_id);
   publish_text("trade_executed", std::move(executed));
-  logf(1, "Opened " + p.direction + " " + std::to_string(p.shares) + " " + p.ticker + " @ " +
+  logf(1, "Opened " + std::string(to_string(p.direction)) + " " + std::to_string(p.shares) + " " + p.ticker + " @ " +
               fmt("%.2f", p.entry_price) + " (" + sig.signal_type + ", " + p.strategy + ")");
   state_.record_trade_time();
   refresh_account();
@@ -396,7 +396,7 @@ void Orchestrator::keep_unwound(Position held, std::int64_t shares, const std::s
   held.shares = held.entry_shares = shares;
   const auto same = [&](const Position& p) { return p.signal_id == held.signal_id; };
   if (std::none_of(positions_.begin(), positions_.end(), same)) add_recovered(held, held.order_id);
-  fail_closed("fill_rejected", why + "; kept as a position (" + held.direction + " " + std::to_string(shares) +
+  fail_closed("fill_rejected", why + "; kept as a position (" + std::string(to_string(held.direction)) + " " + std::to_string(shares) +
                                    " " + held.ticker + ", stop " + fmt("%.2f", held.stop_loss) +
                                    ") and managed until it is closed");
 }

@@ -35,9 +35,9 @@ ReconciliationReport reconcile(const std::vector<Position>& local,
   for (const auto& p : local) {
     auto& l = loc[p.ticker];
     l.shares += p.shares;
-    l.net += p.direction == "short" ? -p.shares : p.shares;
+    l.net += p.direction == Direction::Short ? -p.shares : p.shares;
     l.value += static_cast<double>(p.shares) * p.current_price;
-    l.directions.insert(p.direction);
+    l.directions.insert(std::string(to_string(p.direction)));  // compared with the broker's text
   }
   std::map<std::string, sdk::BrokerPosition> brk;
   for (const auto& b : broker) {

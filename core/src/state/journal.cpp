@@ -679,9 +679,8 @@ std::vector<Position> Journal::load_positions(std::vector<DamagedRow>* damaged) 
     } else {
       try {
         Position p = position_from_storage(j);
-        if (p.ticker.empty() || p.signal_id.empty() || p.shares <= 0 ||
-            (p.direction != "long" && p.direction != "short")) {
-          error = "missing or invalid ticker, signal_id, shares or direction";
+        if (p.ticker.empty() || p.signal_id.empty() || p.shares <= 0) {
+          error = "missing or invalid ticker, signal_id or shares";
         } else {
           out.push_back(std::move(p));
         }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axion/core/domain/direction.hpp"
 #include "axion/sdk/context.hpp"
 #include "axion/sdk/types.hpp"
 
@@ -83,7 +84,7 @@ sdk::Limits base_limits(const ExecutorConfig& e, const LifecycleConfig& l);
 struct Position {
   std::string ticker;
   std::string underlying;
-  std::string direction = "long";
+  Direction direction = Direction::Long;
   bool is_inverse = false;
   double entry_price = 0;
   double current_price = 0;
@@ -109,7 +110,7 @@ struct Position {
   // to the broker that holds the position.
   std::string broker;
 
-  double mult() const { return direction == "short" ? -1.0 : 1.0; }
+  double mult() const { return direction == Direction::Short ? -1.0 : 1.0; }
   double unrealized_pnl() const { return mult() * (current_price - entry_price) * shares; }
   double unrealized_pnl_pct() const {
     return entry_price > 0 ? mult() * (current_price - entry_price) / entry_price : 0.0;
@@ -151,7 +152,9 @@ struct PipelineResult {
 // A close as the journal's trades table keeps it (pipeline.md §2.4 step 7.4). Built on the engine
 // thread as values; to_json() (the stored record) runs on the journal's writer thread.
 struct ClosedTrade {
-  std::string ticker, direction, instrument_type;
+  std::string ticker;
+  Direction direction = Direction::Long;
+  std::string instrument_type;
   double entry_price = 0, exit_price = 0;
   std::int64_t shares = 0;
   double pnl = 0;      // rounded to cents, as recorded
