@@ -1,11 +1,13 @@
 // process_signal throughput and latency percentiles with the journal on: the accepted path
 // (guards, paper broker, fill validation, position, records) and two rejected paths (duplicate
-// at the dedup guard, kill switch). Run: build/bench/bench_pipeline (never as a timed test).
+// at the dedup guard, kill switch), with their heap allocations per call (`allocs`: every
+// thread's operator new while the call runs, the journal writer's included). Run: build/bench/bench_pipeline (never as a timed test).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 
 #include "axion/core/state/journal.hpp"
+#include "axion/sdk/testing/alloc_counter.hpp"  // this program's one translation unit counting
 #include "bench_common.hpp"
 
 using namespace axion;
@@ -106,14 +108,18 @@ void BM_RejectedDuplicate(benchmark::State& st) {
   auto first = make_signal(*b.engine, "DUP", 0);
   b.engine->process_signal(first);
   std::vector<double> lat;
+  std::size_t allocs = 0;
   for (auto _ : st) {
     auto s = make_signal(*b.engine, "DUP", 0);
     auto a = std::chrono::steady_clock::now();
-    auto r = b.engine->process_signal(s);
+    sdk::testing::AllocationCounter counter;
+    auto r = b.engine->process_signal(std::move(s));
+    allocs += counter.stop();
     lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
     if (!r || r->pipeline_stage != "signal_guard") st.SkipWithError("expected a duplicate");
   }
   report(st, lat);
+  st.counters["allocs"] = static_cast<double>(allocs) / static_cast<double>(st.iterations());
 }
 BENCHMARK(BM_RejectedDuplicate)->Unit(benchmark::kMicrosecond)->Iterations(20000);
 
@@ -124,16 +130,20 @@ void BM_RejectedKillSwitch(benchmark::State& st) {
   k.reason = "bench";
   b.engine->orchestrator().activate_kill(k);
   std::vector<double> lat;
+  std::size_t allocs = 0;
   int n = 0;
   for (auto _ : st) {
     auto s = make_signal(*b.engine, "K" + std::to_string(n), n);
     ++n;
     auto a = std::chrono::steady_clock::now();
-    auto r = b.engine->process_signal(s);
+    sdk::testing::AllocationCounter counter;
+    auto r = b.engine->process_signal(std::move(s));
+    allocs += counter.stop();
     lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
     if (!r || r->pipeline_stage != "kill_switch") st.SkipWithError("expected a kill-switch rejection");
   }
   report(st, lat);
+  st.counters["allocs"] = static_cast<double>(allocs) / static_cast<double>(st.iterations());
 }
 BENCHMARK(BM_RejectedKillSwitch)->Unit(benchmark::kMicrosecond)->Iterations(20000);
 

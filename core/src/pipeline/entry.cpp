@@ -26,11 +26,6 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   ++total_;
   if (r.success) ++successes_;
   ++by_stage_[r.pipeline_stage];
-  auto text = std::make_shared<std::string>();
-  append_dict_text(*text, r);
-  std::shared_ptr<const std::string> d = std::move(text);
-  history_.push_back(d);
-  while (history_.size() > cfg_.max_history_size) history_.pop_front();
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
   if (ctx.guard_passed) {
     for (auto* g : stages_.guards) {
@@ -41,6 +36,15 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
       }
     }
   }
+  // The last use of the signal's C form (its views into ctx.signal): the result takes the
+  // signal itself rather than a copy.
+  r.signal = std::move(ctx.signal);
+  auto text = std::make_shared<std::string>();
+  text->reserve(ctx.signal_text_size + 512);  // the signal's dict and the result's fields: one buffer
+  append_dict_text(*text, r);
+  std::shared_ptr<const std::string> d = std::move(text);
+  history_.push_back(d);
+  while (history_.size() > cfg_.max_history_size) history_.pop_front();
   if (!r.success) {
     publish_text("signal_rejected", *d);
     if (logs(0)) {  // the line is built only when debug logging is on
@@ -87,10 +91,11 @@ std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal sig
   auto ctx = std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
   ctx->csig = sdk::to_c(ctx->signal, ctx->signal_arrays);
-  ctx->result.signal = ctx->signal;
   ctx->strategy = strategy_of(ctx->signal);
   ctx->source = signal_source_of(ctx->signal);
+  ctx->signal_text.reserve(1024);  // grown once, not doubling field by field
   append_dict_text(ctx->signal_text, ctx->signal);
+  ctx->signal_text_size = ctx->signal_text.size();
   publish_text("signal_received", ctx->signal_text);
   return ctx;
 }

@@ -193,12 +193,13 @@ inline OrderResult cancelled_result(const std::string& order_id, const std::stri
 }  // namespace detail
 
 struct Orchestrator::EntryContext {
-  Signal signal;
+  Signal signal;  // until finalize(), which moves it into the result
   PipelineResult result;
   std::string strategy;
   std::string source;
   sdk::SignalArrays signal_arrays;  // back csig's fields and cloud states
   std::string signal_text;   // signal_to_dict(signal) as text, once: the received event, then the audit
+  std::size_t signal_text_size = 0;
   axion_signal csig{};       // the signal's C form, converted once for every stage call
   // What risk, routing and sizing read: the effective limits (base, or the regime's), the
   // routing decision so far and the VaR cap (0: no budget left).

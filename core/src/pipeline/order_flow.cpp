@@ -242,7 +242,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   ctx->result.order_result = r;
 
   auto deliver = [&](PipelineResult res) {
-    if (ctx->sync_out) *ctx->sync_out = res;
+    if (ctx->sync_out) *ctx->sync_out = std::move(res);
   };
 
   if (r.order_id == "RETRY-EXHAUSTED" && r.status == OrderStatus::Rejected) {
@@ -316,13 +316,13 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   }
   ++entries_today_;
 
-  PipelineResult res = ctx->result;
+  PipelineResult res = std::move(ctx->result);  // the context is done with it
   res.success = true;
-  res.position = p;
+  res.position = std::move(p);
   res.pipeline_stage = stage::kCompleted;
   res.timestamp_us = now_();
   finalize(*ctx, res);
-  deliver(res);
+  deliver(std::move(res));
 }
 
 void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t qty, int attempt) {

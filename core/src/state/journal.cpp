@@ -133,6 +133,8 @@ JsonProducer holding(json j) {
 constexpr std::size_t kMaxQueuedOps = 1 << 18;
 constexpr std::size_t kFailureMemory = 64;
 constexpr std::size_t kSpareTexts = 8;
+constexpr std::size_t kSpareOpLists = 64;
+constexpr std::size_t kMaxSpareOps = 4096;
 constexpr std::size_t kMaxSpareText = 1 << 20;
 }  // namespace
 
@@ -170,6 +172,7 @@ struct Journal::Writer {
   std::uint64_t finished = 0;   // every unit up to this one is committed or failed
   std::uint64_t units = 0, transactions = 0;
   std::vector<std::string> spare_texts;  // plugin-state buffers written, for the next save
+  std::vector<std::vector<Op>> spare_op_lists;  // committed units' op lists, for the next units
   std::deque<FailedRange> failed;        // recent failed groups, for waiters
   std::vector<std::string> undelivered;  // failures the engine has not been told of yet
   std::atomic<bool> has_undelivered{false};
@@ -227,7 +230,24 @@ struct Journal::Writer {
         done_cv.notify_all();
         i = end;
       }
-      work.clear();
+      recycle_op_lists(work);
+    }
+  }
+
+  // The units' op lists, emptied, back to the engine thread with their capacity: a fresh list
+  // per unit was one or two allocations per signal on the engine thread.
+  void recycle_op_lists(std::vector<Unit>& work) {
+    std::vector<std::vector<Op>> lists;
+    for (auto& u : work) {
+      if (lists.size() >= kSpareOpLists) break;
+      if (u.ops.capacity() == 0 || u.ops.capacity() > kMaxSpareOps) continue;
+      u.ops.clear();
+      lists.push_back(std::move(u.ops));
+    }
+    work.clear();  // the records are destroyed here, on this thread, as before
+    std::lock_guard lock(mu);
+    for (auto& l : lists) {
+      if (spare_op_lists.size() < kSpareOpLists) spare_op_lists.push_back(std::move(l));
     }
   }
 
@@ -474,6 +494,10 @@ std::string Journal::publish(bool wait, bool full) {
     w.queued_ops += w.pending.size();
     w.queue.push_back(Unit{std::move(w.pending), seq, full});
     w.pending.clear();
+    if (!w.spare_op_lists.empty()) {
+      w.pending = std::move(w.spare_op_lists.back());
+      w.spare_op_lists.pop_back();
+    }
     lock.unlock();
     w.work_cv.notify_one();
     lock.lock();
