@@ -56,17 +56,23 @@ struct Settings {
 };
 
 using Key = std::tuple<std::string, std::string, std::string>;  // ticker, type, direction
+using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
 
-Key key_of(const Signal& s) { return {s.ticker, s.signal_type, s.direction}; }
+// Looked up as views: a duplicate (the common answer under a burst) builds no key.
+KeyView key_of(const Signal& s) { return {s.ticker, s.signal_type, s.direction}; }
+Key owned(const KeyView& k) {
+  return {std::string(std::get<0>(k)), std::string(std::get<1>(k)), std::string(std::get<2>(k))};
+}
 
 // The signal's identity, so an outcome can be matched to the signal that held an entry: every
 // field the pipeline treats as the signal's own. Metadata is left out on purpose, since later
 // stages may annotate it (ids, attribution) before the outcome is reported.
-std::string fingerprint(const Signal& s) {
+// Written into `fp` (a reused buffer).
+void fingerprint(const Signal& s, std::string& fp) {
   char nums[160];
   std::snprintf(nums, sizeof nums, "%" PRId64 "|%d|%d|%a|%a|%a", s.ts_us, s.conviction,
                 s.has_timezone ? 1 : 0, s.entry_price, s.stop_loss, s.target_price);
-  std::string fp;
+  fp.clear();
   for (std::string_view part : {std::string_view(s.ticker), std::string_view(s.signal_type),
                                 std::string_view(s.direction), std::string_view(s.timeframe)}) {
     fp += std::to_string(part.size());
@@ -75,7 +81,6 @@ std::string fingerprint(const Signal& s) {
     fp += '|';
   }
   fp += nums;
-  return fp;
 }
 
 bool is_guard_stage(std::string_view stage) {
@@ -89,16 +94,16 @@ class DedupGuard final : public axion::sdk::Guard {
   Verdict check(const Signal& s) override {
     const std::int64_t now = monotonic_now();
     evict(now);
-    Key key = key_of(s);
-    last_check_ = LastCheck{fingerprint(s), false};
-    if (entries_.count(key)) {
-      host().debug("duplicate " + describe(key) + "; " + std::to_string(entries_.size()) +
-                   " active entries");
-      return Verdict::reject(settings_.reason);
-    }
-    order_.emplace_back(now, key);
-    entries_.emplace(std::move(key), Entry{now, last_check_->fingerprint, false});
-    last_check_->held = true;
+    const KeyView key = key_of(s);
+    fingerprint(s, last_check_.fingerprint);
+    last_check_.valid = true;
+    last_check_.held = false;
+    // No debug line here: the engine logs the rejection, and building one per duplicate cost
+    // more than the check (a plugin cannot ask whether debug logging is on).
+    if (entries_.find(key) != entries_.end()) return Verdict::reject_kept(settings_.reason);
+    order_.emplace_back(now, owned(key));
+    entries_.emplace(owned(key), Entry{now, last_check_.fingerprint, false});
+    last_check_.held = true;
     return Verdict::ok();
   }
 
@@ -114,10 +119,11 @@ class DedupGuard final : public axion::sdk::Guard {
   //  * any later stage releases the entry when the entry's fingerprint is this signal's.
   void on_outcome(const Signal& s, std::string_view stage) override {
     if (stage == "kill_switch") return;
-    const std::string fp = fingerprint(s);
-    const bool last_checked = last_check_ && last_check_->fingerprint == fp;
-    const bool held_by_last_check = last_checked && last_check_->held;
-    if (last_checked) last_check_.reset();  // its outcome has arrived
+    fingerprint(s, fp_);
+    const std::string& fp = fp_;
+    const bool last_checked = last_check_.valid && last_check_.fingerprint == fp;
+    const bool held_by_last_check = last_checked && last_check_.held;
+    if (last_checked) last_check_.valid = false;  // its outcome has arrived
     if (is_guard_stage(stage) && !held_by_last_check) return;
     auto it = entries_.find(key_of(s));
     if (it == entries_.end() || it->second.fingerprint != fp || it->second.completed) return;
@@ -136,8 +142,9 @@ class DedupGuard final : public axion::sdk::Guard {
     bool completed;
   };
   struct LastCheck {
-    std::string fingerprint;
-    bool held;  // this check created an entry
+    std::string fingerprint;  // kept, with its capacity, from check to check
+    bool held = false;        // this check created an entry
+    bool valid = false;       // its outcome has not arrived yet
   };
 
   // The engine clock never goes backwards as seen from here ("Monotonic seconds").
@@ -163,9 +170,10 @@ class DedupGuard final : public axion::sdk::Guard {
   }
 
   const Settings settings_;
-  std::map<Key, Entry> entries_;
+  std::map<Key, Entry, std::less<>> entries_;
   std::deque<std::pair<std::int64_t, Key>> order_;  // (held_at, key), oldest first
-  std::optional<LastCheck> last_check_;
+  LastCheck last_check_;
+  std::string fp_;  // on_outcome's fingerprint buffer
   std::int64_t last_now_us_ = std::numeric_limits<std::int64_t>::min();
 };
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 
 using axion::sdk::Signal;
@@ -339,4 +340,30 @@ TEST_CASE("config errors name the key") {
   CHECK(config_error_key(json{{"window_seconds", json::array()}}) == "window_seconds");
   CHECK(config_error_key(json{{"dedup_window_seconds", 300.0}}) == "dedup_window_seconds");
   CHECK(config_error_key(json{{"window_seconds", 1}}) == "<accepted>");
+}
+
+// A burst of duplicates is this guard's busiest case: each is answered from views of the
+// signal, with the fingerprint written into a kept buffer, so once warm neither the check nor
+// the engine's outcome call for it allocates.
+TEST_CASE("a duplicate's check and outcome allocate nothing once warm") {
+  FakeHost host;
+  PluginHarness g(AXION_PLUGIN_SO, host);
+  Signal first = make(host, "AAPL", "ema_cloud_trend_continuation_bullish");
+  pass_and_complete(g, first);
+  Signal dup = first;
+  dup.ts_us += 1'000'000;
+  axion::sdk::SignalArrays arrays;
+  const axion_signal c = axion::sdk::to_c(dup, arrays);
+  REQUIRE_FALSE(g.check_passes(c));  // warm
+  g.on_outcome(c, "signal_guard");
+  axion::sdk::testing::AllocationCounter count;
+  bool any_passed = false;
+  for (int i = 0; i < 100; ++i) {
+    any_passed = g.check_passes(c) || any_passed;
+    g.on_outcome(c, "signal_guard");
+  }
+  CHECK(count.stop() == 0);
+  CHECK_FALSE(any_passed);
+  // The entry is still the first signal's: a duplicate's outcome never released it.
+  CHECK(is_duplicate(g, first));
 }

@@ -213,7 +213,11 @@ axion_status guarded(axion_error* err, Fn&& fn) noexcept {
 inline void fill_verdict(axion_verdict* out, const Verdict& v) {
   out->size = sizeof(axion_verdict);
   out->pass = v.pass ? 1 : 0;
-  copy_to(out->reason, v.reason);
+  if (v.reason.empty()) {
+    copy_to(out->reason, v.kept_reason);
+  } else {
+    copy_to(out->reason, v.reason);
+  }
 }
 
 inline nlohmann::json parse_json_arg(axion_str s) {

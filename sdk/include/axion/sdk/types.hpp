@@ -325,8 +325,20 @@ struct PositionSize {
 struct Verdict {
   bool pass = true;
   std::string reason;
+  // A rejection reason kept by the plugin (computed once, e.g. at construction), used when
+  // `reason` is empty: a plugin that rejects in bursts copies no text per call.
+  std::string_view kept_reason;
+  Verdict() = default;
+  Verdict(bool passes, std::string why) : pass(passes), reason(std::move(why)) {}
   static Verdict ok() { return {}; }
   static Verdict reject(std::string why) { return {false, std::move(why)}; }
+  // `why` must outlive the call (a member of the plugin, a string literal).
+  static Verdict reject_kept(std::string_view why) {
+    Verdict v(false, {});
+    v.kept_reason = why;
+    return v;
+  }
+  std::string_view why() const { return reason.empty() ? kept_reason : std::string_view(reason); }
 };
 
 }  // namespace axion::sdk

@@ -361,9 +361,12 @@ class PluginHarness {
     return v.pass != 0;
   }
   void on_outcome(const Signal& s, const std::string& stage) {
-    auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
     SignalArrays arrays;
-    axion_signal c = to_c(s, arrays);
+    on_outcome(to_c(s, arrays), stage);
+  }
+  // The outcome of a signal already in C form (see check_passes).
+  void on_outcome(const axion_signal& c, std::string_view stage) {
+    auto* vt = vtable<axion_guard_vtable>(AXION_KIND_GUARD);
     vt->on_outcome(self_, &c, make_str(stage));
   }
 
