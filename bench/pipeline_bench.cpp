@@ -1,7 +1,8 @@
 // process_signal throughput and latency percentiles with the journal on: the accepted path
 // (guards, paper broker, fill validation, position, records) and two rejected paths (duplicate
-// at the dedup guard, kill switch), with their heap allocations per call (`allocs`: every
-// thread's operator new while the call runs, the journal writer's included). Run: build/bench/bench_pipeline (never as a timed test).
+// at the dedup guard, kill switch), with their heap allocations per call (`allocs`: operator new
+// on the engine thread during the call; this program replaces operator new with a counting
+// one over malloc, jemalloc here). Run: build/bench/bench_pipeline (never as a timed test).
 #include <benchmark/benchmark.h>
 
 #include <chrono>

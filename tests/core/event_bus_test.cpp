@@ -62,3 +62,12 @@ TEST_CASE("A plugin's odd event name still yields a valid JSON envelope") {
   CHECK(env["data"]["x"] == "a\"b");
   CHECK(env["sequence"] == 1);
 }
+
+TEST_CASE("Event data with plugin text that is not UTF-8 is published with replacement characters") {
+  EventBus bus(3);
+  std::vector<Event> recorded;
+  bus.set_recorder([&](const EventPtr& e) { recorded.push_back(*e); });
+  REQUIRE_NOTHROW(bus.publish("weight_update", {{"weights", {{"strat\xff", 0.5}}}}, 0));
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].data == "{\"weights\":{\"strat\xEF\xBF\xBD\":0.5}}");
+}

@@ -441,3 +441,19 @@ TEST_CASE("strategy registry: order, flags, replace keeps position", "[registry]
   CHECK(r.remove("ema_cloud"));
   CHECK_FALSE(r.remove("ema_cloud"));
 }
+
+TEST_CASE("feedback: a source name that is not UTF-8 is persisted with replacement, the adjustment still applies") {
+  FusionBridge fusion;
+  json persisted;
+  std::vector<json> published;
+  FeedbackBridge fb({2, true}, &fusion, [&](std::string h) { persisted = json::parse(h); },
+                    [&](const json& d) { published.push_back(d); });
+  const std::string bad = "strat\xff\xfe";
+  fb.on_trade_closed(bad, 10, 60, 0.001, kNow);
+  REQUIRE_NOTHROW(fb.on_trade_closed(bad, 10, 60, 0.001, kNow));  // 2nd trade: an adjustment
+  REQUIRE(published.size() == 1);      // the weight_update went out
+  REQUIRE(fb.history().size() == 1);   // and the snapshot was kept
+  REQUIRE(persisted.is_array());
+  REQUIRE(persisted.size() == 1);
+  CHECK(persisted[0]["weights"].contains("strat\xEF\xBF\xBD\xEF\xBF\xBD"));
+}

@@ -121,7 +121,10 @@ Position position_from_storage(const json& j) {
   p.underlying = j.value("underlying", p.ticker);
   // A stored position facing no known way is damaged: the journal's reader reports it.
   const auto direction = parse_direction(j.value("direction", "long"));
-  if (!direction) throw std::runtime_error("invalid direction " + j.value("direction", json()).dump());
+  if (!direction) {
+    throw std::runtime_error("invalid direction " +
+                             j.value("direction", json()).dump(-1, ' ', false, json::error_handler_t::replace));
+  }
   p.direction = *direction;
   p.is_inverse = j.value("is_inverse", false);
   p.entry_price = j.value("entry_price", 0.0);

@@ -11,12 +11,11 @@ using namespace detail;
 
 // ---- the pipeline (§2.2) -------------------------------------------------------------------
 
-PipelineResult Orchestrator::reject(EntryContext& ctx, const std::string& stage,
-                                    const std::string& reason) {
+PipelineResult Orchestrator::reject(EntryContext& ctx, std::string stage, std::string reason) {
   PipelineResult r = std::move(ctx.result);  // the context is done with it
   r.success = false;
-  r.pipeline_stage = stage;
-  r.rejection_reason = reason;
+  r.pipeline_stage = std::move(stage);
+  r.rejection_reason = std::move(reason);
   r.timestamp_us = now_();
   finalize(ctx, r);
   return r;
@@ -80,7 +79,9 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       &Orchestrator::record_intent,      // [5]   the intent is durable before the broker hears
   };
   for (Stage stage : kStages) {
-    if (auto rejected = (this->*stage)(*ctx)) return reject(*ctx, rejected->stage, rejected->reason);
+    if (auto rejected = (this->*stage)(*ctx)) {
+      return reject(*ctx, std::move(rejected->stage), std::move(rejected->reason));
+    }
   }
   // [5] submission, then [6] fill validation, [7] position, [8] records (finish_entry), on this
   // call when the broker answers at once, later (parked) when it does not.

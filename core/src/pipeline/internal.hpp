@@ -50,11 +50,16 @@ struct EntryPlan {
             {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
             {"strategy", strategy}};
   }
-  static EntryPlan from_json(const json& j) {
+  // `order_side` is the entry order's: a plan without a known direction (none journaled, or
+  // damaged) takes the direction that side opens, never a guess of long.
+  static EntryPlan from_json(const json& j, std::string_view order_side) {
     EntryPlan p;
+    p.direction = order_side == "sell" ? Direction::Short : Direction::Long;
     if (!j.is_object()) return p;
     p.underlying = j.value("underlying", "");
-    p.direction = parse_direction(j.value("direction", "long")).value_or(Direction::Long);
+    if (auto it = j.find("direction"); it != j.end() && it->is_string()) {
+      if (auto known = parse_direction(it->get_ref<const std::string&>())) p.direction = *known;
+    }
     p.instrument_type = j.value("instrument_type", "stock");
     p.is_inverse = j.value("is_inverse", false);
     p.leverage = j.value("leverage", 1.0);

@@ -107,7 +107,7 @@ void Orchestrator::resolve_intent(const OrderIntent& intent) {
   flow->broker_name = broker_name;
   flow->awaiting_fill = true;
   flow->submitted_at_us = now_();
-  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()));
+  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()), order.side);
   flow->strategy = plan.strategy;
   flow->underlying = plan.underlying.empty() ? order.ticker : plan.underlying;
   if (Position* p = find_position(order.ticker, intent.signal_id)) {
@@ -165,7 +165,7 @@ void Orchestrator::keep_rest_of_unwind(const OrderIntent& intent, const Order& o
 void Orchestrator::adopt_entry(const OrderIntent& intent, const OrderResult& r) {
   const Order order = intent_order(intent);
   const bool has_plan = intent.order.contains("plan");
-  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()));
+  const EntryPlan plan = EntryPlan::from_json(intent.order.value("plan", json::object()), order.side);
   const double price = r.filled_price > 0 ? r.filled_price : order.reference_price;
   Position p = position_for_fill(plan, order, price, r.filled_qty, r.commission, r.order_id, now_());
   p.broker = intent.order.value("broker", "");

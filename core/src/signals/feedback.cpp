@@ -217,8 +217,16 @@ WeightUpdate FeedbackBridge::force_adjustment(std::int64_t now_us, const std::st
 }
 
 void FeedbackBridge::keep(WeightSnapshot s) {
-  history_text_.push_back(s.to_json().dump());
+  // Source names are plugin text: invalid UTF-8 is replaced, never a throw that would skip the
+  // adjustment's publish and its push to fusion.
+  std::string text = s.to_json().dump(-1, ' ', false, json::error_handler_t::replace);
   history_.push_back(std::move(s));
+  try {
+    history_text_.push_back(std::move(text));
+  } catch (...) {
+    history_.pop_back();  // the two stay in lock step
+    throw;
+  }
   while (history_.size() > kKeepSnapshots) {
     history_.pop_front();
     history_text_.pop_front();

@@ -95,7 +95,7 @@ std::vector<Signal> SignalAssembly::assemble(const std::string& symbol, const st
     signal_counts_[strategy] = signal_counts_.value(strategy, std::int64_t{0}) + 1;
     out.push_back(std::move(sig));
   }
-  if (!out.empty() && persist_) persist_("ab_signal_counts", signal_counts_.dump());
+  if (!out.empty() && persist_) persist_("ab_signal_counts", signal_counts_.dump(-1, ' ', false, json::error_handler_t::replace));
   return out;
 }
 

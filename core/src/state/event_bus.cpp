@@ -29,7 +29,8 @@ void EventBus::set_recorder(Recorder recorder) {
 }
 
 std::int64_t EventBus::publish(std::string_view name, const json& data, std::int64_t ts_us) {
-  return publish_text(name, data.dump(), ts_us);
+  // Event data carries plugin text (strategy and source names): not UTF-8 is replaced, not thrown.
+  return publish_text(name, data.dump(-1, ' ', false, json::error_handler_t::replace), ts_us);
 }
 
 std::int64_t EventBus::publish_text(std::string_view name, std::string data, std::int64_t ts_us) {

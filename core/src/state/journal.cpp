@@ -134,7 +134,7 @@ constexpr std::size_t kMaxQueuedOps = 1 << 18;
 constexpr std::size_t kFailureMemory = 64;
 constexpr std::size_t kSpareTexts = 8;
 constexpr std::size_t kSpareOpLists = 64;
-constexpr std::size_t kMaxSpareOps = 4096;
+constexpr std::size_t kMaxSpareOps = 256;  // a record is up to a few hundred bytes
 constexpr std::size_t kMaxSpareText = 1 << 20;
 }  // namespace
 
@@ -260,6 +260,7 @@ struct Journal::Writer {
       for (auto& op : work[u].ops) {
         auto* r = std::get_if<PluginStateRec>(&op);
         if (r && r->text.capacity() <= kMaxSpareText) out.push_back(std::move(r->text));
+        if (out.size() == kSpareTexts) break;
       }
     }
     return out;

@@ -69,8 +69,9 @@ sqlite3* JournalReader::db_locked() {
 }
 
 void JournalReader::catch_up_locked() {
-  // The engine only appends results (ids grow, AUTOINCREMENT), so the rows past the last one
-  // counted are exactly the new ones: a range scan on the primary key, never COUNT(*) of all.
+  // The engine only appends results and never deletes one (so each new rowid is the largest
+  // plus one), so the rows past the last one counted are exactly the new ones: a range scan on
+  // the primary key, never COUNT(*) of all.
   Query q(db_locked(), "SELECT COUNT(*), COALESCE(SUM(success = 1), 0), COALESCE(MAX(id), 0) FROM results WHERE id > ?");
   q.bind(1, counted_up_to_);
   if (!q.step()) return;

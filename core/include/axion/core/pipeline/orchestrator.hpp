@@ -203,7 +203,7 @@ class Orchestrator {
   Rejection stage_error(const std::string& stage, const std::string& what);
   const axion_stage_context& stage_context(EntryContext& ctx);
 
-  PipelineResult reject(EntryContext& ctx, const std::string& stage, const std::string& reason);
+  PipelineResult reject(EntryContext& ctx, std::string stage, std::string reason);
   void finalize(EntryContext& ctx, PipelineResult& r);
   std::optional<PipelineResult> submit_entry(std::shared_ptr<EntryContext> ctx);
   void finish_entry(std::shared_ptr<EntryContext> ctx, const OrderResult& r);

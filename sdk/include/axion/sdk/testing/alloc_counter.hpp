@@ -9,8 +9,10 @@
 // this header fails to link ("multiple definition of operator new"). Each plugin test is a single
 // translation unit, so a plugin test includes it once, directly.
 //
-// Counting is not thread-safe and counters do not nest: only one AllocationCounter may be counting
-// at a time (a stopped one may stay in scope), on the thread that drives the plugin.
+// Only the allocations of the thread that created the counter are counted (the thread that drives
+// the plugin, or the engine thread in a benchmark): other threads' allocations, such as a journal
+// writer's, are neither counted nor raced with. Counters do not nest: only one AllocationCounter
+// may be counting at a time (a stopped one may stay in scope), and it is stopped on its thread.
 #pragma once
 
 #include <cstddef>
@@ -20,8 +22,8 @@
 namespace axion::sdk::testing {
 
 namespace alloc_detail {
-inline bool counting = false;
-inline std::size_t allocations = 0;
+inline thread_local bool counting = false;  // constant-initialized: safe in operator new
+inline std::size_t allocations = 0;         // written only by the one counting thread
 
 inline void* counted_alloc(std::size_t n) noexcept {
   if (counting) ++allocations;
@@ -29,8 +31,8 @@ inline void* counted_alloc(std::size_t n) noexcept {
 }
 }  // namespace alloc_detail
 
-// Counts every allocation in the process from its construction until stop() or its destruction,
-// whichever comes first.
+// Counts every allocation this thread makes from its construction until stop() or its
+// destruction, whichever comes first.
 //
 //   AllocationCounter counter;
 //   const auto out = h.on_bar(bar);
