@@ -29,6 +29,7 @@ TEST_CASE("Sequences continue from the recorded one and envelopes keep the docum
   bus.publish("trade_executed", {{"ticker", "AAPL"}}, 0);
   REQUIRE(recorded.size() == 1);
   CHECK(recorded[0].sequence == 41);
+  CHECK(recorded[0].data() == R"({"ticker":"AAPL"})");  // the envelope's span: copies keep it
   CHECK(recorded[0].envelope ==
         R"({"channel":"orders","event":"trade_executed","data":{"ticker":"AAPL"},"timestamp":"1970-01-01T00:00:00.000000+00:00","sequence":41})");
 }
@@ -69,5 +70,5 @@ TEST_CASE("Event data with plugin text that is not UTF-8 is published with repla
   bus.set_recorder([&](const EventPtr& e) { recorded.push_back(*e); });
   REQUIRE_NOTHROW(bus.publish("weight_update", {{"weights", {{"strat\xff", 0.5}}}}, 0));
   REQUIRE(recorded.size() == 1);
-  CHECK(recorded[0].data == "{\"weights\":{\"strat\xEF\xBF\xBD\":0.5}}");
+  CHECK(recorded[0].data() == "{\"weights\":{\"strat\xEF\xBF\xBD\":0.5}}");
 }

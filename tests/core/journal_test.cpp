@@ -109,7 +109,7 @@ TEST_CASE("Kill records, event sequence and plugin state are durable") {
     k.actor = "key-1";
     k.activated_at_us = 42;
     j.save_kill(k);
-    j.record_event(std::make_shared<Event>(Event{7, 1, "alerts", "kill_switch", "{}", ""}));
+    j.record_event(std::make_shared<Event>(Event{7, 1, "alerts", "kill_switch", "{\"data\":{}}", 8, 2}));
     j.save_plugin_state("broker/paper", R"({"cash":1})");
   }
   Journal j(db);

@@ -75,11 +75,11 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
     auto alerts = fx.events("kill_switch");
     REQUIRE(alerts.size() == 1);
     CHECK(alerts[0].channel == "alerts");
-    CHECK(json::parse(alerts[0].data)["actor"] == "key1");
+    CHECK(json::parse(alerts[0].data())["actor"] == "key1");
     auto killed = fx.events("bot_killed");
     REQUIRE(killed.size() == 1);
     CHECK(killed[0].channel == "lifecycle");
-    auto kd = json::parse(killed[0].data);
+    auto kd = json::parse(killed[0].data());
     CHECK(kd["status"] == "killed");
     CHECK(kd["actor"] == "key1");
     CHECK(kd["message"] == "Kill switch activated: bar check");
@@ -111,7 +111,7 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
     CHECK(read_json(fx.state_dir() / "bot_state.json")["kill_switch_active"] == false);
     auto paused = fx.events("bot_paused");
     REQUIRE(paused.size() == 1);
-    CHECK(json::parse(paused[0].data)["reason"] == "kill_switch_reset");
+    CHECK(json::parse(paused[0].data())["reason"] == "kill_switch_reset");
     CHECK(e.controller().resume("key2").ok());
     CHECK(e.controller().status() == "paper");
   }
@@ -145,7 +145,7 @@ TEST_CASE("Control: pause and stop end signal intake while strategies keep seein
   CHECK(e.controller().status() == "paper");
   auto started = fx.events("bot_started");
   REQUIRE(started.size() == 1);
-  CHECK(json::parse(started[0].data)["actor"] == "k");
+  CHECK(json::parse(started[0].data())["actor"] == "k");
 }
 
 TEST_CASE("Control: status, positions and history read models") {
@@ -269,7 +269,7 @@ TEST_CASE("Control: verify_token for the WS add-on and the api_key_revoked event
   REQUIRE(e.keys().revoke("alice", c.key.key_id));
   auto revoked = fx.events("api_key_revoked");
   REQUIRE(revoked.size() == 1);
-  CHECK(json::parse(revoked[0].data)["key_id"] == c.key.key_id);
+  CHECK(json::parse(revoked[0].data())["key_id"] == c.key.key_id);
   CHECK(revoked[0].channel == "lifecycle");
   CHECK((*e.query("verify_token", {{"token", c.raw}}))["ok"] == false);
 
@@ -292,7 +292,7 @@ TEST_CASE("Control: the engine loop pushes performance_snapshot every refresh in
       if (ev.event != "performance_snapshot" || seen.count(ev.sequence)) continue;
       seen[ev.sequence] = std::chrono::steady_clock::now();
       CHECK(ev.channel == "metrics");
-      auto d = json::parse(ev.data);
+      auto d = json::parse(ev.data());
       CHECK(d.contains("equity_curve_len"));
       CHECK(d["total_trades"] == n_trades);
     }

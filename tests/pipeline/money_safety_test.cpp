@@ -49,7 +49,7 @@ bool has_error_event(EngineFixture& fx, const std::string& stage, const std::str
     return d.value("stage", "") == stage && d.value("error", "").find(needle) != std::string::npos;
   };
   for (const auto& ev : fx.events("error")) {
-    if (matches(json::parse(ev.data))) return true;
+    if (matches(json::parse(ev.data()))) return true;
   }
   for (const auto& row : fx.sql("SELECT data FROM events WHERE event = 'error'")) {
     if (matches(json::parse(row[0], nullptr, false))) return true;
@@ -124,7 +124,7 @@ TEST_CASE("Graceful shutdown reports close orders still working and the next sta
     e.shutdown();  // the closes are pending a day on the engine clock, which does not move now
     auto reported = fx.events("shutdown_orders_open");
     REQUIRE(reported.size() == 1);
-    CHECK(json::parse(reported[0].data)["client_order_ids"].size() == open);
+    CHECK(json::parse(reported[0].data())["client_order_ids"].size() == open);
     fx.crash();
   }
   auto& e = fx.start(goog_manifest(kSlowBroker));

@@ -57,7 +57,7 @@ TEST_CASE("GOOG replay: signals become validated paper fills, positions and clos
   auto trades = fx.events("trade_executed");
   CHECK(trades.size() == done.size());
   for (const auto& t : trades) {
-    auto d = json::parse(t.data);
+    auto d = json::parse(t.data());
     CHECK(t.channel == "orders");
     CHECK(d["shares"] == 1);  // no [[sizing]]: one share, market (pipeline.md §0.1)
     CHECK(d["entry_price"].get<double>() > 0);
@@ -67,7 +67,7 @@ TEST_CASE("GOOG replay: signals become validated paper fills, positions and clos
   REQUIRE_FALSE(closed.empty());
   std::set<std::string> reasons;
   for (const auto& ev : closed) {
-    auto d = json::parse(ev.data);
+    auto d = json::parse(ev.data());
     reasons.insert(d["exit_reason"].get<std::string>().substr(0, d["exit_reason"].get<std::string>().find(':')));
   }
   CHECK(reasons.count("stop_loss") == 1);
@@ -107,7 +107,7 @@ TEST_CASE("Kill switch: flatten closes every position, then every signal stops a
   auto kills = fx.events("kill_switch");
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].channel == "alerts");
-  CHECK(json::parse(kills[0].data)["level"] == "flatten");
+  CHECK(json::parse(kills[0].data())["level"] == "flatten");
   // bot_state.json already says so.
   auto state = json::parse(read_file(fx.state_dir() / "bot_state.json"));
   CHECK(state["kill_switch_active"] == true);
@@ -236,7 +236,7 @@ fail = true
   CHECK(errs[0]["rejection_reason"] == "Signal guard error: fixture guard exploded");
   auto alerts = fx2.events("error");
   REQUIRE_FALSE(alerts.empty());
-  CHECK(json::parse(alerts[0].data)["stage"] == "signal_guard");
+  CHECK(json::parse(alerts[0].data())["stage"] == "signal_guard");
   CHECK(e2.counters().bars == 200);
 }
 
@@ -251,8 +251,8 @@ consecutive_loss_pct = 0.0000001
   e.run_feed_to_end();
   auto kills = fx.events("kill_switch");
   REQUIRE_FALSE(kills.empty());
-  CHECK(json::parse(kills[0].data)["reason"] == "3 consecutive losses");
-  CHECK(json::parse(kills[0].data)["actor"] == "engine");
+  CHECK(json::parse(kills[0].data())["reason"] == "3 consecutive losses");
+  CHECK(json::parse(kills[0].data())["actor"] == "engine");
   CHECK(e.state().kill_switch_active());
   CHECK(e.orchestrator().positions().empty());
 }
@@ -280,7 +280,7 @@ TEST_CASE("Emergency close closes everything and activates the global kill") {
   CHECK(e.state().kill_switch_reason() == std::optional<std::string>("Emergency close: test drill"));
   auto ev = fx.events("emergency_close");
   REQUIRE(ev.size() == 1);
-  CHECK(json::parse(ev[0].data)["closed"] == n);
+  CHECK(json::parse(ev[0].data())["closed"] == n);
 }
 
 TEST_CASE("A bad plugin config stops start-up with every error, naming file:line and key") {
@@ -304,7 +304,7 @@ TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operat
   CHECK(e.state().circuit_breaker_status() == "open");
   bool alerted = false;
   for (const auto& ev : fx.events("error")) {
-    auto d = json::parse(ev.data);
+    auto d = json::parse(ev.data());
     if (d["stage"] == "reconciliation") {
       alerted = true;
       CHECK(d["error"].get<std::string>().find("Ghost position:") != std::string::npos);

@@ -175,9 +175,9 @@ TEST_CASE("Reload of a strategy and of the paper broker keeps positions and kill
   auto evs = fx.events("plugin_reloaded");
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].channel == "lifecycle");
-  auto d0 = json::parse(evs[0].data);
+  auto d0 = json::parse(evs[0].data());
   CHECK(d0 == json{{"kind", "strategy"}, {"name", "ema_cloud"}, {"version", r.version}, {"actor", "key-admin"}});
-  CHECK(json::parse(evs[1].data)["kind"] == "broker");
+  CHECK(json::parse(evs[1].data())["kind"] == "broker");
   CHECK(e.journal().last_event_sequence() >= evs[1].sequence);
   CHECK(fx.events("error").empty());
 
@@ -237,7 +237,7 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
   // Each failure raised an `error` alert naming the plugin and the actor; nothing was reloaded.
   auto errors = fx.events("error");
   REQUIRE(errors.size() == 3);
-  auto d = json::parse(errors[0].data);
+  auto d = json::parse(errors[0].data());
   CHECK(d["stage"] == "plugin_reload");
   CHECK(d["error"].get<std::string>().find("strategy/vwap_reversion (actor key-ops)") != std::string::npos);
   CHECK(errors[0].channel == "alerts");

@@ -146,7 +146,7 @@ plugin = "strategy/vwap_reversion"
   std::vector<std::pair<std::int64_t, std::string>> received;
   e.bus().subscribe([&](const Event& ev) {
     if (ev.event != "signal_received") return;
-    auto d = json::parse(ev.data);
+    auto d = json::parse(ev.data());
     std::lock_guard lock(mu);
     received.emplace_back(ev.sequence, d["metadata"].value("strategy", std::string()));
   });
@@ -189,7 +189,7 @@ plugin = "strategy/vwap_reversion"
   CHECK(after_vwap > 0);  // the others kept emitting
   auto disabled = fx.events("strategy_disabled");
   REQUIRE(disabled.size() == 1);
-  CHECK(json::parse(disabled[0].data)["actor"] == "test-key-1");
+  CHECK(json::parse(disabled[0].data())["actor"] == "test-key-1");
   CHECK(disabled[0].channel == "lifecycle");
 
   // A restart on the same state directory keeps the flag; enabling it again works.
@@ -212,7 +212,7 @@ plugin = "strategy/vwap_reversion"
   e2.run_feed_to_end();
   bool rsi_seen = false;
   for (const auto& ev : fx.events("signal_received")) {
-    rsi_seen = rsi_seen || json::parse(ev.data)["metadata"].value("strategy", std::string()) == "rsi_divergence";
+    rsi_seen = rsi_seen || json::parse(ev.data())["metadata"].value("strategy", std::string()) == "rsi_divergence";
   }
   CHECK(rsi_seen);
 }

@@ -87,8 +87,8 @@ void Orchestrator::publish(const std::string& event, const json& data) {
   bus_.publish(event, data, now_());
 }
 
-void Orchestrator::publish_text(const std::string& event, std::string data_json) {
-  bus_.publish_text(event, std::move(data_json), now_());
+void Orchestrator::publish_text(const std::string& event, std::string_view data_json) {
+  bus_.publish_text(event, data_json, now_());
 }
 
 void Orchestrator::replace_stage(PluginInstance* from, PluginInstance* to) { stages_.replace(from, to); }

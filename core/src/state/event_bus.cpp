@@ -33,12 +33,11 @@ std::int64_t EventBus::publish(std::string_view name, const json& data, std::int
   return publish_text(name, data.dump(-1, ' ', false, json::error_handler_t::replace), ts_us);
 }
 
-std::int64_t EventBus::publish_text(std::string_view name, std::string data, std::int64_t ts_us) {
+std::int64_t EventBus::publish_text(std::string_view name, std::string_view data, std::int64_t ts_us) {
   auto ev = std::make_shared<Event>();
   ev->ts_us = ts_us;
   ev->channel = channel_for(name);
   ev->event = std::string(name);
-  ev->data = std::move(data);
   std::shared_ptr<const std::vector<Sink>> sinks;
   Recorder recorder;
   {
@@ -46,10 +45,13 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string data, std
     ev->sequence = next_seq_++;
     // The envelope wraps the already-serialized data (no second serialization per event).
     std::string& env = ev->envelope;
-    env.reserve(ev->data.size() + 128);
+    env.reserve(data.size() + 128);
     env.append("{\"channel\":\"").append(ev->channel).append("\",\"event\":");
     sdk::json_text::append_string(env, ev->event);
-    env.append(",\"data\":").append(ev->data);
+    env.append(",\"data\":");
+    ev->data_at = static_cast<std::uint32_t>(env.size());
+    ev->data_size = static_cast<std::uint32_t>(data.size());
+    env.append(data);
     env.append(",\"timestamp\":\"");
     sdk::time::append_iso(env, ts_us);
     env.append("\",\"sequence\":");

@@ -17,7 +17,7 @@ struct Journal::Stmt {
   sqlite3_stmt* s = nullptr;
   sqlite3* db = nullptr;
   ~Stmt() { sqlite3_finalize(s); }
-  Stmt& bind(int i, const std::string& v) {
+  Stmt& bind(int i, std::string_view v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
@@ -373,7 +373,7 @@ struct Journal::Writer {
             [&](EventRec& r) {
               j.prepare("event", "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)")
                   .bind(1, r.ev->sequence).bind(2, r.ev->ts_us).bind(3, r.ev->channel)
-                  .bind(4, r.ev->event).bind(5, r.ev->data).run();
+                  .bind(4, r.ev->event).bind(5, r.ev->data()).run();
             },
             [&](KillSaveRec& r) {
               const auto& k = r.k;

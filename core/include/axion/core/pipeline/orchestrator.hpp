@@ -237,7 +237,7 @@ class Orchestrator {
   json kill_event(const KillRecord& k) const;
   double base_equity() const;
   void publish(const std::string& event, const json& data);
-  void publish_text(const std::string& event, std::string data_json);
+  void publish_text(const std::string& event, std::string_view data_json);
   void persist(const Position& p);
   // Ends the journal unit holding an order's intent before the order goes to `broker`: waits
   // for the disk unless the broker's book travels in the same ordered stream. Throws

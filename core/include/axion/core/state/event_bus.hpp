@@ -23,8 +23,10 @@ struct Event {
   std::int64_t ts_us = 0;
   std::string channel;
   std::string event;
-  std::string data;      // JSON text
   std::string envelope;  // {"channel","event","data","timestamp","sequence"} as sent to clients
+  // The data's JSON text: the span of the envelope that holds it (written once, not twice).
+  std::uint32_t data_at = 0, data_size = 0;
+  std::string_view data() const { return std::string_view(envelope).substr(data_at, data_size); }
 };
 
 // One event is built once and shared, never copied: by the replay buffer, the journal's record
@@ -45,8 +47,9 @@ class EventBus {
   void set_recorder(Recorder recorder);
 
   std::int64_t publish(std::string_view event, const json& data, std::int64_t ts_us);
-  // The same with the data already written as JSON text (one object; valid UTF-8).
-  std::int64_t publish_text(std::string_view event, std::string data, std::int64_t ts_us);
+  // The same with the data already written as JSON text (one object; valid UTF-8), copied once
+  // into the event's envelope.
+  std::int64_t publish_text(std::string_view event, std::string_view data, std::int64_t ts_us);
 
   // Subscribe; buffered events with sequence > since are delivered first (since < 0: none).
   // Returns the oldest buffered sequence through *oldest when the gap cannot be filled.
