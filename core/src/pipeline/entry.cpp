@@ -78,18 +78,32 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
       &Orchestrator::check_pretrade,     // [4.5] the order, and every [[risk]] order check
       &Orchestrator::record_intent,      // [5]   the intent is durable before the broker hears
   };
+  std::optional<PipelineResult> out;
+  bool rejected_at_stage = false;
   for (Stage stage : kStages) {
     if (auto rejected = (this->*stage)(*ctx)) {
-      return reject(*ctx, std::move(rejected->stage), std::move(rejected->reason));
+      out = reject(*ctx, std::move(rejected->stage), std::move(rejected->reason));
+      rejected_at_stage = true;
+      break;
     }
   }
   // [5] submission, then [6] fill validation, [7] position, [8] records (finish_entry), on this
   // call when the broker answers at once, later (parked) when it does not.
-  return submit_entry(ctx);
+  if (!rejected_at_stage) out = submit_entry(ctx);
+  reuse_entry(std::move(ctx));
+  return out;
+}
+
+// A context no parked order holds any more is kept for the next signal, emptied but with its
+// buffers (the signal's text and C arrays): a burst of rejections allocates none of them.
+void Orchestrator::reuse_entry(std::shared_ptr<EntryContext> ctx) {
+  if (ctx.use_count() != 1) return;  // a parked entry: its flow holds it
+  ctx->clear_for_reuse();
+  spare_entry_ = std::move(ctx);
 }
 
 std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal signal) {
-  auto ctx = std::make_shared<EntryContext>();
+  auto ctx = spare_entry_ ? std::move(spare_entry_) : std::make_shared<EntryContext>();
   ctx->signal = std::move(signal);
   ctx->csig = sdk::to_c(ctx->signal, ctx->signal_arrays);
   ctx->strategy = strategy_of(ctx->signal);

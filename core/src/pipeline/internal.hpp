@@ -219,6 +219,18 @@ struct Orchestrator::EntryContext {
   std::optional<PipelineResult>* sync_out = nullptr;
   bool guard_passed = false;        // a guard saw it: every guard learns its outcome
   bool have_stage_context = false;  // entry_view_ holds this signal's context
+
+  // Back to a fresh context that keeps only buffer capacity, nothing of the last signal.
+  void clear_for_reuse() {
+    sdk::SignalArrays arrays = std::move(signal_arrays);
+    std::string text = std::move(signal_text);
+    *this = EntryContext();
+    arrays.fields.clear();
+    arrays.cloud_states.clear();
+    text.clear();
+    signal_arrays = std::move(arrays);
+    signal_text = std::move(text);
+  }
 };
 
 struct Orchestrator::OrderFlow {

@@ -191,6 +191,7 @@ class Orchestrator {
   };
   // The stages of an entry, in process_signal's order (core/src/pipeline/entry.cpp).
   std::shared_ptr<EntryContext> begin_entry(Signal signal);
+  void reuse_entry(std::shared_ptr<EntryContext> ctx);
   std::optional<Rejection> check_kill_switch(EntryContext& ctx);
   std::optional<Rejection> run_guards(EntryContext& ctx);
   std::optional<Rejection> adapt_to_regime(EntryContext& ctx);
@@ -268,6 +269,7 @@ class Orchestrator {
   std::vector<Position> positions_;
   std::map<std::pair<KillScope, std::string>, KillRecord> kills_;  // by scope and target
   std::deque<std::shared_ptr<const std::string>> history_;  // JSON text
+  std::shared_ptr<EntryContext> spare_entry_;  // reuse_entry()
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;
   int depth_ = 0;
