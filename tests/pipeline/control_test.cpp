@@ -305,3 +305,29 @@ TEST_CASE("Control: the engine loop pushes performance_snapshot every refresh in
   const auto gap = std::next(seen.begin())->second - seen.begin()->second;
   CHECK(gap >= std::chrono::milliseconds(900));
 }
+
+TEST_CASE("Control: a kill known only to bot_state.json becomes the engine's kill, and one reset clears both") {
+  EngineFixture fx("state-only-kill");
+  {
+    fx.start(manifest());
+    fx.crash();
+  }
+  // An older engine wrote the switch to the state file only (no journal record).
+  json state = read_json(fx.state_dir() / "bot_state.json");
+  state["kill_switch_active"] = true;
+  state["kill_switch_reason"] = "set by an older engine";
+  std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc) << state.dump();
+  auto& e = fx.start(manifest());
+  const KillRecord* g = e.orchestrator().global_kill();
+  REQUIRE(g);
+  CHECK(g->reason == "set by an older engine");
+  CHECK(e.status_json()["kill_switch_active"] == true);
+  CHECK(e.controller().status() == "killed");
+  CHECK(fx.sql("SELECT reason FROM kills WHERE scope = 'global' AND active = 1").size() == 1);
+  auto r = e.controller().reset_kill(KillScope::Global, "", "key1");
+  CHECK(r.message == "Kill switch reset \u2014 bot paused");
+  CHECK_FALSE(e.orchestrator().global_kill());
+  CHECK(e.status_json()["kill_switch_active"] == false);
+  CHECK(read_json(fx.state_dir() / "bot_state.json")["kill_switch_active"] == false);
+  CHECK(fx.sql("SELECT reason FROM kills WHERE scope = 'global' AND active = 1").empty());
+}

@@ -338,9 +338,8 @@ Engine::Engine(Manifest manifest, EngineOptions options)
     orch_->alert_error("recovery", d);
     orch_->activate_kill(k);
   }
-  if (state_->kill_switch_active()) {
-    log->warn("Kill switch is ACTIVE: {} \u2014 deactivate before running",
-              state_->kill_switch_reason().value_or(""));
+  if (const KillRecord* g = orch_->global_kill()) {
+    log->warn("Kill switch is ACTIVE: {} \u2014 deactivate before running", g->reason);
   }
   for (auto* a : [&] {
          std::vector<PluginInstance*> v;
@@ -508,8 +507,7 @@ axion_kill_state Engine::kill_state(std::string_view strategy, std::string_view 
     sdk::fold_kill(out, static_cast<std::int32_t>(k.level), static_cast<std::int32_t>(k.scope),
                    k.covers(strategy, symbol));
   }
-  if (state_->kill_switch_active()) out.global_active = 1;
-  return out;
+  return out;  // fold_kill marks a global kill as global_active
 }
 
 std::optional<json> Engine::command(const std::string& plugin, std::string_view what,
@@ -886,7 +884,7 @@ void Engine::log_status() {
       orch_->current_effective().regime_confidence,
       counters_.bars, counters_.signals, counters_.entries, counters_.rejections,
       stages.empty() ? "none" : stages, orch_->positions().size(), state_->daily_pnl(),
-      state_->total_realized_pnl(), a.equity, state_->kill_switch_active() ? ", KILL SWITCH ACTIVE" : "");
+      state_->total_realized_pnl(), a.equity, orch_->global_kill() ? ", KILL SWITCH ACTIVE" : "");
 }
 
 void Engine::run() {

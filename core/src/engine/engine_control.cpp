@@ -93,18 +93,12 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
     // In effect at once; durable (journal + bot_state.json) before it returns, or says why not.
     return orch_->activate_kill(k).error;
   };
+  // A state file showing the switch on without a kill record (an older engine's) became a kill
+  // record at start-up (Orchestrator::restore): the orchestrator's kills are the only state.
   h.reset_kill = [this](KillScope scope, const std::string& target, const std::string& actor) {
-    if (orch_->reset_kill(scope, target, actor)) return true;
-    // A global switch without a kill record (e.g. a state file written by an older engine) is
-    // still the switch the user means to reset.
-    if (scope == KillScope::Global && state_->kill_switch_active()) {
-      state_->deactivate_kill_switch();
-      state_->set_circuit_breaker("closed");
-      return true;
-    }
-    return false;
+    return orch_->reset_kill(scope, target, actor);
   };
-  h.kill_switch_active = [this] { return state_->kill_switch_active(); };
+  h.kill_switch_active = [this] { return orch_->global_kill() != nullptr; };
   // Only a live launch loads the [live_broker] plugin, and the broker stage cannot be swapped
   // while running: live is available exactly when the engine was launched live (fail closed).
   h.live_broker_configured = [this, live_launch] { return live_launch && manifest_.live_broker.has_value(); };
@@ -192,7 +186,7 @@ json Engine::status_json() {
   j["win_rate"] = closes > 0 ? round_dp(static_cast<double>(wins) / closes, 4) : 0.0;
   j["total_trades_today"] = state_->daily_trade_count();
   j["open_positions"] = orch_->positions().size();
-  j["kill_switch_active"] = state_->kill_switch_active();
+  j["kill_switch_active"] = orch_->global_kill() != nullptr;
   j["data_feed_status"] = connected ? "connected" : "disconnected";
   j["mode"] = controller_->mode();
   // Without a regime stage: the sideways defaults the risk stages assume (pipeline.md §2.3).

@@ -126,7 +126,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryCont
   if (!k) return std::nullopt;
   return Rejection{stage::kKillSwitch,
                    k->scope == KillScope::Global
-                       ? "Kill switch active: " + state_.kill_switch_reason().value_or(k->reason)
+                       ? "Kill switch active: " + k->reason
                        : "Kill switch active (" + std::string(to_string(k->level)) + ", " +
                              std::string(to_string(k->scope)) + " " + k->target + "): " + k->reason};
 }
@@ -348,7 +348,7 @@ void Orchestrator::fill_stage_context(StageView& view, const sdk::Limits& limits
   c.daily_pnl = state_.daily_pnl();
   c.daily_trade_count = state_.daily_trade_count();
   c.entries_today = entries_date_ == sdk::time::trading_date(now_()) ? entries_today_ : 0;
-  c.kill_switch_active = state_.kill_switch_active() ? 1 : 0;
+  c.kill_switch_active = global_kill() ? 1 : 0;
   c.circuit_breaker_status = sdk::make_str(state_.circuit_breaker_status());
   c.limits = &view.limits;
   c.broker_can_trade_options = stages_.broker && stages_.broker->can_trade_options() ? 1 : 0;

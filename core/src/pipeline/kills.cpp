@@ -11,10 +11,14 @@ using namespace detail;
 
 // ---- stage 1: kill switch -----------------------------------------------------------------
 
+const KillRecord* Orchestrator::global_kill() const {
+  auto g = kills_.find({KillScope::Global, ""});
+  return g == kills_.end() ? nullptr : &g->second;
+}
+
 const KillRecord* Orchestrator::blocking_kill(const Signal& s) const {
   if (kills_.empty()) return nullptr;
-  auto g = kills_.find({KillScope::Global, ""});
-  if (g != kills_.end()) return &g->second;
+  if (const KillRecord* g = global_kill()) return g;
   auto st = kills_.find({KillScope::Strategy, strategy_of(s)});
   if (st != kills_.end()) return &st->second;
   auto sy = kills_.find({KillScope::Symbol, s.ticker});

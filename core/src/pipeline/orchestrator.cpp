@@ -139,7 +139,7 @@ json Orchestrator::stats() {
                                          : static_cast<double>(total_ - successes_) /
                                                static_cast<double>(std::max<std::uint64_t>(total_, 1)) * 100.0},
           {"open_positions", positions_.size()},
-          {"kill_switch_active", state_.kill_switch_active()},
+          {"kill_switch_active", global_kill() != nullptr},
           {"circuit_breaker_status", state_.circuit_breaker_status()},
           {"daily_pnl", state_.daily_pnl()},
           {"daily_trades", state_.daily_trade_count()},

@@ -131,6 +131,9 @@ class Orchestrator {
   KillOutcome activate_kill(KillRecord kill);
   bool reset_kill(KillScope scope, const std::string& target, const std::string& actor);
   std::vector<KillRecord> kills() const;
+  // The global kill, or null: the one answer to "is the kill switch on". bot_state.json keeps
+  // a copy for the next start, written only by activate_kill, reset_kill and restore.
+  const KillRecord* global_kill() const;
 
   // Current account (§1.3): the broker's snapshot when known, else starting equity.
   void refresh_account();

@@ -28,6 +28,8 @@ class StateManager {
   // Called with the error text whenever a save fails (the engine raises an `error` alert).
   std::function<void(const std::string&)> on_save_error;
 
+  // The file's copy of the global kill switch. The engine's kill state is the Orchestrator's
+  // (its kills, journaled); these are read at start-up (recovery) and written by it.
   bool kill_switch_active() const { return kill_active_; }
   const std::optional<std::string>& kill_switch_reason() const { return kill_reason_; }
   // Durable before it returns; throws StateSaveError when the file could not be written.
