@@ -132,7 +132,7 @@ JsonProducer holding(json j) {
 // cannot keep up must slow trading down, not grow memory without bound).
 constexpr std::size_t kMaxQueuedOps = 1 << 18;
 constexpr std::size_t kFailureMemory = 64;
-constexpr std::size_t kSpareTexts = 8;
+constexpr std::size_t kSpareTexts = 64;  // a group can hold many saves: all of them come back
 constexpr std::size_t kSpareOpLists = 64;
 constexpr std::size_t kMaxSpareOps = 256;  // a record is up to a few hundred bytes
 constexpr std::size_t kMaxSpareText = 1 << 20;
