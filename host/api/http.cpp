@@ -119,6 +119,17 @@ Reply error_reply(int status, const std::string& detail) { return json_reply(sta
 
 Reply message_reply(const std::string& message) { return json_reply(200, {{"message", message}}); }
 
+int http_status_of(core::ControlOutcome outcome) {
+  switch (outcome) {
+    case core::ControlOutcome::Done: return 200;
+    case core::ControlOutcome::Invalid: return 400;
+    case core::ControlOutcome::NotFound: return 404;
+    case core::ControlOutcome::Conflict: return 409;
+    case core::ControlOutcome::Failed: return 500;
+  }
+  return 500;  // an outcome this table does not know is the server's error
+}
+
 json validation_item(const std::string& type, json loc, const std::string& msg, std::optional<json> input,
                      std::optional<json> ctx) {
   json j = json::object();

@@ -22,6 +22,7 @@
 #include "api/csrf.hpp"
 #include "api/rate_limit.hpp"
 #include "axion/core/control/auth.hpp"
+#include "axion/core/control/controller.hpp"
 #include "axion/core/domain/types.hpp"
 
 namespace axion::api {
@@ -50,6 +51,9 @@ struct Reply {
 Reply json_reply(int status, const json& body);
 Reply error_reply(int status, const std::string& detail);  // {"detail": "..."}
 Reply message_reply(const std::string& message);           // 200 {"message": "..."}
+// The HTTP status of a control outcome: Done 200, Invalid 400, NotFound 404, Conflict 409,
+// Failed 500.
+int http_status_of(core::ControlOutcome outcome);
 
 // One 422 item: {type, loc, msg[, input][, ctx]}.
 json validation_item(const std::string& type, json loc, const std::string& msg,

@@ -74,9 +74,13 @@ struct Fixture {
   }
 };
 
-void expect(const ControlResult& r, int code, const std::string& msg) {
+constexpr auto kDone = ControlOutcome::Done;
+constexpr auto kInvalid = ControlOutcome::Invalid;
+constexpr auto kConflict = ControlOutcome::Conflict;
+
+void expect(const ControlResult& r, ControlOutcome outcome, const std::string& msg) {
   INFO(msg);
-  CHECK(r.http_status == code);
+  CHECK(r.outcome == outcome);
   CHECK(r.message == msg);
 }
 
@@ -104,38 +108,38 @@ TEST_CASE("Controller starts killed when the persisted kill switch is active") {
   BotController c(fe.hooks(), "paper", {});
   CHECK(c.status() == "killed");
   CHECK_FALSE(c.accepts_signals());
-  expect(c.start(std::nullopt, false, "k"), 409, kKillActive);
+  expect(c.start(std::nullopt, false, "k"), kConflict, kKillActive);
 }
 
 TEST_CASE("Transition table: start column") {
   {
     Fixture f;
-    expect(f.c.start(std::nullopt, false, "k"), 409, "Bot is already running");
+    expect(f.c.start(std::nullopt, false, "k"), kConflict, "Bot is already running");
     CHECK(f.c.status() == "paper");
   }
   {
     Fixture f;
     f.into("live");
-    expect(f.c.start(true, false, "k"), 409, "Bot is already running");
+    expect(f.c.start(true, false, "k"), kConflict, "Bot is already running");
     CHECK(f.c.status() == "live");
   }
   for (const char* from : {"paused", "stopped"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.start(false, false, "k"), 400, "Live mode requires confirmation \u2014 set confirm_live: true");
+    expect(f.c.start(false, false, "k"), kInvalid, "Live mode requires confirmation \u2014 set confirm_live: true");
     CHECK(f.c.status() == from);
     f.fe.live_configured = false;
-    expect(f.c.start(false, true, "k"), 409, "Live broker not configured");
+    expect(f.c.start(false, true, "k"), kConflict, "Live broker not configured");
     CHECK(f.c.status() == from);
     f.fe.live_configured = true;
-    expect(f.c.start(false, true, "k"), 200, "Bot started in live mode");
+    expect(f.c.start(false, true, "k"), kDone, "Bot started in live mode");
     CHECK(f.c.status() == "live");
     CHECK(f.c.active_broker() == "alpaca");
   }
   for (const char* from : {"paused", "stopped"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.start(std::nullopt, false, "k"), 200, "Bot started in paper mode");
+    expect(f.c.start(std::nullopt, false, "k"), kDone, "Bot started in paper mode");
     CHECK(f.c.status() == "paper");
     CHECK(f.c.active_broker() == "paper");
   }
@@ -143,7 +147,7 @@ TEST_CASE("Transition table: start column") {
     Fixture f;
     f.into("killed");
     const auto events = f.c.events(1000).size();
-    expect(f.c.start(true, false, "k"), 409, kKillActive);
+    expect(f.c.start(true, false, "k"), kConflict, kKillActive);
     CHECK(f.c.status() == "killed");
     CHECK(f.c.events(1000).size() == events);  // refused calls record nothing
   }
@@ -153,13 +157,13 @@ TEST_CASE("Transition table: stop column") {
   for (const char* from : {"paper", "live", "paused", "stopped"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.stop("k"), 200, "Bot stopped");
+    expect(f.c.stop("k"), kDone, "Bot stopped");
     CHECK(f.c.status() == "stopped");
     CHECK_FALSE(f.c.accepts_signals());
   }
   Fixture f;
   f.into("killed");
-  expect(f.c.stop("k"), 200, "Bot stopped");
+  expect(f.c.stop("k"), kDone, "Bot stopped");
   CHECK(f.c.status() == "killed");
 }
 
@@ -167,7 +171,7 @@ TEST_CASE("Transition table: pause column") {
   for (const char* from : {"paper", "live"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.pause("k"), 200, "Bot paused");
+    expect(f.c.pause("k"), kDone, "Bot paused");
     CHECK(f.c.status() == "paused");
     CHECK_FALSE(f.c.accepts_signals());
     auto ev = f.c.events(1);
@@ -178,12 +182,12 @@ TEST_CASE("Transition table: pause column") {
   {
     Fixture f;
     f.into("paused");
-    expect(f.c.pause("k"), 409, "Bot is already paused");
+    expect(f.c.pause("k"), kConflict, "Bot is already paused");
   }
   for (const char* from : {"stopped", "killed"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.pause("k"), 409, "Bot is not running");
+    expect(f.c.pause("k"), kConflict, "Bot is not running");
     CHECK(f.c.status() == from);
   }
 }
@@ -192,12 +196,12 @@ TEST_CASE("Transition table: resume column") {
   for (const char* from : {"paper", "live", "stopped", "killed"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.resume("k"), 409, "Bot is not paused");
+    expect(f.c.resume("k"), kConflict, "Bot is not paused");
     CHECK(f.c.status() == from);
   }
   Fixture f;
   f.into("paused");
-  expect(f.c.resume("k"), 200, "Bot resumed");
+  expect(f.c.resume("k"), kDone, "Bot resumed");
   CHECK(f.c.status() == "paper");
 }
 
@@ -205,21 +209,21 @@ TEST_CASE("Transition table: kill column") {
   for (const char* from : {"paper", "live", "paused", "stopped", "killed"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.kill("bar check", KillLevel::Flatten, KillScope::Global, "", "key1"), 200, "Kill switch activated: bar check");
+    expect(f.c.kill("bar check", KillLevel::Flatten, KillScope::Global, "", "key1"), kDone, "Kill switch activated: bar check");
     CHECK(f.c.status() == "killed");
     CHECK(f.fe.kill_switch);
     CHECK(f.fe.kills.back() == "flatten global  key1: bar check");
   }
   // A scoped kill leaves the status unchanged.
   Fixture f;
-  expect(f.c.kill("bad", KillLevel::BlockNew, KillScope::Strategy, "ema_cloud", "key1"), 200, "Kill switch activated: bad");
+  expect(f.c.kill("bad", KillLevel::BlockNew, KillScope::Strategy, "ema_cloud", "key1"), kDone, "Kill switch activated: bad");
   CHECK(f.c.status() == "paper");
   CHECK_FALSE(f.fe.kill_switch);
   // A kill that cannot be made durable still stops trading: killed, and the answer says it is
   // not durable (never a 500 that leaves trading on).
   f.fe.fail_persist = true;
   auto r = f.c.kill("x", KillLevel::Flatten, KillScope::Global, "", "key1");
-  CHECK(r.http_status == 200);
+  CHECK(r.outcome == kDone);
   CHECK_FALSE(r.durable);
   CHECK(r.error == "disk full");
   CHECK(r.message == "Kill switch activated: x (active now, but NOT durable: it may not survive a restart: disk full)");
@@ -230,18 +234,18 @@ TEST_CASE("Transition table: kill reset column") {
   for (const char* from : {"paper", "live", "paused", "stopped"}) {
     Fixture f;
     f.into(from);
-    expect(f.c.reset_kill(KillScope::Global, "", "k"), 409, "Kill switch is not active");
+    expect(f.c.reset_kill(KillScope::Global, "", "k"), kConflict, "Kill switch is not active");
     CHECK(f.c.status() == from);
   }
   Fixture f;
   f.into("killed");
-  expect(f.c.reset_kill(KillScope::Global, "", "k"), 200, "Kill switch reset \u2014 bot paused");
+  expect(f.c.reset_kill(KillScope::Global, "", "k"), kDone, "Kill switch reset \u2014 bot paused");
   CHECK(f.c.status() == "paused");
   CHECK_FALSE(f.fe.kill_switch);
   // Scoped: the kill's own reset, status unchanged; an unknown scoped kill is a 409.
-  expect(f.c.reset_kill(KillScope::Strategy, "ema_cloud", "k"), 200, "Kill switch reset: strategy ema_cloud");
+  expect(f.c.reset_kill(KillScope::Strategy, "ema_cloud", "k"), kDone, "Kill switch reset: strategy ema_cloud");
   CHECK(f.c.status() == "paused");
-  expect(f.c.reset_kill(KillScope::Symbol, "AAPL", "k"), 409, "Kill switch is not active");
+  expect(f.c.reset_kill(KillScope::Symbol, "AAPL", "k"), kConflict, "Kill switch is not active");
 }
 
 TEST_CASE("Controller library: start live uses the live broker") {
@@ -256,7 +260,7 @@ TEST_CASE("Controller library: start live uses the live broker") {
   cfg.require_confirmation_for_live = false;
   Fixture g("paper", cfg);
   g.into("stopped");
-  expect(g.c.start(false, false, "k"), 200, "Bot started in live mode");
+  expect(g.c.start(false, false, "k"), kDone, "Bot started in live mode");
 }
 
 TEST_CASE("Controller: a broker switch the engine refuses is a 409 and changes nothing") {
@@ -266,7 +270,7 @@ TEST_CASE("Controller: a broker switch the engine refuses is a 409 and changes n
   BotController c(h, "live", {});
   REQUIRE(c.stop("k").ok());
   auto r = c.start(true, false, "k");
-  CHECK(r.http_status == 409);
+  CHECK(r.outcome == kConflict);
   CHECK(r.message == "Paper mode needs a restart: the engine was launched live");
   CHECK(c.status() == "stopped");
   CHECK(c.mode() == "live");
@@ -301,7 +305,7 @@ TEST_CASE("Controller library: kill sets the flag, reset pauses and clears it, r
 TEST_CASE("Controller library: stop is not pause, only start leaves stopped") {
   Fixture f;
   REQUIRE(f.c.stop("k").ok());
-  expect(f.c.resume("k"), 409, "Bot is not paused");
+  expect(f.c.resume("k"), kConflict, "Bot is not paused");
   REQUIRE(f.c.start(std::nullopt, false, "k").ok());
   CHECK(f.c.status() == "paper");
 }
@@ -388,11 +392,11 @@ TEST_CASE("Controller publishes lifecycle events with status, message and actor"
 
 TEST_CASE("update_config lists the applied fields in declared order") {
   Fixture f;
-  expect(f.c.update_config(json::object(), "k"), 400, "No config fields provided");
-  expect(f.c.update_config({{"foo", 1}}, "k"), 400, "No config fields provided");
-  expect(f.c.update_config({{"refresh_interval_seconds", nullptr}}, "k"), 400, "No config fields provided");
+  expect(f.c.update_config(json::object(), "k"), kInvalid, "No config fields provided");
+  expect(f.c.update_config({{"foo", 1}}, "k"), kInvalid, "No config fields provided");
+  expect(f.c.update_config({{"refresh_interval_seconds", nullptr}}, "k"), kInvalid, "No config fields provided");
   expect(f.c.update_config({{"paper_mode", false}, {"max_events_displayed", 7}, {"refresh_interval_seconds", 2}}, "k"),
-         200, "Config updated: ['refresh_interval_seconds', 'max_events_displayed', 'paper_mode']");
+         kDone, "Config updated: ['refresh_interval_seconds', 'max_events_displayed', 'paper_mode']");
   CHECK(f.c.config().refresh_interval_seconds == 2);
   CHECK(f.c.config().max_events_displayed == 7);
   CHECK_FALSE(f.c.config().paper_mode);
@@ -409,5 +413,5 @@ TEST_CASE("update_config lists the applied fields in declared order") {
   CHECK(j.size() == 6);
   // paper_mode false: a body-less start goes live (and needs the confirmation).
   REQUIRE(f.c.stop("k").ok());
-  expect(f.c.start(std::nullopt, false, "k"), 400, "Live mode requires confirmation \u2014 set confirm_live: true");
+  expect(f.c.start(std::nullopt, false, "k"), kInvalid, "Live mode requires confirmation \u2014 set confirm_live: true");
 }

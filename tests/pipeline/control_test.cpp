@@ -60,11 +60,11 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
   {
     auto& e = fx.start(manifest());
     CHECK(e.controller().status() == "paper");
-    CHECK(e.controller().start(std::nullopt, false, "key1").http_status == 409);
+    CHECK(e.controller().start(std::nullopt, false, "key1").outcome == ControlOutcome::Conflict);
     REQUIRE(fx.run_until_open(400) > 0);
 
     auto r = e.controller().kill("bar check", KillLevel::Flatten, KillScope::Global, "", "key1");
-    CHECK(r.http_status == 200);
+    CHECK(r.outcome == ControlOutcome::Done);
     CHECK(r.message == "Kill switch activated: bar check");
     // Durable before the reply.
     auto state = read_json(fx.state_dir() / "bot_state.json");
@@ -94,9 +94,9 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
     CHECK(rejected.back()["rejection_reason"] == "Kill switch active: bar check");
 
     auto s = e.controller().start(std::nullopt, false, "key1");
-    CHECK(s.http_status == 409);
+    CHECK(s.outcome == ControlOutcome::Conflict);
     CHECK(s.message == "Kill switch is active \u2014 reset before starting");
-    CHECK(e.controller().pause("key1").http_status == 409);
+    CHECK(e.controller().pause("key1").outcome == ControlOutcome::Conflict);
     fx.crash();
   }
   {
@@ -140,7 +140,7 @@ TEST_CASE("Control: pause and stop end signal intake while strategies keep seein
   const auto after_stop = e.counters().signals;
   e.run_feed_to_end(100);
   CHECK(e.counters().signals == after_stop);
-  CHECK(e.controller().resume("k").http_status == 409);
+  CHECK(e.controller().resume("k").outcome == ControlOutcome::Conflict);
   REQUIRE(e.controller().start(std::nullopt, false, "k").ok());
   CHECK(e.controller().status() == "paper");
   auto started = fx.events("bot_started");

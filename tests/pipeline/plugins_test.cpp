@@ -141,7 +141,7 @@ TEST_CASE("Reload of a strategy and of the paper broker keeps positions and kill
   const axion_plugin_manifest* old_manifest = &old_strategy->manifest();
   const std::string old_version = old_manifest->version;
   auto r = e.reload_plugin_versioned("strategy", "ema_cloud", "key-admin");
-  CHECK(r.result.http_status == 200);
+  CHECK(r.result.outcome == ControlOutcome::Done);
   CHECK(r.result.message == "Plugin 'strategy/ema_cloud' reloaded");
   CHECK(r.version == old_version);
   // The code was mapped anew (a second copy, loaded while the old one was still mapped), not
@@ -156,7 +156,7 @@ TEST_CASE("Reload of a strategy and of the paper broker keeps positions and kill
   // The paper broker restores its book from the journal: broker and journal still agree.
   auto broker_before = instance_of(e, "broker/paper")->positions();
   auto rb = e.reload_plugin("broker", "paper", "key-admin");
-  CHECK(rb.http_status == 200);
+  CHECK(rb.outcome == ControlOutcome::Done);
   CHECK(rb.message == "Plugin 'broker/paper' reloaded");
   auto broker_after = instance_of(e, "broker/paper")->positions();
   REQUIRE(broker_after.size() == broker_before.size());
@@ -193,10 +193,10 @@ TEST_CASE("Reload of a plugin that is not loaded answers 404") {
   EngineFixture fx("plugins-404");
   auto& e = fx.start(manifest());
   auto r = e.reload_plugin("strategy", "nope", "key-admin");
-  CHECK(r.http_status == 404);
+  CHECK(r.outcome == ControlOutcome::NotFound);
   CHECK(r.message == "Plugin 'strategy/nope' not found");
   // Built and on the search path, but not in this manifest.
-  CHECK(e.reload_plugin("guard", "dedup", "key-admin").http_status == 404);
+  CHECK(e.reload_plugin("guard", "dedup", "key-admin").outcome == ControlOutcome::NotFound);
   CHECK(e.reload_plugin("nokind", "ema_cloud", "key-admin").message == "Plugin 'nokind/ema_cloud' not found");
   CHECK(fx.events("plugin_reloaded").empty());
   CHECK(fx.events("error").empty());
@@ -218,7 +218,7 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
 
   auto expect_409 = [&](const std::string& detail_prefix) {
     auto r = e.reload_plugin_versioned("strategy", "vwap_reversion", "key-ops");
-    CHECK(r.result.http_status == 409);
+    CHECK(r.result.outcome == ControlOutcome::Conflict);
     CHECK(r.version.empty());
     INFO(r.result.message);
     CHECK(r.result.message.rfind("Reload failed: " + detail_prefix, 0) == 0);
@@ -256,12 +256,12 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
   // A good file again: the reload succeeds and the new instance serves.
   install(built, mine);
   auto ok = e.reload_plugin_versioned("strategy", "vwap_reversion", "key-ops");
-  CHECK(ok.result.http_status == 200);
+  CHECK(ok.result.outcome == ControlOutcome::Done);
   CHECK(instance_of(e, "strategy/vwap_reversion") != serving);
 
   // Feeds are never reloaded in place (the feed thread drives them).
   auto feed = e.reload_plugin("feed", "csv", "key-ops");
-  CHECK(feed.http_status == 409);
+  CHECK(feed.outcome == ControlOutcome::Conflict);
   CHECK(feed.message.rfind("Reload failed: feed/csv cannot be reloaded", 0) == 0);
 }
 
@@ -344,18 +344,18 @@ TEST_CASE("A broker reload is refused with 409 while order flows are parked, the
   REQUIRE(e.orchestrator().parked_count() == 1);
   PluginInstance* broker = instance_of(e, "broker/paper");
   auto r = e.reload_plugin("broker", "paper", "key-admin");
-  CHECK(r.http_status == 409);
+  CHECK(r.outcome == ControlOutcome::Conflict);
   CHECK(r.message == "Reload failed: " + std::to_string(e.orchestrator().parked_count()) +
                          " order flow(s) are parked on the broker; retry once they complete");
   CHECK(instance_of(e, "broker/paper") == broker);
   CHECK(fx.events("error").size() == 1);
   // Other plugins reload meanwhile; the parked flow completes once its latency has passed.
-  CHECK(e.reload_plugin("strategy", "ema_cloud", "key-admin").http_status == 200);
+  CHECK(e.reload_plugin("strategy", "ema_cloud", "key-admin").outcome == ControlOutcome::Done);
   e.set_clock_us(e.now_us() + 20'000'000);
   e.orchestrator().poll();
   CHECK(e.orchestrator().parked_count() == 0);
   REQUIRE(e.orchestrator().positions().size() == 1);
-  CHECK(e.reload_plugin("broker", "paper", "key-admin").http_status == 200);
+  CHECK(e.reload_plugin("broker", "paper", "key-admin").outcome == ControlOutcome::Done);
   CHECK(e.orchestrator().reconcile_with_broker().is_clean());
   CHECK(e.orchestrator().positions().size() == 1);
 }

@@ -113,18 +113,20 @@ void BotController::record(const std::string& type, const std::string& severity,
 ControlResult BotController::start(std::optional<bool> paper_mode, bool confirm_live,
                                    const std::string& actor) {
   sync_killed();
-  if (status_ == BotState::Killed) return {409, kKillActiveStart};
-  if (running(status_)) return {409, "Bot is already running"};
+  if (status_ == BotState::Killed) return {ControlOutcome::Conflict, kKillActiveStart};
+  if (running(status_)) return {ControlOutcome::Conflict, "Bot is already running"};
   const bool live = !paper_mode.value_or(config_.paper_mode);
-  if (live && config_.require_confirmation_for_live && !confirm_live) return {400, kLiveNeedsConfirm};
+  if (live && config_.require_confirmation_for_live && !confirm_live) {
+    return {ControlOutcome::Invalid, kLiveNeedsConfirm};
+  }
   if (live && !(h_.live_broker_configured && h_.live_broker_configured())) {
-    return {409, "Live broker not configured"};
+    return {ControlOutcome::Conflict, "Live broker not configured"};
   }
   // The engine refuses a broker it cannot switch to (e.g. paper on a live launch): 409, no change.
   try {
     if (h_.switch_broker) h_.switch_broker(live);
   } catch (const std::exception& e) {
-    return {409, e.what()};
+    return {ControlOutcome::Conflict, e.what()};
   }
   mode_ = live ? BotState::Live : BotState::Paper;
   status_ = mode_;
@@ -134,7 +136,7 @@ ControlResult BotController::start(std::optional<bool> paper_mode, bool confirm_
   const std::string msg = "Bot started in " + to_string(mode_) + " mode";
   record("lifecycle", "info", msg, actor, "bot_started",
          {{"mode", to_string(mode_)}, {"broker", active_broker_}, {"session_id", session_id_}});
-  return {200, msg};
+  return {ControlOutcome::Done, msg};
 }
 
 ControlResult BotController::stop(const std::string& actor) {
@@ -143,26 +145,26 @@ ControlResult BotController::stop(const std::string& actor) {
   status_ = status_ == BotState::Killed ? BotState::Killed : BotState::Stopped;
   paused_from_ = mode_;
   record("lifecycle", "info", "Bot stopped", actor, "bot_stopped", json::object());
-  return {200, "Bot stopped"};
+  return {ControlOutcome::Done, "Bot stopped"};
 }
 
 ControlResult BotController::pause(const std::string& actor) {
   sync_killed();
-  if (status_ == BotState::Paused) return {409, "Bot is already paused"};
-  if (!running(status_)) return {409, "Bot is not running"};
+  if (status_ == BotState::Paused) return {ControlOutcome::Conflict, "Bot is already paused"};
+  if (!running(status_)) return {ControlOutcome::Conflict, "Bot is not running"};
   paused_from_ = status_;
   status_ = BotState::Paused;
   record("lifecycle", "warning", "Bot paused from " + to_string(paused_from_) + " mode", actor, "bot_paused",
          {{"paused_from", to_string(paused_from_)}});
-  return {200, "Bot paused"};
+  return {ControlOutcome::Done, "Bot paused"};
 }
 
 ControlResult BotController::resume(const std::string& actor) {
   sync_killed();
-  if (status_ != BotState::Paused) return {409, "Bot is not paused"};
+  if (status_ != BotState::Paused) return {ControlOutcome::Conflict, "Bot is not paused"};
   status_ = running(paused_from_) ? paused_from_ : mode_;
   record("lifecycle", "info", "Bot resumed", actor, "bot_resumed", {{"mode", to_string(status_)}});
-  return {200, "Bot resumed"};
+  return {ControlOutcome::Done, "Bot resumed"};
 }
 
 ControlResult BotController::kill(const std::string& reason, KillLevel level, KillScope scope,
@@ -178,7 +180,7 @@ ControlResult BotController::kill(const std::string& reason, KillLevel level, Ki
   } catch (const std::exception& e) {
     auto log = spdlog::get("axion.bot");
     (log ? log : spdlog::default_logger())->error("kill switch not applied: {}", e.what());
-    return {500, std::string("Kill switch not applied: ") + e.what()};
+    return {ControlOutcome::Failed, std::string("Kill switch not applied: ") + e.what()};
   }
   if (global) {
     auto log = spdlog::get("axion.bot");
@@ -195,7 +197,7 @@ ControlResult BotController::kill(const std::string& reason, KillLevel level, Ki
           {"scope", scope},
           {"target", target.empty() ? json(nullptr) : json(target)},
           {"durable", not_durable.empty()}});
-  ControlResult out{200, msg};
+  ControlResult out{ControlOutcome::Done, msg};
   out.durable = not_durable.empty();
   out.error = not_durable;
   return out;
@@ -205,24 +207,26 @@ ControlResult BotController::reset_kill(KillScope scope, const std::string& targ
                                         const std::string& actor) {
   sync_killed();
   const bool global = scope == KillScope::Global;
-  if (global && status_ != BotState::Killed) return {409, "Kill switch is not active"};
+  if (global && status_ != BotState::Killed) {
+    return {ControlOutcome::Conflict, "Kill switch is not active"};
+  }
   bool reset = false;
   try {
     reset = h_.reset_kill && h_.reset_kill(scope, global ? "" : target, actor);
   } catch (const std::exception& e) {
-    return {500, std::string("Failed to reset kill switch: ") + e.what()};
+    return {ControlOutcome::Failed, std::string("Failed to reset kill switch: ") + e.what()};
   }
-  if (!reset) return {409, "Kill switch is not active"};
+  if (!reset) return {ControlOutcome::Conflict, "Kill switch is not active"};
   if (global) {
     status_ = BotState::Paused;
     paused_from_ = mode_;  // resume returns to the mode of the last start
     record("lifecycle", "info", kResetGlobal, actor, "bot_paused",
            {{"reason", "kill_switch_reset"}, {"scope", scope}, {"target", nullptr}});
-    return {200, kResetGlobal};
+    return {ControlOutcome::Done, kResetGlobal};
   }
   const std::string msg = "Kill switch reset: " + std::string(core::to_string(scope)) + " " + target;
   record("lifecycle", "info", msg, actor, "kill_switch_reset", {{"scope", scope}, {"target", target}});
-  return {200, msg};
+  return {ControlOutcome::Done, msg};
 }
 
 ControlResult BotController::update_config(const json& changes, const std::string& actor) {
@@ -245,12 +249,12 @@ ControlResult BotController::update_config(const json& changes, const std::strin
   set_int("max_events_displayed", config_.max_events_displayed);
   set_bool("enable_sound_alerts", config_.enable_sound_alerts);
   set_bool("paper_mode", config_.paper_mode);
-  if (applied.empty()) return {400, "No config fields provided"};
+  if (applied.empty()) return {ControlOutcome::Invalid, "No config fields provided"};
   std::string list;
   for (const auto& k : applied) list += (list.empty() ? "'" : ", '") + k + "'";
   const std::string msg = "Config updated: [" + list + "]";
   record("config_change", "info", msg, actor, "config_changed", {{"changes", config_.to_json()}, {"fields", applied}});
-  return {200, msg};
+  return {ControlOutcome::Done, msg};
 }
 
 std::vector<BotEvent> BotController::events(std::size_t limit, const std::string& severity) const {

@@ -220,7 +220,7 @@ ControlResult Engine::reload_plugin(const std::string& kind, const std::string& 
 // Positions, orders, the journal and kills live in the core and are untouched; a reloaded
 // plugin starts from what it persists through the host (the paper broker restores its book and
 // cash), so a reloaded strategy starts with fresh indicator state and rebuilds it from the
-// bars that follow. Refused (409): a feed (its own thread calls it, and a fresh instance would
+// bars that follow. Refused (Conflict): a feed (its own thread calls it, and a fresh instance would
 // replay its data from the start) and a broker while order flows are parked (they are resumed
 // against the broker that holds their orders; retry once they complete).
 Engine::PluginReload Engine::reload_plugin_versioned(const std::string& kind, const std::string& name,
@@ -231,12 +231,12 @@ Engine::PluginReload Engine::reload_plugin_versioned(const std::string& kind, co
   for (auto& s : plugin_slots()) {
     if (s.entry.kind == kind && s.entry.name == name) targets.push_back(std::move(s));
   }
-  if (targets.empty()) return {{404, "Plugin '" + id + "' not found"}, ""};
+  if (targets.empty()) return {{ControlOutcome::NotFound, "Plugin '" + id + "' not found"}, ""};
 
   auto fail = [&](const std::string& why) -> PluginReload {
     if (log) log->error("Reload of {} by {} failed: {}", id, actor, why);
     if (orch_) orch_->alert_error("plugin_reload", id + " (actor " + actor + "): " + why);
-    return {{409, "Reload failed: " + why}, ""};
+    return {{ControlOutcome::Conflict, "Reload failed: " + why}, ""};
   };
   if (kind == "feed") {
     return fail(id + " cannot be reloaded while the engine runs: the feed thread drives it and a "
@@ -295,7 +295,7 @@ Engine::PluginReload Engine::reload_plugin_versioned(const std::string& kind, co
   bus_.publish("plugin_reloaded", {{"kind", kind}, {"name", name}, {"version", version}, {"actor", actor}},
                now_us());
   if (log) log->info("Plugin {} reloaded by {} (version {})", id, actor, version);
-  return {{200, "Plugin '" + id + "' reloaded"}, version};
+  return {{ControlOutcome::Done, "Plugin '" + id + "' reloaded"}, version};
 }
 
 // ---- analyze -------------------------------------------------------------------------------

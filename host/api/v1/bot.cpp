@@ -66,7 +66,7 @@ std::shared_ptr<const core::ReadSnapshot> snapshot(core::Engine* e) {
 }
 
 Reply control_reply(const core::ControlResult& r) {
-  if (!r.ok()) return error_reply(r.http_status, r.message);
+  if (!r.ok()) return error_reply(http_status_of(r.outcome), r.message);
   if (!r.durable) return json_reply(200, {{"message", r.message}, {"durable", false}, {"error", r.error}});
   return message_reply(r.message);
 }
@@ -161,7 +161,7 @@ std::optional<core::ControlResult> scoped_kill_cap(core::Engine* e, core::KillSc
   }
   if (scoped < kMaxScopedKills) return std::nullopt;
   core::ControlResult r;
-  r.http_status = 409;
+  r.outcome = core::ControlOutcome::Conflict;
   r.message = "Too many scoped kills \u2014 at most " + std::to_string(kMaxScopedKills) +
               " are kept; reset one before adding another";
   return r;

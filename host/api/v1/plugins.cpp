@@ -24,7 +24,9 @@ void add_plugin_routes(Router& r, const Context& c) {
          [e](const Request& req, const core::Principal& who) {
            const std::string kind = req.params.at("kind"), name = req.params.at("name");
            auto res = command(e, [&] { return e->reload_plugin_versioned(kind, name, who.actor()); });
-           if (!res.result.ok()) return error_reply(res.result.http_status, res.result.message);
+           if (!res.result.ok()) {
+             return error_reply(http_status_of(res.result.outcome), res.result.message);
+           }
            ojson out = ojson::object();
            out["message"] = res.result.message;
            out["version"] = res.version;

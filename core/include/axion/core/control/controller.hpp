@@ -1,6 +1,6 @@
 // BotController (control.md §3): the control façade of the running engine. Engine thread only:
 // REST handlers reach it through Engine::call. Every accepted transition is published (and so
-// journaled) on `lifecycle` with its actor; refused calls (409) record nothing.
+// journaled) on `lifecycle` with its actor; refused calls (Conflict) record nothing.
 #pragma once
 
 #include <cstdint>
@@ -37,18 +37,27 @@ struct BotEvent {
   json to_json() const;
 };
 
-// A controller answer: http_status 200 with `message`, or an error status with `message` as
-// the detail (control.md §1.1, §3.4).
+// How a control request ended, in the engine's terms (control.md §1.1, §3.4). The REST layer
+// (host/api) maps it to an HTTP status: Invalid 400, NotFound 404, Conflict 409, Failed 500.
+enum class ControlOutcome : std::uint8_t {
+  Done,      // applied (or already so, where the spec says a repeat succeeds)
+  Invalid,   // the request itself is wrong (a missing confirmation, no field to change)
+  NotFound,  // it names nothing the engine has
+  Conflict,  // refused in the engine's current state (killed, already paused, a reload failed)
+  Failed,    // the engine could not do it (a kill or reset hook threw)
+};
+
+// A controller answer: Done with `message`, or a refusal with `message` as the reason.
 struct ControlResult {
-  int http_status = 200;
+  ControlOutcome outcome = ControlOutcome::Done;
   std::string message;
   // A kill is in effect even when it could not be saved; then this is false and `error` says
   // why (the reply must say so, not pretend success or answer 500 with trading left on).
   bool durable = true;
   std::string error;
   ControlResult() = default;
-  ControlResult(int status, std::string msg) : http_status(status), message(std::move(msg)) {}
-  bool ok() const { return http_status < 300; }
+  ControlResult(ControlOutcome o, std::string msg) : outcome(o), message(std::move(msg)) {}
+  bool ok() const { return outcome == ControlOutcome::Done; }
 };
 
 class BotController {

@@ -121,11 +121,12 @@ class Engine : public HostServices {
   // Plugins (§1.8): loaded plugins in manifest order {kind, name, version, state}.
   json plugins_json();
   // Reloads kind/name's library in place (drain, swap, re-init from its manifest table); the
-  // previous version keeps serving on failure (409 "Reload failed: …"); 404 when unknown.
-  // A reloaded plugin keeps only what it persists through the host: a reloaded strategy starts
-  // with fresh indicator state. Refused (409): feeds, and a broker while order flows are parked.
+  // previous version keeps serving on failure (Conflict "Reload failed: …"); NotFound when
+  // unknown. A reloaded plugin keeps only what it persists through the host: a reloaded
+  // strategy starts with fresh indicator state. Refused (Conflict): feeds, and a broker while
+  // order flows are parked.
   ControlResult reload_plugin(const std::string& kind, const std::string& name, const std::string& actor);
-  // reload_plugin with the version now serving (the REST body's "version"; empty unless 200).
+  // reload_plugin with the version now serving (the REST body's "version"; empty unless Done).
   struct PluginReload {
     ControlResult result;
     std::string version;
