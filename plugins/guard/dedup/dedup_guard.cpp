@@ -60,6 +60,19 @@ using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>
 
 // Looked up as views: a duplicate (the common answer under a burst) builds no key.
 KeyView key_of(const Signal& s) { return {s.ticker, s.signal_type, s.direction}; }
+KeyView view_of(const Key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+const KeyView& view_of(const KeyView& k) { return k; }
+
+// Orders keys and views alike (compared as views: clang 14 cannot compare a tuple of strings
+// with a tuple of views directly).
+struct KeyLess {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return view_of(a) < view_of(b);
+  }
+};
+
 Key owned(const KeyView& k) {
   return {std::string(std::get<0>(k)), std::string(std::get<1>(k)), std::string(std::get<2>(k))};
 }
@@ -170,7 +183,7 @@ class DedupGuard final : public axion::sdk::Guard {
   }
 
   const Settings settings_;
-  std::map<Key, Entry, std::less<>> entries_;
+  std::map<Key, Entry, KeyLess> entries_;
   std::deque<std::pair<std::int64_t, Key>> order_;  // (held_at, key), oldest first
   LastCheck last_check_;
   std::string fp_;  // on_outcome's fingerprint buffer
