@@ -23,7 +23,7 @@ inline axion_str make_str(std::string_view s) { return {s.data(), s.size()}; }
 template <std::size_t N>
 inline void copy_to(char (&dst)[N], std::string_view src) {
   std::size_t n = src.size() < N - 1 ? src.size() : N - 1;
-  std::memcpy(dst, src.data(), n);
+  if (n > 0) std::memcpy(dst, src.data(), n);  // an empty view may have no data (memcpy of null)
   dst[n] = '\0';
 }
 
