@@ -162,6 +162,35 @@ TEST_CASE("A kill that cannot be saved still stops trading, with an alert saying
   CHECK_FALSE(fx.results("kill_switch").empty());
 }
 
+TEST_CASE("A global kill reset the state file cannot record fails, and the kill keeps its level at the next start") {
+  EngineFixture fx("reset-not-durable");
+  std::size_t open = 0;
+  {
+    auto& e = fx.start(goog_manifest());
+    REQUIRE(fx.run_until_open(300, 1) >= 1);
+    KillRecord k;
+    k.level = KillLevel::BlockNew;
+    k.reason = "operator halt";
+    k.actor = "operator";
+    REQUIRE(e.orchestrator().activate_kill(k).durable);
+    open = e.orchestrator().positions().size();
+    std::filesystem::create_directory(fx.state_dir() / "bot_state.json.tmp");  // saves fail
+    auto r = e.controller().reset_kill(KillScope::Global, "", "operator");
+    CHECK(r.outcome == ControlOutcome::Failed);
+    REQUIRE(global_kill(e));  // still in effect
+    CHECK(e.state().kill_switch_active());
+    std::filesystem::remove(fx.state_dir() / "bot_state.json.tmp");
+    fx.crash();
+  }
+  // Before, the reset closed the journal's kill and the file kept saying killed: the next start
+  // read that as a state-file-only kill and flattened every position.
+  auto& e = fx.start(goog_manifest());
+  REQUIRE(global_kill(e));
+  CHECK(global_kill(e)->level == KillLevel::BlockNew);
+  CHECK(global_kill(e)->reason == "operator halt");
+  CHECK(e.orchestrator().positions().size() == open);
+}
+
 TEST_CASE("A plugin that returns garbage is rejected at its stage and never stops a later flatten") {
   EngineFixture fx("garbage-plugin");
   auto& e = fx.start(goog_manifest());

@@ -122,7 +122,7 @@ ControlResult BotController::start(std::optional<bool> paper_mode, bool confirm_
   if (live && !(h_.live_broker_configured && h_.live_broker_configured())) {
     return {ControlOutcome::Conflict, "Live broker not configured"};
   }
-  // The engine refuses a broker it cannot switch to (e.g. paper on a live launch): 409, no change.
+  // The engine refuses a broker it cannot switch to (e.g. paper on a live launch): Conflict, no change.
   try {
     if (h_.switch_broker) h_.switch_broker(live);
   } catch (const std::exception& e) {

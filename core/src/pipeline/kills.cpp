@@ -109,11 +109,13 @@ bool Orchestrator::reset_kill(KillScope scope, const std::string& target, const 
   std::string t = scope == KillScope::Global ? "" : target;
   auto it = kills_.find({scope, t});
   if (it == kills_.end()) return false;
+  // The state file first: a reset it did not record would come back at the next start as a
+  // state-file-only kill (restored as a flatten). If the journal's close fails after it, the
+  // journal still holds the kill, which restore brings back at its own level. Either failure
+  // throws: the kill stays in effect and the caller hears that the reset failed.
+  if (scope == KillScope::Global) state_.deactivate_kill_switch();
   journal_.close_kill(scope, t, now_());
-  if (scope == KillScope::Global) {
-    state_.deactivate_kill_switch();
-    state_.set_circuit_breaker("closed");
-  }
+  if (scope == KillScope::Global) state_.set_circuit_breaker("closed");
   kills_.erase(it);
   publish("kill_switch_reset", {{"status", "reset"},
                                 {"message", "Kill switch reset"},

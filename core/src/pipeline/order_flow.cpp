@@ -36,7 +36,7 @@ void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
   }
   std::string submitted;
   append_dict_text(submitted, flow->order);
-  publish_text("order_submitted", std::move(submitted));
+  publish_text("order_submitted", submitted);
   run_flow(std::move(flow));
 }
 
@@ -304,7 +304,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   }
   std::string executed;
   append_trade_executed_text(executed, p, r.order_id);
-  publish_text("trade_executed", std::move(executed));
+  publish_text("trade_executed", executed);
   logf(1, "Opened " + std::string(to_string(p.direction)) + " " + std::to_string(p.shares) + " " + p.ticker + " @ " +
               fmt("%.2f", p.entry_price) + " (" + sig.signal_type + ", " + p.strategy + ")");
   state_.record_trade_time();

@@ -172,10 +172,21 @@ void StateManager::activate_kill_switch(const std::string& reason) {
 }
 
 void StateManager::deactivate_kill_switch() {
+  const bool was_active = kill_active_;
+  auto reason = kill_reason_;
+  auto losses = consecutive_losses_;
   kill_active_ = false;
   kill_reason_.reset();
   consecutive_losses_.clear();
-  save();
+  try {
+    save_or_throw();
+  } catch (...) {
+    // Not written: the file and this copy keep saying killed (a reset that did not stick).
+    kill_active_ = was_active;
+    kill_reason_ = std::move(reason);
+    consecutive_losses_ = std::move(losses);
+    throw;
+  }
 }
 
 double StateManager::daily_pnl() {

@@ -90,7 +90,7 @@ class BotController {
                      const std::string& actor);
   ControlResult reset_kill(KillScope scope, const std::string& target, const std::string& actor);
   // `changes` holds only known, validated, non-null fields; returns "Config updated: ['k', …]"
-  // listing them in declared order, or 400 "No config fields provided".
+  // listing them in declared order, or Invalid "No config fields provided".
   ControlResult update_config(const json& changes, const std::string& actor);
 
   // paper | live | paused | stopped | killed (killed ⇔ the persistent kill switch is active).

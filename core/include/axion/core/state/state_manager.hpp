@@ -32,7 +32,8 @@ class StateManager {
   // (its kills, journaled); these are read at start-up (recovery) and written by it.
   bool kill_switch_active() const { return kill_active_; }
   const std::optional<std::string>& kill_switch_reason() const { return kill_reason_; }
-  // Durable before it returns; throws StateSaveError when the file could not be written.
+  // Durable before they return; throw StateSaveError when the file could not be written (then
+  // nothing changed).
   void activate_kill_switch(const std::string& reason);
   void deactivate_kill_switch();
 
