@@ -48,7 +48,8 @@ run_asan() {
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
   t0=$SECONDS
-  (cd build-asan && ctest --output-on-failure -j "$AXION_JOBS" --timeout 900 --no-tests=error -E "$ASAN_SKIP")
+  (cd build-asan && ctest --output-on-failure -j "$AXION_JOBS" --timeout 900 --no-tests=error -E "$ASAN_SKIP") ||
+    { bash scripts/failed-tests-digest.sh build-asan 40; return 1; }
   echo "sanitize: ASan+UBSan suite passed in $((SECONDS - t0)) s"
   unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS ASAN_SYMBOLIZER_PATH
 }
@@ -67,7 +68,8 @@ run_tsan() {
     wrap=(setarch "$(uname -m)" -R)
   fi
   t0=$SECONDS
-  (cd build-tsan && "${wrap[@]}" ctest --output-on-failure -j "$AXION_JOBS" --timeout 900 --no-tests=error -R "$TSAN_TESTS")
+  (cd build-tsan && "${wrap[@]}" ctest --output-on-failure -j "$AXION_JOBS" --timeout 900 --no-tests=error -R "$TSAN_TESTS") ||
+    { bash scripts/failed-tests-digest.sh build-tsan 40; return 1; }
   echo "sanitize: TSan tests passed in $((SECONDS - t0)) s"
   unset TSAN_OPTIONS
 }
