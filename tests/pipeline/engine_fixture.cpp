@@ -29,7 +29,7 @@ static void replace_all(std::string& s, const std::string& from, const std::stri
   }
 }
 
-core::Engine& EngineFixture::start(const std::string& toml) {
+core::Engine& EngineFixture::start(const std::string& toml, bool capture_events) {
   engine_.reset();
   std::string text = toml;
   replace_all(text, "{{DATA}}", AXION_TEST_DATA_DIR);
@@ -47,7 +47,7 @@ core::Engine& EngineFixture::start(const std::string& toml) {
   o.extra_plugin_dirs.emplace_back(AXION_FIXTURE_DIR);
   engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
   events_.clear();
-  engine_->bus().subscribe([this](const core::Event& e) { events_.push_back(e); });
+  if (capture_events) engine_->bus().subscribe([this](const core::Event& e) { events_.push_back(e); });
   return *engine_;
 }
 

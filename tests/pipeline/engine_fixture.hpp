@@ -17,7 +17,9 @@ class EngineFixture {
   ~EngineFixture();
 
   // Writes `toml` (with {{DATA}} and {{STATE}} substituted) and builds an engine from it.
-  core::Engine& start(const std::string& toml);
+  // capture_events = false: events() stays empty (no copy of each event on the engine thread,
+  // for tests that count the engine's own allocations).
+  core::Engine& start(const std::string& toml, bool capture_events = true);
   // Feeds at least min_bars bars, then bar by bar until at least min_open positions are open
   // (bounded by the data). Returns the number of open positions.
   std::size_t run_until_open(std::uint64_t min_bars, std::size_t min_open = 2);

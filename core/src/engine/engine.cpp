@@ -689,8 +689,8 @@ void Engine::on_bar(const axion_bar& bar) {
       if (options_.scan_mode) {
         ++counters_.signals;
         if (options_.scan_sink) options_.scan_sink(sig);
-      } else {
-        process_signal(std::move(sig));
+      } else if (auto r = process_signal(std::move(sig))) {
+        orch_->recycle(std::move(*r));  // nobody reads it here: its buffers serve the next signal
       }
     }
   }

@@ -38,12 +38,14 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   // The last use of the signal's C form (its views into ctx.signal): the result takes the
   // signal itself rather than a copy.
   r.signal = std::move(ctx.signal);
-  auto text = std::make_shared<std::string>();
-  text->reserve(ctx.signal_text_size + 512);  // the signal's dict and the result's fields: one buffer
+  std::shared_ptr<std::string> text = result_texts_.take();  // a text the ring let go, or new
+  text->clear();
+  // The signal's dict and the result's fields: one buffer, sized in steps of 512 bytes so that
+  // a recycled text fits the next result without growing.
+  text->reserve(recycled_capacity(ctx.signal_text_size + 512));
   append_dict_text(*text, r);
   std::shared_ptr<const std::string> d = std::move(text);
-  history_.push_back(d);
-  while (history_.size() > cfg_.max_history_size) history_.pop_front();
+  keep_in_history(d);
   if (!r.success) {
     publish_text("signal_rejected", *d);
     if (logs(0)) {  // the line is built only when debug logging is on
@@ -57,6 +59,24 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     alert_error("journal", e.what());
   }
   if (on_result) on_result(r);
+}
+
+void Orchestrator::keep_in_history(const std::shared_ptr<const std::string>& text) {
+  if (cfg_.max_history_size == 0) return;
+  if (history_.size() < cfg_.max_history_size) {
+    history_.push_back(text);
+    return;
+  }
+  history_[history_next_] = text;  // the oldest goes back to result_texts_ with its last owner
+  if (++history_next_ == history_.size()) history_next_ = 0;
+}
+
+std::vector<std::shared_ptr<const std::string>> Orchestrator::history() const {
+  std::vector<std::shared_ptr<const std::string>> out;
+  out.reserve(history_.size());
+  out.insert(out.end(), history_.begin() + static_cast<std::ptrdiff_t>(history_next_), history_.end());
+  out.insert(out.end(), history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(history_next_));
+  return out;
 }
 
 // The pipeline of an entry, stage by stage (pipeline.md §2.2). Each stage passes (nullopt) or
@@ -94,6 +114,13 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   return out;
 }
 
+void Orchestrator::recycle(PipelineResult&& done) {
+  if (spare_entry_ && done.rejection_reason.capacity() > spare_entry_->reason_buffer.capacity()) {
+    spare_entry_->reason_buffer = std::move(done.rejection_reason);
+    spare_entry_->reason_buffer.clear();
+  }
+}
+
 // A context no parked order holds any more is kept for the next signal, emptied but with its
 // buffers (the signal's text and C arrays): a burst of rejections allocates none of them.
 void Orchestrator::reuse_entry(std::shared_ptr<EntryContext> ctx) {
@@ -124,11 +151,15 @@ Orchestrator::Rejection Orchestrator::stage_error(const std::string& stage, cons
 std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryContext& ctx) {
   const KillRecord* k = blocking_kill(ctx.signal);
   if (!k) return std::nullopt;
-  return Rejection{stage::kKillSwitch,
-                   k->scope == KillScope::Global
-                       ? "Kill switch active: " + k->reason
-                       : "Kill switch active (" + std::string(to_string(k->level)) + ", " +
-                             std::string(to_string(k->scope)) + " " + k->target + "): " + k->reason};
+  std::string& why = ctx.reason_buffer;
+  if (k->scope == KillScope::Global) {
+    why.assign("Kill switch active: ");
+  } else {
+    why.assign("Kill switch active (").append(to_string(k->level)).append(", ");
+    why.append(to_string(k->scope)).append(" ").append(k->target).append("): ");
+  }
+  why.append(k->reason);
+  return Rejection{stage::kKillSwitch, std::move(why)};
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ctx) {
@@ -144,8 +175,9 @@ std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ct
     // final outcome (finalize).
     ctx.guard_passed = true;
     try {
-      auto v = g->guard_check(ctx.csig);
-      if (!v.pass) return Rejection{g->stage_label(), v.reason};
+      if (!g->guard_passes(ctx.csig, ctx.reason_buffer)) {
+        return Rejection{g->stage_label(), std::move(ctx.reason_buffer)};
+      }
     } catch (const std::exception& e) {
       return stage_error(g->stage_label(), e.what());
     }

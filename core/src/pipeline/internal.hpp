@@ -205,6 +205,9 @@ struct Orchestrator::EntryContext {
   sdk::SignalArrays signal_arrays;  // back csig's fields and cloud states
   std::string signal_text;   // signal_to_dict(signal) as text, once: the received event, then the audit
   std::size_t signal_text_size = 0;
+  // A rejection's reason is written here and handed on to the result; the caller that gives the
+  // result back (Orchestrator::recycle) returns the capacity, so rejections copy no text anew.
+  std::string reason_buffer;
   axion_signal csig{};       // the signal's C form, converted once for every stage call
   // What risk, routing and sizing read: the effective limits (base, or the regime's), the
   // routing decision so far and the VaR cap (0: no budget left).
@@ -224,12 +227,15 @@ struct Orchestrator::EntryContext {
   void clear_for_reuse() {
     sdk::SignalArrays arrays = std::move(signal_arrays);
     std::string text = std::move(signal_text);
+    std::string reason = std::move(reason_buffer);
     *this = EntryContext();
     arrays.fields.clear();
     arrays.cloud_states.clear();
     text.clear();
+    reason.clear();
     signal_arrays = std::move(arrays);
     signal_text = std::move(text);
+    reason_buffer = std::move(reason);
   }
 };
 

@@ -202,12 +202,24 @@ void PluginInstance::on_bar(const axion_bar& bar, std::vector<Signal>& out) {
   if (v->on_bar(self_, &bar, sink, &out, &err) != AXION_OK) fail(err);
 }
 
-sdk::Verdict PluginInstance::guard_check(const axion_signal& c) {
+bool PluginInstance::guard_passes(const axion_signal& c, std::string& reason) {
   auto* v = vt<axion_guard_vtable>(AXION_KIND_GUARD);
-  axion_verdict out{};
+  axion_verdict out;  // the plugin writes pass and a terminated reason; 512 bytes not zeroed per call
+  out.size = sizeof(out);
+  out.pass = 0;  // a plugin that answers nothing rejects (fail closed)
+  out.reason[0] = '\0';
   axion_error err{};
   if (v->check(self_, &c, &out, &err) != AXION_OK) fail(err);
-  return {out.pass != 0, out.reason};
+  if (out.pass != 0) return true;
+  out.reason[sizeof(out.reason) - 1] = '\0';  // whatever the plugin wrote, a terminated string
+  reason.assign(out.reason);
+  return false;
+}
+
+sdk::Verdict PluginInstance::guard_check(const axion_signal& c) {
+  std::string reason;
+  const bool pass = guard_passes(c, reason);
+  return {pass, std::move(reason)};
 }
 
 sdk::Verdict PluginInstance::guard_check(const Signal& s) {

@@ -1,11 +1,13 @@
 #include "axion/core/state/event_bus.hpp"
 
+#include <algorithm>
+
 #include "axion/sdk/json_text.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {
 
-EventBus::EventBus(std::size_t replay_capacity) : capacity_(replay_capacity) {}
+EventBus::EventBus(std::size_t replay_capacity) : buffer_(replay_capacity) {}
 
 std::string EventBus::channel_for(std::string_view e) {
   if (e == "trade_executed" || e == "position_closed" || e == "order_submitted") return "orders";
@@ -34,10 +36,11 @@ std::int64_t EventBus::publish(std::string_view name, const json& data, std::int
 }
 
 std::int64_t EventBus::publish_text(std::string_view name, std::string_view data, std::int64_t ts_us) {
-  auto ev = std::make_shared<Event>();
+  std::shared_ptr<Event> ev = spare_events_.take();  // as its last owner left it
   ev->ts_us = ts_us;
   ev->channel = channel_for(name);
-  ev->event = std::string(name);
+  ev->event.assign(name);
+  ev->envelope.clear();
   std::shared_ptr<const std::vector<Sink>> sinks;
   Recorder recorder;
   {
@@ -45,7 +48,9 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string_view data
     ev->sequence = next_seq_++;
     // The envelope wraps the already-serialized data (no second serialization per event).
     std::string& env = ev->envelope;
-    env.reserve(data.size() + 128);
+    // Capacity in steps of 512 bytes: a recycled envelope fits the next event of a similar
+    // size (signal_received after signal_rejected) without growing.
+    env.reserve(recycled_capacity(data.size() + 128));
     env.append("{\"channel\":\"").append(ev->channel).append("\",\"event\":");
     sdk::json_text::append_string(env, ev->event);
     env.append(",\"data\":");
@@ -57,8 +62,7 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string_view data
     env.append("\",\"sequence\":");
     sdk::json_text::append_int(env, ev->sequence);
     env += '}';
-    buffer_.push_back(ev);
-    while (buffer_.size() > capacity_) buffer_.pop_front();
+    buffer_.push(ev);  // the oldest, once full, goes back to spare_events_ with its last owner
     if (recorder_) recorder = recorder_;
     sinks = sink_list_;
   }
@@ -71,11 +75,11 @@ int EventBus::subscribe(Sink sink, std::int64_t since, std::int64_t* oldest_avai
   std::lock_guard lock(mu_);
   if (since >= 0) {
     if (oldest_available) {
-      *oldest_available = buffer_.empty() ? next_seq_ : buffer_.front()->sequence;
+      *oldest_available = buffer_.empty() ? next_seq_ : buffer_.at(0)->sequence;
     }
-    for (const auto& ev : buffer_) {
+    buffer_.for_each_last(buffer_.size(), [&](const EventPtr& ev) {
       if (ev->sequence > since) sink(*ev);
-    }
+    });
   }
   int id = next_id_++;
   sinks_[id] = std::move(sink);
@@ -98,10 +102,10 @@ void EventBus::rebuild_sink_list() {
 
 std::vector<Event> EventBus::recent(std::size_t n) const {
   std::lock_guard lock(mu_);
-  std::size_t start = buffer_.size() > n ? buffer_.size() - n : 0;
+  const std::size_t m = std::min(n, buffer_.size());
   std::vector<Event> out;
-  out.reserve(buffer_.size() - start);
-  for (std::size_t i = start; i < buffer_.size(); ++i) out.push_back(*buffer_[i]);
+  out.reserve(m);
+  buffer_.for_each_last(m, [&](const EventPtr& ev) { out.push_back(*ev); });
   return out;
 }
 

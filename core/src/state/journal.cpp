@@ -135,6 +135,8 @@ constexpr std::size_t kFailureMemory = 64;
 constexpr std::size_t kSpareTexts = 64;  // a group can hold many saves: all of them come back
 constexpr std::size_t kSpareOpLists = 64;
 constexpr std::size_t kMaxSpareOps = 256;  // a record is up to a few hundred bytes
+constexpr std::size_t kMinSpareOps = 8;
+
 constexpr std::size_t kMaxSpareText = 1 << 20;
 }  // namespace
 
@@ -207,10 +209,15 @@ struct Journal::Writer {
         }
         std::string error = commit(work, i, end);
         std::vector<std::string> spare = written_texts(work, i, end);
+        // The group's op lists are back before it counts as finished, for whoever waited.
+        std::vector<std::vector<Op>> lists = returned_op_lists(work, i, end);
         {
           std::lock_guard lock(mu);
           for (auto& t : spare) {
             if (spare_texts.size() < kSpareTexts) spare_texts.push_back(std::move(t));
+          }
+          for (auto& l : lists) {
+            if (spare_op_lists.size() < kSpareOpLists) spare_op_lists.push_back(std::move(l));
           }
           finished = work[end - 1].seq;
           if (error.empty()) {
@@ -230,25 +237,25 @@ struct Journal::Writer {
         done_cv.notify_all();
         i = end;
       }
-      recycle_op_lists(work);
+      work.clear();
     }
   }
 
-  // The units' op lists, emptied, back to the engine thread with their capacity: a fresh list
-  // per unit was one or two allocations per signal on the engine thread.
-  void recycle_op_lists(std::vector<Unit>& work) {
+  // Units first..last's op lists, for the engine thread to fill again with their capacity (a
+  // fresh list per unit was one or two allocations per signal there). Their records go with
+  // them and are destroyed there when a list is reused: events and result texts are released
+  // on the thread that recycles them, so their pools' locks never bounce between threads.
+  static std::vector<std::vector<Op>> returned_op_lists(std::vector<Unit>& work, std::size_t first,
+                                                        std::size_t last) {
     std::vector<std::vector<Op>> lists;
-    for (auto& u : work) {
-      if (lists.size() >= kSpareOpLists) break;
-      if (u.ops.capacity() == 0 || u.ops.capacity() > kMaxSpareOps) continue;
-      u.ops.clear();
-      lists.push_back(std::move(u.ops));
+    for (std::size_t u = first; u < last; ++u) {
+      const std::size_t cap = work[u].ops.capacity();
+      if (cap == 0 || cap > kMaxSpareOps || lists.size() >= kSpareOpLists) continue;
+      // Grown here, not on the engine thread: a signal's unit is a few records.
+      if (cap < kMinSpareOps) work[u].ops.reserve(kMinSpareOps);
+      lists.push_back(std::move(work[u].ops));
     }
-    work.clear();  // the records are destroyed here, on this thread, as before
-    std::lock_guard lock(mu);
-    for (auto& l : lists) {
-      if (spare_op_lists.size() < kSpareOpLists) spare_op_lists.push_back(std::move(l));
-    }
+    return lists;
   }
 
   // The plugin-state buffers of units first..last, moved out for reuse (small ones only: a
@@ -485,27 +492,45 @@ void Journal::write(Op&& op) {
 
 std::string Journal::publish(bool wait, bool full) {
   auto& w = *writer_;
-  std::unique_lock lock(w.mu);
-  std::uint64_t seq = w.published;
-  if (!w.pending.empty()) {
-    if (w.queued_ops > kMaxQueuedOps) {
-      w.done_cv.wait(lock, [&] { return w.queued_ops <= kMaxQueuedOps; });
+  std::vector<Op> reuse;  // a committed unit's list as the writer gave it back, records and all
+  std::string failure;
+  {
+    std::unique_lock lock(w.mu);
+    std::uint64_t seq = w.published;
+    if (!w.pending.empty()) {
+      if (w.queued_ops > kMaxQueuedOps) {
+        w.done_cv.wait(lock, [&] { return w.queued_ops <= kMaxQueuedOps; });
+      }
+      seq = ++w.published;
+      w.queued_ops += w.pending.size();
+      w.queue.push_back(Unit{std::move(w.pending), seq, full});
+      w.pending.clear();
+      lock.unlock();
+      w.work_cv.notify_one();
+      lock.lock();
     }
-    seq = ++w.published;
-    w.queued_ops += w.pending.size();
-    w.queue.push_back(Unit{std::move(w.pending), seq, full});
-    w.pending.clear();
-    if (!w.spare_op_lists.empty()) {
-      w.pending = std::move(w.spare_op_lists.back());
-      w.spare_op_lists.pop_back();
+    // The next unit's list: one the writer gave back, if there is one now (also after a unit
+    // handed over while none was: a wait here is when they come back).
+    auto take_spare = [&] {
+      if (w.pending.capacity() == 0 && reuse.capacity() == 0 && !w.spare_op_lists.empty()) {
+        reuse = std::move(w.spare_op_lists.back());
+        w.spare_op_lists.pop_back();
+      }
+    };
+    take_spare();
+    if (wait) {
+      w.done_cv.wait(lock, [&] { return w.finished >= seq; });
+      take_spare();
+      failure = w.failure_of(seq);
     }
-    lock.unlock();
-    w.work_cv.notify_one();
-    lock.lock();
   }
-  if (!wait) return {};
-  w.done_cv.wait(lock, [&] { return w.finished >= seq; });
-  return w.failure_of(seq);
+  if (reuse.capacity() != 0) {
+    // Its records end here, on the engine thread, outside the writer's lock: what they share
+    // with the engine (events, result texts) goes back to its pools without crossing threads.
+    reuse.clear();
+    w.pending = std::move(reuse);
+  }
+  return failure;
 }
 
 void Journal::deliver_failures() {

@@ -18,6 +18,7 @@
 #include "axion/core/pipeline/exit_monitor.hpp"
 #include "axion/core/pipeline/reconciler.hpp"
 #include "axion/core/state/journal.hpp"
+#include "axion/core/state/recycler.hpp"
 #include "axion/core/plugins/plugin_instance.hpp"
 #include "axion/core/state/state_manager.hpp"
 #include "axion/core/domain/types.hpp"
@@ -101,6 +102,9 @@ class Orchestrator {
 
   // Stages 1–8. The result, or nullopt when the signal is parked waiting for its order.
   std::optional<PipelineResult> process_signal(Signal signal);
+  // A result its caller is done with: its buffers serve the next signal (optional; a caller that
+  // keeps results simply does not call it).
+  void recycle(PipelineResult&& done);
   // Closes (part of) a position with a real broker order (§2.4). The closed record, or nullopt
   // when nothing was closed now (no such position, failed order, or the close is pending).
   std::optional<Position> close_position(const std::string& ticker, const std::string& reason,
@@ -143,8 +147,9 @@ class Orchestrator {
   const std::vector<Position>& positions() const { return positions_; }
   // The latest effective limits (base until regime adaptation produced some).
   const sdk::Limits& current_effective() const { return current_effective_; }
-  // The newest results as journaled, JSON text (shared with the journal's record, not copied).
-  const std::deque<std::shared_ptr<const std::string>>& history() const { return history_; }
+  // The newest results as journaled, oldest first, JSON text (shared with the journal's record,
+  // not copied).
+  std::vector<std::shared_ptr<const std::string>> history() const;
   json stats();
   void alert_error(const std::string& stage, const std::string& error);
 
@@ -209,6 +214,7 @@ class Orchestrator {
 
   PipelineResult reject(EntryContext& ctx, std::string stage, std::string reason);
   void finalize(EntryContext& ctx, PipelineResult& r);
+  void keep_in_history(const std::shared_ptr<const std::string>& text);
   std::optional<PipelineResult> submit_entry(std::shared_ptr<EntryContext> ctx);
   void finish_entry(std::shared_ptr<EntryContext> ctx, const OrderResult& r);
 
@@ -271,7 +277,12 @@ class Orchestrator {
   Clock now_;
   std::vector<Position> positions_;
   std::map<std::pair<KillScope, std::string>, KillRecord> kills_;  // by scope and target
-  std::deque<std::shared_ptr<const std::string>> history_;  // JSON text
+  // The newest max_history_size results' JSON text: grows to its capacity, then a ring whose
+  // oldest entry is history_[history_next_]. Texts come from result_texts_ and go back there
+  // once this ring and the journal's writer are done with them.
+  std::vector<std::shared_ptr<const std::string>> history_;
+  std::size_t history_next_ = 0;
+  Recycler<std::string> result_texts_{1024};
   std::shared_ptr<EntryContext> spare_entry_;  // reuse_entry()
   std::vector<std::shared_ptr<OrderFlow>> flows_;
   std::deque<std::function<void()>> deferred_;

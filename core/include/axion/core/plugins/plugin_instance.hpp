@@ -109,6 +109,9 @@ class PluginInstance {
   // guard
   // Stage calls take the signal in its C form, converted once per signal by the caller.
   sdk::Verdict guard_check(const axion_signal& s);
+  // The same without a Verdict: true passes; a rejection's reason is written into `reason`
+  // (its capacity reused, so a burst of rejections copies no text anew).
+  bool guard_passes(const axion_signal& s, std::string& reason);
   sdk::Verdict guard_check(const Signal& s);
   void guard_outcome(const axion_signal& s, std::string_view stage);
   // regime: `effective` is set from the plugin's answer when it passes

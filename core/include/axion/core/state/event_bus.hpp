@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +14,8 @@
 #include <vector>
 
 #include "axion/core/domain/types.hpp"
+#include "axion/core/state/recycler.hpp"
+#include "axion/sdk/indicators/ring.hpp"
 
 namespace axion::core {
 
@@ -30,7 +31,8 @@ struct Event {
 };
 
 // One event is built once and shared, never copied: by the replay buffer, the journal's record
-// of it and every subscriber.
+// of it and every subscriber. Its last owner gives it back to the bus (envelope capacity kept),
+// so a steady stream of events allocates nothing.
 using EventPtr = std::shared_ptr<const Event>;
 
 class EventBus {
@@ -61,8 +63,8 @@ class EventBus {
 
  private:
   mutable std::mutex mu_;
-  std::size_t capacity_;
-  std::deque<EventPtr> buffer_;
+  sdk::ind::Ring<EventPtr> buffer_;  // the replay buffer: the newest `capacity` events
+  Recycler<Event> spare_events_{1024};
   std::int64_t next_seq_ = 1;
   Recorder recorder_;
   std::map<int, Sink> sinks_;
