@@ -48,11 +48,13 @@ TEST_CASE("Objects released on another thread come back to the taking thread") {
       s->assign(64, static_cast<char>('a' + i));
       batch.push_back(std::move(s));
     }
-    std::thread writer([b = std::move(batch)]() mutable {
-      for (auto& s : b) CHECK(s->size() == 64);
+    std::size_t seen = 0;
+    std::thread writer([b = std::move(batch), &seen]() mutable {
+      for (auto& s : b) seen += s->size();
       b.clear();  // the last owners, on this thread
     });
     writer.join();
+    CHECK(seen == 16 * 64);
     CHECK(pool.idle() == 16);
   }
 }
@@ -75,4 +77,28 @@ TEST_CASE("The event bus reuses events that fell out of its replay buffer, envel
   CHECK(recent[0].sequence == 3);
   CHECK(recent[0].data() == R"({"i":3})");
   CHECK(recent[1].sequence == 4);
+}
+
+TEST_CASE("A recycled buffer keeps a similar size's capacity but lets a large one go") {
+  std::string s(300, 'x');
+  reuse_buffer(s, 700);
+  CHECK(s.empty());
+  CHECK(s.capacity() >= 1024);  // 700 rounded up to 512-byte steps
+  const auto kept = s.capacity();
+  reuse_buffer(s, 900);
+  CHECK(s.capacity() == kept);  // fits: no new buffer
+  s.assign(100'000, 'y');       // one large event
+  reuse_buffer(s, 700);
+  CHECK(s.capacity() < 4096);   // not carried into every later use
+}
+
+TEST_CASE("An event bus with no replay capacity keeps no event") {
+  EventBus bus(0);
+  bus.publish("error", {{"i", 1}}, 0);
+  CHECK(bus.recent(10).empty());
+  std::int64_t oldest = -1;
+  int replayed = 0;
+  bus.subscribe([&](const Event&) { ++replayed; }, 0, &oldest);
+  CHECK(replayed == 0);
+  CHECK(oldest == 2);  // the next sequence: nothing older can be replayed
 }

@@ -39,10 +39,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   // signal itself rather than a copy.
   r.signal = std::move(ctx.signal);
   std::shared_ptr<std::string> text = result_texts_.take();  // a text the ring let go, or new
-  text->clear();
-  // The signal's dict and the result's fields: one buffer, sized in steps of 512 bytes so that
-  // a recycled text fits the next result without growing.
-  text->reserve(recycled_capacity(ctx.signal_text_size + 512));
+  reuse_buffer(*text, ctx.signal_text_size + 512);  // the signal's dict and the result's fields
   append_dict_text(*text, r);
   std::shared_ptr<const std::string> d = std::move(text);
   keep_in_history(d);

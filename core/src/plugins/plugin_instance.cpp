@@ -204,9 +204,7 @@ void PluginInstance::on_bar(const axion_bar& bar, std::vector<Signal>& out) {
 
 bool PluginInstance::guard_passes(const axion_signal& c, std::string& reason) {
   auto* v = vt<axion_guard_vtable>(AXION_KIND_GUARD);
-  axion_verdict out;  // the plugin writes pass and a terminated reason; 512 bytes not zeroed per call
-  out.size = sizeof(out);
-  out.pass = 0;  // a plugin that answers nothing rejects (fail closed)
+  axion_verdict out{};  // pass 0: a plugin that answers nothing rejects (fail closed)
   out.reason[0] = '\0';
   axion_error err{};
   if (v->check(self_, &c, &out, &err) != AXION_OK) fail(err);

@@ -7,7 +7,8 @@
 
 namespace axion::core {
 
-EventBus::EventBus(std::size_t replay_capacity) : buffer_(replay_capacity) {}
+EventBus::EventBus(std::size_t replay_capacity)
+    : buffer_(replay_capacity), keep_events_(replay_capacity > 0) {}
 
 std::string EventBus::channel_for(std::string_view e) {
   if (e == "trade_executed" || e == "position_closed" || e == "order_submitted") return "orders";
@@ -40,7 +41,6 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string_view data
   ev->ts_us = ts_us;
   ev->channel = channel_for(name);
   ev->event.assign(name);
-  ev->envelope.clear();
   std::shared_ptr<const std::vector<Sink>> sinks;
   Recorder recorder;
   {
@@ -48,9 +48,7 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string_view data
     ev->sequence = next_seq_++;
     // The envelope wraps the already-serialized data (no second serialization per event).
     std::string& env = ev->envelope;
-    // Capacity in steps of 512 bytes: a recycled envelope fits the next event of a similar
-    // size (signal_received after signal_rejected) without growing.
-    env.reserve(recycled_capacity(data.size() + 128));
+    reuse_buffer(env, data.size() + 128);  // as its last owner left it
     env.append("{\"channel\":\"").append(ev->channel).append("\",\"event\":");
     sdk::json_text::append_string(env, ev->event);
     env.append(",\"data\":");
@@ -62,7 +60,8 @@ std::int64_t EventBus::publish_text(std::string_view name, std::string_view data
     env.append("\",\"sequence\":");
     sdk::json_text::append_int(env, ev->sequence);
     env += '}';
-    buffer_.push(ev);  // the oldest, once full, goes back to spare_events_ with its last owner
+    // The oldest, once full, goes back to spare_events_ with its last owner.
+    if (keep_events_) buffer_.push(ev);
     if (recorder_) recorder = recorder_;
     sinks = sink_list_;
   }

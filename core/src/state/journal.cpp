@@ -174,7 +174,9 @@ struct Journal::Writer {
   std::uint64_t finished = 0;   // every unit up to this one is committed or failed
   std::uint64_t units = 0, transactions = 0;
   std::vector<std::string> spare_texts;  // plugin-state buffers written, for the next save
-  std::vector<std::vector<Op>> spare_op_lists;  // committed units' op lists, for the next units
+  // Committed units' op lists, for the next units, oldest first: reused in the order they came
+  // back, so the records each still holds (released when it is reused) never stay pinned.
+  std::deque<std::vector<Op>> spare_op_lists;
   std::deque<FailedRange> failed;        // recent failed groups, for waiters
   std::vector<std::string> undelivered;  // failures the engine has not been told of yet
   std::atomic<bool> has_undelivered{false};
@@ -513,8 +515,8 @@ std::string Journal::publish(bool wait, bool full) {
     // handed over while none was: a wait here is when they come back).
     auto take_spare = [&] {
       if (w.pending.capacity() == 0 && reuse.capacity() == 0 && !w.spare_op_lists.empty()) {
-        reuse = std::move(w.spare_op_lists.back());
-        w.spare_op_lists.pop_back();
+        reuse = std::move(w.spare_op_lists.front());
+        w.spare_op_lists.pop_front();
       }
     };
     take_spare();

@@ -64,6 +64,7 @@ class EventBus {
  private:
   mutable std::mutex mu_;
   sdk::ind::Ring<EventPtr> buffer_;  // the replay buffer: the newest `capacity` events
+  bool keep_events_;                 // capacity 0: none (a Ring holds at least one)
   Recycler<Event> spare_events_{1024};
   std::int64_t next_seq_ = 1;
   Recorder recorder_;

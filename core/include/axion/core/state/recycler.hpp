@@ -10,13 +10,21 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace axion::core {
 
-// The capacity to reserve for a buffer that will be recycled: n rounded up to 512 bytes, so that
-// a buffer fits the next use of a similar size without growing, at most 511 bytes over.
-inline std::size_t recycled_capacity(std::size_t n) { return (n + 511) & ~std::size_t{511}; }
+// A recycled string made ready for `need` bytes: emptied, with capacity rounded up to 512 bytes
+// (it fits the next use of a similar size without growing, at most 511 bytes over). A buffer
+// more than twice that and over 4 KiB is let go rather than kept: one large event must not
+// make every object of a 10,000-slot ring carry its size for good.
+inline void reuse_buffer(std::string& s, std::size_t need) {
+  const std::size_t want = (need + 511) & ~std::size_t{511};
+  if (s.capacity() > 2 * want && s.capacity() > 4096) std::string().swap(s);
+  s.clear();
+  s.reserve(want);
+}
 
 template <class T>
 class Recycler {
@@ -26,7 +34,12 @@ class Recycler {
     std::vector<T*> objects;
     std::vector<void*> blocks;  // control blocks, all of block_size bytes
     std::size_t block_size = 0;
-    explicit Pool(std::size_t max) : max_spare(max) {}
+    // Room for every idle object and block up front: giving one back happens inside
+    // shared_ptr's noexcept release, where a growing vector could only terminate.
+    explicit Pool(std::size_t max) : max_spare(max) {
+      objects.reserve(max);
+      blocks.reserve(max);
+    }
     ~Pool() {
       for (T* p : objects) delete p;
       for (void* b : blocks) ::operator delete(b);
