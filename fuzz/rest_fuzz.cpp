@@ -30,6 +30,7 @@
 #include "api/http.hpp"
 #include "api/v1/routes.hpp"
 #include "axion/core/engine/engine.hpp"
+#include "axion/sdk/time.hpp"
 
 namespace {
 
@@ -75,6 +76,7 @@ plugin = "broker/paper"
 
 struct World {
   fs::path dir;
+  std::unique_ptr<api::KeyStore> key_store;  // before the engine, as the host declares it
   std::unique_ptr<core::Engine> engine;
   // The REST rate limiter lives with the API (as in axion-host): one per world.
   api::RateLimiter limiter{[] {
@@ -101,6 +103,7 @@ void build_world() {
   if (g_world) {
     g_world->engine->shutdown();
     g_world->engine.reset();
+    g_world->key_store.reset();
     std::error_code ec;
     fs::remove_all(g_world->dir, ec);
     delete g_world;
@@ -117,15 +120,18 @@ void build_world() {
   core::EngineOptions o;
   o.builtin_plugin_dir = AXION_BUILTIN_PLUGIN_DIR;
   o.pace = false;
+  w->key_store = std::make_unique<api::KeyStore>(w->dir / "state" / "axion.db", sdk::time::system_now_us);
+  o.verify_token = api::token_verifier(*w->key_store);
   w->engine = std::make_unique<core::Engine>(parsed.manifest, o);
   w->stats = std::make_shared<api::ApiStats>();
   api::v1::Context ctx;
   ctx.engine = w->engine.get();
+  ctx.keys = w->key_store.get();
   ctx.stats = w->stats;
   w->router = api::v1::build_router(ctx);
   const char* scopes[] = {"read", "write", "admin"};
   for (int i = 0; i < 3; ++i) {
-    w->keys[i + 1] = w->engine->keys().create("fuzzer", "fuzz", {scopes[i]}, "enterprise", std::nullopt).raw;
+    w->keys[i + 1] = w->key_store->create("fuzzer", "fuzz", {scopes[i]}, "enterprise", std::nullopt).raw;
   }
   g_world = w;
 }
@@ -209,7 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& key = w.keys[selector & 3];
   if (!key.empty() && !req.headers.count("x-api-key")) req.headers["x-api-key"] = key;
 
-  api::Security sec{(selector & 0x04) == 0, (selector & 0x40) != 0, &w.engine->keys(), &w.limiter};
+  api::Security sec{(selector & 0x04) == 0, (selector & 0x40) != 0, w.key_store.get(), &w.limiter};
   // As the server sets it for its bind: with auth off, a write from Host 127.0.0.1:8000 (or
   // localhost) with a JSON body reaches its handler, and any other is refused with 403.
   sec.same_origin = api::SameOrigin::for_bind("127.0.0.1", 8000, {});

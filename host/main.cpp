@@ -12,7 +12,7 @@
 #include <iostream>
 #include <thread>
 
-#include "axion/core/control/auth.hpp"
+#include "api/key_store.hpp"
 #include "axion/core/engine/engine.hpp"
 #include "axion/core/config/manifest.hpp"
 #include "axion/sdk/time.hpp"
@@ -109,7 +109,7 @@ std::int64_t wall_us() { return sdk::time::system_now_us(); }
 // stdout, so scripts can capture it; the store keeps its hash in DIR/axion.db.
 int create_key(const host::CliOptions& o) {
   try {
-    core::KeyStore ks(fs::path(*o.state_dir) / "axion.db", wall_us);
+    api::KeyStore ks(fs::path(*o.state_dir) / "axion.db", wall_us);
     auto c = ks.create("local", o.key_name, {o.create_key}, "enterprise", std::nullopt);
     std::printf("%s\n", c.raw.c_str());
     return 0;
@@ -198,9 +198,18 @@ int main(int argc, char** argv) {
   }
 
   banner(parsed.manifest, opt);
+  // API keys (REST and the WS add-on's tokens) live in the state directory's axion.db beside
+  // the journal. Declared before the engine: its add-ons ask the store until it is destroyed.
+  std::unique_ptr<api::KeyStore> keys;
   std::unique_ptr<core::Engine> engine;
   try {
+    keys = std::make_unique<api::KeyStore>(fs::path(parsed.manifest.engine.state_dir) / "axion.db", wall_us);
+    eo.verify_token = api::token_verifier(*keys);
     engine = std::make_unique<core::Engine>(parsed.manifest, eo);
+    // The WS add-on closes a revoked key's connections when it sees this event (control.md §4.2).
+    keys->on_revoke([e = engine.get()](const std::string& key_id) {
+      e->publish_event("api_key_revoked", {{"key_id", key_id}});
+    });
   } catch (const std::exception& e) {
     spdlog::get("axion.bot")->error("start-up failed:\n{}", e.what());
     return 1;
@@ -219,11 +228,12 @@ int main(int argc, char** argv) {
     if (!api_cfg.rate_limit) log->warn("API rate limiting is DISABLED ([api] rate_limit = false)");
     api::v1::Context ctx;
     ctx.engine = engine.get();
+    ctx.keys = keys.get();
     ctx.stats = std::make_shared<api::ApiStats>();
     api::Security sec;
     sec.auth = api_cfg.auth;
     sec.rate_limit = api_cfg.rate_limit;
-    sec.keys = &engine->keys();
+    sec.keys = keys.get();
     sec.limiter = rate_limiter.get();
     api::ServerOptions so;
     so.bind = api_cfg.bind;

@@ -409,7 +409,7 @@ std::string allowed_methods(const Router& router, const std::string& path) {
   return out;
 }
 
-Reply run_handler(const Route& route, const Request& req, const core::Principal& who) {
+Reply run_handler(const Route& route, const Request& req, const Principal& who) {
   try {
     return route.handler(req, who);
   } catch (const ValidationError& e) {
@@ -459,7 +459,7 @@ Reply dispatch(const Router& router, const Security& sec, Request& req, ApiStats
     }
     req.params = m.params;
     const Route& route = *m.route;
-    core::Principal who;  // auth disabled: dev, enterprise, admin (control.md §2.1)
+    Principal who;  // auth disabled: dev, enterprise, admin (control.md §2.1)
     if (!sec.auth && is_state_changing(req.method)) {
       if (auto refusal = same_origin_refusal(req, sec.same_origin)) return finish(error_reply(403, *refusal));
     }

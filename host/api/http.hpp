@@ -21,7 +21,7 @@
 
 #include "api/csrf.hpp"
 #include "api/rate_limit.hpp"
-#include "axion/core/control/auth.hpp"
+#include "key_store.hpp"
 #include "axion/core/control/controller.hpp"
 #include "axion/core/domain/types.hpp"
 
@@ -103,7 +103,7 @@ json literal_item(const json& loc, const json& input, const std::vector<std::str
 
 // ---- routing -------------------------------------------------------------------------------
 
-using Handler = std::function<Reply(const Request&, const core::Principal&)>;
+using Handler = std::function<Reply(const Request&, const Principal&)>;
 
 struct Route {
   std::string method;
@@ -136,11 +136,11 @@ class Router {
 // Auth and rate-limit settings of dispatch() ([api] auth, rate_limit).
 struct Security {
   Security() = default;
-  Security(bool auth_on, bool rate_limit_on, core::KeyStore* key_store, RateLimiter* rate_limiter)
+  Security(bool auth_on, bool rate_limit_on, KeyStore* key_store, RateLimiter* rate_limiter)
       : auth(auth_on), rate_limit(rate_limit_on), keys(key_store), limiter(rate_limiter) {}
   bool auth = true;
   bool rate_limit = true;
-  core::KeyStore* keys = nullptr;        // required when auth is on
+  KeyStore* keys = nullptr;        // required when auth is on
   RateLimiter* limiter = nullptr;  // required when rate_limit is on
   // With auth off, state-changing requests must come from this server (csrf.hpp); Server
   // fills it from its bind address, port and CORS origins.

@@ -88,13 +88,17 @@ void ApiFixture::build() {
   o.builtin_plugin_dir = AXION_BUILTIN_PLUGIN_DIR;
   o.extra_plugin_dirs.emplace_back(AXION_FIXTURE_DIR);
   o.pace = false;
+  keys_ = std::make_unique<api::KeyStore>(state_ / "axion.db", axion::sdk::time::system_now_us);
+  o.verify_token = api::token_verifier(*keys_);
   engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
+  keys_->on_revoke([e = engine_.get()](const std::string& id) { e->publish_event("api_key_revoked", {{"key_id", id}}); });
 
   api::v1::Context ctx;
   ctx.engine = engine_.get();
+  ctx.keys = keys_.get();
   ctx.stats = std::make_shared<api::ApiStats>();
   rate_limiter_ = std::make_unique<api::RateLimiter>(axion::sdk::time::system_now_us);
-  api::Security sec{parsed.manifest.api.auth, parsed.manifest.api.rate_limit, &engine_->keys(),
+  api::Security sec{parsed.manifest.api.auth, parsed.manifest.api.rate_limit, keys_.get(),
                     rate_limiter_.get()};
   api::ServerOptions so;
   so.port = 0;
@@ -130,7 +134,7 @@ void ApiFixture::restart() {
 }
 
 std::string ApiFixture::key(std::vector<std::string> scopes, const std::string& tier, const std::string& user) {
-  return engine_->keys().create(user, "test", std::move(scopes), tier, std::nullopt).raw;
+  return keys_->create(user, "test", std::move(scopes), tier, std::nullopt).raw;
 }
 
 HttpResponse ApiFixture::call(const std::string& method, const std::string& path, const std::string& key,

@@ -27,6 +27,7 @@ class ApiFixture {
   ~ApiFixture();
 
   core::Engine& engine() { return *engine_; }
+  api::KeyStore& keys() { return *keys_; }
   std::uint16_t port() const { return server_->port(); }
   const std::filesystem::path& state_dir() const { return state_; }
 
@@ -53,6 +54,7 @@ class ApiFixture {
   std::filesystem::path dir_, state_;
   std::string api_toml_;
   std::vector<std::string> symbols_;
+  std::unique_ptr<api::KeyStore> keys_;  // before the engine, whose add-ons ask it
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<api::RateLimiter> rate_limiter_;  // before the server, which points to it
   std::unique_ptr<api::Server> server_;

@@ -76,9 +76,9 @@ std::string upper(std::string s) {
 TEST_CASE("REST auth matrix from the OpenAPI document: every endpoint x six callers, exact statuses") {
   ApiFixture fx("matrix");
   auto& e = fx.engine();
-  auto create = [&](const std::string& scope) { return e.keys().create("tester", "m", {scope}, "enterprise", std::nullopt); };
+  auto create = [&](const std::string& scope) { return fx.keys().create("tester", "m", {scope}, "enterprise", std::nullopt); };
   const auto revoked = create("admin");
-  REQUIRE(e.keys().revoke("tester", revoked.key.key_id));
+  REQUIRE(fx.keys().revoke("tester", revoked.key.key_id));
   const std::map<std::string, std::string> callers = {
       {"no key", ""},
       {"malformed key", "not-a-key"},

@@ -26,15 +26,15 @@ std::int64_t wall_us() { return axion::sdk::time::system_now_us(); }
 std::shared_ptr<api::Router> fake_router() {
   auto r = std::make_shared<api::Router>();
   r->add({"GET", "/api/v1/items", "read", true,
-          [](const api::Request&, const core::Principal& who) {
+          [](const api::Request&, const api::Principal& who) {
             return api::json_reply(200, {{"user", who.user_id}, {"auth", who.authenticated}});
           },
           "list", nullptr, {200}});
   r->add({"GET", "/api/v1/items/:id", "read", true,
-          [](const api::Request& q, const core::Principal&) { return api::json_reply(200, {{"id", q.params.at("id")}}); },
+          [](const api::Request& q, const api::Principal&) { return api::json_reply(200, {{"id", q.params.at("id")}}); },
           "get", nullptr, {200}});
   r->add({"POST", "/api/v1/items", "write", true,
-          [](const api::Request& q, const core::Principal&) {
+          [](const api::Request& q, const api::Principal&) {
             json body = api::body_object(q, true);
             api::Validator v;
             if (!body.contains("n")) v.add(api::validation_item("missing", json::array({"body", "n"}), "Field required", body));
@@ -44,28 +44,28 @@ std::shared_ptr<api::Router> fake_router() {
           },
           "create", nullptr, {201}});
   r->add({"POST", "/api/v1/boom", "write", true,
-          [](const api::Request&, const core::Principal&) -> api::Reply {
+          [](const api::Request&, const api::Principal&) -> api::Reply {
             throw std::runtime_error("secret internal detail");
           },
           "fails", nullptr, {500}});
   r->add({"POST", "/api/v1/urgent", "write", false,
-          [](const api::Request&, const core::Principal&) { return api::message_reply("done"); }, "never limited",
+          [](const api::Request&, const api::Principal&) { return api::message_reply("done"); }, "never limited",
           nullptr, {200}});
   r->add({"GET", "/open", "", false,
-          [](const api::Request&, const core::Principal&) { return api::json_reply(200, {{"ok", true}}); }, "public",
+          [](const api::Request&, const api::Principal&) { return api::json_reply(200, {{"ok", true}}); }, "public",
           nullptr, {200}});
   return r;
 }
 
 struct Keys {
   std::filesystem::path dir;
-  std::unique_ptr<core::KeyStore> store;
+  std::unique_ptr<api::KeyStore> store;
   std::unique_ptr<api::RateLimiter> limiter;
   Keys() {
     dir = std::filesystem::temp_directory_path() / ("axion-api-fw-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    store = std::make_unique<core::KeyStore>(dir / "axion.db", wall_us);
+    store = std::make_unique<api::KeyStore>(dir / "axion.db", wall_us);
     limiter = std::make_unique<api::RateLimiter>(wall_us);
   }
   ~Keys() {

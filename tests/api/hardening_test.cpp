@@ -83,7 +83,7 @@ TEST_CASE("REST 307 redirect re-encodes its target: no CR LF from the request re
 
   // Without the wire: whatever the decoded path and query hold, the header value is plain.
   api::Router router;
-  router.add({"GET", "/a b", "", false, [](const api::Request&, const core::Principal&) { return api::message_reply("x"); },
+  router.add({"GET", "/a b", "", false, [](const api::Request&, const api::Principal&) { return api::message_reply("x"); },
               "", nullptr, {200}});
   api::Request q;
   q.method = "GET";

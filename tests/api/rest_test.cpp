@@ -33,7 +33,7 @@ json read_json_file(const std::filesystem::path& p) {
 void expire_key(const std::filesystem::path& db_path, const std::string& raw_key, ApiFixture& fx) {
   // The key's id: list the caller's keys and take the one whose preview matches.
   std::string id;
-  for (const auto& k : fx.engine().keys().list("tester")) {
+  for (const auto& k : fx.keys().list("tester")) {
     if (k.key_preview == "ax_..." + raw_key.substr(raw_key.size() - 4)) id = k.key_id;
   }
   REQUIRE_FALSE(id.empty());
@@ -118,7 +118,7 @@ TEST_CASE("REST auth matrix: missing, invalid, expired, revoked keys and scopes"
   CHECK(r.json()["detail"] == "Invalid or expired API key");
   auto doomed = fx.key({"read"});
   std::string doomed_id;
-  for (const auto& k : fx.engine().keys().list("tester")) {
+  for (const auto& k : fx.keys().list("tester")) {
     if (k.key_preview == "ax_..." + doomed.substr(doomed.size() - 4)) doomed_id = k.key_id;
   }
   r = fx.del(V + "/keys/" + doomed_id, admin);
@@ -578,8 +578,8 @@ TEST_CASE("REST keys: create, list, revoke, validation and ownership") {
   CHECK(r.status == 404);
   CHECK(r.json() == json({{"detail", "Key not found"}}));
   // Another user's key cannot be revoked.
-  fx.engine().keys().create("someone-else", "theirs", {"read"}, "free", std::nullopt);
-  std::string theirs = fx.engine().keys().list("someone-else").at(0).key_id;
+  fx.keys().create("someone-else", "theirs", {"read"}, "free", std::nullopt);
+  std::string theirs = fx.keys().list("someone-else").at(0).key_id;
   CHECK(fx.del(V + "/keys/" + theirs, admin).status == 404);
 }
 

@@ -56,7 +56,7 @@ TEST_CASE("a WS client receives the engine's order event after a fill and resume
   EngineFixture fx("ws-engine");
   const auto port = free_port();
   auto& e = fx.start(manifest(port));
-  const std::string key = e.keys().create("tester", "ws", {"read"}, "enterprise", std::nullopt).raw;
+  const std::string key = fx.keys().create("tester", "ws", {"read"}, "enterprise", std::nullopt).raw;
 
   TestClient bad(port, "/ws/bot?token=ax_" + std::string(48, '0'));
   auto closed = bad.wait_close();

@@ -250,7 +250,7 @@ TEST_CASE("Control: the analytics tracker is fed by closes and restored after a 
 TEST_CASE("Control: verify_token for the WS add-on and the api_key_revoked event") {
   EngineFixture fx("control-token");
   auto& e = fx.start(manifest());
-  auto c = e.keys().create("alice", "ws", {"read"}, "free", std::nullopt);
+  auto c = fx.keys().create("alice", "ws", {"read"}, "free", std::nullopt);
   auto ok = e.query("verify_token", {{"token", c.raw}});
   REQUIRE(ok);
   CHECK((*ok)["ok"] == true);
@@ -266,7 +266,7 @@ TEST_CASE("Control: verify_token for the WS add-on and the api_key_revoked event
   std::thread([&] { threaded = e.query("verify_token", {{"token", c.raw}}); }).join();
   CHECK((*threaded)["ok"] == true);
 
-  REQUIRE(e.keys().revoke("alice", c.key.key_id));
+  REQUIRE(fx.keys().revoke("alice", c.key.key_id));
   auto revoked = fx.events("api_key_revoked");
   REQUIRE(revoked.size() == 1);
   CHECK(json::parse(revoked[0].data())["key_id"] == c.key.key_id);

@@ -6,6 +6,8 @@
 
 #include <fstream>
 
+#include "axion/sdk/time.hpp"
+
 namespace axion::test {
 
 namespace fs = std::filesystem;
@@ -20,6 +22,7 @@ EngineFixture::EngineFixture(const std::string& name) {
 
 EngineFixture::~EngineFixture() {
   engine_.reset();
+  keys_.reset();
   fs::remove_all(dir_);
 }
 
@@ -31,6 +34,7 @@ static void replace_all(std::string& s, const std::string& from, const std::stri
 
 core::Engine& EngineFixture::start(const std::string& toml, bool capture_events) {
   engine_.reset();
+  keys_.reset();
   std::string text = toml;
   replace_all(text, "{{DATA}}", AXION_TEST_DATA_DIR);
   replace_all(text, "{{STATE}}", state_.string());
@@ -45,13 +49,20 @@ core::Engine& EngineFixture::start(const std::string& toml, bool capture_events)
   core::EngineOptions o;
   o.builtin_plugin_dir = AXION_BUILTIN_PLUGIN_DIR;
   o.extra_plugin_dirs.emplace_back(AXION_FIXTURE_DIR);
+  keys_ = std::make_unique<api::KeyStore>(fs::path(parsed.manifest.engine.state_dir) / "axion.db",
+                                          [] { return sdk::time::system_now_us(); });
+  o.verify_token = api::token_verifier(*keys_);
   engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
+  keys_->on_revoke([e = engine_.get()](const std::string& id) { e->publish_event("api_key_revoked", {{"key_id", id}}); });
   events_.clear();
   if (capture_events) engine_->bus().subscribe([this](const core::Event& e) { events_.push_back(e); });
   return *engine_;
 }
 
-void EngineFixture::crash() { engine_.reset(); }
+void EngineFixture::crash() {
+  engine_.reset();
+  keys_.reset();
+}
 
 std::size_t EngineFixture::run_until_open(std::uint64_t min_bars, std::size_t min_open) {
   engine_->run_feed_to_end(min_bars);

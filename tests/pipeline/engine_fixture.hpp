@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/key_store.hpp"
 #include "axion/core/engine/engine.hpp"
 
 namespace axion::test {
@@ -26,6 +27,8 @@ class EngineFixture {
   // Destroys the engine without a graceful shutdown (like a crash: positions stay open).
   void crash();
   core::Engine& engine() { return *engine_; }
+  // The state directory's API keys, wired as the host wires them (verify_token, revocations).
+  api::KeyStore& keys() { return *keys_; }
   const std::filesystem::path& state_dir() const { return state_; }
 
   // Results recorded by the engine, optionally only those at one pipeline_stage.
@@ -38,6 +41,7 @@ class EngineFixture {
  private:
   std::filesystem::path dir_;
   std::filesystem::path state_;
+  std::unique_ptr<api::KeyStore> keys_;  // before the engine, whose add-ons ask it
   std::unique_ptr<core::Engine> engine_;
   std::vector<core::Event> events_;
 };

@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "axion/core/control/auth.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::core {

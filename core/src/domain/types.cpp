@@ -1,10 +1,13 @@
 #include "axion/core/domain/types.hpp"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "axion/sdk/format.hpp"
 #include "axion/sdk/json_text.hpp"
@@ -547,6 +550,24 @@ std::string new_uuid4() {
                 static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
+}
+
+std::string hex_text(const unsigned char* p, std::size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[p[i] >> 4];
+    out[2 * i + 1] = kDigits[p[i] & 0xF];
+  }
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (bytes > 0 && RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) {
+    throw std::runtime_error("secure random generator unavailable");
+  }
+  return hex_text(buf.data(), bytes);
 }
 
 std::string float_text(double x) { return sdk::format::shortest_float(x); }

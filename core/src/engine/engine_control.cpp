@@ -69,15 +69,6 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
     analytics_->record_trade(rec);
     count_close_today(rec.closed_us, rec.pnl);
   }
-  if (!options_.scan_mode) {
-    keys_ = std::make_unique<KeyStore>(std::filesystem::path(manifest_.engine.state_dir) / "axion.db",
-                                       wall_us);
-    // The WS add-on closes a revoked key's connections when it sees this event (control.md §4.2).
-    keys_->on_revoke([this](const std::string& key_id) {
-      call([&] { bus_.publish("api_key_revoked", {{"key_id", key_id}}, now_us()); });
-    });
-  }
-
   const bool live_launch = manifest_.engine.mode == Mode::Live;
   BotController::Hooks h;
   h.now = [this] { return now_us(); };
@@ -126,9 +117,8 @@ void Engine::init_control(const std::vector<json>& trades_oldest_first) {
 
 BotController& Engine::controller() { return *controller_; }
 BotPerformanceTracker& Engine::analytics() { return *analytics_; }
-KeyStore& Engine::keys() {
-  if (!keys_) throw std::runtime_error("no key store in scan mode");
-  return *keys_;
+void Engine::publish_event(const std::string& event, const json& data) {
+  call([&] { bus_.publish(event, data, now_us()); });
 }
 
 // ---- analytics feed ----------------------------------------------------------------------------
@@ -306,15 +296,15 @@ void Engine::publish_read_snapshot(bool if_due) {
 
 std::optional<json> Engine::query(std::string_view what, const json& args) {
   if (what == "verify_token") {
-    // Touches only the manifest (immutable) and the thread-safe key store: answerable from the
-    // WS add-on's threads without queueing behind the engine.
+    // Touches only the manifest (immutable) and the host's thread-safe verifier: answerable
+    // from the WS add-on's threads without queueing behind the engine.
     if (!manifest_.api.auth) return json{{"auth", false}};
     std::string token = args.is_object() ? args.value("token", std::string()) : std::string();
     if (token.empty()) return json{{"ok", false}, {"reason", "Missing authentication token"}};
-    std::optional<ApiKey> key;
-    if (keys_) {
+    std::optional<TokenIdentity> key;
+    if (options_.verify_token) {
       try {
-        key = keys_->validate(token);
+        key = options_.verify_token(token);
       } catch (const std::exception& e) {
         spdlog::get("axion.bot")->error("key validation failed: {}", e.what());
       }

@@ -198,7 +198,7 @@ void add_bot_routes(Router& r, const Context& c) {
   const std::string p = std::string(kPrefix) + "/bot";
 
   r.add({"POST", p + "/start", "write", true,
-         [e](const Request& req, const core::Principal& who) {
+         [e](const Request& req, const Principal& who) {
            json body = body_object(req, false);
            Validator v;
            std::optional<bool> paper;
@@ -213,23 +213,23 @@ void add_bot_routes(Router& r, const Context& c) {
               {"properties", {{"paper_mode", {{"type", "boolean"}}}, {"confirm_live", {{"type", "boolean"}, {"default", false}}}}}},
          {200, 400, 409}});
   r.add({"POST", p + "/stop", "write", true,
-         [e](const Request&, const core::Principal& who) {
+         [e](const Request&, const Principal& who) {
            return control_reply(command(e, [&] { return e->controller().stop(who.actor()); }, kOperator));
          },
          "Graceful stop: signal intake ends, open positions stay and keep their exits", nullptr, {200}});
   r.add({"POST", p + "/pause", "write", true,
-         [e](const Request&, const core::Principal& who) {
+         [e](const Request&, const Principal& who) {
            return control_reply(command(e, [&] { return e->controller().pause(who.actor()); }, kOperator));
          },
          "Pause new entries (exits, prices and reconciliation continue)", nullptr, {200, 409}});
   r.add({"POST", p + "/resume", "write", true,
-         [e](const Request&, const core::Principal& who) {
+         [e](const Request&, const Principal& who) {
            return control_reply(command(e, [&] { return e->controller().resume(who.actor()); }, kOperator));
          },
          "Resume into the mode the bot was paused from", nullptr, {200, 409}});
   // The kill is never rate limited: an emergency stop must always get through (§2.4).
   r.add({"POST", p + "/kill", "write", false,
-         [e](const Request& req, const core::Principal& who) {
+         [e](const Request& req, const Principal& who) {
            json body = body_object(req, false);
            Validator v;
            std::string reason = "API kill switch";
@@ -261,7 +261,7 @@ void add_bot_routes(Router& r, const Context& c) {
                 {"target", {{"type", "string"}}}}}},
          {200, 409, 500}});
   r.add({"POST", p + "/kill/reset", "write", true,
-         [e](const Request& req, const core::Principal& who) {
+         [e](const Request& req, const Principal& who) {
            json body = body_object(req, false);
            Validator v;
            auto scope = choice(body, "scope", kScopes, "global", v);
@@ -284,7 +284,7 @@ void add_bot_routes(Router& r, const Context& c) {
   };
   auto rendered = std::make_shared<RenderedStatus>();
   r.add({"GET", p + "/status", "read", true,
-         [e, rendered](const Request&, const core::Principal&) {
+         [e, rendered](const Request&, const Principal&) {
            auto snap = snapshot(e);
            std::shared_ptr<const std::string> body;
            {
@@ -305,7 +305,7 @@ void add_bot_routes(Router& r, const Context& c) {
          },
          "Status snapshot of the running engine", nullptr, {200}});
   r.add({"GET", p + "/positions", "read", true,
-         [e](const Request&, const core::Principal&) {
+         [e](const Request&, const Principal&) {
            auto snap = snapshot(e);
            ojson out = ojson::array();
            for (const auto& x : snap->positions) {
@@ -317,7 +317,7 @@ void add_bot_routes(Router& r, const Context& c) {
   const int max_page = c.max_page_size;
   auto journal = c.journal;
   r.add({"GET", p + "/history", "read", true,
-         [e, journal, max_page](const Request& req, const core::Principal&) {
+         [e, journal, max_page](const Request& req, const Principal&) {
            Validator v;
            auto limit = query_int(req, "limit", 50, 1, max_page, v);
            auto offset = query_int(req, "offset", 0, 0, std::nullopt, v);
@@ -354,7 +354,7 @@ void add_bot_routes(Router& r, const Context& c) {
          nullptr, {200}});
 
   r.add({"PUT", p + "/config", "write", true,
-         [e](const Request& req, const core::Principal& who) {
+         [e](const Request& req, const Principal& who) {
            json body = body_object(req, true);
            Validator v;
            json changes = json::object();
@@ -395,7 +395,7 @@ void add_bot_routes(Router& r, const Context& c) {
                 {"paper_mode", {{"type", "boolean"}}}}}},
          {200, 400}});
   r.add({"GET", p + "/config", "read", true,
-         [e](const Request&, const core::Principal&) {
+         [e](const Request&, const Principal&) {
            return ojson_reply(200, ordered(snapshot(e)->config, {"refresh_interval_seconds", "pnl_chart_lookback_days",
                                                  "max_signals_displayed", "max_events_displayed",
                                                  "enable_sound_alerts", "paper_mode"}));

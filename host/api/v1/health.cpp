@@ -99,7 +99,7 @@ void add_health_routes(Router& r, const Context& c) {
   const std::string version = c.version;
 
   r.add({"GET", "/health", "", false,
-         [e, stats, journal, version](const Request&, const core::Principal&) {
+         [e, stats, journal, version](const Request&, const Principal&) {
            ojson comp = ojson::object();
            const std::string db_error = journal ? journal->probe() : "no journal reader";
            comp["database"] = db_error.empty() ? "ok" : "error: " + db_error;
@@ -121,7 +121,7 @@ void add_health_routes(Router& r, const Context& c) {
          },
          "Health of the database, the bot (kill switch) and metrics; 503 when degraded", nullptr, {200, 503}});
   r.add({"GET", "/metrics", "", false,
-         [e, stats](const Request&, const core::Principal&) {
+         [e, stats](const Request&, const Principal&) {
            Reply reply;
            reply.body = metrics(*snapshot(e), stats.get()).text;
            reply.content_type = "text/plain; version=0.0.4; charset=utf-8";

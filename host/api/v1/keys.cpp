@@ -1,5 +1,6 @@
 // Key management (control.md §1.6): K1 create (admin), K2 list (read), K3 revoke (admin). The
 // key store is thread-safe, so these never queue behind the engine thread.
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,12 @@ json at(const char* f) { return json::array({"body", f}); }
 }  // namespace
 
 void add_key_routes(Router& r, const Context& c) {
-  core::Engine* e = c.engine;
+  KeyStore* keys = c.keys;
+  if (!keys) throw std::invalid_argument("the key routes need a key store (v1::Context::keys)");
   const std::string p = std::string(kPrefix) + "/keys";
 
   r.add({"POST", p, "admin", true,
-         [e](const Request& req, const core::Principal& who) {
+         [keys](const Request& req, const Principal& who) {
            json body = body_object(req, true);
            Validator v;
            std::string name;
@@ -86,7 +88,7 @@ void add_key_routes(Router& r, const Context& c) {
              }
            }
            v.raise_if_any();
-           auto created = e->keys().create(who.user_id, name, scopes, tier, days);
+           auto created = keys->create(who.user_id, name, scopes, tier, days);
            json out = created.key.to_json(created.key.key_preview);
            out["key"] = created.raw;
            return ojson_reply(201, ordered(out, kKeyOrder));
@@ -101,16 +103,16 @@ void add_key_routes(Router& r, const Context& c) {
                 {"tier", {{"type", "string"}, {"enum", kTiers}, {"default", "free"}}}}}},
          {201}});
   r.add({"GET", p, "read", true,
-         [e](const Request&, const core::Principal& who) {
+         [keys](const Request&, const Principal& who) {
            ojson out = ojson::array();
-           for (const auto& k : e->keys().list(who.user_id)) out.push_back(ordered(k.to_json(k.key_preview), kKeyOrder));
+           for (const auto& k : keys->list(who.user_id)) out.push_back(ordered(k.to_json(k.key_preview), kKeyOrder));
            return ojson_reply(200, out);
          },
          "The caller's keys, revoked ones included (key: null)", nullptr, {200}});
   r.add({"DELETE", p + "/:key_id", "admin", true,
-         [e](const Request& req, const core::Principal& who) {
+         [keys](const Request& req, const Principal& who) {
            const std::string id = req.params.at("key_id");
-           if (!e->keys().revoke(who.user_id, id)) return error_reply(404, "Key not found");
+           if (!keys->revoke(who.user_id, id)) return error_reply(404, "Key not found");
            ojson out = ojson::object();
            out["key_id"] = id;
            out["revoked"] = true;

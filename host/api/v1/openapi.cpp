@@ -119,7 +119,7 @@ json document(const Router& router) {
 void add_openapi_route(Router& r) {
   const Router* router = &r;  // the router outlives its routes' handlers
   r.add({"GET", std::string(kPrefix) + "/openapi.json", "", false,
-         [router](const Request&, const core::Principal&) { return json_reply(200, document(*router)); },
+         [router](const Request&, const Principal&) { return json_reply(200, document(*router)); },
          "This OpenAPI 3 document", nullptr, {200}});
 }
 

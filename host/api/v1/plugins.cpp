@@ -13,7 +13,7 @@ void add_plugin_routes(Router& r, const Context& c) {
   const std::string p = std::string(kPrefix) + "/plugins";
 
   r.add({"GET", p, "read", true,
-         [e](const Request&, const core::Principal&) {
+         [e](const Request&, const Principal&) {
            auto snap = snapshot(e);
            ojson out = ojson::array();
            for (const auto& x : snap->plugins) out.push_back(ordered(x, {"kind", "name", "version", "state"}));
@@ -21,7 +21,7 @@ void add_plugin_routes(Router& r, const Context& c) {
          },
          "Loaded plugins in manifest order", nullptr, {200}});
   r.add({"POST", p + "/:kind/:name/reload", "admin", true,
-         [e](const Request& req, const core::Principal& who) {
+         [e](const Request& req, const Principal& who) {
            const std::string kind = req.params.at("kind"), name = req.params.at("name");
            auto res = command(e, [&] { return e->reload_plugin_versioned(kind, name, who.actor()); });
            if (!res.result.ok()) {

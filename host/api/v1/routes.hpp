@@ -18,6 +18,7 @@ using ojson = nlohmann::ordered_json;
 
 struct Context {
   core::Engine* engine = nullptr;
+  KeyStore* keys = nullptr;         // the key routes' store (the server's Security uses it too)
   std::shared_ptr<ApiStats> stats;  // request counters for /metrics
   std::string version = "1.0.0";    // /health "version"
   int max_page_size = 100;          // history `limit` bound

@@ -98,7 +98,7 @@ void add_strategy_routes(Router& r, const Context& c) {
   const std::string p = std::string(kPrefix) + "/strategies";
 
   r.add({"GET", p, "read", true,
-         [e](const Request&, const core::Principal&) {
+         [e](const Request&, const Principal&) {
            auto snap = snapshot(e);
            if (!snap->strategies_error.empty()) {
              return error_reply(500, "Failed to list strategies: " + snap->strategies_error);
@@ -110,7 +110,7 @@ void add_strategy_routes(Router& r, const Context& c) {
          "Registered strategies in registry order", nullptr, {200, 500}});
   // Registered before /{name}: `stats` is never looked up as a strategy name.
   r.add({"GET", p + "/stats", "read", true,
-         [e](const Request&, const core::Principal&) {
+         [e](const Request&, const Principal&) {
            auto snap = snapshot(e);
            if (!snap->strategy_stats_error.empty()) {
              return error_reply(500, "Failed to get strategy stats: " + snap->strategy_stats_error);
@@ -122,7 +122,7 @@ void add_strategy_routes(Router& r, const Context& c) {
          },
          "Live A/B statistics keyed by strategy", nullptr, {200, 500}});
   r.add({"GET", p + "/:name", "read", true,
-         [e](const Request& req, const core::Principal&) {
+         [e](const Request& req, const Principal&) {
            const std::string name = req.params.at("name");
            auto snap = snapshot(e);
            if (!snap->strategies_error.empty()) {
@@ -136,7 +136,7 @@ void add_strategy_routes(Router& r, const Context& c) {
   for (bool enable : {true, false}) {
     const std::string verb = enable ? "enable" : "disable";
     r.add({"PUT", p + "/:name/" + verb, "write", true,
-           [e, enable, verb](const Request& req, const core::Principal& who) {
+           [e, enable, verb](const Request& req, const Principal& who) {
              const std::string name = req.params.at("name");
              std::optional<json> s;
              try {
@@ -152,7 +152,7 @@ void add_strategy_routes(Router& r, const Context& c) {
            nullptr, {200, 404, 500}});
   }
   r.add({"POST", p + "/:name/analyze", "read", true,
-         [e](const Request& req, const core::Principal&) {
+         [e](const Request& req, const Principal&) {
            const std::string name = req.params.at("name");
            auto in = analyze_input(req);  // 422 before the strategy lookup (§1.2)
            std::optional<json> sig;

@@ -198,8 +198,23 @@ std::string trade_type_for(const std::string& timeframe);
 }  // namespace axion::core
 
 namespace axion::core {
+
+// Who an API token belongs to, as the host's key store answers (core keeps no keys: auth is
+// the host API's, ARCHITECTURE §2).
+struct TokenIdentity {
+  std::string key_id;
+  std::string user_id;
+  std::string tier;
+  std::vector<std::string> scopes;
+};
+
 // Random UUIDv4 text (audit, decision and execution ids).
 std::string new_uuid4();
+// Lower-case hex of n bytes.
+std::string hex_text(const unsigned char* p, std::size_t n);
+// `bytes` bytes of cryptographic randomness (OpenSSL) as lower-case hex; throws when the
+// generator is unavailable (keys and ids must be unguessable: no weaker fallback).
+std::string random_hex(std::size_t bytes);
 // Shortest round-trip float text with at least one decimal: 120 -> "120.0" (pipeline.md §0).
 std::string float_text(double x);
 }  // namespace axion::core

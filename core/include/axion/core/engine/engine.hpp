@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "axion/core/control/analytics.hpp"
-#include "axion/core/control/auth.hpp"
 #include "axion/core/control/controller.hpp"
 #include "axion/core/state/event_bus.hpp"
 #include "axion/core/state/journal.hpp"
@@ -44,6 +43,10 @@ struct EngineOptions {
   // no orders; every assembled signal goes to scan_sink. Persisted enable flags are not read.
   bool scan_mode = false;
   std::function<void(const Signal&)> scan_sink;
+  // The WS add-on's "verify_token" host query (any thread; must be thread-safe): the token's
+  // identity, or nullopt when it is unknown, revoked or expired. Unset while [api] auth is on:
+  // every token is refused (fail closed).
+  std::function<std::optional<TokenIdentity>(const std::string& token)> verify_token;
 };
 
 struct EngineCounters {
@@ -113,7 +116,9 @@ class Engine : public HostServices {
   // Engine thread (reach them through call()) unless marked thread-safe.
   BotController& controller();
   BotPerformanceTracker& analytics();
-  KeyStore& keys();                // thread-safe; absent in scan mode
+  // Any thread: publishes an event from the engine thread (e.g. the host's "api_key_revoked",
+  // which the WS add-on acts on).
+  void publish_event(const std::string& event, const json& data);
   json status_json();                                   // GET /bot/status (§1.3), fields in order
   json positions_json();                                // PositionItem array, oldest first
   // HistoryItem array (§1.4), newest first, and the total matching `outcome`.
@@ -208,7 +213,6 @@ class Engine : public HostServices {
   // tracker is fed by every close and rebuilt from the journal at start-up.
   std::unique_ptr<BotController> controller_;
   std::unique_ptr<BotPerformanceTracker> analytics_;
-  std::unique_ptr<KeyStore> keys_;  // null in scan mode
   std::atomic<std::int64_t> last_bar_wall_us_{0};  // data_feed_status
   std::int64_t last_snapshot_wall_us_ = 0;          // periodic performance_snapshot
   std::string today_date_;                          // today's closes for status win_rate

@@ -1,4 +1,5 @@
-// API keys and rate limits (control.md §2). Keys: "ax_" + 48 lower-case hex; only SHA-256 hashes
+// API keys and scopes (control.md §2): the REST API's and the WS add-on's authentication, kept
+// out of core (the engine only asks a verifier it is given, EngineOptions::verify_token). Keys: "ax_" + 48 lower-case hex; only SHA-256 hashes
 // are stored, durably, in the state directory's axion.db (table api_keys). Thread-safe: REST
 // and WebSocket threads call it concurrently.
 #pragma once
@@ -20,7 +21,9 @@
 
 struct sqlite3;
 
-namespace axion::core {
+namespace axion::api {
+
+using core::json;
 
 struct ApiKey {
   std::string key_id;  // 16 lower-case hex
@@ -51,9 +54,13 @@ struct Principal {
 };
 
 std::string sha256_hex(std::string_view text);
-std::string random_hex(std::size_t bytes);  // cryptographic randomness (OpenSSL)
 // Constant-time equality of two strings of equal length (false on different lengths).
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+class KeyStore;
+
+// EngineOptions::verify_token answering from `keys` (which must outlive the engine).
+std::function<std::optional<core::TokenIdentity>(const std::string& token)> token_verifier(KeyStore& keys);
 
 class KeyStore {
  public:
@@ -102,4 +109,4 @@ class KeyStore {
   std::vector<std::function<void(const std::string&)>> revoke_listeners_;
 };
 
-}  // namespace axion::core
+}  // namespace axion::api

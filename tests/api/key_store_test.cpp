@@ -1,4 +1,4 @@
-// KeyStore, scopes and hashing (control.md §2.2, §2.3, §1.6); the rate limiter is tests/api.
+// KeyStore, scopes and hashing (control.md §2.2, §2.3, §1.6); the rate limiter is rate_limit_test.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -6,11 +6,12 @@
 #include <filesystem>
 #include <regex>
 
-#include "axion/core/control/auth.hpp"
+#include "api/key_store.hpp"
 #include "axion/core/state/journal.hpp"
 
 namespace fs = std::filesystem;
-using namespace axion::core;
+using namespace axion::api;
+using axion::core::random_hex;
 
 namespace {
 
@@ -215,7 +216,7 @@ TEST_CASE("KeyStore serves validated keys from memory; a revocation through any 
 
 TEST_CASE("KeyStore shares axion.db with the engine journal") {
   TempDb t;
-  Journal j(t.db());
+  axion::core::Journal j(t.db());
   KeyStore ks(t.db(), [] { return kT0; });
   auto c = ks.create("local", "cli", {"admin"}, "enterprise", std::nullopt);
   j.save_plugin_state("x", "{}");

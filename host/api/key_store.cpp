@@ -1,11 +1,10 @@
-// API keys and rate limits (control.md §2.2–2.4, §1.6). Only SHA-256 hashes of raw keys are
+// API keys (control.md §2.2–2.4, §1.6). Only SHA-256 hashes of raw keys are
 // stored (table api_keys of the state directory's axion.db, our own connection beside the
 // engine's Journal); the raw key is returned once by create().
-#include "axion/core/control/auth.hpp"
+#include "key_store.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -13,7 +12,9 @@
 
 #include "axion/sdk/time.hpp"
 
-namespace axion::core {
+namespace axion::api {
+
+using core::random_hex;
 
 namespace {
 
@@ -25,16 +26,6 @@ bool scope_satisfies(const std::vector<std::string>& scopes, const std::string& 
     if (s == "admin" || s == required || (s == "write" && required == "read")) return true;
   }
   return false;
-}
-
-std::string to_hex(const unsigned char* p, std::size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 0xF];
-  }
-  return out;
 }
 
 json iso_or_null(const std::optional<std::int64_t>& us) {
@@ -127,21 +118,20 @@ std::string sha256_hex(std::string_view text) {
   if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  return to_hex(md, len);
-}
-
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  // Keys and ids must be unguessable: fail rather than fall back to a weaker source.
-  if (bytes > 0 && RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) {
-    throw std::runtime_error("secure random generator unavailable");
-  }
-  return to_hex(buf.data(), bytes);
+  return core::hex_text(md, len);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::function<std::optional<core::TokenIdentity>(const std::string& token)> token_verifier(KeyStore& keys) {
+  return [&keys](const std::string& token) -> std::optional<core::TokenIdentity> {
+    auto key = keys.validate(token);
+    if (!key) return std::nullopt;
+    return core::TokenIdentity{key->key_id, key->user_id, key->tier, key->scopes};
+  };
 }
 
 // ---- KeyStore ----------------------------------------------------------------------------------
@@ -328,4 +318,4 @@ void KeyStore::on_revoke(std::function<void(const std::string& key_id)> fn) {
   revoke_listeners_.push_back(std::move(fn));
 }
 
-}  // namespace axion::core
+}  // namespace axion::api
