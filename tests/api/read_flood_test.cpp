@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api_fixture.hpp"
+#include "eventually.hpp"
 
 using namespace axion;
 using namespace std::chrono_literals;
@@ -60,10 +61,7 @@ TEST_CASE("REST kill is answered within a second while 64 connections flood /hea
     });
   }
   // The flood is on: every connection has been answered at least once (bounded wait).
-  for (auto until = std::chrono::steady_clock::now() + 5s; served.load() < 64 && std::chrono::steady_clock::now() < until;) {
-    std::this_thread::sleep_for(5ms);
-  }
-  CHECK(served.load() >= 64);
+  CHECK(test::eventually([&] { return served.load() >= 64; }, 5s));
   INFO("flood answers before the kill: " << served.load());
 
   const auto t0 = std::chrono::steady_clock::now();

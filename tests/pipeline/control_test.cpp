@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "engine_fixture.hpp"
+#include "eventually.hpp"
 
 using axion::test::EngineFixture;
 using namespace axion::core;
@@ -286,18 +287,19 @@ TEST_CASE("Control: the engine loop pushes performance_snapshot every refresh in
   std::thread loop([&] { e.run(); });
   // When each snapshot (by sequence) was first observed.
   std::map<std::int64_t, std::chrono::steady_clock::time_point> seen;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    for (const auto& ev : e.bus().recent(100)) {
-      if (ev.event != "performance_snapshot" || seen.count(ev.sequence)) continue;
-      seen[ev.sequence] = std::chrono::steady_clock::now();
-      CHECK(ev.channel == "metrics");
-      auto d = json::parse(ev.data());
-      CHECK(d.contains("equity_curve_len"));
-      CHECK(d["total_trades"] == n_trades);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  axion::test::eventually(
+      [&] {
+        for (const auto& ev : e.bus().recent(100)) {
+          if (ev.event != "performance_snapshot" || seen.count(ev.sequence)) continue;
+          seen[ev.sequence] = std::chrono::steady_clock::now();
+          CHECK(ev.channel == "metrics");
+          auto d = json::parse(ev.data());
+          CHECK(d.contains("equity_curve_len"));
+          CHECK(d["total_trades"] == n_trades);
+        }
+        return seen.size() >= 2;
+      },
+      std::chrono::seconds(20));
   e.request_stop();
   loop.join();
   REQUIRE(seen.size() >= 2);
