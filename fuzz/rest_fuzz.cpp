@@ -37,7 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace axion;
 
-// The engine's journal and key store grow with every kill, key and reload the fuzzer sends:
+// The engine's journal and the key store grow with every kill, key and reload the fuzzer sends:
 // start over on a fresh state folder now and then, so memory and per-request cost stay flat.
 constexpr int kRunsPerEngine = 20000;
 
@@ -78,6 +78,7 @@ struct World {
   fs::path dir;
   std::unique_ptr<api::KeyStore> key_store;  // before the engine, as the host declares it
   std::unique_ptr<core::Engine> engine;
+  std::unique_ptr<api::RevocationFeed> revocations;  // after the engine: gone before it
   // The REST rate limiter lives with the API (as in axion-host): one per world.
   api::RateLimiter limiter{[] {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -102,6 +103,7 @@ int g_generation = 0;
 void build_world() {
   if (g_world) {
     g_world->engine->shutdown();
+    g_world->revocations.reset();
     g_world->engine.reset();
     g_world->key_store.reset();
     std::error_code ec;
@@ -123,6 +125,7 @@ void build_world() {
   w->key_store = std::make_unique<api::KeyStore>(w->dir / "state" / "axion.db", sdk::time::system_now_us);
   o.verify_token = api::token_verifier(*w->key_store);
   w->engine = std::make_unique<core::Engine>(parsed.manifest, o);
+  w->revocations = std::make_unique<api::RevocationFeed>(*w->key_store, *w->engine);
   w->stats = std::make_shared<api::ApiStats>();
   api::v1::Context ctx;
   ctx.engine = w->engine.get();

@@ -202,14 +202,12 @@ int main(int argc, char** argv) {
   // the journal. Declared before the engine: its add-ons ask the store until it is destroyed.
   std::unique_ptr<api::KeyStore> keys;
   std::unique_ptr<core::Engine> engine;
+  std::unique_ptr<api::RevocationFeed> revocations;  // after the engine: gone before it
   try {
     keys = std::make_unique<api::KeyStore>(fs::path(parsed.manifest.engine.state_dir) / "axion.db", wall_us);
     eo.verify_token = api::token_verifier(*keys);
     engine = std::make_unique<core::Engine>(parsed.manifest, eo);
-    // The WS add-on closes a revoked key's connections when it sees this event (control.md §4.2).
-    keys->on_revoke([e = engine.get()](const std::string& key_id) {
-      e->publish_event("api_key_revoked", {{"key_id", key_id}});
-    });
+    revocations = std::make_unique<api::RevocationFeed>(*keys, *engine);
   } catch (const std::exception& e) {
     spdlog::get("axion.bot")->error("start-up failed:\n{}", e.what());
     return 1;
@@ -276,6 +274,7 @@ int main(int argc, char** argv) {
   done.store(true);
   waiter.join();
   if (rest) rest->stop();
+  revocations.reset();
   engine.reset();
   spdlog::shutdown();
   return 0;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "axion/core/engine/engine.hpp"
 #include "axion/sdk/time.hpp"
 
 namespace axion::api {
@@ -294,7 +295,7 @@ std::vector<ApiKey> KeyStore::list(const std::string& user_id) {
 }
 
 bool KeyStore::revoke(const std::string& user_id, const std::string& key_id) {
-  std::vector<std::function<void(const std::string&)>> listeners;
+  decltype(revoke_listeners_) listeners;
   {
     std::lock_guard lock(mu_);
     Stmt st(db_, "UPDATE api_keys SET is_active = 0 WHERE key_id = ? AND user_id = ?");
@@ -309,13 +310,27 @@ bool KeyStore::revoke(const std::string& user_id, const std::string& key_id) {
     listeners = revoke_listeners_;
   }
   // Outside the lock: a listener may call back into the store.
-  for (auto& fn : listeners) fn(key_id);
+  for (auto& [id, fn] : listeners) fn(key_id);
   return true;
 }
 
-void KeyStore::on_revoke(std::function<void(const std::string& key_id)> fn) {
+int KeyStore::on_revoke(std::function<void(const std::string& key_id)> fn) {
   std::lock_guard lock(mu_);
-  revoke_listeners_.push_back(std::move(fn));
+  const int id = next_listener_++;
+  revoke_listeners_.emplace_back(id, std::move(fn));
+  return id;
 }
+
+void KeyStore::off_revoke(int id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(revoke_listeners_, [id](const auto& l) { return l.first == id; });
+}
+
+RevocationFeed::RevocationFeed(KeyStore& keys, core::Engine& engine)
+    : keys_(keys), id_(keys.on_revoke([&engine](const std::string& key_id) {
+        engine.publish_event("api_key_revoked", {{"key_id", key_id}});
+      })) {}
+
+RevocationFeed::~RevocationFeed() { keys_.off_revoke(id_); }
 
 }  // namespace axion::api

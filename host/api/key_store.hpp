@@ -1,7 +1,8 @@
 // API keys and scopes (control.md §2): the REST API's and the WS add-on's authentication, kept
-// out of core (the engine only asks a verifier it is given, EngineOptions::verify_token). Keys: "ax_" + 48 lower-case hex; only SHA-256 hashes
-// are stored, durably, in the state directory's axion.db (table api_keys). Thread-safe: REST
-// and WebSocket threads call it concurrently.
+// out of core (the engine only asks a verifier it is given, EngineOptions::verify_token).
+// Keys: "ax_" + 48 lower-case hex; only SHA-256 hashes are stored, durably, in the state
+// directory's axion.db (table api_keys). Thread-safe: REST and WebSocket threads call it
+// concurrently.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,10 @@
 #include "axion/core/domain/types.hpp"
 
 struct sqlite3;
+
+namespace axion::core {
+class Engine;
+}
 
 namespace axion::api {
 
@@ -62,6 +67,22 @@ class KeyStore;
 // EngineOptions::verify_token answering from `keys` (which must outlive the engine).
 std::function<std::optional<core::TokenIdentity>(const std::string& token)> token_verifier(KeyStore& keys);
 
+// While it lives, every revocation in `keys` becomes the engine's "api_key_revoked" event (the
+// WS add-on closes that key's connections, control.md §4.2). Declared after the engine, so it
+// is gone before the engine is: a later revocation then reaches no freed engine. (A revocation
+// already running on a REST thread is not waited for: stop the server before the engine.)
+class RevocationFeed {
+ public:
+  RevocationFeed(KeyStore& keys, core::Engine& engine);
+  ~RevocationFeed();
+  RevocationFeed(const RevocationFeed&) = delete;
+  RevocationFeed& operator=(const RevocationFeed&) = delete;
+
+ private:
+  KeyStore& keys_;
+  int id_;
+};
+
 class KeyStore {
  public:
   using Clock = std::function<std::int64_t()>;  // wall clock, µs UTC
@@ -87,14 +108,16 @@ class KeyStore {
   std::vector<ApiKey> list(const std::string& user_id);
   // False when the key does not exist or belongs to another user.
   bool revoke(const std::string& user_id, const std::string& key_id);
-  // Revocation listeners (e.g. the WS add-on closing a revoked key's connections).
-  void on_revoke(std::function<void(const std::string& key_id)> fn);
+  // Revocation listeners (e.g. the WS add-on closing a revoked key's connections). The id
+  // removes it again (off_revoke), before whatever the listener points to is gone.
+  int on_revoke(std::function<void(const std::string& key_id)> fn);
+  void off_revoke(int id);
 
  private:
   std::optional<ApiKey> validate_from_db(const std::string& hash, std::uint64_t generation);
   std::mutex mu_;
   sqlite3* db_ = nullptr;
-  // Validated active keys by hash. A revocation anywhere in the process bumps kRevocations;
+  // Validated active keys by hash. A revocation anywhere in the process bumps revocations_;
   // a cache filled before it is dropped whole (revocations are rare, reads are not).
   std::shared_mutex cache_mu_;
   struct Cached {
@@ -106,7 +129,8 @@ class KeyStore {
   std::uint64_t cache_generation_ = 0;
   static std::atomic<std::uint64_t> revocations_;
   Clock now_;
-  std::vector<std::function<void(const std::string&)>> revoke_listeners_;
+  std::vector<std::pair<int, std::function<void(const std::string&)>>> revoke_listeners_;
+  int next_listener_ = 1;
 };
 
 }  // namespace axion::api

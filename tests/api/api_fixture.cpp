@@ -71,6 +71,7 @@ ApiFixture::ApiFixture(const std::string& name, std::string api_toml, std::vecto
 
 ApiFixture::~ApiFixture() {
   stop();
+  revocations_.reset();
   engine_.reset();
   fs::remove_all(dir_);
 }
@@ -91,7 +92,7 @@ void ApiFixture::build() {
   keys_ = std::make_unique<api::KeyStore>(state_ / "axion.db", axion::sdk::time::system_now_us);
   o.verify_token = api::token_verifier(*keys_);
   engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
-  keys_->on_revoke([e = engine_.get()](const std::string& id) { e->publish_event("api_key_revoked", {{"key_id", id}}); });
+  revocations_ = std::make_unique<api::RevocationFeed>(*keys_, *engine_);
 
   api::v1::Context ctx;
   ctx.engine = engine_.get();
@@ -129,6 +130,7 @@ void ApiFixture::stop() {
 
 void ApiFixture::restart() {
   stop();
+  revocations_.reset();
   engine_.reset();
   build();
 }

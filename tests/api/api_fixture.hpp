@@ -1,6 +1,6 @@
 // The REST API on a real engine for the API tests: a manifest on feed/csv GOOG written to a
 // temp folder, the engine built from it, the v1 router served on a free loopback port, keys
-// created directly in the engine's key store. Two modes: the engine thread not running (REST
+// created directly in the fixture's key store (wired to the engine as axion-host wires it). Two modes: the engine thread not running (REST
 // handlers then run engine work inline while the test thread waits for the reply: deterministic)
 // or running (Engine::run on a background thread, the feed paper trading).
 #pragma once
@@ -56,6 +56,7 @@ class ApiFixture {
   std::vector<std::string> symbols_;
   std::unique_ptr<api::KeyStore> keys_;  // before the engine, whose add-ons ask it
   std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<api::RevocationFeed> revocations_;  // after the engine: gone before it
   std::unique_ptr<api::RateLimiter> rate_limiter_;  // before the server, which points to it
   std::unique_ptr<api::Server> server_;
   std::thread runner_;

@@ -223,3 +223,16 @@ TEST_CASE("KeyStore shares axion.db with the engine journal") {
   CHECK(ks.validate(c.raw));
   CHECK(j.plugin_state("x") == std::optional<std::string>("{}"));
 }
+
+TEST_CASE("A revocation listener removed with off_revoke hears nothing more") {
+  TempDb t;
+  KeyStore ks(t.db(), [] { return kT0; });
+  std::vector<std::string> heard;
+  const int id = ks.on_revoke([&](const std::string& key_id) { heard.push_back(key_id); });
+  auto a = ks.create("alice", "a", {"read"}, "free", std::nullopt);
+  auto b = ks.create("alice", "b", {"read"}, "free", std::nullopt);
+  REQUIRE(ks.revoke("alice", a.key.key_id));
+  ks.off_revoke(id);
+  REQUIRE(ks.revoke("alice", b.key.key_id));
+  CHECK(heard == std::vector<std::string>{a.key.key_id});
+}

@@ -125,6 +125,13 @@ TEST_CASE("REST auth matrix: missing, invalid, expired, revoked keys and scopes"
   CHECK(r.status == 200);
   CHECK(r.json() == json({{"key_id", doomed_id}, {"revoked", true}}));
   CHECK(fx.get(V + "/bot/status", doomed).status == 401);
+  // The revocation reached the engine's event stream (the WS add-on closes that key's
+  // connections on it), once.
+  int revoked_events = 0;
+  for (const auto& ev : fx.engine().bus().recent(1000)) {
+    if (ev.event == "api_key_revoked" && json::parse(ev.data())["key_id"] == doomed_id) ++revoked_events;
+  }
+  CHECK(revoked_events == 1);
 }
 
 TEST_CASE("REST auth disabled: requests run as dev at enterprise limits") {

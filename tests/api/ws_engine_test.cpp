@@ -1,4 +1,5 @@
-// The WS add-on on a real engine (control.md §4): a client authenticated with an engine key
+// The WS add-on on a real engine (control.md §4): a client authenticated with a key of the
+// state directory's store (the host's, wired to the engine)
 // receives the engine's own order event after a paper fill, and a reconnect with ?since=N first
 // receives, in sequence order, the events it missed.
 #include <catch2/catch.hpp>

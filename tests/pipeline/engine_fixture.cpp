@@ -21,6 +21,7 @@ EngineFixture::EngineFixture(const std::string& name) {
 }
 
 EngineFixture::~EngineFixture() {
+  revocations_.reset();
   engine_.reset();
   keys_.reset();
   fs::remove_all(dir_);
@@ -33,6 +34,7 @@ static void replace_all(std::string& s, const std::string& from, const std::stri
 }
 
 core::Engine& EngineFixture::start(const std::string& toml, bool capture_events) {
+  revocations_.reset();
   engine_.reset();
   keys_.reset();
   std::string text = toml;
@@ -53,13 +55,14 @@ core::Engine& EngineFixture::start(const std::string& toml, bool capture_events)
                                           [] { return sdk::time::system_now_us(); });
   o.verify_token = api::token_verifier(*keys_);
   engine_ = std::make_unique<core::Engine>(parsed.manifest, o);
-  keys_->on_revoke([e = engine_.get()](const std::string& id) { e->publish_event("api_key_revoked", {{"key_id", id}}); });
+  revocations_ = std::make_unique<api::RevocationFeed>(*keys_, *engine_);
   events_.clear();
   if (capture_events) engine_->bus().subscribe([this](const core::Event& e) { events_.push_back(e); });
   return *engine_;
 }
 
 void EngineFixture::crash() {
+  revocations_.reset();
   engine_.reset();
   keys_.reset();
 }

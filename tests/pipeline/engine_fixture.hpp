@@ -43,6 +43,7 @@ class EngineFixture {
   std::filesystem::path state_;
   std::unique_ptr<api::KeyStore> keys_;  // before the engine, whose add-ons ask it
   std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<api::RevocationFeed> revocations_;  // after the engine: gone before it
   std::vector<core::Event> events_;
 };
 

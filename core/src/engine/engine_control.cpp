@@ -1,6 +1,7 @@
 // The engine's control plane (control.md §1.3, §1.4, §2, §3, §5.3): the controller wired to the
 // orchestrator's kills and the persistent kill switch, the analytics tracker fed by every close,
-// the key store and rate limiter, and the read models the REST layer serves.
+// the host's token verifier (the key store is the host API's), and the read models the REST
+// layer serves.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
