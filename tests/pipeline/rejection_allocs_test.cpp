@@ -78,4 +78,15 @@ TEST_CASE("A signal rejected by the kill switch allocates nothing, once warm") {
   k.reason = "allocation test: a reason longer than any short-string buffer";
   e.orchestrator().activate_kill(k);
   CHECK(allocations_per_rejection(e, "KILLED", "kill_switch", kWarmup, 200) == 0);
+  // The result ring (100 here) has wrapped many times and still reads newest 100, oldest first.
+  for (int c = 1; c <= 150; ++c) {
+    auto s = make_signal(e, "KILLED");
+    s.conviction = c;
+    REQUIRE(e.process_signal(std::move(s)));
+  }
+  const auto history = e.orchestrator().history();
+  REQUIRE(history.size() == 100);
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    CHECK(core::json::parse(*history[i])["conviction"] == static_cast<int>(51 + i));
+  }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace axion::core {
 
@@ -71,8 +72,8 @@ void Orchestrator::keep_in_history(const std::shared_ptr<const std::string>& tex
 std::vector<std::shared_ptr<const std::string>> Orchestrator::history() const {
   std::vector<std::shared_ptr<const std::string>> out;
   out.reserve(history_.size());
-  out.insert(out.end(), history_.begin() + static_cast<std::ptrdiff_t>(history_next_), history_.end());
-  out.insert(out.end(), history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(history_next_));
+  std::rotate_copy(history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(history_next_),
+                   history_.end(), std::back_inserter(out));
   return out;
 }
 

@@ -205,7 +205,6 @@ void PluginInstance::on_bar(const axion_bar& bar, std::vector<Signal>& out) {
 bool PluginInstance::guard_passes(const axion_signal& c, std::string& reason) {
   auto* v = vt<axion_guard_vtable>(AXION_KIND_GUARD);
   axion_verdict out{};  // pass 0: a plugin that answers nothing rejects (fail closed)
-  out.reason[0] = '\0';
   axion_error err{};
   if (v->check(self_, &c, &out, &err) != AXION_OK) fail(err);
   if (out.pass != 0) return true;
