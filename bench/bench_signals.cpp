@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     auto r = engine->process_signal(s);
     auto b = std::chrono::steady_clock::now();
     lat.push_back(std::chrono::duration<double, std::micro>(b - a).count());
-    by_stage[r ? r->pipeline_stage : std::string("parked")]++;
+    by_stage[r ? std::string(r->pipeline_stage()) : std::string("parked")]++;
     if (max_open) bench::trim_positions(*engine, max_open);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -115,7 +115,7 @@ void run_rejections(benchmark::State& st, core::Engine& e, const char* stage, Ma
     auto s = make();
     sdk::testing::AllocationCounter counter;
     auto r = e.process_signal(std::move(s));
-    const bool at_stage = r && r->pipeline_stage == stage;
+    const bool at_stage = r && r->pipeline_stage() == stage;
     if (r) e.orchestrator().recycle(std::move(*r));  // as the engine's bar loop does
     const std::size_t n = counter.stop();
     if (count) allocs += n;
@@ -176,7 +176,7 @@ void BM_JournalWriterResults(benchmark::State& st) {
         "active: bench\",\"signal\":{" + std::string(520, 'x') + "}}");
     std::int64_t ts = 0;
     for (auto _ : st) {
-      for (int i = 0; i < 1000; ++i) j.record_result(++ts, "kill_switch", false, text);
+      for (int i = 0; i < 1000; ++i) j.record_result(++ts, core::Stage::KillSwitch, false, text);
       j.sync();
     }
     st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * 1000);

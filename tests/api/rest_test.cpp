@@ -273,7 +273,7 @@ TEST_CASE("REST kill on a running paper engine: durable at reply, flattens, reje
     return fx.engine().process_signal(test::test_signal(fx.engine(), "GOOG", 400.0, 390.0));
   });
   REQUIRE(res);
-  CHECK(res->pipeline_stage == "kill_switch");
+  CHECK(res->pipeline_stage() == "kill_switch");
   r = fx.post(V + "/bot/start", w);
   CHECK(r.status == 409);
   CHECK(r.json()["detail"] == "Kill switch is active \u2014 reset before starting");

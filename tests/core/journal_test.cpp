@@ -149,9 +149,9 @@ TEST_CASE("Plugin state saves reuse the writer's buffers without mixing texts") 
 TEST_CASE("Results are listed newest first with an outcome filter") {
   auto db = fresh_db("results");
   Journal j(db);
-  j.record_result(1, "kill_switch", false, {{"n", 1}});
-  j.record_result(2, "completed", true, {{"n", 2}});
-  j.record_result(3, "signal_guard", false, {{"n", 3}});
+  j.record_result(1, Stage::KillSwitch, false, {{"n", 1}});
+  j.record_result(2, Stage::Completed, true, {{"n", 2}});
+  j.record_result(3, Stage::SignalGuard, false, {{"n", 3}});
   CHECK(j.result_count("all") == 3);
   CHECK(j.result_count("executed") == 1);
   auto rej = j.results(10, 0, "rejected");
@@ -171,7 +171,7 @@ TEST_CASE("WAL checkpoints run on the journal's own thread; every committed reco
     Journal j(db);
     for (int i = 0; i < 300; ++i) {
       auto batch = j.batch();
-      j.record_result(i, "completed", true, {{"n", i}});
+      j.record_result(i, Stage::Completed, true, {{"n", i}});
     }
     // The checkpointer passes on its own (every 200 ms); poll with a generous deadline.
     CHECK(axion::test::eventually([&] { return j.background_checkpoints() >= 2; }, std::chrono::seconds(30)));
@@ -318,7 +318,7 @@ TEST_CASE("An ordinary unit that fails is told at the engine's next journal call
     told_on = std::this_thread::get_id();
   };
   j.fail_next_commits(1);
-  j.record_result(1, "completed", true, {{"n", 1}});  // its own unit, handed over at once
+  j.record_result(1, Stage::Completed, true, {{"n", 1}});  // its own unit, handed over at once
   j.drain();
   CHECK(j.commit_failures() == 1);
   CHECK(told == 0);  // not from the writer thread
@@ -332,9 +332,9 @@ TEST_CASE("Closing the journal commits every unit handed over") {
   auto db = fresh_db("writer-close");
   {
     Journal j(db);
-    for (int i = 0; i < 500; ++i) j.record_result(i, "completed", true, {{"n", i}});
+    for (int i = 0; i < 500; ++i) j.record_result(i, Stage::Completed, true, {{"n", i}});
     auto batch = j.batch();
-    j.record_result(500, "completed", true, {{"n", 500}});
+    j.record_result(500, Stage::Completed, true, {{"n", 500}});
   }
   CHECK(count_rows(db, "SELECT COUNT(*) FROM results") == 501);
   fs::remove_all(db.parent_path());
@@ -347,8 +347,8 @@ TEST_CASE("A record with text that is not UTF-8 is stored with replacements; it 
   j.on_commit_failure = [&](const std::string&) { ++told; };
   {
     auto batch = j.batch();
-    j.record_result(1, "completed", true, {{"ticker", std::string("BAD\xff\xfe")}});
-    j.record_result(2, "completed", true, {{"ticker", "GOOD"}});
+    j.record_result(1, Stage::Completed, true, {{"ticker", std::string("BAD\xff\xfe")}});
+    j.record_result(2, Stage::Completed, true, {{"ticker", "GOOD"}});
   }
   j.sync();
   CHECK(j.commit_failures() == 0);

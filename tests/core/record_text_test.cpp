@@ -69,12 +69,12 @@ TEST_CASE("A signal's text equals its dict's dump") {
 TEST_CASE("A pipeline result's text equals its dict's dump, nulls included") {
   PipelineResult r;
   r.signal = plain_signal();
-  r.pipeline_stage = "kill_switch";
+  r.stage = Stage::KillSwitch;
   r.rejection_reason = "Kill switch active: \"manual\" stop";
   r.timestamp_us = 1'700'000'000'000'001;
   CHECK(text_of(r) == to_dict(r).dump());
   r.success = true;
-  r.pipeline_stage = "completed";
+  r.stage = Stage::Completed;
   r.rejection_reason.clear();
   r.signal_id = "0f8e2c1a-0000-4000-8000-000000000001";
   r.decision_id = "d";

@@ -180,7 +180,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
     s.ts_us = e.now_us();
     auto r = e.process_signal(s);
     REQUIRE(r);
-    CHECK(r->pipeline_stage == "kill_switch");
+    CHECK(r->pipeline_stage() == "kill_switch");
     CHECK(r->rejection_reason == "Kill switch active: operator halt");
     // Event sequence numbers continue after the restart.
     CHECK(e.bus().last_sequence() > 0);
@@ -371,7 +371,7 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
   s.ticker = "MSFT";
   r = e.process_signal(s);
   REQUIRE(r);
-  CHECK(r->pipeline_stage == "completed");
+  CHECK(r->pipeline_stage() == "completed");
   CHECK(e.orchestrator().reset_kill(KillScope::Strategy, "ema_cloud", "operator"));
   CHECK_FALSE(e.orchestrator().reset_kill(KillScope::Strategy, "ema_cloud", "operator"));
   CHECK(e.orchestrator().kills().size() == 1);
@@ -475,32 +475,32 @@ TEST_CASE("Every stage rejects with its own pipeline_stage and reason") {
   };
   // signal_guard: stop above entry for a long.
   auto r = run(sig(e, "AAPL", "cloud_bounce_long", 80, "1h", 200.0, 201.0));
-  CHECK(r.pipeline_stage == "signal_guard");
+  CHECK(r.pipeline_stage() == "signal_guard");
   CHECK(r.rejection_reason == "Invalid signal: stop 201.00 is not below entry 200.00");
   // regime: sideways avoids trend_aligned_long and needs conviction >= 60 (§13 ex. 6).
   r = run(sig(e, "AAPL", "trend_aligned_long"));
-  CHECK(r.pipeline_stage == "regime");
+  CHECK(r.pipeline_stage() == "regime");
   CHECK(r.rejection_reason == "Signal type trend_aligned_long avoided in sideways regime");
   r = run(sig(e, "MSFT", "cloud_bounce_long", 59));
-  CHECK(r.pipeline_stage == "regime");
+  CHECK(r.pipeline_stage() == "regime");
   CHECK(r.rejection_reason == "Conviction 59 below regime minimum 60");
   // routing: a 1m scalp routes to an option the paper broker cannot trade.
   r = run(sig(e, "NVDA", "cloud_cross_bullish", 80, "1m"));
-  CHECK(r.pipeline_stage == "routing");
+  CHECK(r.pipeline_stage() == "routing");
   CHECK(r.rejection_reason == "Option route unavailable: broker cannot trade options");
   // sizing: a price above the whole exposure cap leaves zero shares.
   r = run(sig(e, "AMZN", "cloud_cross_bullish", 80, "1h", 20000.0, 19900.0));
-  CHECK(r.pipeline_stage == "sizing");
+  CHECK(r.pipeline_stage() == "sizing");
   CHECK(r.rejection_reason == "Position size is zero after caps");
   // pretrade: §6.5 case A sizes 75 shares; the order limit is 50.
   r = run(sig(e, "AAPL", "cloud_cross_bullish"));
-  CHECK(r.pipeline_stage == "pretrade");
+  CHECK(r.pipeline_stage() == "pretrade");
   CHECK(r.rejection_reason == "Pre-trade max_order_qty: value 75, limit 50");
   REQUIRE(fx.events("pretrade_rejected").size() == 1);
   CHECK(fx.events("pretrade_rejected")[0].channel == "alerts");
   // The dedup key of a signal rejected later is released: the same signal can retry.
   r = run(sig(e, "AAPL", "cloud_cross_bullish"));
-  CHECK(r.pipeline_stage == "pretrade");
+  CHECK(r.pipeline_stage() == "pretrade");
 }
 
 TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjusted stop") {
@@ -509,7 +509,7 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
   auto& e = fx.start(all_stages("max_orders_per_second = 100\nmax_orders_per_minute = 1000\n"));
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
-  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(r->pipeline_stage() == "completed");
   REQUIRE(r->position);
   CHECK(r->position->shares == 75);
   CHECK(r->position->entry_price == Approx(200.2));  // market, 10 bps paper slippage
@@ -521,7 +521,7 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
   shrt.direction = "short";
   auto c = e.process_signal(shrt);
   REQUIRE(c);
-  CHECK(c->pipeline_stage == "risk_assessment");
+  CHECK(c->pipeline_stage() == "risk_assessment");
   CHECK(c->rejection_reason == "Conflicting signal: existing long vs new short for AAPL");
   // risk/basic: sideways at 0.5 allows 8 concurrent positions; the 9th is refused. (Tickers
   // outside the sector map, so the sector cap stays out of the way.)
@@ -531,10 +531,10 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
     // A wide stop keeps the risk-based size (~88 shares) under the exposure and buying-power caps.
     auto rr = e.process_signal(sig(e, t, "cloud_cross_bullish", 80, "1h", 100.0, 60.0));
     REQUIRE(rr);
-    if (rr->pipeline_stage == "completed") {
+    if (rr->pipeline_stage() == "completed") {
       ++completed;
     } else {
-      CHECK(rr->pipeline_stage == "basic_risk_check");
+      CHECK(rr->pipeline_stage() == "basic_risk_check");
       CHECK(rr->rejection_reason == "Max positions reached: 8");
     }
   }
@@ -546,7 +546,7 @@ TEST_CASE("Partial fills open partial positions of the filled quantity") {
   auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "partial_fill_rate = 1.0\n");
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
-  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(r->pipeline_stage() == "completed");
   REQUIRE(r->order_result);
   CHECK(r->order_result->status == OrderStatus::Partial);
   CHECK(r->position->shares == r->order_result->filled_qty);
@@ -596,11 +596,11 @@ TEST_CASE("Repeated executions disable trading through a block_new kill with ris
   auto& e = fx.start(all_stages("max_executions_per_symbol = 1\nmax_orders_per_second = 100\n"));
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
-  REQUIRE(r->pipeline_stage == "completed");
+  REQUIRE(r->pipeline_stage() == "completed");
   REQUIRE(e.orchestrator().close_position("AAPL", "manual"));
   r = e.process_signal(sig(e, "AAPL", "cloud_bounce_long"));
   REQUIRE(r);
-  CHECK(r->pipeline_stage == "pretrade");
+  CHECK(r->pipeline_stage() == "pretrade");
   CHECK(r->rejection_reason.rfind("Pre-trade repeated_execution: value ", 0) == 0);
   auto kills = e.orchestrator().kills();
   REQUIRE(kills.size() == 1);
@@ -610,7 +610,7 @@ TEST_CASE("Repeated executions disable trading through a block_new kill with ris
   // Until a human resets it, every entry stops at stage 1.
   r = e.process_signal(sig(e, "MSFT", "cloud_cross_bullish", 80, "1h", 100.0, 60.0));
   REQUIRE(r);
-  CHECK(r->pipeline_stage == "kill_switch");
+  CHECK(r->pipeline_stage() == "kill_switch");
 }
 
 TEST_CASE("A signal with no known direction is rejected at signal_guard even with no guard listed") {
@@ -622,7 +622,7 @@ TEST_CASE("A signal with no known direction is rejected at signal_guard even wit
     auto r = e.process_signal(s);
     REQUIRE(r);
     CHECK_FALSE(r->success);
-    CHECK(r->pipeline_stage == "signal_guard");
+    CHECK(r->pipeline_stage() == "signal_guard");
     CHECK(r->rejection_reason == std::string("Invalid signal: unknown direction '") + direction + "'");
     CHECK_FALSE(r->order_result);
   }
@@ -632,5 +632,5 @@ TEST_CASE("A signal with no known direction is rejected at signal_guard even wit
   s.direction = "short";
   auto r = e.process_signal(s);
   REQUIRE(r);
-  CHECK(r->pipeline_stage != "signal_guard");
+  CHECK(r->pipeline_stage() != "signal_guard");
 }

@@ -40,7 +40,7 @@ std::size_t allocations_per_rejection(core::Engine& e, const std::string& ticker
     if (count) e.journal().sync();
     sdk::testing::AllocationCounter counter;
     auto r = e.process_signal(std::move(s));
-    const bool at_stage = r && r->pipeline_stage == stage;
+    const bool at_stage = r && r->pipeline_stage() == stage;
     if (r) e.orchestrator().recycle(std::move(*r));  // as the engine's bar loop does
     const std::size_t n = counter.stop();
     REQUIRE(at_stage);
@@ -66,7 +66,7 @@ window_seconds = 864000.0
 )", "max_history_size = 100\n"), /*capture_events=*/false);
   auto first = e.process_signal(make_signal(e, "DUP"));
   REQUIRE(first);
-  REQUIRE(first->pipeline_stage != "signal_guard");  // the original passes the guard
+  REQUIRE(first->pipeline_stage() != "signal_guard");  // the original passes the guard
   CHECK(allocations_per_rejection(e, "DUP", "signal_guard", kWarmup, 200) == 0);
 }
 

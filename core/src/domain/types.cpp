@@ -15,19 +15,6 @@
 
 namespace axion::core {
 
-bool stage::is_plugin_stage(std::string_view label) {
-  for (const char* s : kPluginStages) {
-    if (label == s) return true;
-  }
-  return false;
-}
-
-std::string stage::plugin_stage_list() {
-  std::string out;
-  for (const char* s : kPluginStages) out += (out.empty() ? "" : ", ") + std::string(s);
-  return out;
-}
-
 double round_dp(double x, int n) { return sdk::format::round_dp(x, n); }
 
 std::string trade_type_for(const std::string& tf) {
@@ -245,7 +232,7 @@ json to_dict(const PipelineResult& r) {
           {"ticker", r.signal.ticker},
           {"direction", r.signal.direction},
           {"conviction", r.signal.conviction},
-          {"pipeline_stage", r.pipeline_stage},
+          {"pipeline_stage", r.pipeline_stage()},
           {"rejection_reason", r.rejection_reason.empty() ? json(nullptr) : json(r.rejection_reason)},
           {"signal_id", r.signal_id.empty() ? json(nullptr) : json(r.signal_id)},
           {"decision_id", r.decision_id.empty() ? json(nullptr) : json(r.decision_id)},
@@ -425,7 +412,7 @@ void append_dict_text(std::string& out, const PipelineResult& r) {
   } else {
     out += "null";
   }
-  jt::append_field(out, "pipeline_stage", r.pipeline_stage);
+  jt::append_field(out, "pipeline_stage", r.pipeline_stage());
   text_or_null("rejection_reason", r.rejection_reason);
   text_or_null("signal_id", r.signal_id);
   jt::append_field(out, "success", r.success);

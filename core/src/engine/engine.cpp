@@ -872,7 +872,7 @@ void Engine::log_status() {
   auto stats = orch_->stats();
   std::string stages;
   for (auto& [k, v] : stats["rejections_by_stage"].items()) {
-    if (k == stage::kCompleted) continue;
+    if (k == to_string(Stage::Completed)) continue;
     stages += (stages.empty() ? "" : ", ") + k + " " + std::to_string(v.get<std::uint64_t>());
   }
   const auto& a = orch_->account();

@@ -12,10 +12,10 @@ using namespace detail;
 
 // ---- the pipeline (§2.2) -------------------------------------------------------------------
 
-PipelineResult Orchestrator::reject(EntryContext& ctx, std::string stage, std::string reason) {
+PipelineResult Orchestrator::reject(EntryContext& ctx, Stage stage, std::string reason) {
   PipelineResult r = std::move(ctx.result);  // the context is done with it
   r.success = false;
-  r.pipeline_stage = std::move(stage);
+  r.stage = stage;
   r.rejection_reason = std::move(reason);
   r.timestamp_us = now_();
   finalize(ctx, r);
@@ -25,12 +25,12 @@ PipelineResult Orchestrator::reject(EntryContext& ctx, std::string stage, std::s
 void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   ++total_;
   if (r.success) ++successes_;
-  ++by_stage_[r.pipeline_stage];
+  ++by_stage_[static_cast<std::size_t>(r.stage)];
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
   if (ctx.guard_passed) {
     for (auto* g : stages_.guards) {
       try {
-        g->guard_outcome(ctx.csig, r.pipeline_stage);
+        g->guard_outcome(ctx.csig, r.pipeline_stage());
       } catch (const std::exception& e) {
         alert_error("signal_guard", e.what());
       }
@@ -48,11 +48,11 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     publish_text("signal_rejected", *d);
     if (logs(0)) {  // the line is built only when debug logging is on
       log(0, "Signal " + r.signal.ticker + " " + r.signal.signal_type + " rejected at " +
-                 r.pipeline_stage + ": " + r.rejection_reason);
+                 std::string(r.pipeline_stage()) + ": " + r.rejection_reason);
     }
   }
   try {
-    journal_.record_result(r.timestamp_us, r.pipeline_stage, r.success, std::move(d));
+    journal_.record_result(r.timestamp_us, r.stage, r.success, std::move(d));
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
@@ -84,8 +84,8 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   auto batch = journal_.batch();
   DeferScope scope(*this);
   auto ctx = begin_entry(std::move(signal));
-  using Stage = std::optional<Rejection> (Orchestrator::*)(EntryContext&);
-  static constexpr Stage kStages[] = {
+  using StageCall = std::optional<Rejection> (Orchestrator::*)(EntryContext&);
+  static constexpr StageCall kStages[] = {
       &Orchestrator::check_kill_switch,  // [1]   kill switch: global, strategy and symbol scopes
       &Orchestrator::run_guards,         // [1.5] guards, in manifest order
       &Orchestrator::adapt_to_regime,    // [0.5] effective limits from the regime stage
@@ -98,9 +98,9 @@ std::optional<PipelineResult> Orchestrator::process_signal(Signal signal) {
   };
   std::optional<PipelineResult> out;
   bool rejected_at_stage = false;
-  for (Stage stage : kStages) {
+  for (StageCall stage : kStages) {
     if (auto rejected = (this->*stage)(*ctx)) {
-      out = reject(*ctx, std::move(rejected->stage), std::move(rejected->reason));
+      out = reject(*ctx, rejected->stage, std::move(rejected->reason));
       rejected_at_stage = true;
       break;
     }
@@ -141,9 +141,9 @@ std::shared_ptr<Orchestrator::EntryContext> Orchestrator::begin_entry(Signal sig
 }
 
 // A plugin that threw: an `<stage>_error` rejection and an alert (ARCHITECTURE §3).
-Orchestrator::Rejection Orchestrator::stage_error(const std::string& stage, const std::string& what) {
-  alert_error(stage, what);
-  return {stage + "_error", stage_error_label(stage) + " error: " + what};
+Orchestrator::Rejection Orchestrator::stage_error(Stage stage, const std::string& what) {
+  alert_error(std::string(to_string(stage)), what);
+  return {error_stage(stage), std::string(display_name(stage)).append(" error: ").append(what)};
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryContext& ctx) {
@@ -157,7 +157,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_kill_switch(EntryCont
     why.append(to_string(k->scope)).append(" ").append(k->target).append("): ");
   }
   why.append(k->reason);
-  return Rejection{stage::kKillSwitch, std::move(why)};
+  return Rejection{Stage::KillSwitch, std::move(why)};
 }
 
 std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ctx) {
@@ -165,7 +165,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ct
   // an order on the wrong side.
   const auto direction = parse_direction(ctx.signal.direction);
   if (!direction) {
-    return Rejection{stage::kSignalGuard, "Invalid signal: unknown direction '" + ctx.signal.direction + "'"};
+    return Rejection{Stage::SignalGuard, "Invalid signal: unknown direction '" + ctx.signal.direction + "'"};
   }
   ctx.direction = *direction;
   for (auto* g : stages_.guards) {
@@ -174,10 +174,10 @@ std::optional<Orchestrator::Rejection> Orchestrator::run_guards(EntryContext& ct
     ctx.guard_passed = true;
     try {
       if (!g->guard_passes(ctx.csig, ctx.reason_buffer)) {
-        return Rejection{g->stage_label(), std::move(ctx.reason_buffer)};
+        return Rejection{g->stage(), std::move(ctx.reason_buffer)};
       }
     } catch (const std::exception& e) {
-      return stage_error(g->stage_label(), e.what());
+      return stage_error(g->stage(), e.what());
     }
   }
   ctx.guard_passed = true;
@@ -194,7 +194,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::adapt_to_regime(EntryContex
   try {
     sdk::Limits effective;  // every field comes from the plugin's answer
     auto v = regime->regime_evaluate(ctx.csig, base_limits_c_, effective);
-    if (!v.pass) return Rejection{regime->stage_label(), v.reason};
+    if (!v.pass) return Rejection{regime->stage(), v.reason};
     // A plugin's limits are checked like a user's: garbage is that plugin's error.
     if (auto bad = invalid_limits(effective)) throw std::runtime_error("invalid effective limits: " + *bad);
     if (effective != current_effective_) {
@@ -203,7 +203,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::adapt_to_regime(EntryContex
     }
     ctx.effective = std::move(effective);
   } catch (const std::exception& e) {
-    return stage_error(regime->stage_label(), e.what());
+    return stage_error(regime->stage(), e.what());
   }
   return std::nullopt;
 }
@@ -236,7 +236,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::assess_risk(EntryContext& c
     try {
       sdk::RiskOutputs outputs;
       auto v = r->risk_check_signal(ctx.csig, stage_context(ctx), outputs);
-      if (!v.pass) return Rejection{r->stage_label(), v.reason};
+      if (!v.pass) return Rejection{r->stage(), v.reason};
       if (outputs.var_cap) {
         if (!std::isfinite(*outputs.var_cap)) throw std::runtime_error("VaR cap is not a finite number");
         const double cap = std::max(0.0, *outputs.var_cap);
@@ -248,7 +248,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::assess_risk(EntryContext& c
         ctx.result.risk_assessment = std::move(a);
       }
     } catch (const std::exception& e) {
-      return stage_error(r->stage_label(), e.what());
+      return stage_error(r->stage(), e.what());
     }
   }
   return std::nullopt;
@@ -259,12 +259,12 @@ std::optional<Orchestrator::Rejection> Orchestrator::route_instrument(EntryConte
     try {
       sdk::Route decision = ctx.decision;
       auto v = routing->route(ctx.csig, stage_context(ctx), decision);
-      if (!v.pass) return Rejection{routing->stage_label(), v.reason};
+      if (!v.pass) return Rejection{routing->stage(), v.reason};
       // A decision no order can be made from is the plugin's error, never an order.
       if (auto bad = invalid_route(decision)) throw std::runtime_error("invalid decision: " + *bad);
       ctx.decision = std::move(decision);
     } catch (const std::exception& e) {
-      return stage_error(routing->stage_label(), e.what());
+      return stage_error(routing->stage(), e.what());
     }
   }
   ctx.result.instrument_type = ctx.decision.instrument_type;
@@ -288,15 +288,15 @@ std::optional<Orchestrator::Rejection> Orchestrator::size_position(EntryContext&
     for (auto* s : stages_.sizings) {
       if (!sizer && s->sizing_instrument_type().empty()) sizer = s;
     }
-    if (!sizer) return Rejection{stage::kSizing, "No sizer for instrument type " + ctx.result.instrument_type};
+    if (!sizer) return Rejection{Stage::Sizing, "No sizer for instrument type " + ctx.result.instrument_type};
     try {
       auto v = sizer->size(ctx.csig, stage_context(ctx), ctx.size);
-      if (!v.pass) return Rejection{sizer->stage_label(), v.reason};
+      if (!v.pass) return Rejection{sizer->stage(), v.reason};
     } catch (const std::exception& e) {
-      return stage_error(sizer->stage_label(), e.what());
+      return stage_error(sizer->stage(), e.what());
     }
   }
-  if (ctx.size.shares <= 0) return Rejection{stage::kSizing, "Position size is zero after caps"};
+  if (ctx.size.shares <= 0) return Rejection{Stage::Sizing, "Position size is zero after caps"};
   return std::nullopt;
 }
 
@@ -320,9 +320,9 @@ std::optional<Orchestrator::Rejection> Orchestrator::check_pretrade(EntryContext
     if (!r->has_order_check()) continue;
     try {
       auto v = r->risk_check_order(o, stage_context(ctx));
-      if (!v.pass) return Rejection{r->stage_label(), v.reason};
+      if (!v.pass) return Rejection{r->stage(), v.reason};
     } catch (const std::exception& e) {
-      return stage_error(r->stage_label(), e.what());
+      return stage_error(r->stage(), e.what());
     }
   }
   return std::nullopt;
@@ -356,8 +356,8 @@ std::optional<Orchestrator::Rejection> Orchestrator::record_intent(EntryContext&
                            now_());
     intent_before_send(stages_.broker);
   } catch (const std::exception& e) {
-    alert_error(stage::kOrderSubmissionError, e.what());
-    return Rejection{stage::kOrderSubmissionError, std::string("Order submission error: ") + e.what()};
+    alert_error(std::string(to_string(Stage::OrderSubmissionError)), e.what());
+    return Rejection{Stage::OrderSubmissionError, std::string("Order submission error: ") + e.what()};
   }
   return std::nullopt;
 }

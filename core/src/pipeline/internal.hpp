@@ -173,18 +173,6 @@ inline std::optional<std::string> invalid_route(const sdk::Route& r) {
   return std::nullopt;
 }
 
-// "Basic risk check error: ..." and the like (pipeline.md §0.1).
-inline std::string stage_error_label(const std::string& stage_label) {
-  if (stage_label == stage::kBasicRiskCheck) return "Basic risk check";
-  if (stage_label == stage::kPretrade) return "Pre-trade";
-  if (stage_label == stage::kRiskAssessment) return "Risk assessment";
-  if (stage_label == stage::kSignalGuard) return "Signal guard";
-  if (stage_label == stage::kRegime) return "Regime";
-  if (stage_label == stage::kRouting) return "Routing";
-  if (stage_label == stage::kSizing) return "Sizing";
-  return stage_label;
-}
-
 // An order the engine ends without a fill of the broker's (dropped, or unknown to it).
 inline OrderResult cancelled_result(const std::string& order_id, const std::string& reason, std::int64_t now_us) {
   OrderResult r;

@@ -132,7 +132,9 @@ void Orchestrator::refresh_account() {
 
 json Orchestrator::stats() {
   json by_stage = json::object();
-  for (auto& [k, v] : by_stage_) by_stage[k] = v;
+  for (std::size_t i = 0; i < kStageCount; ++i) {
+    if (by_stage_[i] != 0) by_stage[std::string(to_string(static_cast<Stage>(i)))] = by_stage_[i];
+  }
   return {{"total_signals_processed", total_},
           {"successful_executions", successes_},
           {"rejection_rate", total_ == 0 ? 0.0

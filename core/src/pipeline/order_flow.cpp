@@ -30,7 +30,7 @@ void Orchestrator::start_flow(std::shared_ptr<OrderFlow> flow) {
       try {
         r->risk_check_order(flow->order, close_view_.c);
       } catch (const std::exception& e) {
-        alert_error(r->stage_label(), e.what());
+        alert_error(std::string(to_string(r->stage())), e.what());
       }
     }
   }
@@ -246,8 +246,8 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   };
 
   if (r.order_id == "RETRY-EXHAUSTED" && r.status == OrderStatus::Rejected) {
-    alert_error(stage::kOrderSubmissionError, r.rejection_reason);
-    deliver(reject(*ctx, stage::kOrderSubmissionError, "Order submission error: " + r.rejection_reason));
+    alert_error(std::string(to_string(Stage::OrderSubmissionError)), r.rejection_reason);
+    deliver(reject(*ctx, Stage::OrderSubmissionError, "Order submission error: " + r.rejection_reason));
     return;
   }
 
@@ -263,7 +263,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
       held.broker = ctx->broker_name;
       unwind(held, ctx->order, r.filled_qty);
     }
-    deliver(reject(*ctx, stage::kFillValidation, "Fill validation failed: " + fv.reason));
+    deliver(reject(*ctx, Stage::FillValidation, "Fill validation failed: " + fv.reason));
     return;
   }
   for (const auto& w : fv.warnings) logf(2, sig.ticker + ": " + w);
@@ -319,7 +319,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   PipelineResult res = std::move(ctx->result);  // the context is done with it
   res.success = true;
   res.position = std::move(p);
-  res.pipeline_stage = stage::kCompleted;
+  res.stage = Stage::Completed;
   res.timestamp_us = now_();
   finalize(*ctx, res);
   deliver(std::move(res));

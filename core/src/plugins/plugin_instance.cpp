@@ -20,6 +20,17 @@ R guarded(R failed, Fn&& fn) noexcept {
     return failed;
   }
 }
+
+// The stage a stage plugin whose manifest names none reports under (the SDK's bases name these).
+Stage usual_stage(std::int32_t kind) {
+  switch (kind) {
+    case AXION_KIND_REGIME: return Stage::Regime;
+    case AXION_KIND_RISK: return Stage::RiskAssessment;
+    case AXION_KIND_ROUTING: return Stage::Routing;
+    case AXION_KIND_SIZING: return Stage::Sizing;
+    default: return Stage::SignalGuard;
+  }
+}
 }  // namespace
 
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices& services,
@@ -154,8 +165,9 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, HostServices&
     });
   };
   const axion_plugin_manifest& m = manifest();
+  stage_ = usual_stage(m.kind);
   if (m.size >= offsetof(axion_plugin_manifest, stage_label) + sizeof(m.stage_label) && m.stage_label) {
-    stage_label_ = m.stage_label;
+    if (auto declared = parse_plugin_stage(m.stage_label)) stage_ = *declared;
   }
 
   std::string text = config.is_null() ? std::string("{}") : config.dump();

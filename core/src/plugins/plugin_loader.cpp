@@ -151,9 +151,9 @@ std::shared_ptr<PluginLibrary> PluginLoader::load_file(const std::filesystem::pa
   if (k == AXION_KIND_GUARD || k == AXION_KIND_REGIME || k == AXION_KIND_RISK ||
       k == AXION_KIND_ROUTING || k == AXION_KIND_SIZING) {
     const std::string label = manifest->stage_label ? manifest->stage_label : "";
-    if (!stage::is_plugin_stage(label)) {
+    if (!parse_plugin_stage(label)) {
       throw LoadError("unknown stage label '" + label + "' in " + path.string() + " (one of " +
-                      stage::plugin_stage_list() + ")");
+                      plugin_stage_list() + ")");
     }
   }
   return std::make_shared<PluginLibrary>(std::move(lib), manifest, path);

@@ -74,7 +74,7 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 
 namespace {
 struct SignalRec { std::string id; std::int64_t ts; std::string text; };
-struct ResultRec { std::int64_t ts; std::string stage; bool success; std::shared_ptr<const std::string> text; };
+struct ResultRec { std::int64_t ts; Stage stage; bool success; std::shared_ptr<const std::string> text; };
 struct IntentRec { std::string cid, signal_id, purpose; JsonProducer order; std::int64_t ts; };
 struct OrderUpdateRec { std::string cid, status; JsonProducer result; };
 struct IntentBrokerRec { std::string cid, broker; };
@@ -338,7 +338,7 @@ struct Journal::Writer {
             },
             [&](ResultRec& r) {
               j.prepare("result", "INSERT INTO results (ts_us, stage, success, result) VALUES (?,?,?,?)")
-                  .bind(1, r.ts).bind(2, r.stage).bind(3, std::int64_t{r.success ? 1 : 0})
+                  .bind(1, r.ts).bind(2, to_string(r.stage)).bind(3, std::int64_t{r.success ? 1 : 0})
                   .bind(4, *r.text).run();
             },
             [&](IntentRec& r) {
@@ -605,13 +605,13 @@ void Journal::record_signal(std::string id, std::int64_t ts, std::string signal_
   write(SignalRec{std::move(id), ts, std::move(signal_text)});
 }
 
-void Journal::record_result(std::int64_t ts, std::string stage, bool success, const json& result) {
+void Journal::record_result(std::int64_t ts, Stage stage, bool success, const json& result) {
   record_result(ts, std::move(stage), success, std::make_shared<const std::string>(stored(result)));
 }
 
-void Journal::record_result(std::int64_t ts, std::string stage, bool success,
+void Journal::record_result(std::int64_t ts, Stage stage, bool success,
                             std::shared_ptr<const std::string> result_text) {
-  write(ResultRec{ts, std::move(stage), success, std::move(result_text)});
+  write(ResultRec{ts, stage, success, std::move(result_text)});
 }
 
 void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, json order,

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axion/core/domain/direction.hpp"
+#include "axion/core/domain/stage.hpp"
 #include "axion/sdk/context.hpp"
 #include "axion/sdk/types.hpp"
 
@@ -21,27 +22,6 @@ using sdk::Order;
 using sdk::OrderResult;
 using sdk::OrderStatus;
 using sdk::Signal;
-
-// pipeline_stage values (pipeline.md §1.1).
-namespace stage {
-inline constexpr const char* kKillSwitch = "kill_switch";
-inline constexpr const char* kSignalGuard = "signal_guard";
-inline constexpr const char* kRegime = "regime";
-inline constexpr const char* kRiskAssessment = "risk_assessment";
-inline constexpr const char* kBasicRiskCheck = "basic_risk_check";
-inline constexpr const char* kRouting = "routing";
-inline constexpr const char* kSizing = "sizing";
-inline constexpr const char* kPretrade = "pretrade";
-inline constexpr const char* kFillValidation = "fill_validation";
-inline constexpr const char* kCompleted = "completed";
-inline constexpr const char* kOrderSubmissionError = "order_submission_error";
-// The stages a plugin may report under (axion_plugin_manifest.stage_label).
-inline constexpr const char* kPluginStages[] = {kSignalGuard,    kRegime,  kRiskAssessment,
-                                                kBasicRiskCheck, kRouting, kSizing,
-                                                kPretrade};
-bool is_plugin_stage(std::string_view label);
-std::string plugin_stage_list();  // "signal_guard, regime, ..."
-}  // namespace stage
 
 // The user's base trading limits: [executor] (pipeline.md §1.7).
 struct ExecutorConfig {
@@ -142,11 +122,13 @@ struct PipelineResult {
   std::string signal_id;
   std::string decision_id;
   std::string execution_id;
-  std::string pipeline_stage;
+  Stage stage = Stage::Completed;  // where it ended, set when the pipeline finishes it
   std::string instrument_type;
   std::string fallback_from;
   json risk_assessment;  // what risk/unified reported, when configured
   std::int64_t timestamp_us = 0;
+
+  std::string_view pipeline_stage() const { return to_string(stage); }  // its label (§1.1)
 };
 
 // A close as the journal's trades table keeps it (pipeline.md §2.4 step 7.4). Built on the engine

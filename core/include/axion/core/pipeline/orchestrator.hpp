@@ -194,7 +194,7 @@ class Orchestrator {
 
   // A stage's "no": the pipeline_stage it reports under and the reason.
   struct Rejection {
-    std::string stage;
+    Stage stage;
     std::string reason;
   };
   // The stages of an entry, in process_signal's order (core/src/pipeline/entry.cpp).
@@ -209,10 +209,10 @@ class Orchestrator {
   std::optional<Rejection> size_position(EntryContext& ctx);
   std::optional<Rejection> check_pretrade(EntryContext& ctx);
   std::optional<Rejection> record_intent(EntryContext& ctx);
-  Rejection stage_error(const std::string& stage, const std::string& what);
+  Rejection stage_error(Stage stage, const std::string& what);
   const axion_stage_context& stage_context(EntryContext& ctx);
 
-  PipelineResult reject(EntryContext& ctx, std::string stage, std::string reason);
+  PipelineResult reject(EntryContext& ctx, Stage stage, std::string reason);
   void finalize(EntryContext& ctx, PipelineResult& r);
   void keep_in_history(const std::shared_ptr<const std::string>& text);
   std::optional<PipelineResult> submit_entry(std::shared_ptr<EntryContext> ctx);
@@ -292,7 +292,7 @@ class Orchestrator {
   bool account_known_ = false;
   std::uint64_t total_ = 0;
   std::uint64_t successes_ = 0;
-  std::map<std::string, std::uint64_t> by_stage_;
+  std::array<std::uint64_t, kStageCount> by_stage_{};  // signals that ended at each stage
   std::map<std::string, int> close_counter_;  // seeded from the journal: ids survive restarts
   std::string entries_date_;  // trading date of entries_today_
   int entries_today_ = 0;

@@ -94,8 +94,9 @@ class PluginInstance {
   const std::shared_ptr<PluginLibrary>& library() const { return lib_; }
   std::string id() const { return lib_->id(); }
   int kind() const { return lib_->manifest().kind; }
-  // The pipeline stage this plugin reports under (checked by the loader for stage kinds).
-  const std::string& stage_label() const { return stage_label_; }
+  // The pipeline stage this plugin reports under: its manifest's label (checked by the loader
+  // for stage kinds), else its kind's usual stage.
+  Stage stage() const { return stage_; }
   // The host table this instance hands its plugin (tests call its services directly).
   const axion_host_api& host_api() const { return api_; }
   // A broker whose book travels in the journal's ordered stream (AXION_PLUGIN_BOOK_IN_HOST_STATE):
@@ -160,7 +161,7 @@ class PluginInstance {
   std::string logger_;
   axion_host_api api_{};
   void* self_ = nullptr;
-  std::string stage_label_;
+  Stage stage_ = Stage::SignalGuard;
 };
 
 }  // namespace axion::core

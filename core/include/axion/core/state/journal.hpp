@@ -69,9 +69,9 @@ class Journal {
 
   // The signal as JSON text (append_dict_text: valid UTF-8, one object).
   void record_signal(std::string signal_id, std::int64_t ts_us, std::string signal_text);
-  void record_result(std::int64_t ts_us, std::string stage, bool success, const json& result);
+  void record_result(std::int64_t ts_us, Stage stage, bool success, const json& result);
   // A result as JSON text the caller keeps too (the orchestrator's history): shared, not copied.
-  void record_result(std::int64_t ts_us, std::string stage, bool success,
+  void record_result(std::int64_t ts_us, Stage stage, bool success,
                      std::shared_ptr<const std::string> result_text);
   // The intent leaves with the unit; make_durable() before an order leaves the process.
   void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
