@@ -9,6 +9,7 @@
 
 #include "axion/core/state/journal.hpp"
 #include "axion/sdk/testing/alloc_counter.hpp"  // this program's one translation unit counting
+#include "axion/sdk/testing/signals.hpp"
 #include "bench_common.hpp"
 
 using namespace axion;
@@ -16,18 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-sdk::Signal make_signal(core::Engine& e, const std::string& ticker, int n) {
-  sdk::Signal s;
-  s.signal_type = n % 2 ? "cloud_bounce_long" : "cloud_cross_bullish";
-  s.direction = "long";
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  s.target_price = 104.0;
-  s.ts_us = e.now_us();
-  return s;
+sdk::Signal signal_for(core::Engine& e, const std::string& ticker, int n) {
+  return sdk::testing::make_signal(
+      {.ticker = ticker,
+       .signal_type = n % 2 ? "cloud_bounce_long" : "cloud_cross_bullish",
+       .target_price = 104.0,
+       .ts_us = e.now_us()});
 }
 
 struct BenchEngine {
@@ -59,7 +54,7 @@ void run_accepted(benchmark::State& st, const char* name, Decorate decorate) {
   std::vector<double> lat;
   int n = 0;
   for (auto _ : st) {
-    auto s = make_signal(*b.engine, "T" + std::to_string(n), n);
+    auto s = signal_for(*b.engine, "T" + std::to_string(n), n);
     decorate(s);
     ++n;
     auto a = std::chrono::steady_clock::now();
@@ -144,8 +139,8 @@ void run_rejections(benchmark::State& st, core::Engine& e, const char* stage, Ma
 
 void BM_RejectedDuplicate(benchmark::State& st) {
   BenchEngine b("duplicate");
-  b.engine->process_signal(make_signal(*b.engine, "DUP", 0));
-  run_rejections(st, *b.engine, "signal_guard", [&] { return make_signal(*b.engine, "DUP", 0); });
+  b.engine->process_signal(signal_for(*b.engine, "DUP", 0));
+  run_rejections(st, *b.engine, "signal_guard", [&] { return signal_for(*b.engine, "DUP", 0); });
 }
 BENCHMARK(BM_RejectedDuplicate)->Unit(benchmark::kMicrosecond)->Iterations(20000);
 
@@ -158,7 +153,7 @@ void BM_RejectedKillSwitch(benchmark::State& st) {
   int n = 0;
   run_rejections(st, *b.engine, "kill_switch", [&] {
     ++n;
-    return make_signal(*b.engine, "K" + std::to_string(n % 1000), n);
+    return signal_for(*b.engine, "K" + std::to_string(n % 1000), n);
   });
 }
 BENCHMARK(BM_RejectedKillSwitch)->Unit(benchmark::kMicrosecond)->Iterations(20000);

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <fstream>
 
+#include "axion/sdk/testing/signals.hpp"
 #include "axion/sdk/time.hpp"
 #include "eventually.hpp"
+#include "manifest_builder.hpp"
 
 namespace axion::test {
 
@@ -19,41 +21,14 @@ namespace {
 std::atomic<int> g_counter{0};
 
 std::string manifest(const std::string& state, const std::string& api_toml, const std::vector<std::string>& symbols) {
-  std::string list;
-  for (const auto& s : symbols) list += (list.empty() ? "\"" : ", \"") + s + "\"";
-  return R"(
-[engine]
-mode = "paper"
-state_dir = ")" + state + R"("
-symbols = [)" + list + R"(]
-retry_backoff_base = 0.0
-
-[api]
-)" + api_toml + R"(
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-enable_strategy_selection = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = [")" + std::string(AXION_TEST_DATA_DIR) + R"(/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-
-[[guard]]
-plugin = "guard/sanity"
-
-# One position per ticker (a second entry needs the first one profitable in the same
-# direction): the paper broker nets a ticker's positions, so mixed books fail reconciliation.
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-)";
+  return ManifestBuilder()
+      .set("engine", "mode", "paper")
+      .set("engine", "state_dir", state)
+      .set("engine", "symbols", symbols)
+      .set("feed", "files", {std::string(AXION_TEST_DATA_DIR) + "/goog_daily.csv"})
+      .add("guard/sanity")
+      .raw("[api]\n" + api_toml)
+      .toml();
 }
 
 }  // namespace
@@ -156,17 +131,14 @@ HttpResponse ApiFixture::put(const std::string& path, const std::string& key, co
 HttpResponse ApiFixture::del(const std::string& path, const std::string& key) { return call("DELETE", path, key, std::nullopt); }
 
 core::Signal test_signal(core::Engine& e, const std::string& ticker, double entry, double stop, int conviction) {
-  core::Signal s;
-  s.signal_type = "cloud_cross_bullish";
-  s.direction = "long";
-  s.ticker = ticker;
-  s.timeframe = "1d";
-  s.conviction = conviction;
-  s.entry_price = entry;
-  s.stop_loss = stop;
-  s.ts_us = e.now_us();
-  s.strategy = "ema_cloud";
-  return s;
+  return sdk::testing::make_signal({.ticker = ticker,
+                                    .signal_type = "cloud_cross_bullish",
+                                    .timeframe = "1d",
+                                    .conviction = conviction,
+                                    .entry_price = entry,
+                                    .stop_loss = stop,
+                                    .ts_us = e.now_us(),
+                                    .strategy = "ema_cloud"});
 }
 
 }  // namespace axion::test

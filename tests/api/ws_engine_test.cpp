@@ -12,51 +12,15 @@
 using axion::plugins::ws::testing::free_port;
 using axion::plugins::ws::testing::TestClient;
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::string manifest(std::uint16_t port) {
-  return R"(
-[engine]
-mode = "backtest"
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-enable_strategy_selection = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-
-[[addon]]
-plugin = "addon/ws"
-port = )" + std::to_string(port) + R"(
-max_queued_frames = 1000000
-)";
-}
-
-}  // namespace
 
 TEST_CASE("a WS client receives the engine's order event after a fill and resumes with since") {
   EngineFixture fx("ws-engine");
   const auto port = free_port();
-  auto& e = fx.start(manifest(port));
+  auto& e = fx.start(
+      ManifestBuilder().add("addon/ws", {{"port", port}, {"max_queued_frames", 1000000}}).toml());
   const std::string key = fx.keys().create("tester", "ws", {"read"}, "enterprise", std::nullopt).raw;
 
   TestClient bad(port, "/ws/bot?token=ax_" + std::string(48, '0'));

@@ -13,6 +13,7 @@
 #include "axion/core/signals/selector.hpp"
 #include "axion/core/signals/signal_assembly.hpp"
 #include "axion/core/signals/strategy_registry.hpp"
+#include "axion/sdk/testing/signals.hpp"
 #include "axion/sdk/time.hpp"
 
 using namespace axion::core;
@@ -22,17 +23,13 @@ namespace {
 constexpr std::int64_t kNow = 1'700'000'000'000'000;
 
 Signal sig(const std::string& strategy, const std::string& dir, int conviction, const std::string& ticker = "AAPL") {
-  Signal s;
-  s.signal_type = dir == "long" ? "cloud_bounce_long" : "cloud_bounce_short";
-  s.direction = dir;
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = conviction;
-  s.entry_price = 100;
-  s.stop_loss = dir == "long" ? 98 : 102;
-  s.ts_us = kNow;
-  s.strategy = strategy;
-  return s;
+  return axion::sdk::testing::make_signal(
+      {.ticker = ticker,
+       .direction = dir,
+       .signal_type = dir == "long" ? "cloud_bounce_long" : "cloud_bounce_short",
+       .conviction = conviction,
+       .ts_us = kNow,
+       .strategy = strategy});
 }
 
 std::vector<double> returns_of(const std::vector<double>& pnls, double start, std::vector<double>* equity) {

@@ -14,38 +14,10 @@
 #include "eventually.hpp"
 
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 
 namespace {
-
-std::string manifest(const std::string& extra = "", const std::string& engine_mode = "backtest") {
-  return R"(
-[engine]
-mode = ")" + engine_mode + R"("
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-enable_strategy_selection = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-)" + extra;
-}
 
 json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -59,7 +31,7 @@ json read_json(const std::filesystem::path& p) {
 TEST_CASE("Control: a kill through the controller is durable, closes positions and rejects new signals") {
   EngineFixture fx("control-kill");
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     CHECK(e.controller().status() == "paper");
     CHECK(e.controller().start(std::nullopt, false, "key1").outcome == ControlOutcome::Conflict);
     REQUIRE(fx.run_until_open(400) > 0);
@@ -102,7 +74,7 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
   }
   {
     // A restart while killed comes back killed; reset pauses, resume trades again.
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     CHECK(e.controller().status() == "killed");
     CHECK(e.status_json()["status"] == "killed");
     CHECK(e.status_json()["kill_switch_active"] == true);
@@ -120,7 +92,7 @@ TEST_CASE("Control: a kill through the controller is durable, closes positions a
 
 TEST_CASE("Control: pause and stop end signal intake while strategies keep seeing bars") {
   EngineFixture fx("control-pause");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   e.run_feed_to_end(300);
   REQUIRE(e.counters().signals > 0);
   REQUIRE(e.controller().pause("k").ok());
@@ -151,7 +123,7 @@ TEST_CASE("Control: pause and stop end signal intake while strategies keep seein
 
 TEST_CASE("Control: status, positions and history read models") {
   EngineFixture fx("control-status");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(fx.run_until_open(400) > 0);
   auto s = e.status_json();
   const std::vector<std::string> keys = {
@@ -228,7 +200,7 @@ TEST_CASE("Control: the analytics tracker is fed by closes and restored after a 
   json before;
   std::size_t trades = 0;
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     e.run_feed_to_end();
     trades = e.journal().trades(100000).size();
     REQUIRE(trades > 3);
@@ -239,7 +211,7 @@ TEST_CASE("Control: the analytics tracker is fed by closes and restored after a 
           Approx(e.manifest().engine.starting_equity + before["total_pnl"].get<double>()).margin(0.01));
     fx.crash();
   }
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   CHECK(e.analytics().trade_count() == trades);
   auto after = e.analytics().snapshot().to_json();
   before.erase("timestamp");
@@ -250,7 +222,7 @@ TEST_CASE("Control: the analytics tracker is fed by closes and restored after a 
 
 TEST_CASE("Control: verify_token for the WS add-on and the api_key_revoked event") {
   EngineFixture fx("control-token");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   auto c = fx.keys().create("alice", "ws", {"read"}, "free", std::nullopt);
   auto ok = e.query("verify_token", {{"token", c.raw}});
   REQUIRE(ok);
@@ -274,13 +246,13 @@ TEST_CASE("Control: verify_token for the WS add-on and the api_key_revoked event
   CHECK(revoked[0].channel == "lifecycle");
   CHECK((*e.query("verify_token", {{"token", c.raw}}))["ok"] == false);
 
-  auto& off = fx.start(manifest("\n[api]\nauth = false\n"));
+  auto& off = fx.start(ManifestBuilder().set("api", "auth", false).toml());
   CHECK((*off.query("verify_token", {{"token", "x"}})) == json({{"auth", false}}));
 }
 
 TEST_CASE("Control: the engine loop pushes performance_snapshot every refresh interval") {
   EngineFixture fx("control-snapshot");
-  auto& e = fx.start(manifest("", "paper"));
+  auto& e = fx.start(ManifestBuilder().set("engine", "mode", "paper").toml());
   e.run_feed_to_end();  // the feed is drained: the engine thread below only serves its timers
   REQUIRE(e.controller().update_config({{"refresh_interval_seconds", 1}}, "k").ok());
   const auto n_trades = e.journal().trades(100000).size();  // read before the engine thread owns it
@@ -311,7 +283,7 @@ TEST_CASE("Control: the engine loop pushes performance_snapshot every refresh in
 TEST_CASE("Control: a kill known only to bot_state.json becomes the engine's kill, and one reset clears both") {
   EngineFixture fx("state-only-kill");
   {
-    fx.start(manifest());
+    fx.start(ManifestBuilder().toml());
     fx.crash();
   }
   // An older engine wrote the switch to the state file only (no journal record).
@@ -319,7 +291,7 @@ TEST_CASE("Control: a kill known only to bot_state.json becomes the engine's kil
   state["kill_switch_active"] = true;
   state["kill_switch_reason"] = "set by an older engine";
   std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc) << state.dump();
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   const KillRecord* g = e.orchestrator().global_kill();
   REQUIRE(g);
   CHECK(g->reason == "set by an older engine");

@@ -123,38 +123,4 @@ std::vector<std::vector<std::string>> EngineFixture::sql(const std::string& quer
   return rows;
 }
 
-std::string goog_manifest(const std::string& broker_extra, const std::string& guards,
-                          const std::string& engine_extra) {
-  return R"(
-[engine]
-mode = "backtest"
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-)" + engine_extra + R"(
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-# These scenarios exercise the pipeline: every detector signal goes to it.
-enable_strategy_selection = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-)" + guards + R"(
-# risk/unified rejects a signal against an open position in the same ticker
-# (conflicting_direction); without it a long and a short in GOOG net out at the broker and the
-# reconciler halts trading.
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-)" + broker_extra;
-}
-
 }  // namespace axion::test

@@ -9,6 +9,7 @@
 
 #include "api/key_store.hpp"
 #include "axion/core/engine/engine.hpp"
+#include "manifest_builder.hpp"
 
 namespace axion::test {
 
@@ -17,7 +18,8 @@ class EngineFixture {
   explicit EngineFixture(const std::string& name);
   ~EngineFixture();
 
-  // Writes `toml` (with {{DATA}} and {{STATE}} substituted) and builds an engine from it.
+  // Writes `toml` (a ManifestBuilder's text; {{DATA}} and {{STATE}} substituted) and builds an
+  // engine from it.
   // capture_events = false: events() stays empty (no copy of each event on the engine thread,
   // for tests that count the engine's own allocations).
   core::Engine& start(const std::string& toml, bool capture_events = true);
@@ -46,10 +48,5 @@ class EngineFixture {
   std::unique_ptr<api::RevocationFeed> revocations_;  // after the engine: gone before it
   std::vector<core::Event> events_;
 };
-
-// The GOOG daily replay manifest of the pipeline scenarios (feed/csv, strategy/ema_cloud,
-// risk/unified, the paper broker); extra TOML goes into the broker, guards and engine tables.
-std::string goog_manifest(const std::string& broker_extra = "", const std::string& guards = "",
-                          const std::string& engine_extra = "");
 
 }  // namespace axion::test

@@ -11,14 +11,14 @@
 #include "engine_fixture.hpp"
 
 using axion::test::EngineFixture;
-using axion::test::goog_manifest;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 
 namespace {
 
 // Orders of the paper broker take a day of engine time: a pending order outlives a crash, and
 // the next start (whose clock is later) finds it filled at the broker.
-const char* kSlowBroker = "latency_ms = 86400000.0\n";
+ManifestBuilder slow_broker() { return ManifestBuilder().set("broker", "latency_ms", 86400000.0); }
 
 PluginInstance* broker_of(Engine& e) {
   for (const auto& i : e.instances()) {
@@ -86,7 +86,7 @@ TEST_CASE("A close that filled at the broker after a crash is booked exactly onc
   EngineFixture fx("close-after-crash");
   std::string sid;
   {
-    auto& e = fx.start(goog_manifest(kSlowBroker));
+    auto& e = fx.start(slow_broker().toml());
     REQUIRE(feed_until(e, [&] {
       return !e.orchestrator().positions().empty() && e.orchestrator().working_close_orders().empty();
     }));
@@ -97,7 +97,7 @@ TEST_CASE("A close that filled at the broker after a crash is booked exactly onc
     fx.crash();
   }
   for (int restart = 0; restart < 2; ++restart) {
-    auto& e = fx.start(goog_manifest(kSlowBroker));
+    auto& e = fx.start(slow_broker().toml());
     // The broker filled the close while nobody watched: no ghost position is left, and the fill
     // is booked once (a second restart books nothing more).
     for (const auto& p : e.orchestrator().positions()) CHECK(p.signal_id != sid);
@@ -116,7 +116,7 @@ TEST_CASE("Graceful shutdown reports close orders still working and the next sta
   EngineFixture fx("shutdown-working");
   std::vector<std::string> closing;
   {
-    auto& e = fx.start(goog_manifest(kSlowBroker, "", "shutdown_wait_seconds = 0.2\n"));
+    auto& e = fx.start(slow_broker().set("engine", "shutdown_wait_seconds", 0.2).toml());
     REQUIRE(feed_until(e, [&] { return e.orchestrator().positions().size() >= 1 &&
                                        e.orchestrator().working_close_orders().empty(); }));
     for (const auto& p : e.orchestrator().positions()) closing.push_back(p.signal_id);
@@ -127,7 +127,7 @@ TEST_CASE("Graceful shutdown reports close orders still working and the next sta
     CHECK(json::parse(reported[0].data())["client_order_ids"].size() == open);
     fx.crash();
   }
-  auto& e = fx.start(goog_manifest(kSlowBroker));
+  auto& e = fx.start(slow_broker().toml());
   for (const auto& p : e.orchestrator().positions()) {
     CHECK(std::find(closing.begin(), closing.end(), p.signal_id) == closing.end());
   }
@@ -137,7 +137,7 @@ TEST_CASE("Graceful shutdown reports close orders still working and the next sta
 
 TEST_CASE("A kill that cannot be saved still stops trading, with an alert saying it is not durable") {
   EngineFixture fx("kill-not-durable");
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(fx.run_until_open(300, 1) >= 1);
   // Both stores fail: the state file's temp path is a folder, the journal's commit fails.
   std::filesystem::create_directory(fx.state_dir() / "bot_state.json.tmp");
@@ -166,7 +166,7 @@ TEST_CASE("A global kill reset the state file cannot record fails, and the kill 
   EngineFixture fx("reset-not-durable");
   std::size_t open = 0;
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     KillRecord k;
     k.level = KillLevel::BlockNew;
@@ -184,7 +184,7 @@ TEST_CASE("A global kill reset the state file cannot record fails, and the kill 
   }
   // Before, the reset closed the journal's kill and the file kept saying killed: the next start
   // read that as a state-file-only kill and flattened every position.
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(global_kill(e));
   CHECK(global_kill(e)->level == KillLevel::BlockNew);
   CHECK(global_kill(e)->reason == "operator halt");
@@ -193,11 +193,11 @@ TEST_CASE("A global kill reset the state file cannot record fails, and the kill 
 
 TEST_CASE("A plugin that returns garbage is rejected at its stage and never stops a later flatten") {
   EngineFixture fx("garbage-plugin");
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(fx.run_until_open(300, 1) >= 1);
   fx.crash();
   // The same book, now with a routing plugin that answers with wrongly typed fields.
-  auto& e2 = fx.start(goog_manifest() + "\n[routing]\nplugin = \"routing/garbage\"\n");
+  auto& e2 = fx.start(ManifestBuilder().add("routing/garbage").toml());
   (void)e;
   REQUIRE_NOTHROW(e2.run_feed_to_end(400));
   CHECK_FALSE(fx.results("routing_error").empty());
@@ -214,7 +214,7 @@ TEST_CASE("Close order ids stay unique across restarts") {
   EngineFixture fx("close-ids");
   std::string sid;
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     sid = e.orchestrator().positions().front().signal_id;
     fx.crash();
@@ -222,7 +222,7 @@ TEST_CASE("Close order ids stay unique across restarts") {
   // A first close of this position was tried before the crash and refused by the broker.
   fx.sql("INSERT INTO order_intents VALUES ('ax-" + sid + "-close-1', '" + sid +
          "', 'close-1', '{}', 0, 'rejected', NULL)");
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   auto p = e.orchestrator().positions().front();
   REQUIRE(p.signal_id == sid);
   auto closed = e.orchestrator().close_position(p.ticker, "manual", 0.0, 0, sid);
@@ -238,7 +238,7 @@ TEST_CASE("An entry filled at the broker but never journaled is adopted with its
   EngineFixture fx("adopt-entry");
   std::string cid;
   {
-    auto& e = fx.start(goog_manifest(kSlowBroker));
+    auto& e = fx.start(slow_broker().toml());
     // Stop while an entry is parked at the broker (pending a day).
     REQUIRE(feed_until(e, [&] {
       return e.orchestrator().parked_count() > e.orchestrator().working_close_orders().size();
@@ -248,7 +248,7 @@ TEST_CASE("An entry filled at the broker but never journaled is adopted with its
     cid = rows[0][0];
     fx.crash();
   }
-  auto& e = fx.start(goog_manifest(kSlowBroker));
+  auto& e = fx.start(slow_broker().toml());
   auto intent = fx.sql("SELECT signal_id, order_json, status FROM order_intents WHERE client_order_id = '" + cid + "'");
   REQUIRE(intent.size() == 1);
   CHECK(intent[0][2] == "filled");
@@ -279,7 +279,7 @@ TEST_CASE("An unwind that never reached the broker keeps its shares as a managed
   EngineFixture fx("unwind-not-sent");
   std::string sid, stored;
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     sid = e.orchestrator().positions().front().signal_id;
     fx.crash();
@@ -295,7 +295,7 @@ TEST_CASE("An unwind that never reached the broker keeps its shares as a managed
          "'held', json(position)), 0, 'intent' FROM positions WHERE signal_id = '" + sid + "'");
   fx.sql("DELETE FROM positions WHERE signal_id = '" + sid + "'");
 
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   const Position* kept = nullptr;
   for (const auto& p : e.orchestrator().positions()) {
     if (p.signal_id == sid) kept = &p;
@@ -323,7 +323,9 @@ TEST_CASE("The fallback broker takes only entries the primary definitely lacks a
   EngineFixture fx("fallback");
   // The primary times out on half of its submits (no order is created then); the fallback
   // works. Entries may go to the fallback, closes never leave the broker holding the position.
-  std::string live = goog_manifest() + R"(
+  auto& l = fx.start(ManifestBuilder()
+                         .set("engine", "mode", "live")
+                         .raw(R"(
 [live_broker]
 plugin = "broker/paper"
 timeout_rate = 0.5
@@ -331,10 +333,8 @@ seed = 7
 [fallback_broker]
 plugin = "broker/paper"
 seed = 8
-)";
-  auto pos = live.find("mode = \"backtest\"");
-  live.replace(pos, 17, "mode = \"live\"");
-  auto& l = fx.start(live);
+)")
+                         .toml());
   PluginInstance* primary = nullptr;
   PluginInstance* fallback = nullptr;
   for (const auto& i : l.instances()) {
@@ -369,7 +369,7 @@ seed = 8
 TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
   EngineFixture fx("corrupt-state-kill");
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     KillRecord k;
     k.level = KillLevel::Flatten;
@@ -379,7 +379,7 @@ TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
     fx.crash();
   }
   std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc) << "{ not json";
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(global_kill(e));
   CHECK(global_kill(e)->level == KillLevel::Flatten);
   CHECK(global_kill(e)->reason == "operator flatten");
@@ -393,7 +393,7 @@ TEST_CASE("A corrupt state file never downgrades a journaled flatten kill") {
 TEST_CASE("bot_state.json counters behind the journal are rebuilt from its trades at the next start") {
   EngineFixture fx("state-behind");
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     auto p = e.orchestrator().positions().front();
     REQUIRE(e.orchestrator().close_position(p.ticker, "manual", 0.0, 0, p.signal_id));
@@ -408,7 +408,7 @@ TEST_CASE("bot_state.json counters behind the journal are rebuilt from its trade
   j["consecutive_losses"] = json::array();
   std::ofstream(file, std::ios::trunc) << j.dump();
 
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   const auto rows = fx.sql("SELECT json_extract(data, '$.pnl'), json_extract(data, '$.exit_time') FROM trades ORDER BY id");
   REQUIRE_FALSE(rows.empty());
   double total = 0, today = 0;
@@ -436,13 +436,13 @@ TEST_CASE("bot_state.json counters behind the journal are rebuilt from its trade
 TEST_CASE("A filled close that fails validation is booked at the broker's fill price, with an alert") {
   EngineFixture fx("close-slippage");
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(300, 1) >= 1);
     (void)e;
     fx.crash();
   }
   // 5% slippage: over the validator's 2% limit.
-  auto& e = fx.start(goog_manifest("slippage_bps = 500.0\n"));
+  auto& e = fx.start(ManifestBuilder().set("broker", "slippage_bps", 500.0).toml());
   auto p = e.orchestrator().positions().front();
   auto closed = e.orchestrator().close_position(p.ticker, "manual", 0.0, 0, p.signal_id);
   REQUIRE(closed);
@@ -455,7 +455,7 @@ TEST_CASE("A filled close that fails validation is booked at the broker's fill p
 
 TEST_CASE("A failed journal commit is rolled back, alerted and blocks new entries while later bars commit") {
   EngineFixture fx("commit-failure");
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   e.run_feed_to_end(200);
   e.journal().fail_next_commits(1);
   e.run_feed_to_end(1);
@@ -475,7 +475,7 @@ TEST_CASE("An empty state file after a power loss: the day's figures come back f
   EngineFixture fx("empty-state");
   double lifetime = 0;
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     e.run_feed_to_end(600);
     lifetime = e.state().total_realized_pnl();
     REQUIRE(lifetime != 0);
@@ -486,7 +486,7 @@ TEST_CASE("An empty state file after a power loss: the day's figures come back f
   json t = {{"pnl", -123.45}, {"exit_time", axion::sdk::time::to_iso(now)}, {"signal_id", "today"}};
   fx.sql("INSERT INTO trades (ts_us, data) VALUES (" + std::to_string(now) + ", '" + t.dump() + "')");
   std::ofstream(fx.state_dir() / "bot_state.json", std::ios::trunc);
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   CHECK(e.state().daily_pnl() == Approx(-123.45));
   CHECK(e.state().daily_trade_count() == 1);
   // The journal keeps each trade's P&L to the cent: the lifetime total is their sum.
@@ -502,7 +502,7 @@ TEST_CASE("Damaged journal rows at start-up: the engine starts killed, names the
   EngineFixture fx("damaged-rows");
   std::size_t good = 0;
   {
-    auto& e = fx.start(goog_manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     good = fx.run_until_open(300, 1);
     REQUIRE(good >= 1);
     (void)e;
@@ -511,7 +511,7 @@ TEST_CASE("Damaged journal rows at start-up: the engine starts killed, names the
   fx.sql("INSERT INTO positions VALUES ('garbage-1', '{not json')");
   fx.sql("INSERT INTO positions VALUES ('garbage-2', '{\"shares\": 5}')");
   Engine* e = nullptr;
-  REQUIRE_NOTHROW(e = &fx.start(goog_manifest()));
+  REQUIRE_NOTHROW(e = &fx.start(ManifestBuilder().toml()));
   CHECK(e->orchestrator().positions().size() == good);
   REQUIRE(global_kill(*e));
   CHECK(global_kill(*e)->level == KillLevel::BlockNew);
@@ -523,7 +523,7 @@ TEST_CASE("Damaged journal rows at start-up: the engine starts killed, names the
 
 TEST_CASE("Host services called from a plugin's own thread are refused, not raced") {
   EngineFixture fx("host-threads");
-  auto& e = fx.start(goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   bool saved = true;
   std::optional<json> commanded = json::object();
   bool load_threw = false;

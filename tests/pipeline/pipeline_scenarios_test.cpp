@@ -7,25 +7,29 @@
 #include <set>
 #include <sstream>
 
+#include "axion/sdk/testing/signals.hpp"
 #include "engine_fixture.hpp"
 
+using axion::sdk::testing::make_signal;
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 
 namespace {
 
-std::string manifest(const std::string& broker_extra = "", const std::string& guards = "",
-                     const std::string& engine_extra = "") {
-  return axion::test::goog_manifest(broker_extra, guards, engine_extra);
+ManifestBuilder with_sanity_and_dedup() {
+  return ManifestBuilder().add("guard/sanity").add("guard/dedup", {{"window_seconds", 864000.0}});
 }
 
-const char* kSanityAndDedup = R"(
-[[guard]]
-plugin = "guard/sanity"
-[[guard]]
-plugin = "guard/dedup"
-window_seconds = 864000.0
-)";
+// The 1-based number of the line `line` of `text` (0: none).
+int line_of(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  std::string l;
+  for (int n = 1; std::getline(in, l); ++n) {
+    if (l == line) return n;
+  }
+  return 0;
+}
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -38,7 +42,7 @@ std::string read_file(const std::filesystem::path& p) {
 
 TEST_CASE("GOOG replay: signals become validated paper fills, positions and closed trades") {
   EngineFixture fx("replay");
-  auto& e = fx.start(manifest("", kSanityAndDedup));
+  auto& e = fx.start(with_sanity_and_dedup().toml());
   e.run_feed_to_end();
   const auto& c = e.counters();
   CHECK(c.bars == 1047);
@@ -97,7 +101,7 @@ TEST_CASE("GOOG replay: signals become validated paper fills, positions and clos
 
 TEST_CASE("Kill switch: flatten closes every position, then every signal stops at stage 1") {
   EngineFixture fx("kill");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(fx.run_until_open(400) > 0);
   KillRecord k;
   k.reason = "Market flash crash detected";
@@ -125,14 +129,14 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
   EngineFixture fx("restart");
   std::vector<std::string> open_ids;
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     fx.run_until_open(300);
     for (const auto& p : e.orchestrator().positions()) open_ids.push_back(p.signal_id);
     REQUIRE_FALSE(open_ids.empty());
     fx.crash();  // no graceful shutdown
   }
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     std::vector<std::string> restored;
     for (const auto& p : e.orchestrator().positions()) restored.push_back(p.signal_id);
     CHECK(restored == open_ids);
@@ -164,21 +168,17 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
     fx.crash();
   }
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     CHECK(e.state().kill_switch_active());
     REQUIRE(e.orchestrator().kills().size() == 1);
     CHECK(e.orchestrator().kills()[0].level == KillLevel::BlockNew);
     CHECK(e.orchestrator().positions().size() == open_ids.size() - 1);  // block_new keeps them
-    Signal s;
-    s.signal_type = "cloud_cross_bullish";
-    s.direction = "long";
-    s.ticker = "GOOG";
-    s.timeframe = "1d";
-    s.conviction = 80;
-    s.entry_price = 400.0;
-    s.stop_loss = 390.0;
-    s.ts_us = e.now_us();
-    auto r = e.process_signal(s);
+    auto r = e.process_signal(make_signal({.ticker = "GOOG",
+                                           .signal_type = "cloud_cross_bullish",
+                                           .timeframe = "1d",
+                                           .entry_price = 400.0,
+                                           .stop_loss = 390.0,
+                                           .ts_us = e.now_us()}));
     REQUIRE(r);
     CHECK(r->pipeline_stage() == "kill_switch");
     CHECK(r->rejection_reason == "Kill switch active: operator halt");
@@ -189,7 +189,7 @@ TEST_CASE("Restart: open positions and the kill switch survive a process restart
 
 TEST_CASE("Broker rejections are retried then fail fill validation and no position is opened") {
   EngineFixture fx("rejects");
-  auto& e = fx.start(manifest("reject_rate = 1.0\n"));
+  auto& e = fx.start(ManifestBuilder().set("broker", "reject_rate", 1.0).toml());
   e.run_feed_to_end();
   CHECK(e.counters().entries == 0);
   CHECK(e.orchestrator().positions().empty());
@@ -202,7 +202,7 @@ TEST_CASE("Broker rejections are retried then fail fill validation and no positi
 
 TEST_CASE("Broker call failures exhaust the retries: order_submission_error with an alert") {
   EngineFixture fx("timeouts");
-  auto& e = fx.start(manifest("timeout_rate = 1.0\n"));
+  auto& e = fx.start(ManifestBuilder().set("broker", "timeout_rate", 1.0).toml());
   e.run_feed_to_end(200);
   auto errs = fx.results("order_submission_error");
   REQUIRE_FALSE(errs.empty());
@@ -213,11 +213,7 @@ TEST_CASE("Broker call failures exhaust the retries: order_submission_error with
 
 TEST_CASE("A guard rejects at signal_guard and a failing guard becomes signal_guard_error while the engine goes on") {
   EngineFixture fx("guards");
-  auto& e = fx.start(manifest("", R"(
-[[guard]]
-plugin = "guard/fixture"
-block = ["GOOG"]
-)"));
+  auto& e = fx.start(ManifestBuilder().add("guard/fixture", {{"block", {"GOOG"}}}).toml());
   e.run_feed_to_end(200);
   auto g = fx.results("signal_guard");
   REQUIRE_FALSE(g.empty());
@@ -225,11 +221,7 @@ block = ["GOOG"]
   CHECK(fx.results("completed").empty());
 
   EngineFixture fx2("guard-error");
-  auto& e2 = fx2.start(manifest("", R"(
-[[guard]]
-plugin = "guard/fixture"
-fail = true
-)"));
+  auto& e2 = fx2.start(ManifestBuilder().add("guard/fixture", {{"fail", true}}).toml());
   e2.run_feed_to_end(200);
   auto errs = fx2.results("signal_guard_error");
   REQUIRE_FALSE(errs.empty());
@@ -243,11 +235,10 @@ fail = true
 TEST_CASE("Consecutive large losses trip the kill switch (auto-kill measured against equity)") {
   EngineFixture fx("autokill");
   // A tiny loss threshold makes every losing close count; three in a row trip the kill.
-  auto& e = fx.start(manifest() + R"(
-[executor]
-consecutive_loss_threshold = 3
-consecutive_loss_pct = 0.0000001
-)");
+  auto& e = fx.start(ManifestBuilder()
+                         .set("executor", "consecutive_loss_threshold", 3)
+                         .set("executor", "consecutive_loss_pct", 0.0000001)
+                         .toml());
   e.run_feed_to_end();
   auto kills = fx.events("kill_switch");
   REQUIRE_FALSE(kills.empty());
@@ -259,7 +250,7 @@ consecutive_loss_pct = 0.0000001
 
 TEST_CASE("Graceful shutdown closes every open position with a real order") {
   EngineFixture fx("shutdown");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   auto n = fx.run_until_open(300);
   REQUIRE(n > 0);
   auto before = fx.events("position_closed").size();
@@ -271,7 +262,7 @@ TEST_CASE("Graceful shutdown closes every open position with a real order") {
 
 TEST_CASE("Emergency close closes everything and activates the global kill") {
   EngineFixture fx("emergency");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   auto n = fx.run_until_open(300);
   REQUIRE(n > 0);
   auto closed = e.orchestrator().emergency_close_all("test drill");
@@ -285,15 +276,17 @@ TEST_CASE("Emergency close closes everything and activates the global kill") {
 
 TEST_CASE("A bad plugin config stops start-up with every error, naming file:line and key") {
   EngineFixture fx("badcfg");
-  CHECK_THROWS_WITH(fx.start(manifest("slipage_bps = 3.0\n")),
+  const std::string toml = ManifestBuilder().set("broker", "slipage_bps", 3.0).toml();
+  const int line = line_of(toml, "slipage_bps = 3.0");  // the misspelled key's
+  CHECK_THROWS_WITH(fx.start(toml),
                     Catch::Contains("[broker] broker/paper: unknown key 'slipage_bps'") &&
-                        Catch::Contains("manifest.toml:30: [broker]"));
+                        Catch::Contains("manifest.toml:" + std::to_string(line) + ": [broker]"));
 }
 
 TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operator resets") {
   EngineFixture fx("reconcile");
   // The paper broker reports fills it never books: the journal holds ghosts.
-  auto& e = fx.start(manifest("ghost_fill_rate = 1.0\n"));
+  auto& e = fx.start(ManifestBuilder().set("broker", "ghost_fill_rate", 1.0).toml());
   fx.run_until_open(150, 1);
   e.run_feed_to_end(3);  // the next bar's reconciliation (interval 60 s < one daily bar)
   auto kills = e.orchestrator().kills();
@@ -325,7 +318,7 @@ TEST_CASE("Reconciliation mismatch: ghost fills halt new entries until an operat
 TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and survive a restart") {
   EngineFixture fx("scoped");
   {
-    auto& e = fx.start(manifest());
+    auto& e = fx.start(ManifestBuilder().toml());
     REQUIRE(fx.run_until_open(200) > 0);
     // A symbol-scoped flatten closes that symbol's positions at once.
     KillRecord sym;
@@ -346,19 +339,16 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
     e.orchestrator().activate_kill(strat);
     fx.crash();
   }
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   auto kills = e.orchestrator().kills();
   REQUIRE(kills.size() == 2);
-  Signal s;
-  s.signal_type = "cloud_cross_bullish";
-  s.direction = "long";
-  s.ticker = "MSFT";
-  s.timeframe = "1d";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 95.0;
-  s.ts_us = e.now_us();
-  s.strategy = "ema_cloud";
+  Signal s = make_signal({.ticker = "MSFT",
+                          .signal_type = "cloud_cross_bullish",
+                          .timeframe = "1d",
+                          .entry_price = 100.0,
+                          .stop_loss = 95.0,
+                          .ts_us = e.now_us(),
+                          .strategy = "ema_cloud"});
   auto r = e.process_signal(s);
   REQUIRE(r);
   CHECK(r->rejection_reason == "Kill switch active (block_new, strategy ema_cloud): strategy review");
@@ -379,7 +369,7 @@ TEST_CASE("Scoped kills: strategy and symbol scopes reject with their reason and
 
 TEST_CASE("A repeat kill for the same scope keeps the higher level") {
   EngineFixture fx("repeat-kill");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   KillRecord k;
   k.level = KillLevel::Flatten;
   k.reason = "first";
@@ -413,61 +403,42 @@ TEST_CASE("A repeat kill for the same scope keeps the higher level") {
 }
 
 namespace {
-// Every stage plugin configured; signals are pushed straight into the pipeline.
-std::string all_stages(const std::string& pretrade_extra = "", const std::string& executor = "") {
-  return R"(
-[engine]
-mode = "paper"
-state_dir = "{{STATE}}"
-symbols = ["AAPL"]
-retry_backoff_base = 0.0
-[executor]
-instrument_mode = "both"
-)" + executor + R"(
-[[guard]]
-plugin = "guard/sanity"
-[[guard]]
-plugin = "guard/dedup"
-[regime]
-plugin = "regime/adaptive"
-fixed_regime = "sideways"
-fixed_confidence = 0.5
-[[risk]]
-plugin = "risk/unified"
-[[risk]]
-plugin = "risk/basic"
-[[risk]]
-plugin = "risk/pretrade"
-)" + pretrade_extra + R"(
-[routing]
-plugin = "routing/instrument"
-[[sizing]]
-plugin = "sizing/standard"
-[[sizing]]
-plugin = "sizing/leveraged_etf"
-[broker]
-plugin = "broker/paper"
-)";
+// Every stage plugin configured (`pretrade`: risk/pretrade's keys) and no feed, strategy or
+// [signals]: signals are pushed straight into the pipeline.
+ManifestBuilder all_stages(ManifestBuilder::Keys pretrade = {}) {
+  return ManifestBuilder()
+      .set("engine", "mode", "paper")
+      .set("engine", "symbols", {"AAPL"})
+      .remove("signals")
+      .remove("feed")
+      .remove("strategy")
+      .set("executor", "instrument_mode", "both")
+      .add("guard/sanity")
+      .add("guard/dedup")
+      .add("regime/adaptive", {{"fixed_regime", "sideways"}, {"fixed_confidence", 0.5}})
+      .add("risk/basic")
+      .add("risk/pretrade", std::move(pretrade))
+      .add("routing/instrument")
+      .add("sizing/standard")
+      .add("sizing/leveraged_etf");
 }
 
 Signal sig(Engine& e, const std::string& ticker, const std::string& type = "cloud_bounce_long",
            int conviction = 80, const std::string& tf = "1h", double entry = 200.0, double stop = 196.0) {
-  Signal s;
-  s.signal_type = type;
-  s.direction = "long";
-  s.ticker = ticker;
-  s.timeframe = tf;
-  s.conviction = conviction;
-  s.entry_price = entry;
-  s.stop_loss = stop;
-  s.ts_us = e.now_us();
-  return s;
+  return make_signal({.ticker = ticker,
+                      .signal_type = type,
+                      .timeframe = tf,
+                      .conviction = conviction,
+                      .entry_price = entry,
+                      .stop_loss = stop,
+                      .ts_us = e.now_us()});
 }
 }  // namespace
 
 TEST_CASE("Every stage rejects with its own pipeline_stage and reason") {
   EngineFixture fx("stages");
-  auto& e = fx.start(all_stages("max_order_qty = 50\n", "max_concurrent_positions = 10\n"));
+  auto& e = fx.start(
+      all_stages({{"max_order_qty", 50}}).set("executor", "max_concurrent_positions", 10).toml());
   auto run = [&](Signal s) {
     auto r = e.process_signal(std::move(s));
     REQUIRE(r);
@@ -506,7 +477,8 @@ TEST_CASE("Every stage rejects with its own pipeline_stage and reason") {
 TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjusted stop") {
   EngineFixture fx("stages-ok");
   // Rates relaxed so that only the position limit speaks below.
-  auto& e = fx.start(all_stages("max_orders_per_second = 100\nmax_orders_per_minute = 1000\n"));
+  auto& e = fx.start(
+      all_stages({{"max_orders_per_second", 100}, {"max_orders_per_minute", 1000}}).toml());
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
   REQUIRE(r->pipeline_stage() == "completed");
@@ -543,7 +515,8 @@ TEST_CASE("All stages accept: §6.5 case A sizes 75 shares at the regime-adjuste
 
 TEST_CASE("Partial fills open partial positions of the filled quantity") {
   EngineFixture fx("partials");
-  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "partial_fill_rate = 1.0\n");
+  auto& e = fx.start(
+      all_stages({{"max_orders_per_second", 100}}).set("broker", "partial_fill_rate", 1.0).toml());
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
   REQUIRE(r->pipeline_stage() == "completed");
@@ -557,7 +530,8 @@ TEST_CASE("Partial fills open partial positions of the filled quantity") {
 TEST_CASE("cancel_all cancels working orders; the parked entry never opens a position") {
   EngineFixture fx("cancel-all");
   // 10 s broker latency on the engine clock: the entry parks as a pending order.
-  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "latency_ms = 10000.0\n");
+  auto& e = fx.start(
+      all_stages({{"max_orders_per_second", 100}}).set("broker", "latency_ms", 10000.0).toml());
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   CHECK_FALSE(r);  // parked, the engine thread is not blocked
   CHECK(e.orchestrator().parked_count() == 1);
@@ -577,7 +551,8 @@ TEST_CASE("cancel_all cancels working orders; the parked entry never opens a pos
 TEST_CASE("A pending order past the order timeout is cancelled and opens nothing") {
   EngineFixture fx("order-timeout");
   // 60 s latency against the 30 s [engine] order_timeout_seconds.
-  auto& e = fx.start(all_stages("max_orders_per_second = 100\n") + "latency_ms = 60000.0\n");
+  auto& e = fx.start(
+      all_stages({{"max_orders_per_second", 100}}).set("broker", "latency_ms", 60000.0).toml());
   CHECK_FALSE(e.process_signal(sig(e, "AAPL", "cloud_cross_bullish")));
   e.set_clock_us(e.now_us() + 10'000'000);
   e.orchestrator().poll();
@@ -593,7 +568,8 @@ TEST_CASE("A pending order past the order timeout is cancelled and opens nothing
 
 TEST_CASE("Repeated executions disable trading through a block_new kill with risk/pretrade as actor") {
   EngineFixture fx("repeated");
-  auto& e = fx.start(all_stages("max_executions_per_symbol = 1\nmax_orders_per_second = 100\n"));
+  auto& e = fx.start(
+      all_stages({{"max_executions_per_symbol", 1}, {"max_orders_per_second", 100}}).toml());
   auto r = e.process_signal(sig(e, "AAPL", "cloud_cross_bullish"));
   REQUIRE(r);
   REQUIRE(r->pipeline_stage() == "completed");
@@ -615,7 +591,7 @@ TEST_CASE("Repeated executions disable trading through a block_new kill with ris
 
 TEST_CASE("A signal with no known direction is rejected at signal_guard even with no guard listed") {
   EngineFixture fx("unknown-direction");
-  auto& e = fx.start(axion::test::goog_manifest());  // no [[guard]] tables: guard/sanity is not loaded
+  auto& e = fx.start(ManifestBuilder().toml());  // no [[guard]] tables: guard/sanity is not loaded
   for (const char* direction : {"LONG", "buy", ""}) {
     Signal s = sig(e, "GOOG", "cloud_cross_bullish");
     s.direction = direction;

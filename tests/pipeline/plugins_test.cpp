@@ -8,51 +8,24 @@
 
 #include "axion/sdk/host.hpp"
 #include "axion/sdk/testing/series.hpp"
+#include "axion/sdk/testing/signals.hpp"
 #include "engine_fixture.hpp"
 
+using axion::sdk::testing::make_signal;
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string manifest(const std::string& plugin_dirs = "", const std::string& strategy_extra = "",
-                     const std::string& broker_extra = "") {
-  return R"(
-[engine]
-mode = "backtest"
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-)" + plugin_dirs + R"(
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-enable_strategy_selection = false
-enable_signal_fusion = false
-macro_bias_filter = false
-
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-
-[[strategy]]
-plugin = "strategy/ema_cloud"
-)" + strategy_extra + R"(
-[[strategy]]
-plugin = "strategy/vwap_reversion"
-
-[[guard]]
-plugin = "guard/sanity"
-
-# One position per ticker: a long and a short in GOOG would net out at the broker.
-[[risk]]
-plugin = "risk/unified"
-
-[broker]
-plugin = "broker/paper"
-)" + broker_extra;
+// The GOOG replay with signal fusion off, two strategies and guard/sanity.
+ManifestBuilder manifest() {
+  return ManifestBuilder()
+      .set("signals", "enable_signal_fusion", false)
+      .add("strategy/vwap_reversion")
+      .add("guard/sanity");
 }
 
 PluginInstance* instance_of(Engine& e, const std::string& id) {
@@ -104,7 +77,7 @@ Engine::AnalyzeInput input_of(const axion::sdk::testing::Series& s, const std::s
 
 TEST_CASE("plugins_json lists every loaded plugin in manifest order with version and state") {
   EngineFixture fx("plugins-list");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(manifest().toml());
   REQUIRE(e.set_strategy_enabled("vwap_reversion", false, "test"));
   json list = e.plugins_json();
   REQUIRE(list.is_array());
@@ -128,7 +101,7 @@ TEST_CASE("plugins_json lists every loaded plugin in manifest order with version
 
 TEST_CASE("Reload of a strategy and of the paper broker keeps positions and kills, trading goes on") {
   EngineFixture fx("plugins-reload");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(manifest().toml());
   REQUIRE(fx.run_until_open(400, 1) >= 1);
   const auto before = positions_of(e);
   const auto kills_before = e.orchestrator().kills().size();
@@ -191,7 +164,7 @@ TEST_CASE("Reload of a strategy and of the paper broker keeps positions and kill
 
 TEST_CASE("Reload of a plugin that is not loaded answers 404") {
   EngineFixture fx("plugins-404");
-  auto& e = fx.start(manifest());
+  auto& e = fx.start(manifest().toml());
   auto r = e.reload_plugin("strategy", "nope", "key-admin");
   CHECK(r.outcome == ControlOutcome::NotFound);
   CHECK(r.message == "Plugin 'strategy/nope' not found");
@@ -210,7 +183,7 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
   const fs::path built = fs::path(AXION_BUILTIN_PLUGIN_DIR) / "axion-strategy-vwap_reversion.so";
   const fs::path mine = dir / "axion-strategy-vwap_reversion.so";
   install(built, mine);
-  auto& e = fx.start(manifest("plugin_dirs = [\"" + dir.string() + "\"]\n"));
+  auto& e = fx.start(manifest().set("engine", "plugin_dirs", {dir.string()}).toml());
   e.run_feed_to_end(300);
   PluginInstance* serving = instance_of(e, "strategy/vwap_reversion");
   REQUIRE(serving);
@@ -267,7 +240,7 @@ TEST_CASE("A failing reload answers 409 with the loader error, alerts, and the o
 
 TEST_CASE("analyze runs a fresh instance on the arrays: vwap_reversion on GOLD bar 14, unknown is nullopt") {
   EngineFixture fx("plugins-analyze");
-  auto& e = fx.start(manifest("", "timeframes = [\"1d\"]\n"));
+  auto& e = fx.start(manifest().set("strategy/ema_cloud", "timeframes", {"1d"}).toml());
   // Disabled strategies are analyzed too (an explicit request).
   REQUIRE(e.set_strategy_enabled("vwap_reversion", false, "test"));
   e.run_feed_to_end(100);
@@ -330,17 +303,13 @@ TEST_CASE("analyze runs a fresh instance on the arrays: vwap_reversion on GOLD b
 TEST_CASE("A broker reload is refused with 409 while order flows are parked, then succeeds") {
   EngineFixture fx("plugins-parked");
   // 10 s broker latency on the engine clock: the entry parks as a pending order.
-  auto& e = fx.start(manifest("", "", "latency_ms = 10000.0\n"));
-  Signal s;
-  s.signal_type = "cloud_bounce_long";
-  s.direction = "long";
-  s.ticker = "GOOG";
-  s.timeframe = "1d";
-  s.conviction = 80;
-  s.entry_price = 200.0;
-  s.stop_loss = 196.0;
-  s.ts_us = e.now_us();
-  CHECK_FALSE(e.process_signal(s));
+  auto& e = fx.start(manifest().set("broker", "latency_ms", 10000.0).toml());
+  CHECK_FALSE(e.process_signal(make_signal({.ticker = "GOOG",
+                                            .signal_type = "cloud_bounce_long",
+                                            .timeframe = "1d",
+                                            .entry_price = 200.0,
+                                            .stop_loss = 196.0,
+                                            .ts_us = e.now_us()})));
   REQUIRE(e.orchestrator().parked_count() == 1);
   PluginInstance* broker = instance_of(e, "broker/paper");
   auto r = e.reload_plugin("broker", "paper", "key-admin");
@@ -362,7 +331,7 @@ TEST_CASE("A broker reload is refused with 409 while order flows are parked, the
 
 TEST_CASE("Host services through the C table: typed positions, account and kill state; rate budgets shared by plugins") {
   EngineFixture fx("host-services");
-  auto& e = fx.start(axion::test::goog_manifest());
+  auto& e = fx.start(ManifestBuilder().toml());
   REQUIRE(fx.run_until_open(300, 1) >= 1);
   REQUIRE(e.instances().size() >= 2);
   axion::sdk::Host host(&e.instances().front()->host_api());

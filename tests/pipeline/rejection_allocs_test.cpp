@@ -8,25 +8,20 @@
 #include <catch2/catch.hpp>
 
 #include "axion/sdk/testing/alloc_counter.hpp"
+#include "axion/sdk/testing/signals.hpp"
 #include "engine_fixture.hpp"
 
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion;
 
 namespace {
 
-sdk::Signal make_signal(core::Engine& e, const std::string& ticker) {
-  sdk::Signal s;
-  s.signal_type = "cloud_bounce_long";
-  s.direction = "long";
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  s.target_price = 104.0;
-  s.ts_us = e.now_us();
-  return s;
+sdk::Signal signal_for(core::Engine& e, const std::string& ticker) {
+  return sdk::testing::make_signal({.ticker = ticker,
+                                    .signal_type = "cloud_bounce_long",
+                                    .target_price = 104.0,
+                                    .ts_us = e.now_us()});
 }
 
 // Rejects `warmup` signals, then counts the allocations of `counted` more, one by one, each
@@ -36,7 +31,7 @@ sdk::Signal make_signal(core::Engine& e, const std::string& ticker) {
 std::size_t allocations_per_rejection(core::Engine& e, const std::string& ticker, const std::string& stage,
                                       int warmup, int counted) {
   auto reject_one = [&](bool count) -> std::size_t {
-    auto s = make_signal(e, ticker);
+    auto s = signal_for(e, ticker);
     if (count) e.journal().sync();
     sdk::testing::AllocationCounter counter;
     auto r = e.process_signal(std::move(s));
@@ -59,12 +54,12 @@ constexpr int kWarmup = 5200;
 
 TEST_CASE("A duplicate rejected at the dedup guard allocates nothing, once warm") {
   EngineFixture fx("allocs-duplicate");
-  auto& e = fx.start(axion::test::goog_manifest("", R"(
-[[guard]]
-plugin = "guard/dedup"
-window_seconds = 864000.0
-)", "max_history_size = 100\n"), /*capture_events=*/false);
-  auto first = e.process_signal(make_signal(e, "DUP"));
+  auto& e = fx.start(ManifestBuilder()
+                         .set("engine", "max_history_size", 100)
+                         .add("guard/dedup", {{"window_seconds", 864000.0}})
+                         .toml(),
+                     /*capture_events=*/false);
+  auto first = e.process_signal(signal_for(e, "DUP"));
   REQUIRE(first);
   REQUIRE(first->pipeline_stage() != "signal_guard");  // the original passes the guard
   CHECK(allocations_per_rejection(e, "DUP", "signal_guard", kWarmup, 200) == 0);
@@ -72,7 +67,7 @@ window_seconds = 864000.0
 
 TEST_CASE("A signal rejected by the kill switch allocates nothing, once warm") {
   EngineFixture fx("allocs-kill");
-  auto& e = fx.start(axion::test::goog_manifest("", "", "max_history_size = 100\n"), false);
+  auto& e = fx.start(ManifestBuilder().set("engine", "max_history_size", 100).toml(), false);
   core::KillRecord k;
   k.level = core::KillLevel::BlockNew;
   k.reason = "allocation test: a reason longer than any short-string buffer";
@@ -80,7 +75,7 @@ TEST_CASE("A signal rejected by the kill switch allocates nothing, once warm") {
   CHECK(allocations_per_rejection(e, "KILLED", "kill_switch", kWarmup, 200) == 0);
   // The result ring (100 here) has wrapped many times and still reads newest 100, oldest first.
   for (int c = 1; c <= 150; ++c) {
-    auto s = make_signal(e, "KILLED");
+    auto s = signal_for(e, "KILLED");
     s.conviction = c;
     REQUIRE(e.process_signal(std::move(s)));
   }

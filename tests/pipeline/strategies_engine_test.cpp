@@ -19,6 +19,7 @@
 #include "eventually.hpp"
 
 using axion::test::EngineFixture;
+using axion::test::ManifestBuilder;
 using namespace axion::core;
 
 namespace {
@@ -52,32 +53,13 @@ ScanRun scan(const fs::path& manifest_file, const fs::path& state_dir) {
   return out;
 }
 
-std::string manifest(const std::string& extra_strategies, const std::string& engine_extra = "",
-                     const std::string& feed_extra = "", const std::string& mode = "backtest") {
-  return R"(
-[engine]
-mode = ")" + mode + R"("
-state_dir = "{{STATE}}"
-symbols = ["GOOG"]
-retry_backoff_base = 0.0
-)" + engine_extra + R"(
-[signals]
-min_conviction_to_signal = 0
-min_conviction_to_execute = 0
-enable_strategy_selection = false
-enable_signal_fusion = false
-macro_bias_filter = false
+// The GOOG replay with signal fusion off and no risk plugin.
+ManifestBuilder manifest() {
+  return ManifestBuilder().set("signals", "enable_signal_fusion", false).remove("risk/unified");
+}
 
-[feed]
-plugin = "feed/csv"
-files = ["{{DATA}}/goog_daily.csv"]
-)" + feed_extra + R"(
-[[strategy]]
-plugin = "strategy/ema_cloud"
-)" + extra_strategies + R"(
-[broker]
-plugin = "broker/paper"
-)";
+ManifestBuilder with_rsi_and_vwap() {
+  return manifest().add("strategy/rsi_divergence").add("strategy/vwap_reversion");
 }
 
 }  // namespace
@@ -130,14 +112,11 @@ TEST_CASE("scan of configs/scan-goog.toml: every strategy the GOOG daily bars ca
 
 TEST_CASE("disabling a strategy through the command queue takes effect at the next bar, is journaled and survives a restart") {
   EngineFixture fx("hot-enable");
-  auto& e = fx.start(manifest(R"(
-[[strategy]]
-plugin = "strategy/rsi_divergence"
-
-[[strategy]]
-plugin = "strategy/vwap_reversion"
-)",
-                              "pace = true\n", "pace_ms = 1.0\n", "paper"));
+  auto& e = fx.start(with_rsi_and_vwap()
+                         .set("engine", "mode", "paper")
+                         .set("engine", "pace", true)
+                         .set("feed", "pace_ms", 1.0)
+                         .toml());
   REQUIRE(e.strategies().count() == 3);
   CHECK(e.strategies().all()[1].name == "rsi_divergence");
 
@@ -194,13 +173,7 @@ plugin = "strategy/vwap_reversion"
 
   // A restart on the same state directory keeps the flag; enabling it again works.
   fx.crash();
-  auto& e2 = fx.start(manifest(R"(
-[[strategy]]
-plugin = "strategy/rsi_divergence"
-
-[[strategy]]
-plugin = "strategy/vwap_reversion"
-)"));
+  auto& e2 = fx.start(with_rsi_and_vwap().toml());
   CHECK_FALSE(e2.strategies().is_enabled("rsi_divergence"));
   CHECK(e2.strategies().is_enabled("vwap_reversion"));
   auto list = e2.strategy_list();
@@ -219,7 +192,7 @@ plugin = "strategy/vwap_reversion"
 
 TEST_CASE("the add-on event stream replays from a sequence and stops calling after unsubscribe") {
   EngineFixture fx("event-stream");
-  auto& e = fx.start(manifest(""));
+  auto& e = fx.start(manifest().toml());
   e.run_feed_to_end(400);
   const std::int64_t last = e.bus().last_sequence();
   REQUIRE(last > 20);
@@ -243,10 +216,7 @@ TEST_CASE("the add-on event stream replays from a sequence and stops calling aft
 
 TEST_CASE("a position is first managed on the bar after its entry, never closed on its own entry bar") {
   EngineFixture fx("entry-bar");
-  auto& e = fx.start(manifest(R"(
-[[risk]]
-plugin = "risk/unified"
-)"));
+  auto& e = fx.start(manifest().add("risk/unified").toml());
   e.run_feed_to_end();
   auto trades = e.journal().trades(100000);
   REQUIRE(trades.size() > 5);

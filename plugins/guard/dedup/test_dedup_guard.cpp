@@ -5,9 +5,11 @@
 
 #include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -19,17 +21,11 @@ const std::string kDuplicate = "Duplicate signal within 300.0s window";
 // A valid signal stamped at the host's current engine time.
 Signal make(const FakeHost& host, const std::string& ticker = "AAPL",
             const std::string& type = "cloud_flip_bullish", const std::string& direction = "long") {
-  Signal s;
-  s.signal_type = type;
-  s.direction = direction;
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = direction == "long" ? 98.0 : 102.0;
-  s.ts_us = host.clock.now_us();
-  s.strategy = "ema_cloud";
-  return s;
+  return make_signal({.ticker = ticker,
+                      .direction = direction,
+                      .signal_type = type,
+                      .ts_us = host.clock.now_us(),
+                      .strategy = "ema_cloud"});
 }
 
 // What the orchestrator does for a signal that passes every stage.

@@ -5,9 +5,11 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -18,16 +20,7 @@ constexpr std::int64_t kSec = 1'000'000;
 
 // A valid signal stamped `age_us` before the host's current engine time.
 Signal aged(const FakeHost& host, std::int64_t age_us) {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  s.ts_us = host.clock.now_us() - age_us;
-  return s;
+  return make_signal({.ts_us = host.clock.now_us() - age_us});
 }
 
 std::string config_error_key(const json& config) {

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 #include "axion/sdk/time.hpp"
 
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -24,24 +26,11 @@ std::int64_t utc(int y, unsigned mo, unsigned d, unsigned hh, unsigned mm, unsig
          (hh * 3600LL + mm * 60LL + ss) * t::kUsPerSec;
 }
 
-Signal signal(const std::string& timeframe = "5m") {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = timeframe;
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  return s;
-}
-
 // The verdict's reason at engine time `now_us`; "" when the signal passes.
 std::string at(FakeHost& host, PluginHarness& g, std::int64_t now_us,
                const std::string& timeframe = "5m") {
   host.clock.set_us(now_us);
-  Signal s = signal(timeframe);
-  s.ts_us = now_us;
+  const Signal s = make_signal({.timeframe = timeframe, .ts_us = now_us});
   auto v = g.check(s);
   if (v.pass) return "";
   CHECK_FALSE(v.reason.empty());
@@ -124,8 +113,7 @@ TEST_CASE("the engine clock decides, not the signal's timestamp") {
   FakeHost host;
   PluginHarness g(AXION_PLUGIN_SO, host);
   host.clock.set_us(utc(2026, 7, 18, 15, 0));  // Saturday
-  Signal s = signal();
-  s.ts_us = utc(2026, 7, 15, 15, 0);  // a Wednesday mid-session
+  Signal s = make_signal({.ts_us = utc(2026, 7, 15, 15, 0)});  // a Wednesday mid-session
   CHECK(g.check(s).reason == "Market closed: 2026-07-18 11:00 ET");
   host.clock.set_us(utc(2026, 7, 15, 15, 0));
   s.ts_us = utc(2026, 7, 18, 15, 0);

@@ -7,9 +7,11 @@
 
 #include "axion/sdk/testing/alloc_counter.hpp"
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -19,26 +21,11 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Signal long_signal() {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  s.target_price = 104.0;
-  return s;
-}
+Signal long_signal() { return make_signal({.target_price = 104.0}); }
 
 Signal short_signal() {
-  Signal s = long_signal();
-  s.signal_type = "cloud_flip_bearish";
-  s.direction = "short";
-  s.stop_loss = 102.0;
-  s.target_price = 96.0;
-  return s;
+  return make_signal(
+      {.direction = "short", .signal_type = "cloud_flip_bearish", .target_price = 96.0});
 }
 
 std::string reason_of(PluginHarness& g, const Signal& s) {

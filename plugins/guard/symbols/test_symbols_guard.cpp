@@ -4,26 +4,18 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
 
 namespace {
 
-Signal for_ticker(const std::string& ticker) {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  return s;
-}
+Signal for_ticker(const std::string& ticker) { return make_signal({.ticker = ticker}); }
 
 std::string reason_for(PluginHarness& g, const std::string& ticker) {
   auto v = g.check(for_ticker(ticker));

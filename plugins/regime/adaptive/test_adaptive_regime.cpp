@@ -13,12 +13,14 @@
 
 #include "axion/sdk/context.hpp"
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::BarView;
 using axion::sdk::Limits;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
 
@@ -181,16 +183,9 @@ Limits base_config() {
   return b;
 }
 
-Signal make_signal(const std::string& type = "cloud_bounce_long", int conviction = 90) {
-  Signal s;
-  s.signal_type = type;
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = "5m";
-  s.conviction = conviction;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
-  return s;
+// A long AAPL signal of `type`, at conviction 90 unless the test is about the threshold.
+Signal of_type(const std::string& type, int conviction = 90) {
+  return make_signal({.signal_type = type, .conviction = conviction});
 }
 
 json fixed(const std::string& regime, double confidence = 0.5) {
@@ -202,7 +197,7 @@ json fixed(const std::string& regime, double confidence = 0.5) {
 // the plugin's.
 Limits effective_of(PluginHarness& h, const Limits& base = base_config()) {
   Limits eff;
-  const Verdict v = h.regime_evaluate(make_signal("candlestick_bullish", 100), base, eff);
+  const Verdict v = h.regime_evaluate(of_type("candlestick_bullish", 100), base, eff);
   REQUIRE(v.pass);
   REQUIRE(eff.min_conviction.has_value());
   return eff;
@@ -391,9 +386,9 @@ TEST_CASE("blended avoid list is the sorted union, preferred the union minus the
                                                                "MOMENTUM_EXHAUSTION"});
   // So at 0.5 a bull regime avoids trend_aligned_long (sideways avoids it), at 0.7 it does not.
   Limits out;
-  CHECK_FALSE(h.regime_evaluate(make_signal("trend_aligned_long"), base_config(), out).pass);
+  CHECK_FALSE(h.regime_evaluate(of_type("trend_aligned_long"), base_config(), out).pass);
   PluginHarness pure(AXION_PLUGIN_SO, host, fixed("bull", 0.7));
-  CHECK(pure.regime_evaluate(make_signal("trend_aligned_long"), base_config(), out).pass);
+  CHECK(pure.regime_evaluate(of_type("trend_aligned_long"), base_config(), out).pass);
 }
 
 TEST_CASE("an unknown regime name gets sideways values and is reported as given") {
@@ -409,7 +404,7 @@ TEST_CASE("an unknown regime name gets sideways values and is reported as given"
   }
   CHECK(warned);
   Limits out;
-  auto v = h.regime_evaluate(make_signal("trend_aligned_short"), base_config(), out);
+  auto v = h.regime_evaluate(of_type("trend_aligned_short"), base_config(), out);
   CHECK(v.reason == "Signal type trend_aligned_short avoided in euphoria regime");
 }
 
@@ -427,16 +422,16 @@ TEST_CASE("sideways avoids trend_aligned_long and requires conviction 60 (accept
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host);  // default: sideways at 0.5, no benchmark bars
   Limits eff;
-  Verdict v = h.regime_evaluate(make_signal("trend_aligned_long", 90), base_config(), eff);
+  Verdict v = h.regime_evaluate(of_type("trend_aligned_long", 90), base_config(), eff);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Signal type trend_aligned_long avoided in sideways regime");
 
-  v = h.regime_evaluate(make_signal("cloud_bounce_long", 59), base_config(), eff);
+  v = h.regime_evaluate(of_type("cloud_bounce_long", 59), base_config(), eff);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Conviction 59 below regime minimum 60");
 
   eff = Limits{};
-  v = h.regime_evaluate(make_signal("cloud_bounce_long", 60), base_config(), eff);
+  v = h.regime_evaluate(of_type("cloud_bounce_long", 60), base_config(), eff);
   CHECK(v.pass);
   CHECK(eff.regime == "sideways");
 }
@@ -445,12 +440,12 @@ TEST_CASE("avoid lists compare case-insensitively and win over the conviction ch
   FakeHost host;
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("crisis", 0.9));
   Limits eff;
-  auto v = h.regime_evaluate(make_signal("MTF_Confluence", 10), base_config(), eff);
+  auto v = h.regime_evaluate(of_type("MTF_Confluence", 10), base_config(), eff);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Signal type MTF_Confluence avoided in crisis regime");
-  v = h.regime_evaluate(make_signal("cloud_cross_bearish", 79), base_config(), eff);
+  v = h.regime_evaluate(of_type("cloud_cross_bearish", 79), base_config(), eff);
   CHECK(v.reason == "Conviction 79 below regime minimum 80");
-  CHECK(h.regime_evaluate(make_signal("cloud_cross_bearish", 80), base_config(), eff).pass);
+  CHECK(h.regime_evaluate(of_type("cloud_cross_bearish", 80), base_config(), eff).pass);
 }
 
 TEST_CASE("the conviction minimum is the blended one") {
@@ -458,10 +453,10 @@ TEST_CASE("the conviction minimum is the blended one") {
   PluginHarness h(AXION_PLUGIN_SO, host, fixed("bear", 0.5));
   const int min = expected("bear", 0.5).min_conviction;
   Limits eff;
-  auto v = h.regime_evaluate(make_signal("cloud_cross_bearish", min - 1), base_config(), eff);
+  auto v = h.regime_evaluate(of_type("cloud_cross_bearish", min - 1), base_config(), eff);
   CHECK(v.reason ==
         "Conviction " + std::to_string(min - 1) + " below regime minimum " + std::to_string(min));
-  CHECK(h.regime_evaluate(make_signal("cloud_cross_bearish", min), base_config(), eff).pass);
+  CHECK(h.regime_evaluate(of_type("cloud_cross_bearish", min), base_config(), eff).pass);
 }
 
 // ---- adapt_config (acceptance example 5) ------------------------------------------------------
@@ -605,7 +600,7 @@ TEST_CASE("regime figures already in the base are replaced, not merged or obeyed
   base.preferred_signal_types = {"Y_TYPE"};
   // The base's avoid list and minimum are not what stage 0.5 checks: the profile's are.
   Limits eff;
-  const Verdict v = h.regime_evaluate(make_signal("cloud_cross_bullish", 70), base, eff);
+  const Verdict v = h.regime_evaluate(of_type("cloud_cross_bullish", 70), base, eff);
   REQUIRE(v.pass);
   INFO(describe(eff).dump());
   CHECK(eff.position_size_multiplier == ref_profiles().at("sideways").psm);
@@ -678,7 +673,7 @@ TEST_CASE("detector: a falling benchmark over 200 bars is bear") {
   CHECK(regime_of(h) == "bear");
   CHECK(confidence_of(h) == Approx(0.25 + 0.20 + 0.10));
   Limits eff;
-  auto v = h.regime_evaluate(make_signal("cloud_bounce_long"), base_config(), eff);
+  auto v = h.regime_evaluate(of_type("cloud_bounce_long"), base_config(), eff);
   CHECK(v.reason == "Signal type cloud_bounce_long avoided in bear regime");
   // The last regime_update carries the blended bear figures at that confidence.
   REQUIRE_FALSE(host.bus.events.empty());

@@ -3,28 +3,18 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::ContextPosition;
 using axion::sdk::Order;
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
 
 namespace {
-
-Signal make_signal(const std::string& ticker = "AAPL", const std::string& direction = "long") {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = direction;
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = direction == "long" ? 98.0 : 102.0;
-  return s;
-}
 
 // An open position; its underlying is its own ticker unless given (an ETF held for a signal).
 ContextPosition position(const std::string& ticker, std::int64_t shares, double price,
@@ -106,7 +96,7 @@ TEST_CASE("a book within every limit passes") {
                   position("MSFT", 30, 300.0),   // 9,000 Technology
                   position("XOM", 100, 100.0)};  // 10,000 Energy
   cx.entries_today = 49;
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);
 }
 
 TEST_CASE("circuit breaker open rejects, closed and half_open pass") {
@@ -139,21 +129,23 @@ TEST_CASE("max positions from the effective config, exactly at the limit (accept
   Context cx = make_context();
   cx.limits.max_concurrent_positions = 2;
   cx.positions = {position("JNJ", 1, 10.0)};
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);  // the second entry
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);  // the second entry
   cx.positions.push_back(position("KO", 1, 10.0));
-  auto v = r.risk_check_signal(make_signal("PFE"), cx);  // the third entry
+  auto v = r.risk_check_signal(make_signal({.ticker = "PFE"}), cx);  // the third entry
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Max positions reached: 2");
   cx.positions.push_back(position("PEP", 1, 10.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Max positions reached: 3");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
+        "Max positions reached: 3");
 
   // The sideways effective limit 8 (§10.1): 7 open passes, 8 open rejects.
   Context side = make_context();
   for (int i = 0; i < 7; ++i)
     side.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), side).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), side).pass);
   side.positions.push_back(position("T7", 1, 1.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), side).reason == "Max positions reached: 8");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), side).reason ==
+        "Max positions reached: 8");
 }
 
 TEST_CASE("with the default limits the ExecutorConfig default 10 applies") {
@@ -162,9 +154,10 @@ TEST_CASE("with the default limits the ExecutorConfig default 10 applies") {
   Context cx = make_context();
   cx.limits = axion::sdk::Limits{};  // no regime adaptation: the [executor] defaults
   for (int i = 0; i < 9; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
   cx.positions.push_back(position("T9", 1, 1.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Max positions reached: 10");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
+        "Max positions reached: 10");
 }
 
 TEST_CASE("single-stock exposure at the limit rejects, just below passes") {
@@ -172,9 +165,9 @@ TEST_CASE("single-stock exposure at the limit rejects, just below passes") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   Context cx = make_context();
   cx.positions = {position("AAPL", 100, 149.99)};  // 14,999 = 14.999 %
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);
   cx.positions = {position("AAPL", 100, 150.0)};  // exactly 15 %
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 15.0% >= 15%");
 }
@@ -186,12 +179,12 @@ TEST_CASE("single-stock exposure sums positions by underlying, short ones by mag
   // A TECL position bought for an AAPL signal counts against AAPL; PFE does not.
   cx.positions = {position("AAPL", 50, 100.0), position("TECL", 100, 60.0, "AAPL"),
                   position("PFE", 100, 400.0)};
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);  // 5,000 + 6,000 = 11 %
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);  // 5,000 + 6,000 = 11 %
   CHECK(v.pass);
   ContextPosition shorted = position("AAPL", 100, 50.0);
   shorted.direction = "short";
   cx.positions.push_back(shorted);  // + 5,000 = 16 %
-  v = r.risk_check_signal(make_signal("AAPL"), cx);
+  v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 16.0% >= 15%");
 }
@@ -202,7 +195,7 @@ TEST_CASE("the single-stock limit is the effective one") {
   Context cx = make_context();
   cx.limits.max_single_stock_exposure = 0.1;
   cx.positions = {position("AAPL", 100, 123.45)};
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Single-stock exposure limit: AAPL at 12.3% >= 10%");
 }
@@ -215,9 +208,9 @@ TEST_CASE("total exposure at the limit rejects, just below passes") {
   for (int i = 0; i < 4; ++i)
     cx.positions.push_back(position("T" + std::to_string(i), 100, 100.0));
   cx.positions.push_back(position("T4", 100, 99.99));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
   cx.positions[4] = position("T4", 100, 100.0);
-  auto v = r.risk_check_signal(make_signal("PFE"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "PFE"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Total exposure 50.0% >= 50%");
 }
@@ -231,13 +224,14 @@ TEST_CASE("total exposure default limit is 100 percent") {
   for (int i = 0; i < 7; ++i)
     cx.positions.push_back(position("T" + std::to_string(i), 1000, 14.0));
   cx.positions.push_back(position("T7", 1999, 1.0));  // 99.999 %
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
   cx.positions[7] = position("T7", 2000, 1.0);  // exactly 100 %
-  auto v = r.risk_check_signal(make_signal("PFE"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "PFE"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Total exposure 100.0% >= 100%");
   cx.positions[7] = position("T7", 4000, 1.0);  // 102 %
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Total exposure 102.0% >= 100%");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
+        "Total exposure 102.0% >= 100%");
 }
 
 TEST_CASE("single-stock is checked before total exposure") {
@@ -245,9 +239,10 @@ TEST_CASE("single-stock is checked before total exposure") {
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"max_total_exposure", 0.1}});
   Context cx = make_context();
   cx.positions = {position("AAPL", 200, 100.0)};  // 20 % in AAPL and in total
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
         "Single-stock exposure limit: AAPL at 20.0% >= 15%");
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason == "Total exposure 20.0% >= 10%");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
+        "Total exposure 20.0% >= 10%");
 }
 
 TEST_CASE("exposure checks are skipped when equity is not positive") {
@@ -256,11 +251,12 @@ TEST_CASE("exposure checks are skipped when equity is not positive") {
   for (double equity : {0.0, -5000.0}) {
     Context cx = make_context(equity);
     cx.positions = {position("AAPL", 1000, 500.0), position("MSFT", 1000, 500.0)};
-    CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
+    CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);
   }
   Context cx = make_context(0.0);
   cx.entries_today = 50;
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason == "Max daily trades reached: 50/50");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
+        "Max daily trades reached: 50/50");
 }
 
 TEST_CASE("max daily trades: at the limit rejects, one below passes") {
@@ -298,13 +294,13 @@ TEST_CASE("sector exposure at the limit rejects, just below passes") {
   // Technology: MSFT 10,000 + GOOGL 10,000 + META 9,999 = 29.999 %; AAPL signal.
   cx.positions = {position("MSFT", 100, 100.0), position("GOOGL", 100, 100.0),
                   position("META", 100, 99.99)};
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);
   cx.positions[2] = position("META", 100, 100.0);  // exactly 30 %
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Technology exposure 30.0% >= 30.0%");
   // Another sector is not affected.
-  CHECK(r.risk_check_signal(make_signal("NVDA"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "NVDA"}), cx).pass);
 }
 
 TEST_CASE("sector exposure counts positions by underlying, with the effective limit") {
@@ -314,10 +310,10 @@ TEST_CASE("sector exposure counts positions by underlying, with the effective li
   cx.limits.max_sector_exposure = 0.2;
   // SOXL held for an NVDA signal counts as Semiconductors; SOXL itself has no sector.
   cx.positions = {position("SOXL", 100, 120.0, "NVDA"), position("AMD", 100, 95.5)};
-  auto v = r.risk_check_signal(make_signal("QCOM"), cx);  // 12,000 + 9,550 = 21.55 %
+  auto v = r.risk_check_signal(make_signal({.ticker = "QCOM"}), cx);  // 12,000 + 9,550 = 21.55 %
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Semiconductors exposure 21.6% >= 20.0%");
-  CHECK(r.risk_check_signal(make_signal("SOXL"), cx).pass);  // no sector: exempt
+  CHECK(r.risk_check_signal(make_signal({.ticker = "SOXL"}), cx).pass);  // no sector: exempt
 }
 
 TEST_CASE("every sector of the map, and index ETFs, are their own sectors") {
@@ -337,9 +333,9 @@ TEST_CASE("every sector of the map, and index ETFs, are their own sectors") {
     Context cx = make_context();
     cx.limits.max_single_stock_exposure = 0.5;  // let the sector rule decide
     cx.positions = {position(c.held, 100, 299.99)};
-    CHECK(r.risk_check_signal(make_signal(c.signal), cx).pass);
+    CHECK(r.risk_check_signal(make_signal({.ticker = c.signal}), cx).pass);
     cx.positions = {position(c.held, 100, 300.0)};
-    auto v = r.risk_check_signal(make_signal(c.signal), cx);
+    auto v = r.risk_check_signal(make_signal({.ticker = c.signal}), cx);
     CHECK_FALSE(v.pass);
     CHECK(v.reason == std::string(c.sector) + " exposure 30.0% >= 30.0%");
   }
@@ -351,8 +347,8 @@ TEST_CASE("tickers outside the sector map are exempt from the sector check") {
   Context cx = make_context();
   cx.limits.max_sector_exposure = 0.01;
   cx.positions = {position("PFE", 100, 100.0), position("JNJ", 100, 100.0)};
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
-  CHECK(r.risk_check_signal(make_signal("aapl"), cx).pass);  // tickers compare exactly
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "aapl"}), cx).pass);  // tickers compare exactly
 }
 
 TEST_CASE("daily trades are checked before the sector") {
@@ -362,9 +358,10 @@ TEST_CASE("daily trades are checked before the sector") {
   cx.positions = {position("MSFT", 100, 140.0), position("GOOGL", 100, 140.0),
                   position("META", 100, 140.0)};
   cx.entries_today = 50;
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason == "Max daily trades reached: 50/50");
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
+        "Max daily trades reached: 50/50");
   cx.entries_today = 0;
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
         "Technology exposure 42.0% >= 30.0%");
 }
 

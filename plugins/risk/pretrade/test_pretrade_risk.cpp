@@ -3,6 +3,7 @@
 #include <string>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Order;
@@ -11,6 +12,7 @@ using axion::sdk::OrderResult;
 using axion::sdk::OrderStatus;
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
 
@@ -127,14 +129,7 @@ TEST_CASE("a plain entry order passes with the defaults, publishing nothing") {
 TEST_CASE("signals are not checked") {
   FakeHost host;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"max_orders_per_second", 1}});
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = 98.0;
+  const Signal s = make_signal();
   // The plugin declares that it has no signal check: the engine does not call one.
   const auto* vt = static_cast<const axion_risk_vtable*>(r.manifest().vtable);
   CHECK(vt->check_signal == nullptr);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "axion/sdk/testing/signals.hpp"
 #include "unified_risk.hpp"
 
 using axion::sdk::Context;
@@ -16,6 +17,7 @@ using axion::sdk::ContextPosition;
 using axion::sdk::RiskOutputs;
 using axion::sdk::Signal;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
 namespace ur = axion::unified_risk;
@@ -73,18 +75,6 @@ class TickerHost : public FakeHost {
 // The same daily returns for every ticker (correlation 1.0 between any two).
 void same_returns(FakeHost& host, const ur::Series& s, const std::vector<std::string>& tickers) {
   for (const auto& t : tickers) host.returns[t] = s;
-}
-
-Signal make_signal(const std::string& ticker = "AAPL", const std::string& direction = "long") {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = direction;
-  s.ticker = ticker;
-  s.timeframe = "5m";
-  s.conviction = 80;
-  s.entry_price = 100.0;
-  s.stop_loss = direction == "long" ? 98.0 : 102.0;
-  return s;
 }
 
 ContextPosition position(const std::string& ticker, std::int64_t shares, double price,
@@ -560,9 +550,9 @@ TEST_CASE("max positions per regime, bear gives 6 (acceptance example 5)") {
     for (int i = 0; i < c.limit - 1; ++i) {
       cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
     }
-    CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+    CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
     cx.positions.push_back(position("TX", 1, 1.0));
-    auto v = r.risk_check_signal(make_signal("PFE"), cx);
+    auto v = r.risk_check_signal(make_signal({.ticker = "PFE"}), cx);
     CHECK_FALSE(v.pass);
     CHECK(v.reason == "Max positions reached: " + std::to_string(c.limit) + "/" +
                           std::to_string(c.limit) + " (regime=" + c.regime + ")");
@@ -571,7 +561,7 @@ TEST_CASE("max positions per regime, bear gives 6 (acceptance example 5)") {
   PluginHarness five(AXION_PLUGIN_SO, host, json{{"max_concurrent_positions", 1}});
   Context cx = make_context(100000.0, "crisis");
   cx.positions.push_back(position("T0", 1, 1.0));
-  CHECK(five.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(five.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Max positions reached: 1/1 (regime=crisis)");
 }
 
@@ -582,16 +572,16 @@ TEST_CASE("the default regime applies when the context names none") {
   Context cx = make_context();
   cx.limits.regime = "";
   for (int i = 0; i < 3; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Max positions reached: 3/3 (regime=crisis)");
   // With the default key that is sideways, as before ABI v2 (the engine then sent "sideways").
   PluginHarness plain(AXION_PLUGIN_SO, host);
   for (int i = 3; i < 9; ++i) cx.positions.push_back(position("T" + std::to_string(i), 1, 1.0));
-  CHECK(plain.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(plain.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Max positions reached: 9/9 (regime=sideways)");
   RiskOutputs out;
   cx.positions.clear();
-  REQUIRE(plain.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  REQUIRE(plain.risk_check_signal(make_signal({.ticker = "PFE"}), cx, &out).pass);
   CHECK(assessment(out)["regime"] == "sideways");
 }
 
@@ -600,13 +590,13 @@ TEST_CASE("conflicting direction by underlying, inverse ETFs reversed") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   Context cx = make_context();
   cx.positions = {position("AAPL", 10, 100.0)};
-  CHECK(r.risk_check_signal(make_signal("AAPL", "long"), cx).pass);
-  CHECK(r.risk_check_signal(make_signal("AAPL", "short"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL", .direction = "long"}), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL", .direction = "short"}), cx).reason ==
         "Conflicting signal: existing long vs new short for AAPL");
   // SQQQ held long for a short QQQ signal: the underlying direction is short.
   cx.positions = {position("SQQQ", 10, 30.0, "QQQ", "long", true)};
-  CHECK(r.risk_check_signal(make_signal("QQQ", "short"), cx).pass);
-  CHECK(r.risk_check_signal(make_signal("QQQ", "long"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "QQQ", .direction = "short"}), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "QQQ", .direction = "long"}), cx).reason ==
         "Conflicting signal: existing short vs new long for QQQ");
 }
 
@@ -615,12 +605,12 @@ TEST_CASE("single-stock concentration by underlying") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   Context cx = make_context();
   cx.positions = {position("AAPL", 50, 100.0), position("TECL", 100, 99.99, "AAPL")};
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);  // 14.999 %
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);  // 14.999 %
   cx.positions[1] = position("TECL", 100, 100.0, "AAPL");  // 15 %
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "AAPL exposure 15.0% >= 15.0%");
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
 }
 
 TEST_CASE("sector concentration with the regime multiplier") {
@@ -629,24 +619,24 @@ TEST_CASE("sector concentration with the regime multiplier") {
   // Technology 24 %: passes sideways (30.0), rejects bear (24.0).
   Context cx = make_context();
   cx.positions = {position("MSFT", 120, 100.0), position("GOOGL", 120, 100.0)};
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);
   cx.limits.regime = "bear";
-  auto v = r.risk_check_signal(make_signal("AAPL"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Technology exposure 24.0% >= 24.0%");
-  CHECK(r.risk_check_signal(make_signal("NVDA"), cx).pass);  // another sector
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);   // no sector: exempt
+  CHECK(r.risk_check_signal(make_signal({.ticker = "NVDA"}), cx).pass);  // another sector
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);   // no sector: exempt
   // Crisis 15.0; bull 33.0 (a held ETF counts by its underlying).
   cx.limits.regime = "crisis";
   cx.positions = {position("TECL", 150, 100.0, "META")};
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
         "Technology exposure 15.0% >= 15.0%");
   cx.limits.regime = "bull";
   cx.positions = {position("MSFT", 140, 100.0), position("META", 140, 100.0),
                   position("ORCL", 49, 100.0)};
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).pass);  // 32.9 % < 30 × 1.1
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).pass);  // 32.9 % < 30 × 1.1
   cx.positions[2] = position("ORCL", 50, 100.0);
-  CHECK(r.risk_check_signal(make_signal("AAPL"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "AAPL"}), cx).reason ==
         "Technology exposure 33.0% >= 33.0%");
 }
 
@@ -656,17 +646,17 @@ TEST_CASE("correlation guard rejects a correlated add, tighter in bear") {
   PluginHarness r(AXION_PLUGIN_SO, host);
   Context cx = make_context();
   cx.positions = {position("XOM", 10, 100.0)};
-  auto v = r.risk_check_signal(make_signal("PFE"), cx);
+  auto v = r.risk_check_signal(make_signal({.ticker = "PFE"}), cx);
   CHECK_FALSE(v.pass);
   CHECK(v.reason == "Correlation PFE\xE2\x86\x94XOM = 1.00 exceeds limit 0.8");
   cx.limits.regime = "bear";
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Correlation PFE\xE2\x86\x94XOM = 1.00 exceeds limit 0.68");
   // An add-on to the same ticker is not a correlation problem.
-  CHECK(r.risk_check_signal(make_signal("XOM"), cx).pass);
+  CHECK(r.risk_check_signal(make_signal({.ticker = "XOM"}), cx).pass);
   // Disabled guard: passes.
   PluginHarness off(AXION_PLUGIN_SO, host, json{{"enable_correlation_guard", false}});
-  CHECK(off.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(off.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
 }
 
 TEST_CASE("correlation guard with per-ticker returns: bear threshold and the cluster rule") {
@@ -684,22 +674,22 @@ TEST_CASE("correlation guard with per-ticker returns: bear threshold and the clu
   PluginHarness r(AXION_PLUGIN_SO, host);
   Context cx = make_context();
   cx.positions = {position("JNJ", 10, 100.0)};
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).pass);  // sideways limit 0.8
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);  // sideways limit 0.8
   CHECK(host.asked == std::vector<std::string>{"JNJ", "PFE"});
   CHECK(host.asked_n == 252);
   cx.limits.regime = "bear";
-  CHECK(r.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Correlation PFE\xE2\x86\x94JNJ = " + ur::fixed(c, 2) + " exceeds limit 0.68");
 
   // Cluster: with max_cluster_size 2 one correlated holding (>= 0.70) is already too many.
   PluginHarness small(AXION_PLUGIN_SO, host, json{{"max_cluster_size", 2}});
   cx.limits.regime = "sideways";
-  CHECK(small.risk_check_signal(make_signal("PFE"), cx).reason ==
+  CHECK(small.risk_check_signal(make_signal({.ticker = "PFE"}), cx).reason ==
         "Adding PFE would create cluster of 2 (limit 2): JNJ");
   PluginHarness lax(AXION_PLUGIN_SO, host,
                     json{{"max_cluster_size", 2}, {"cluster_threshold", 0.95}});
   cx.limits.regime = "sideways";
-  CHECK(lax.risk_check_signal(make_signal("PFE"), cx).pass);
+  CHECK(lax.risk_check_signal(make_signal({.ticker = "PFE"}), cx).pass);
 }
 
 TEST_CASE("uncorrelated holdings pass with a low concentration score, correlated ones warn") {
@@ -711,7 +701,7 @@ TEST_CASE("uncorrelated holdings pass with a low concentration score, correlated
   Context cx = make_context();
   cx.positions = {position("JNJ", 10, 100.0), position("KO", 10, 100.0)};
   RiskOutputs out;
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  REQUIRE(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx, &out).pass);
   auto a = assessment(out);
   CHECK(a["checks_run"].back() == "correlation_guard");
   CHECK(a["concentration_score"].get<double>() < 75.0);
@@ -724,7 +714,7 @@ TEST_CASE("uncorrelated holdings pass with a low concentration score, correlated
   host.returns["JNJ"] = s;
   host.returns["KO"] = scaled(s, 2.0);
   host.returns["PFE"] = scaled(s, 0.5, 0.001);
-  REQUIRE(lax.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  REQUIRE(lax.risk_check_signal(make_signal({.ticker = "PFE"}), cx, &out).pass);
   a = assessment(out);
   CHECK(a["concentration_score"].get<double>() == Approx(100.0));
   CHECK(a["warnings"] == json::array({"High portfolio concentration: 100/100"}));
@@ -735,7 +725,7 @@ TEST_CASE("var_cap output from the VaR sizer") {
   host.returns["PFE"] = with_tail(30, -0.03, -0.02);  // CVaR 2.5 %
   PluginHarness r(AXION_PLUGIN_SO, host);
   RiskOutputs out;
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(r.risk_check_signal(make_signal({.ticker = "PFE"}), make_context(), &out).pass);
   REQUIRE(out.var_cap);
   CHECK(*out.var_cap == Approx(20000.0 * 0.8));  // sideways
   json a = assessment(out);
@@ -744,18 +734,18 @@ TEST_CASE("var_cap output from the VaR sizer") {
   CHECK(a["checks_run"].back() == "var_sizing");
 
   Context cx = make_context(200000.0, "bull");
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), cx, &out).pass);
+  REQUIRE(r.risk_check_signal(make_signal({.ticker = "PFE"}), cx, &out).pass);
   REQUIRE(out.var_cap);
   CHECK(*out.var_cap == Approx(40000.0 * 1.2));
 
   PluginHarness var_off(AXION_PLUGIN_SO, host, json{{"enable_var_sizing", false}});
-  REQUIRE(var_off.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(var_off.risk_check_signal(make_signal({.ticker = "PFE"}), make_context(), &out).pass);
   CHECK_FALSE(out.var_cap);
   CHECK(assessment(out)["max_position_size"].get<double>() == Approx(12000.0));
 
   PluginHarness var_only(AXION_PLUGIN_SO, host,
                          json{{"use_cvar", false}, {"max_position_var_pct", 0.4}});
-  REQUIRE(var_only.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(var_only.risk_check_signal(make_signal({.ticker = "PFE"}), make_context(), &out).pass);
   // VaR 2 %: 0.4 / 2 × 100,000 × 0.8.
   REQUIRE(out.var_cap);
   CHECK(*out.var_cap == Approx(16000.0));
@@ -766,7 +756,7 @@ TEST_CASE("too few returns give no VaR cap") {
   host.returns["PFE"] = ur::Series(9, -0.01);
   PluginHarness r(AXION_PLUGIN_SO, host);
   RiskOutputs out;
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(r.risk_check_signal(make_signal({.ticker = "PFE"}), make_context(), &out).pass);
   CHECK_FALSE(out.var_cap);
   const json a = assessment(out);
   CHECK(a["portfolio_var"]["data_points"] == 9);
@@ -782,7 +772,7 @@ TEST_CASE("VaR window: only the last var_lookback_days returns are used") {
   host.returns["PFE"] = s;
   PluginHarness r(AXION_PLUGIN_SO, host, json{{"var_lookback_days", 30}});
   RiskOutputs out;
-  REQUIRE(r.risk_check_signal(make_signal("PFE"), make_context(), &out).pass);
+  REQUIRE(r.risk_check_signal(make_signal({.ticker = "PFE"}), make_context(), &out).pass);
   REQUIRE(out.var_cap);
   CHECK(*out.var_cap == Approx(16000.0));
   CHECK(host.asked_n == 60);  // the longer of the two windows

@@ -8,6 +8,7 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/limits.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Limits;
@@ -15,6 +16,7 @@ using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -43,16 +45,13 @@ Context context(const Limits& eff, bool broker_can_trade_options = false) {
 
 Signal make(const std::string& ticker, const std::string& direction, const std::string& timeframe,
             double entry = 200.0) {
-  Signal s;
-  s.signal_type = direction == "long" ? "cloud_flip_bullish" : "cloud_flip_bearish";
-  s.direction = direction;
-  s.ticker = ticker;
-  s.timeframe = timeframe;
-  s.conviction = 80;
-  s.entry_price = entry;
-  s.stop_loss = direction == "long" ? entry * 0.98 : entry * 1.02;
-  s.ts_us = 1'770'647'400'000'000;
-  return s;
+  return make_signal(
+      {.ticker = ticker,
+       .direction = direction,
+       .signal_type = direction == "long" ? "cloud_flip_bullish" : "cloud_flip_bearish",
+       .timeframe = timeframe,
+       .entry_price = entry,
+       .ts_us = 1'770'647'400'000'000});
 }
 
 struct Routed {

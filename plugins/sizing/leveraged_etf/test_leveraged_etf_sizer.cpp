@@ -6,6 +6,7 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/limits.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Limits;
@@ -14,6 +15,7 @@ using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -54,16 +56,11 @@ Context context(const Route& decision = etf_decision(), const Limits& eff = effe
 
 // §6.5 case D: QQQ long 10m, conviction 80, entry 400, stop 396.
 Signal case_d() {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "QQQ";
-  s.timeframe = "10m";
-  s.conviction = 80;
-  s.entry_price = 400.0;
-  s.stop_loss = 396.0;
-  s.ts_us = 1'770'647'400'000'000;
-  return s;
+  return make_signal({.ticker = "QQQ",
+                      .timeframe = "10m",
+                      .entry_price = 400.0,
+                      .stop_loss = 396.0,
+                      .ts_us = 1'770'647'400'000'000});
 }
 
 struct Sized {

@@ -6,6 +6,7 @@
 
 #include "axion/sdk/testing/fakes.hpp"
 #include "axion/sdk/testing/limits.hpp"
+#include "axion/sdk/testing/signals.hpp"
 
 using axion::sdk::Context;
 using axion::sdk::Limits;
@@ -14,6 +15,7 @@ using axion::sdk::Route;
 using axion::sdk::Signal;
 using axion::sdk::Verdict;
 using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::make_signal;
 using axion::sdk::testing::PluginCallError;
 using axion::sdk::testing::PluginHarness;
 using nlohmann::json;
@@ -39,16 +41,11 @@ Context context(const Signal& s, const Limits& eff = effective()) {
 
 // §6.5 case A: AAPL long 1h, conviction 80, entry 200, stop 196.
 Signal case_a() {
-  Signal s;
-  s.signal_type = "cloud_flip_bullish";
-  s.direction = "long";
-  s.ticker = "AAPL";
-  s.timeframe = "1h";
-  s.conviction = 80;
-  s.entry_price = 200.0;
-  s.stop_loss = 196.0;
-  s.ts_us = 1'770'647'400'000'000;
-  return s;
+  return make_signal({.ticker = "AAPL",
+                      .timeframe = "1h",
+                      .entry_price = 200.0,
+                      .stop_loss = 196.0,
+                      .ts_us = 1'770'647'400'000'000});
 }
 
 struct Sized {
