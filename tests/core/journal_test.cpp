@@ -58,7 +58,7 @@ TEST_CASE("Order intents stay unresolved until the broker's answer is recorded")
   j.record_intent("cid-1", "s1", "entry", {{"qty", 5}}, 2);  // a retry reuses the id: one row
   j.record_intent("cid-2", "s2", "entry", {{"qty", 1}}, 3);
   CHECK(j.unresolved_intents().size() == 2);
-  j.record_order_update("cid-1", "filled", {{"filled_qty", 5}});
+  j.record_order_update("cid-1", "filled", json{{"filled_qty", 5}});
   auto open = j.unresolved_intents();
   REQUIRE(open.size() == 1);
   CHECK(open[0].client_order_id == "cid-2");
@@ -204,7 +204,7 @@ TEST_CASE("The writer thread commits whole units, in order, several to a transac
     auto batch = j.batch();  // one unit: an intent and its answer
     const std::string cid = "cid-" + std::to_string(i);
     j.record_intent(cid, "s", "entry", {{"qty", 1}}, i);
-    j.record_order_update(cid, "filled", {{"n", i}});
+    j.record_order_update(cid, "filled", json{{"n", i}});
   }
   j.sync();
   CHECK(j.committed_units() == 2000);

@@ -3,6 +3,8 @@
 // JSON trees.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "axion/core/domain/types.hpp"
 
 using namespace axion::core;
@@ -177,4 +179,139 @@ TEST_CASE("Metadata and cloud states are written as their JSON trees dump, odd s
     for (int i = 0; i < 80; ++i) many.metadata.num("f" + std::to_string(i), i);
     check(many);
   }
+}
+
+// The journal's writer writes these records as text: the rows must read as the trees did.
+TEST_CASE("The journal's order results, positions, trades and executions equal their trees' dumps") {
+  const std::string odd = "O\"DD\\\n\x01 caf\xc3\xa9 bad\xff";
+  auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+
+  OrderResult r;
+  r.order_id = "paper-0001";
+  r.status = axion::sdk::OrderStatus::Partial;
+  r.filled_qty = 37;
+  r.filled_price = 187.123456789;
+  r.commission = 0.35;
+  r.broker = odd;
+  r.ts_us = 1'700'000'000'123'456;
+  std::string t;
+  append_dict_text(t, r);
+  CHECK(t == dump(order_result_to_dict(r)));
+
+  Position p;
+  p.ticker = "AAPL";
+  p.underlying = odd;
+  p.direction = Direction::Short;
+  p.is_inverse = true;
+  p.entry_price = 187.25;
+  p.current_price = 1e16;
+  p.shares = 150;
+  p.stop_loss = 0.0001;
+  p.initial_stop = 191;
+  p.target_price = -1;
+  p.entry_time_us = 1'700'000'000'000'001;
+  p.signal_id = "sig-1";
+  p.conviction = 88;
+  p.leverage = 3;
+  p.scaled_out = true;
+  p.entry_commission = std::numeric_limits<double>::quiet_NaN();
+  p.entry_shares = 300;
+  p.broker = "fallback";
+  t.clear();
+  append_storage_text(t, p);
+  CHECK(t == dump(to_storage(p)));
+  t.clear();
+  append_storage_text(t, Position{});
+  CHECK(t == dump(to_storage(Position{})));
+
+  ClosedTrade c;
+  c.ticker = odd;
+  c.direction = Direction::Short;
+  c.instrument_type = "leveraged_etf";
+  c.entry_price = 100.5;
+  c.exit_price = 99.123456;
+  c.shares = 40;
+  c.pnl = -12.34;
+  c.pnl_pct = -0.0123;
+  c.entry_time_us = 1'700'000'000'000'000;
+  c.exit_time_us = 1'700'000'360'000'000;
+  c.exit_reason = "stop_loss";
+  c.conviction = 71;
+  c.leverage = 2;
+  c.ret = -0.012345678901;
+  c.partial = true;
+  t.clear();
+  append_dict_text(t, c);
+  CHECK(t == dump(c.to_json()));
+
+  Execution x;
+  x.ticker = "MSFT";
+  x.underlying = odd;
+  x.qty = 12;
+  x.fill_price = 410.00000001;
+  x.decision_id = "d-1";
+  x.order_type = "limit";
+  x.requested_price = 410;
+  x.broker = "paper";
+  x.status = axion::sdk::OrderStatus::Filled;
+  x.signal_id = "sig-2";
+  x.timeframe = "1h";
+  x.signal_type = "cloud_bounce_long";
+  x.conviction = 64;
+  t.clear();
+  append_dict_text(t, x);
+  CHECK(t == dump(x.to_json()));
+}
+
+TEST_CASE("An intent's text equals its tree's dump for an entry, a close and an unwind") {
+  auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  Order o;
+  o.ticker = "TQQQ";
+  o.side = "buy";
+  o.qty = 25;
+  o.order_type = "limit";
+  o.limit_price = 61.123456789;
+  o.time_in_force = "day";
+  o.signal_id = "sig-\xff";
+  o.client_order_id = "ax-sig-entry";
+  o.reference_price = 61.1;
+  o.instrument_type = "leveraged_etf";
+  o.purpose = axion::sdk::OrderPurpose::Entry;
+  o.strategy = "ema_cloud";
+
+  EntryPlan plan;
+  plan.underlying = "QQQ";
+  plan.direction = Direction::Short;
+  plan.instrument_type = "leveraged_etf";
+  plan.is_inverse = true;
+  plan.leverage = 3;
+  plan.signal_entry = 400.25;
+  plan.adj_stop = 404.0000001;
+  plan.signal_target = 0;
+  plan.signal_type = "cloud_flip_bearish";
+  plan.conviction = 77;
+  plan.timeframe = "5m";
+  plan.source = "fusion";
+  plan.strategy = "caf\xc3\xa9";
+  std::string t;
+  append_intent_text(t, o, IntentDetails{.plan = plan});
+  CHECK(t == dump(intent_record(o, IntentDetails{.plan = plan})));
+
+  o.purpose = axion::sdk::OrderPurpose::Close;
+  o.limit_price = 0;
+  o.stop_price = 60.5;
+  t.clear();
+  const IntentDetails close{.reason = "stop \"hit\"", .broker = "fallback"};
+  append_intent_text(t, o, close);
+  CHECK(t == dump(intent_record(o, close)));
+
+  o.purpose = axion::sdk::OrderPurpose::Unwind;
+  Position held;
+  held.ticker = "TQQQ";
+  held.shares = 25;
+  held.entry_price = 61.2;
+  t.clear();
+  const IntentDetails unwind{.broker = "", .held = held};
+  append_intent_text(t, o, unwind);
+  CHECK(t == dump(intent_record(o, unwind)));
 }

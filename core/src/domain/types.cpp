@@ -486,6 +486,208 @@ void append_trade_executed_text(std::string& out, const Position& p, std::string
   out += '}';
 }
 
+json EntryPlan::to_json() const {
+  return {{"underlying", underlying}, {"direction", to_string(direction)}, {"instrument_type", instrument_type},
+          {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
+          {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
+          {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
+          {"strategy", strategy}};
+}
+
+EntryPlan EntryPlan::from_json(const json& j, std::string_view order_side) {
+  EntryPlan p;
+  p.direction = order_side == "sell" ? Direction::Short : Direction::Long;
+  if (!j.is_object()) return p;
+  p.underlying = j.value("underlying", "");
+  if (auto it = j.find("direction"); it != j.end() && it->is_string()) {
+    if (auto known = parse_direction(it->get_ref<const std::string&>())) p.direction = *known;
+  }
+  p.instrument_type = j.value("instrument_type", "stock");
+  p.is_inverse = j.value("is_inverse", false);
+  p.leverage = j.value("leverage", 1.0);
+  p.signal_entry = j.value("signal_entry", 0.0);
+  p.adj_stop = j.value("adj_stop", 0.0);
+  p.signal_target = j.value("signal_target", 0.0);
+  p.signal_type = j.value("signal_type", "");
+  p.conviction = j.value("conviction", 0);
+  p.timeframe = j.value("timeframe", "");
+  p.source = j.value("source", "");
+  p.strategy = j.value("strategy", "");
+  return p;
+}
+
+json intent_record(const Order& o, const IntentDetails& d) {
+  json j = order_to_dict(o);
+  j["reference_price"] = o.reference_price;
+  j["instrument_type"] = o.instrument_type;
+  j["purpose"] = sdk::to_string(o.purpose);
+  j["strategy"] = o.strategy;
+  if (d.plan) j["plan"] = d.plan->to_json();
+  if (d.reason) j["reason"] = *d.reason;
+  if (d.broker) j["broker"] = *d.broker;
+  if (d.held) j["held"] = to_storage(*d.held);
+  return j;
+}
+
+void append_intent_text(std::string& out, const Order& o, const IntentDetails& d) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  if (d.broker) jt::append_field(out, "broker", *d.broker);
+  jt::append_field(out, "client_order_id", o.client_order_id);
+  if (d.held) {
+    jt::append_field(out, "held");
+    append_storage_text(out, *d.held);
+  }
+  jt::append_field(out, "instrument_type", o.instrument_type);
+  append_price_or_null(out, "limit_price", o.limit_price, -1);
+  jt::append_field(out, "order_type", o.order_type);
+  if (d.plan) {
+    const EntryPlan& p = *d.plan;
+    jt::append_field(out, "plan");
+    out += '{';
+    jt::append_field(out, "adj_stop", p.adj_stop);
+    jt::append_field(out, "conviction", p.conviction);
+    jt::append_field(out, "direction", to_string(p.direction));
+    jt::append_field(out, "instrument_type", p.instrument_type);
+    jt::append_field(out, "is_inverse", p.is_inverse);
+    jt::append_field(out, "leverage", p.leverage);
+    jt::append_field(out, "signal_entry", p.signal_entry);
+    jt::append_field(out, "signal_target", p.signal_target);
+    jt::append_field(out, "signal_type", p.signal_type);
+    jt::append_field(out, "source", p.source);
+    jt::append_field(out, "strategy", p.strategy);
+    jt::append_field(out, "timeframe", p.timeframe);
+    jt::append_field(out, "underlying", p.underlying);
+    out += '}';
+  }
+  jt::append_field(out, "purpose", std::string_view(sdk::to_string(o.purpose)));
+  jt::append_field(out, "qty", o.qty);
+  if (d.reason) jt::append_field(out, "reason", *d.reason);
+  jt::append_field(out, "reference_price", o.reference_price);
+  jt::append_field(out, "side", o.side);
+  jt::append_field(out, "signal_id", o.signal_id);
+  append_price_or_null(out, "stop_price", o.stop_price, -1);
+  jt::append_field(out, "strategy", o.strategy);
+  jt::append_field(out, "ticker", o.ticker);
+  jt::append_field(out, "time_in_force", o.time_in_force);
+  out += '}';
+}
+
+json Execution::to_json() const {
+  return {{"ticker", ticker},
+          {"underlying", underlying},
+          {"qty", qty},
+          {"fill_price", fill_price},
+          {"decision_id", decision_id},
+          {"order_type", order_type},
+          {"requested_price", requested_price},
+          {"broker", broker},
+          {"status", sdk::to_string(status)},
+          {"signal_id", signal_id},
+          {"timeframe", timeframe},
+          {"signal_type", signal_type},
+          {"conviction", conviction}};
+}
+
+// The four below: keys in nlohmann's (sorted) order, values as its dump writes them.
+void append_dict_text(std::string& out, const OrderResult& r) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "broker", r.broker);
+  jt::append_field(out, "commission", r.commission);
+  jt::append_field(out, "filled_price", round_dp(r.filled_price, 4));
+  jt::append_field(out, "filled_qty", r.filled_qty);
+  jt::append_field(out, "order_id", r.order_id);
+  jt::append_field(out, "status", std::string_view(sdk::to_string(r.status)));
+  append_timestamp(out, r.ts_us);
+  out += '}';
+}
+
+void append_storage_text(std::string& out, const Position& p) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "broker", p.broker);
+  jt::append_field(out, "conviction", p.conviction);
+  jt::append_field(out, "current_price", p.current_price);
+  jt::append_field(out, "direction", to_string(p.direction));
+  jt::append_field(out, "entry_commission", p.entry_commission);
+  jt::append_field(out, "entry_price", p.entry_price);
+  jt::append_field(out, "entry_shares", p.entry_shares);
+  jt::append_field(out, "entry_time_us", p.entry_time_us);
+  jt::append_field(out, "initial_stop", p.initial_stop);
+  jt::append_field(out, "instrument_type", p.instrument_type);
+  jt::append_field(out, "is_inverse", p.is_inverse);
+  jt::append_field(out, "leverage", p.leverage);
+  jt::append_field(out, "order_id", p.order_id);
+  jt::append_field(out, "scaled_out", p.scaled_out);
+  jt::append_field(out, "shares", p.shares);
+  jt::append_field(out, "signal_id", p.signal_id);
+  jt::append_field(out, "signal_source", p.signal_source);
+  jt::append_field(out, "signal_type", p.signal_type);
+  jt::append_field(out, "stop_loss", p.stop_loss);
+  jt::append_field(out, "strategy", p.strategy);
+  jt::append_field(out, "target_price", p.target_price);
+  jt::append_field(out, "ticker", p.ticker);
+  jt::append_field(out, "timeframe", p.timeframe);
+  jt::append_field(out, "trade_type", p.trade_type);
+  jt::append_field(out, "underlying", p.underlying);
+  out += '}';
+}
+
+void append_dict_text(std::string& out, const ClosedTrade& t) {
+  namespace jt = sdk::json_text;
+  auto iso = [&](std::string_view key, std::int64_t us) {
+    jt::append_field(out, key);
+    out += '"';
+    sdk::time::append_iso(out, us);
+    out += '"';
+  };
+  out += '{';
+  jt::append_field(out, "broker", t.broker);
+  jt::append_field(out, "conviction", t.conviction);
+  jt::append_field(out, "direction", to_string(t.direction));
+  jt::append_field(out, "entry_price", t.entry_price);
+  iso("entry_time", t.entry_time_us);
+  jt::append_field(out, "exit_price", t.exit_price);
+  jt::append_field(out, "exit_reason", t.exit_reason);
+  iso("exit_time", t.exit_time_us);
+  jt::append_field(out, "instrument_type", t.instrument_type);
+  jt::append_field(out, "leverage", t.leverage);
+  jt::append_field(out, "order_id", t.order_id);
+  jt::append_field(out, "partial", t.partial);
+  jt::append_field(out, "pnl", t.pnl);
+  jt::append_field(out, "pnl_pct", t.pnl_pct);
+  jt::append_field(out, "ret", t.ret);
+  jt::append_field(out, "shares", t.shares);
+  jt::append_field(out, "signal_id", t.signal_id);
+  jt::append_field(out, "signal_source", t.signal_source);
+  jt::append_field(out, "signal_type", t.signal_type);
+  jt::append_field(out, "strategy", t.strategy);
+  jt::append_field(out, "ticker", t.ticker);
+  jt::append_field(out, "timeframe", t.timeframe);
+  jt::append_field(out, "trade_type", t.trade_type);
+  out += '}';
+}
+
+void append_dict_text(std::string& out, const Execution& e) {
+  namespace jt = sdk::json_text;
+  out += '{';
+  jt::append_field(out, "broker", e.broker);
+  jt::append_field(out, "conviction", e.conviction);
+  jt::append_field(out, "decision_id", e.decision_id);
+  jt::append_field(out, "fill_price", e.fill_price);
+  jt::append_field(out, "order_type", e.order_type);
+  jt::append_field(out, "qty", e.qty);
+  jt::append_field(out, "requested_price", e.requested_price);
+  jt::append_field(out, "signal_id", e.signal_id);
+  jt::append_field(out, "signal_type", e.signal_type);
+  jt::append_field(out, "status", std::string_view(sdk::to_string(e.status)));
+  jt::append_field(out, "ticker", e.ticker);
+  jt::append_field(out, "timeframe", e.timeframe);
+  jt::append_field(out, "underlying", e.underlying);
+  out += '}';
+}
+
 json ClosedTrade::to_json() const {
   return {{"ticker", ticker},
           {"direction", to_string(direction)},

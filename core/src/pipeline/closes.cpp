@@ -76,10 +76,7 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
   try {
     flow->order.client_order_id = next_close_id(p->signal_id, n);
     journal_.record_intent(flow->order.client_order_id, p->signal_id, "close-" + std::to_string(n),
-                           [order = flow->order, reason, broker = p->broker] {
-                             return intent_record(order, {{"reason", reason}, {"broker", broker}});
-                           },
-                           now_());
+                           flow->order, IntentDetails{.reason = reason, .broker = p->broker}, now_());
     intent_before_send(broker);
   } catch (const std::exception& e) {
     alert_error("close_position", std::string("close not sent, intent not durable: ") + e.what());
@@ -105,8 +102,7 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
                                 const OrderResult& r, const std::string& reason,
                                 std::optional<Position>* out) {
   try {
-    journal_.record_order_update(order.client_order_id, sdk::to_string(r.status),
-                                 [r] { return order_result_to_dict(r); });
+    journal_.record_order_update(order.client_order_id, sdk::to_string(r.status), r);
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

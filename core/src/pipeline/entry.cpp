@@ -350,10 +350,7 @@ std::optional<Orchestrator::Rejection> Orchestrator::record_intent(EntryContext&
   ctx.plan = plan;
   try {
     journal_.record_intent(ctx.order.client_order_id, ctx.result.signal_id, "entry",
-                           [order = ctx.order, plan = ctx.plan] {
-                             return intent_record(order, {{"plan", plan.to_json()}});
-                           },
-                           now_());
+                           ctx.order, IntentDetails{.plan = ctx.plan}, now_());
     intent_before_send(stages_.broker);
   } catch (const std::exception& e) {
     alert_error(std::string(to_string(Stage::OrderSubmissionError)), e.what());

@@ -26,55 +26,6 @@ inline bool is_terminal(OrderStatus s) { return s != OrderStatus::Pending; }
 
 inline std::string order_status_text(const OrderResult& r) { return sdk::to_string(r.status); }
 
-// What an entry order opens, kept in its durable intent: a fill found at start-up without a
-// recorded position is adopted with the stop and target the live path would have set.
-struct EntryPlan {
-  std::string underlying;
-  Direction direction = Direction::Long;
-  std::string instrument_type = "stock";
-  bool is_inverse = false;
-  double leverage = 1.0;
-  double signal_entry = 0;  // the signal's entry price (the ETF mapping's reference)
-  double adj_stop = 0;      // the signal's stop after the regime's stop_loss_mult
-  double signal_target = 0;
-  std::string signal_type;
-  int conviction = 0;
-  std::string timeframe;
-  std::string source;
-  std::string strategy;
-
-  json to_json() const {
-    return {{"underlying", underlying}, {"direction", to_string(direction)}, {"instrument_type", instrument_type},
-            {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
-            {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
-            {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
-            {"strategy", strategy}};
-  }
-  // `order_side` is the entry order's: a plan without a known direction (none journaled, or
-  // damaged) takes the direction that side opens, never a guess of long.
-  static EntryPlan from_json(const json& j, std::string_view order_side) {
-    EntryPlan p;
-    p.direction = order_side == "sell" ? Direction::Short : Direction::Long;
-    if (!j.is_object()) return p;
-    p.underlying = j.value("underlying", "");
-    if (auto it = j.find("direction"); it != j.end() && it->is_string()) {
-      if (auto known = parse_direction(it->get_ref<const std::string&>())) p.direction = *known;
-    }
-    p.instrument_type = j.value("instrument_type", "stock");
-    p.is_inverse = j.value("is_inverse", false);
-    p.leverage = j.value("leverage", 1.0);
-    p.signal_entry = j.value("signal_entry", 0.0);
-    p.adj_stop = j.value("adj_stop", 0.0);
-    p.signal_target = j.value("signal_target", 0.0);
-    p.signal_type = j.value("signal_type", "");
-    p.conviction = j.value("conviction", 0);
-    p.timeframe = j.value("timeframe", "");
-    p.source = j.value("source", "");
-    p.strategy = j.value("strategy", "");
-    return p;
-  }
-};
-
 // The position a fill of `plan` opens (§2.2 stage 7); one path for live fills and adoption.
 inline Position position_for_fill(const EntryPlan& plan, const Order& order, double fill_price,
                            std::int64_t qty, double commission, const std::string& order_id,
@@ -113,17 +64,6 @@ inline Position position_for_fill(const EntryPlan& plan, const Order& order, dou
   p.strategy = plan.strategy;
   p.timeframe = plan.timeframe;
   return p;
-}
-
-// The durable intent of an order: the order itself plus what recovery needs to finish it.
-inline json intent_record(const Order& o, json extra = json::object()) {
-  json j = order_to_dict(o);
-  j["reference_price"] = o.reference_price;
-  j["instrument_type"] = o.instrument_type;
-  j["purpose"] = sdk::to_string(o.purpose);
-  j["strategy"] = o.strategy;
-  for (auto& [k, v] : extra.items()) j[k] = v;
-  return j;
 }
 
 inline bool is_close_purpose(const std::string& purpose) { return purpose.rfind("close", 0) == 0; }
@@ -204,7 +144,7 @@ struct Orchestrator::EntryContext {
   std::optional<double> var_cap;
   sdk::PositionSize size;
   Order order;
-  detail::EntryPlan plan;
+  EntryPlan plan;
   Direction direction = Direction::Long;  // the signal's, checked before any stage reads it
   std::string broker_name;  // "" = primary, "fallback"
   std::optional<PipelineResult>* sync_out = nullptr;

@@ -231,8 +231,7 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   DeferScope scope(*this);
   auto& sig = ctx->signal;
   try {
-    journal_.record_order_update(ctx->order.client_order_id, sdk::to_string(r.status),
-                                 [r] { return order_result_to_dict(r); });
+    journal_.record_order_update(ctx->order.client_order_id, sdk::to_string(r.status), r);
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
@@ -279,26 +278,21 @@ void Orchestrator::finish_entry(std::shared_ptr<EntryContext> ctx, const OrderRe
   // [8] records
   ctx->result.execution_id = new_uuid4();
   try {
-    journal_.record_execution(
-        ctx->result.execution_id, now_(),
-        [p, fill_price = fv.fill_price, decision_id = ctx->result.decision_id,
-         order_type = ctx->order.order_type, requested = ctx->order.reference_price, broker = r.broker,
-         status = r.status, timeframe = sig.timeframe, signal_type = sig.signal_type,
-         conviction = sig.conviction] {
-          return json{{"ticker", p.ticker},
-                      {"underlying", p.underlying},
-                      {"qty", p.shares},
-                      {"fill_price", fill_price},
-                      {"decision_id", decision_id},
-                      {"order_type", order_type},
-                      {"requested_price", requested},
-                      {"broker", broker},
-                      {"status", sdk::to_string(status)},
-                      {"signal_id", p.signal_id},
-                      {"timeframe", timeframe},
-                      {"signal_type", signal_type},
-                      {"conviction", conviction}};
-        });
+    Execution x;
+    x.ticker = p.ticker;
+    x.underlying = p.underlying;
+    x.qty = p.shares;
+    x.fill_price = fv.fill_price;
+    x.decision_id = ctx->result.decision_id;
+    x.order_type = ctx->order.order_type;
+    x.requested_price = ctx->order.reference_price;
+    x.broker = r.broker;
+    x.status = r.status;
+    x.signal_id = p.signal_id;
+    x.timeframe = sig.timeframe;
+    x.signal_type = sig.signal_type;
+    x.conviction = sig.conviction;
+    journal_.record_execution(ctx->result.execution_id, now_(), std::move(x));
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }
@@ -345,8 +339,7 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
   flow->broker_name = pos.broker;
   try {
     journal_.record_intent(flow->order.client_order_id, pos.signal_id, "unwind",
-                           intent_record(flow->order, {{"broker", pos.broker}, {"held", to_storage(pos)}}),
-                           now_());
+                           flow->order, IntentDetails{.broker = pos.broker, .held = pos}, now_());
     intent_before_send(flow->broker);
   } catch (const std::exception& e) {
     keep_unwound(pos, qty, "unwind of " + entry.client_order_id + " not sent, intent not durable: " + e.what());
@@ -363,7 +356,7 @@ void Orchestrator::unwind(const Position& pos, const Order& entry, std::int64_t 
     // would leave a resolved intent and nothing holding the shares still at the broker.
     auto record_answer = [this, cid, r] {
       try {
-        journal_.record_order_update(cid, sdk::to_string(r.status), order_result_to_dict(r));
+        journal_.record_order_update(cid, sdk::to_string(r.status), r);
       } catch (const std::exception& e) {
         alert_error("journal", e.what());
       }

@@ -99,7 +99,7 @@ void Orchestrator::resolve_intent(const OrderIntent& intent) {
     return;
   }
   // Still working at the broker: watched like any parked order from now on.
-  journal_.record_order_update(intent.client_order_id, "pending", order_result_to_dict(r));
+  journal_.record_order_update(intent.client_order_id, "pending", r);
   auto flow = std::make_shared<OrderFlow>();
   flow->order = order;
   flow->is_entry = intent.purpose == "entry";
@@ -127,7 +127,7 @@ void Orchestrator::complete_intent(const OrderIntent& intent, const Order& order
     finish_close(intent.signal_id, order, r, intent.order.value("reason", "recovered close"), nullptr);
     return;
   }
-  journal_.record_order_update(intent.client_order_id, sdk::to_string(r.status), order_result_to_dict(r));
+  journal_.record_order_update(intent.client_order_id, sdk::to_string(r.status), r);
   if (r.filled_qty > 0) {
     for (auto* risk : stages_.risks) risk->risk_on_fill(order, r);
   }

@@ -75,13 +75,15 @@ CREATE INDEX IF NOT EXISTS order_intents_by_signal ON order_intents (signal_id);
 namespace {
 struct SignalRec { std::string id; std::int64_t ts; std::string text; };
 struct ResultRec { std::int64_t ts; Stage stage; bool success; std::shared_ptr<const std::string> text; };
-struct IntentRec { std::string cid, signal_id, purpose; JsonProducer order; std::int64_t ts; };
-struct OrderUpdateRec { std::string cid, status; JsonProducer result; };
+struct IntentText { Order order; IntentDetails details; };
+void append_dict_text(std::string& out, const IntentText& i) { append_intent_text(out, i.order, i.details); }
+struct IntentRec { std::string cid, signal_id, purpose; std::variant<JsonProducer, IntentText> order; std::int64_t ts; };
+struct OrderUpdateRec { std::string cid, status; std::variant<JsonProducer, OrderResult> result; };
 struct IntentBrokerRec { std::string cid, broker; };
 struct PositionRec { Position p; };
 struct PositionDeleteRec { std::string signal_id; };
 struct PositionsClearRec {};
-struct ExecutionRec { std::string id; std::int64_t ts; JsonProducer data; };
+struct ExecutionRec { std::string id; std::int64_t ts; std::variant<json, Execution> data; };
 struct TradeRec { std::int64_t ts; std::variant<json, ClosedTrade> trade; };
 struct EventRec { std::shared_ptr<const Event> ev; };
 struct KillSaveRec { KillRecord k; };
@@ -183,6 +185,7 @@ struct Journal::Writer {
   bool stop = false;
 
   std::mutex db_mu;  // the connection: the writer's transaction or a read
+  std::string text;  // writer thread: the record being bound
   std::thread thread;
 
   std::string failure_of(std::uint64_t seq) const {
@@ -329,6 +332,24 @@ struct Journal::Writer {
     return error;
   }
 
+  // A record's text, written into `text` (reused: sqlite copies what is bound).
+  template <class Write>
+  std::string_view written(Write&& write) {
+    text.clear();
+    write(text);
+    return text;
+  }
+  // Records the engine handed over as values become text here; trees (rare paths) are dumped.
+  template <class... Ts>
+  std::string_view text_of(const std::variant<Ts...>& record) {
+    return std::visit(Overloaded{[&](const json& j) -> std::string_view { return text = stored(j); },
+                                 [&](const JsonProducer& make) -> std::string_view { return text = stored(make); },
+                                 [&](const auto& value) -> std::string_view {
+                                   return written([&](std::string& t) { append_dict_text(t, value); });
+                                 }},
+                      record);
+  }
+
   void apply(Op& op) {
     std::visit(
         Overloaded{
@@ -345,13 +366,13 @@ struct Journal::Writer {
               j.prepare("intent",
                         "INSERT INTO order_intents VALUES (?,?,?,?,?,'intent',NULL) "
                         "ON CONFLICT(client_order_id) DO NOTHING")
-                  .bind(1, r.cid).bind(2, r.signal_id).bind(3, r.purpose).bind(4, stored(r.order))
+                  .bind(1, r.cid).bind(2, r.signal_id).bind(3, r.purpose).bind(4, text_of(r.order))
                   .bind(5, r.ts).run();
             },
             [&](OrderUpdateRec& r) {
               j.prepare("order_update",
                         "UPDATE order_intents SET status = ?, result = ? WHERE client_order_id = ?")
-                  .bind(1, r.status).bind(2, stored(r.result)).bind(3, r.cid).run();
+                  .bind(1, r.status).bind(2, text_of(r.result)).bind(3, r.cid).run();
             },
             [&](IntentBrokerRec& r) {
               j.prepare("intent_broker",
@@ -361,7 +382,8 @@ struct Journal::Writer {
             },
             [&](PositionRec& r) {
               j.prepare("pos_upsert", "INSERT OR REPLACE INTO positions VALUES (?,?)")
-                  .bind(1, r.p.signal_id).bind(2, stored(to_storage(r.p))).run();
+                  .bind(1, r.p.signal_id).bind(2, written([&](std::string& t) { append_storage_text(t, r.p); }))
+                  .run();
             },
             [&](PositionDeleteRec& r) {
               j.prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, r.signal_id).run();
@@ -369,14 +391,12 @@ struct Journal::Writer {
             [&](PositionsClearRec&) { j.prepare("pos_clear", "DELETE FROM positions").run(); },
             [&](ExecutionRec& r) {
               j.prepare("execution", "INSERT OR REPLACE INTO executions VALUES (?,?,?)")
-                  .bind(1, r.id).bind(2, r.ts).bind(3, stored(r.data)).run();
+                  .bind(1, r.id).bind(2, r.ts).bind(3, text_of(r.data)).run();
             },
             [&](TradeRec& r) {
               j.prepare("trade", "INSERT INTO trades (ts_us, data) VALUES (?,?)")
                   .bind(1, r.ts)
-                  .bind(2, std::holds_alternative<json>(r.trade)
-                               ? stored(std::get<json>(r.trade))
-                               : stored(JsonProducer([&t = std::get<ClosedTrade>(r.trade)] { return t.to_json(); })))
+                  .bind(2, text_of(r.trade))
                   .run();
             },
             [&](EventRec& r) {
@@ -624,12 +644,22 @@ void Journal::record_intent(std::string cid, std::string signal_id, std::string 
   write(IntentRec{std::move(cid), std::move(signal_id), std::move(purpose), std::move(order), ts});
 }
 
+void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, Order order,
+                            IntentDetails details, std::int64_t ts) {
+  write(IntentRec{std::move(cid), std::move(signal_id), std::move(purpose),
+                  IntentText{std::move(order), std::move(details)}, ts});
+}
+
 void Journal::record_order_update(std::string cid, std::string status, json result) {
   record_order_update(std::move(cid), std::move(status), holding(std::move(result)));
 }
 
 void Journal::record_order_update(std::string cid, std::string status, JsonProducer result) {
   write(OrderUpdateRec{std::move(cid), std::move(status), std::move(result)});
+}
+
+void Journal::record_order_update(std::string cid, std::string status, const OrderResult& result) {
+  write(OrderUpdateRec{std::move(cid), std::move(status), result});
 }
 
 void Journal::set_intent_broker(std::string cid, std::string broker) {
@@ -647,10 +677,10 @@ void Journal::rewrite_positions(const std::vector<Position>& open) {
 }
 
 void Journal::record_execution(std::string id, std::int64_t ts, json data) {
-  record_execution(std::move(id), ts, holding(std::move(data)));
+  write(ExecutionRec{std::move(id), ts, std::move(data)});
 }
 
-void Journal::record_execution(std::string id, std::int64_t ts, JsonProducer data) {
+void Journal::record_execution(std::string id, std::int64_t ts, Execution data) {
   write(ExecutionRec{std::move(id), ts, std::move(data)});
 }
 

@@ -154,6 +154,57 @@ struct ClosedTrade {
   json to_json() const;
 };
 
+// What an entry order opens, kept in its durable intent: a fill found at start-up without a
+// recorded position is adopted with the stop and target the live path would have set.
+struct EntryPlan {
+  std::string underlying;
+  Direction direction = Direction::Long;
+  std::string instrument_type = "stock";
+  bool is_inverse = false;
+  double leverage = 1.0;
+  double signal_entry = 0;  // the signal's entry price (the ETF mapping's reference)
+  double adj_stop = 0;      // the signal's stop after the regime's stop_loss_mult
+  double signal_target = 0;
+  std::string signal_type;
+  int conviction = 0;
+  std::string timeframe;
+  std::string source;
+  std::string strategy;
+
+  json to_json() const;
+  // `order_side` is the entry order's: a plan without a known direction (none journaled, or
+  // damaged) takes the direction that side opens, never a guess of long.
+  static EntryPlan from_json(const json& j, std::string_view order_side);
+};
+
+// What an order's durable intent carries besides the order: what recovery needs to finish it.
+struct IntentDetails {
+  std::optional<EntryPlan> plan = std::nullopt;      // an entry's
+  std::optional<std::string> reason = std::nullopt;  // a close's
+  std::optional<std::string> broker = std::nullopt;  // a close's or an unwind's: its broker
+  std::optional<Position> held = std::nullopt;       // an unwind's: the position it unwinds
+};
+
+// The intent record: order_to_dict(o) with its reference price, instrument type, purpose and
+// strategy, and the details. append_intent_text writes the same bytes as its tree's dump.
+json intent_record(const Order& o, const IntentDetails& details);
+void append_intent_text(std::string& out, const Order& o, const IntentDetails& details);
+
+// An entry's fill as the executions table keeps it ([8] records).
+struct Execution {
+  std::string ticker, underlying;
+  std::int64_t qty = 0;
+  double fill_price = 0;
+  std::string decision_id, order_type;
+  double requested_price = 0;
+  std::string broker;
+  OrderStatus status = OrderStatus::Filled;
+  std::string signal_id, timeframe, signal_type;
+  int conviction = 0;
+
+  json to_json() const;
+};
+
 json to_dict(const PipelineResult& r);  // pipeline.md §1.9
 json signal_to_dict(const Signal& s);   // strategies.md §1.2
 json order_to_dict(const Order& o);
@@ -164,6 +215,12 @@ json order_result_to_dict(const OrderResult& r);
 void append_dict_text(std::string& out, const PipelineResult& r);
 void append_dict_text(std::string& out, const Signal& s);
 void append_dict_text(std::string& out, const Order& o);  // order_to_dict
+// The journal's records, written by its writer thread as text instead of trees: byte for byte
+// order_result_to_dict(r), to_storage(p), t.to_json() and e.to_json() dumped.
+void append_dict_text(std::string& out, const OrderResult& r);
+void append_storage_text(std::string& out, const Position& p);
+void append_dict_text(std::string& out, const ClosedTrade& t);
+void append_dict_text(std::string& out, const Execution& e);
 // The trade_executed event: to_dict(p) with the entry's order_id and p's signal_id.
 void append_trade_executed_text(std::string& out, const Position& p, std::string_view order_id);
 

@@ -78,8 +78,13 @@ class Journal {
                      json order, std::int64_t ts_us);
   void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
                      JsonProducer order, std::int64_t ts_us);
+  // The order and its details as values: the writer thread writes intent_record's text.
+  void record_intent(std::string client_order_id, std::string signal_id, std::string purpose,
+                     Order order, IntentDetails details, std::int64_t ts_us);
   void record_order_update(std::string client_order_id, std::string status, json result);
   void record_order_update(std::string client_order_id, std::string status, JsonProducer result);
+  // The broker's answer as a value: the writer thread writes its text (order_result_to_dict).
+  void record_order_update(std::string client_order_id, std::string status, const OrderResult& result);
   // Intents without a final broker answer; rows that cannot be read go to `damaged`.
   std::vector<OrderIntent> unresolved_intents(std::vector<DamagedRow>* damaged = nullptr);
   // How many close intents this position has had: the next close id is past them, so ids stay
@@ -95,7 +100,7 @@ class Journal {
   std::vector<Position> load_positions(std::vector<DamagedRow>* damaged = nullptr);
 
   void record_execution(std::string execution_id, std::int64_t ts_us, json data);
-  void record_execution(std::string execution_id, std::int64_t ts_us, JsonProducer data);
+  void record_execution(std::string execution_id, std::int64_t ts_us, Execution data);
   void record_trade(std::int64_t ts_us, json trade);
   // Serialized on the writer thread.
   void record_closed_trade(std::int64_t ts_us, ClosedTrade trade);
