@@ -76,8 +76,15 @@ namespace {
 struct SignalRec { std::string id; std::int64_t ts; std::string text; };
 struct ResultRec { std::int64_t ts; Stage stage; bool success; std::shared_ptr<const std::string> text; };
 struct IntentText { Order order; IntentDetails details; };
-void append_dict_text(std::string& out, const IntentText& i) { append_intent_text(out, i.order, i.details); }
-struct IntentRec { std::string cid, signal_id, purpose; std::variant<JsonProducer, IntentText> order; std::int64_t ts; };
+void append_dict_text(std::string& out, const std::unique_ptr<const IntentText>& i) {
+  append_intent_text(out, i->order, i->details);
+}
+// The order and its details are boxed: at ~1.1 KB they would make every record that size.
+struct IntentRec {
+  std::string cid, signal_id, purpose;
+  std::variant<JsonProducer, std::unique_ptr<const IntentText>> order;
+  std::int64_t ts;
+};
 struct OrderUpdateRec { std::string cid, status; std::variant<JsonProducer, OrderResult> result; };
 struct IntentBrokerRec { std::string cid, broker; };
 struct PositionRec { Position p; };
@@ -138,6 +145,9 @@ constexpr std::size_t kSpareTexts = 64;  // a group can hold many saves: all of 
 constexpr std::size_t kSpareOpLists = 64;
 constexpr std::size_t kMaxSpareOps = 256;  // a record is up to a few hundred bytes
 constexpr std::size_t kMinSpareOps = 8;
+// A unit started while the writer holds every list (it is behind): room for a signal's records
+// at once, instead of growing 1, 2, 4, 8, 16 with a move of every record each time.
+constexpr std::size_t kFreshOps = 16;
 
 constexpr std::size_t kMaxSpareText = 1 << 20;
 }  // namespace
@@ -508,7 +518,9 @@ Journal::Stmt& Journal::prepare(const char* key, const char* sql) {
 
 template <class Op>
 void Journal::write(Op&& op) {
-  writer_->pending.emplace_back(std::forward<Op>(op));
+  auto& pending = writer_->pending;
+  if (pending.capacity() == 0) pending.reserve(kFreshOps);
+  pending.emplace_back(std::forward<Op>(op));
   if (batch_depth_ == 0) publish(false);
 }
 
@@ -647,7 +659,7 @@ void Journal::record_intent(std::string cid, std::string signal_id, std::string 
 void Journal::record_intent(std::string cid, std::string signal_id, std::string purpose, Order order,
                             IntentDetails details, std::int64_t ts) {
   write(IntentRec{std::move(cid), std::move(signal_id), std::move(purpose),
-                  IntentText{std::move(order), std::move(details)}, ts});
+                  std::make_unique<const IntentText>(IntentText{std::move(order), std::move(details)}), ts});
 }
 
 void Journal::record_order_update(std::string cid, std::string status, json result) {
