@@ -2,17 +2,29 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 namespace axion::test {
 
 namespace {
 
+// A TOML basic string: quotes, backslashes and control characters escaped.
 std::string quoted(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -33,6 +45,7 @@ ManifestBuilder::Value::Value(std::initializer_list<std::string> list) : text(li
 ManifestBuilder::Value::Value(const std::vector<std::string>& list) : text(list_of(list)) {}
 
 ManifestBuilder::Value::Value(double d) {
+  if (!std::isfinite(d)) throw std::invalid_argument("ManifestBuilder: a TOML value must be a finite number");
   char buf[32];
   text.assign(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
   if (text.find_first_of(".e") == std::string::npos) text += ".0";

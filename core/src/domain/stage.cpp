@@ -60,7 +60,7 @@ Stage error_stage(Stage s) {
     case Stage::Routing: return Stage::RoutingError;
     case Stage::Sizing: return Stage::SizingError;
     case Stage::Pretrade: return Stage::PretradeError;
-    default: return Stage::OrderSubmissionError;  // the engine's own stages fail at submission
+    default: return s;  // not a plugin stage (a plugin instance's stage always is): no twin
   }
 }
 

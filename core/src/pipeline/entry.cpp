@@ -25,7 +25,7 @@ PipelineResult Orchestrator::reject(EntryContext& ctx, Stage stage, std::string 
 void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
   ++total_;
   if (r.success) ++successes_;
-  ++by_stage_[static_cast<std::size_t>(r.stage)];
+  ++by_stage_[static_cast<std::size_t>(r.stage.value())];  // set by reject() and finish_entry()
   // Guards learn every signal's final outcome (dedup keeps completed keys, releases rejected).
   if (ctx.guard_passed) {
     for (auto* g : stages_.guards) {
@@ -52,7 +52,7 @@ void Orchestrator::finalize(EntryContext& ctx, PipelineResult& r) {
     }
   }
   try {
-    journal_.record_result(r.timestamp_us, r.stage, r.success, std::move(d));
+    journal_.record_result(r.timestamp_us, *r.stage, r.success, std::move(d));
   } catch (const std::exception& e) {
     alert_error("journal", e.what());
   }

@@ -79,6 +79,8 @@ struct IntentText { Order order; IntentDetails details; };
 void append_dict_text(std::string& out, const std::unique_ptr<const IntentText>& i) {
   append_intent_text(out, i->order, i->details);
 }
+// The positions table keeps every field (to_storage), not the API's dict.
+void append_dict_text(std::string& out, const Position& p) { append_storage_text(out, p); }
 // The order and its details are boxed: at ~1.1 KB they would make every record that size.
 struct IntentRec {
   std::string cid, signal_id, purpose;
@@ -90,7 +92,7 @@ struct IntentBrokerRec { std::string cid, broker; };
 struct PositionRec { Position p; };
 struct PositionDeleteRec { std::string signal_id; };
 struct PositionsClearRec {};
-struct ExecutionRec { std::string id; std::int64_t ts; std::variant<json, Execution> data; };
+struct ExecutionRec { std::string id; std::int64_t ts; Execution data; };
 struct TradeRec { std::int64_t ts; std::variant<json, ClosedTrade> trade; };
 struct EventRec { std::shared_ptr<const Event> ev; };
 struct KillSaveRec { KillRecord k; };
@@ -352,12 +354,19 @@ struct Journal::Writer {
   // Records the engine handed over as values become text here; trees (rare paths) are dumped.
   template <class... Ts>
   std::string_view text_of(const std::variant<Ts...>& record) {
-    return std::visit(Overloaded{[&](const json& j) -> std::string_view { return text = stored(j); },
-                                 [&](const JsonProducer& make) -> std::string_view { return text = stored(make); },
-                                 [&](const auto& value) -> std::string_view {
-                                   return written([&](std::string& t) { append_dict_text(t, value); });
-                                 }},
+    return std::visit(Overloaded{[&](const json& j) -> std::string_view { return text.assign(stored(j)); },
+                                 [&](const JsonProducer& make) -> std::string_view { return text.assign(stored(make)); },
+                                 [&](const auto& value) { return text_of(value); }},
                       record);
+  }
+  // A typed record's text. A failure (out of memory) fails its unit as a producer's would.
+  template <class T>
+  std::string_view text_of(const T& value) {
+    try {
+      return written([&](std::string& t) { append_dict_text(t, value); });
+    } catch (const std::exception& e) {
+      throw JournalError(std::string("a record could not be serialized: ") + e.what());
+    }
   }
 
   void apply(Op& op) {
@@ -392,8 +401,7 @@ struct Journal::Writer {
             },
             [&](PositionRec& r) {
               j.prepare("pos_upsert", "INSERT OR REPLACE INTO positions VALUES (?,?)")
-                  .bind(1, r.p.signal_id).bind(2, written([&](std::string& t) { append_storage_text(t, r.p); }))
-                  .run();
+                  .bind(1, r.p.signal_id).bind(2, text_of(r.p)).run();
             },
             [&](PositionDeleteRec& r) {
               j.prepare("pos_delete", "DELETE FROM positions WHERE signal_id = ?").bind(1, r.signal_id).run();
@@ -536,7 +544,7 @@ std::string Journal::publish(bool wait, bool full) {
         w.done_cv.wait(lock, [&] { return w.queued_ops <= kMaxQueuedOps; });
       }
       seq = ++w.published;
-      w.queued_ops += w.pending.size();
+      w.queued_ops += w.pending.capacity();  // slots, not records: the bound is on memory
       w.queue.push_back(Unit{std::move(w.pending), seq, full});
       w.pending.clear();
       lock.unlock();
@@ -638,7 +646,7 @@ void Journal::record_signal(std::string id, std::int64_t ts, std::string signal_
 }
 
 void Journal::record_result(std::int64_t ts, Stage stage, bool success, const json& result) {
-  record_result(ts, std::move(stage), success, std::make_shared<const std::string>(stored(result)));
+  record_result(ts, stage, success, std::make_shared<const std::string>(stored(result)));
 }
 
 void Journal::record_result(std::int64_t ts, Stage stage, bool success,
@@ -686,10 +694,6 @@ void Journal::rewrite_positions(const std::vector<Position>& open) {
   auto batch = this->batch();  // one unit: the table is never seen half rewritten
   write(PositionsClearRec{});
   for (const auto& p : open) write(PositionRec{p});
-}
-
-void Journal::record_execution(std::string id, std::int64_t ts, json data) {
-  write(ExecutionRec{std::move(id), ts, std::move(data)});
 }
 
 void Journal::record_execution(std::string id, std::int64_t ts, Execution data) {

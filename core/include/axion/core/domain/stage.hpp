@@ -49,7 +49,8 @@ inline constexpr std::array<Stage, 7> kPluginStages = {Stage::SignalGuard,    St
 std::optional<Stage> parse_plugin_stage(std::string_view label);
 std::string plugin_stage_list();  // "signal_guard, regime, ..." for that refusal's message
 
-// A plugin stage's `_error` twin: where a plugin that threw or failed rejects.
+// A plugin stage's `_error` twin: where a plugin that threw or failed rejects (any other stage
+// has none and is returned as it is).
 Stage error_stage(Stage plugin_stage);
 // How an error reason names the stage: "Basic risk check" in "Basic risk check error: ...".
 std::string_view display_name(Stage plugin_stage);

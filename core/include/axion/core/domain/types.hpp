@@ -122,17 +122,19 @@ struct PipelineResult {
   std::string signal_id;
   std::string decision_id;
   std::string execution_id;
-  Stage stage = Stage::Completed;  // where it ended, set when the pipeline finishes it
+  std::optional<Stage> stage;  // where it ended: set when the pipeline finishes it
   std::string instrument_type;
   std::string fallback_from;
   json risk_assessment;  // what risk/unified reported, when configured
   std::int64_t timestamp_us = 0;
 
-  std::string_view pipeline_stage() const { return to_string(stage); }  // its label (§1.1)
+  // Its label (§1.1); "" until the pipeline has finished it.
+  std::string_view pipeline_stage() const { return stage ? to_string(*stage) : std::string_view(); }
 };
 
 // A close as the journal's trades table keeps it (pipeline.md §2.4 step 7.4). Built on the engine
-// thread as values; to_json() (the stored record) runs on the journal's writer thread.
+// thread as values; the journal's writer writes it as text (append_dict_text, the bytes of
+// to_json()'s dump).
 struct ClosedTrade {
   std::string ticker;
   Direction direction = Direction::Long;

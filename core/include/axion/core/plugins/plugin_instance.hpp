@@ -94,8 +94,8 @@ class PluginInstance {
   const std::shared_ptr<PluginLibrary>& library() const { return lib_; }
   std::string id() const { return lib_->id(); }
   int kind() const { return lib_->manifest().kind; }
-  // The pipeline stage this plugin reports under: its manifest's label (checked by the loader
-  // for stage kinds), else its kind's usual stage.
+  // The pipeline stage a stage plugin reports under: its manifest's label (the loader refuses a
+  // stage plugin without a valid one), else its kind's usual stage. Meaningless for other kinds.
   Stage stage() const { return stage_; }
   // The host table this instance hands its plugin (tests call its services directly).
   const axion_host_api& host_api() const { return api_; }

@@ -33,8 +33,9 @@ namespace axion::core {
 
 struct Event;
 
-// A record's JSON built on the writer thread, from copies the engine captured: the engine hands
-// over plain values instead of serializing on its own thread. Must capture by value only.
+// A record's JSON tree built on the writer thread from what the producer captured (by value
+// only), for records without a typed form; the engine's order records go as typed values and
+// are written as text.
 using JsonProducer = std::function<json()>;
 
 struct JournalError : std::runtime_error {
@@ -99,7 +100,6 @@ class Journal {
   void rewrite_positions(const std::vector<Position>& open);
   std::vector<Position> load_positions(std::vector<DamagedRow>* damaged = nullptr);
 
-  void record_execution(std::string execution_id, std::int64_t ts_us, json data);
   void record_execution(std::string execution_id, std::int64_t ts_us, Execution data);
   void record_trade(std::int64_t ts_us, json trade);
   // Serialized on the writer thread.
