@@ -6,7 +6,8 @@
 // The real plugin .so runs under the SDK's FakeHost (no engine, so the figure is the add-on's
 // cost alone); the clients share one thread of their own. Reported: the publish call's cost on
 // the engine thread, the latency of every delivery, and per event the latency until the last
-// client had it. Run by hand on a quiet machine (never as a timed test).
+// client had it, and what the fake host's own envelope costs (the add-on's share of the publish
+// call is the difference). Run by hand on a quiet machine (never as a timed test).
 #include <utility>  // before Boost 1.74 asio under C++20 on g++ 12 (deps-notes P-17)
 
 #include <sys/resource.h>
@@ -145,8 +146,20 @@ int main(int argc, char** argv) {
               std::chrono::duration<double, std::milli>(Clock::now() - t_conn).count(), failed, io_threads,
               events, interval_ms);
 
-  std::vector<std::int64_t> emit_ns(static_cast<std::size_t>(events) + 1, 0), emit_cost;
+  std::vector<std::int64_t> emit_ns(static_cast<std::size_t>(events) + 1, 0), emit_cost, host_cost;
   const nlohmann::json data = {{"ticker", "AAPL"}, {"shares", 100}, {"entry_price", 187.25}};
+  // What FakeHost::emit_event costs by itself (a JSON tree and its dump per event; the engine's
+  // bus writes the envelope as text instead), at the same pace: the add-on's share of the
+  // publish call below is the difference.
+  {
+    axion::sdk::testing::FakeHost bare;
+    for (int i = 0; i < events; ++i) {
+      const std::int64_t t0 = now_ns();
+      bare.emit_event("orders", "trade_executed", data);
+      host_cost.push_back(now_ns() - t0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    }
+  }
   for (int i = 0; i < events; ++i) {
     const std::int64_t t0 = now_ns();
     const auto seq = host.emit_event("orders", "trade_executed", data);
@@ -173,6 +186,7 @@ int main(int argc, char** argv) {
     }
     per_event_last.push_back(last);
   }
+  report("FakeHost envelope alone", host_cost);
   report("publish call (engine thread)", emit_cost);
   report("emit -> receipt, every delivery", per_delivery);
   report("emit -> receipt by the last client", per_event_last);
