@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <tuple>
 #include <random>
 #include <vector>
 
@@ -32,6 +35,25 @@ TEST_CASE("The trading date is the ET calendar date") {
   LocalTime et = to_eastern(t);
   CHECK(et.hour == 22);
   CHECK(et.weekday == 1);  // Monday
+}
+
+TEST_CASE("The kept trading date is never stale: every minute around midnights and DST changes") {
+  auto direct = [](std::int64_t utc_us) {
+    LocalTime t = to_eastern(utc_us);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", t.year, t.month, t.day);
+    return std::string(buf);
+  };
+  std::vector<std::int64_t> times;
+  // Two days around each 2026 DST change and an ordinary midnight, and one in 1969 (negative
+  // microseconds), minute by minute, then the same shuffled.
+  for (auto [y, m, d] : {std::tuple{2026, 3u, 7u}, {2026, 10u, 31u}, {2026, 6u, 14u}, {1969, 12u, 31u}}) {
+    const std::int64_t start = days_from_civil(y, m, d) * kUsPerDay;
+    for (std::int64_t minute = 0; minute < 3 * 24 * 60; ++minute) times.push_back(start + minute * 60 * kUsPerSec - 1);
+  }
+  for (auto t : times) REQUIRE(trading_date(t) == direct(t));
+  std::shuffle(times.begin(), times.end(), std::mt19937(7));
+  for (auto t : times) REQUIRE(trading_date(t) == direct(t));
 }
 
 TEST_CASE("parse_date validates the calendar") {

@@ -204,12 +204,22 @@ inline std::optional<std::int64_t> parse_iso(const std::string& s) {
 }
 
 
-// The ET trading date "YYYY-MM-DD".
+// The ET trading date "YYYY-MM-DD". Called several times per signal, so the last answer is
+// kept per thread for its UTC hour: ET is a whole number of hours from UTC and DST moves at a
+// whole hour, so the ET date never changes inside an aligned UTC hour.
 inline std::string trading_date(std::int64_t utc_us) {
-  LocalTime t = to_eastern(utc_us);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", t.year, t.month, t.day);
-  return buf;
+  constexpr std::int64_t kHourUs = 3'600'000'000;
+  const std::int64_t hour = utc_us >= 0 ? utc_us / kHourUs : -((-utc_us - 1) / kHourUs) - 1;  // floor
+  thread_local std::int64_t cached_hour = INT64_MIN;
+  thread_local std::string cached;
+  if (hour != cached_hour) {
+    LocalTime t = to_eastern(utc_us);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", t.year, t.month, t.day);
+    cached = buf;
+    cached_hour = hour;
+  }
+  return cached;
 }
 
 // Parses "YYYY-MM-DD" into days since epoch; returns false on malformed input.
