@@ -9,6 +9,7 @@
 #include "axion/core/state/event_bus.hpp"
 #include "axion/core/state/journal.hpp"
 #include "eventually.hpp"
+#include "record_trees.hpp"
 
 namespace fs = std::filesystem;
 using namespace axion::core;
@@ -247,7 +248,7 @@ TEST_CASE("Records handed over as values are stored as the JSON their producers 
   j.record_order_update("cid-v", "filled", [] { return json{{"order_id", "PAPER-1"}}; });
   auto trades = j.trades(1);
   REQUIRE(trades.size() == 1);
-  CHECK(trades[0] == t.to_json());
+  CHECK(trades[0] == reference::trade_tree(t));
   CHECK(trades[0]["exit_time"] == "2023-11-14T22:19:20.000001+00:00");
   CHECK(count_rows(db, "SELECT COUNT(*) FROM order_intents WHERE status = 'filled' AND "
                        "json_extract(result, '$.order_id') = 'PAPER-1'") == 1);

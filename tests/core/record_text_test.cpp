@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "axion/core/domain/types.hpp"
+#include "record_trees.hpp"
 
 using namespace axion::core;
+using namespace axion::core::reference;
 
 namespace {
 
@@ -242,7 +244,7 @@ TEST_CASE("The journal's order results, positions, trades and executions equal t
   c.partial = true;
   t.clear();
   append_dict_text(t, c);
-  CHECK(t == dump(c.to_json()));
+  CHECK(t == dump(trade_tree(c)));
 
   Execution x;
   x.ticker = "MSFT";
@@ -260,7 +262,7 @@ TEST_CASE("The journal's order results, positions, trades and executions equal t
   x.conviction = 64;
   t.clear();
   append_dict_text(t, x);
-  CHECK(t == dump(x.to_json()));
+  CHECK(t == dump(execution_tree(x)));
 }
 
 TEST_CASE("An intent's text equals its tree's dump for an entry, a close and an unwind") {

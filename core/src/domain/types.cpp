@@ -77,34 +77,6 @@ axion_position_view position_view(const Position& p) {
           p.entry_time_us, p.is_inverse ? 1 : 0};
 }
 
-json to_storage(const Position& p) {
-  return {{"ticker", p.ticker},
-          {"underlying", p.underlying},
-          {"direction", to_string(p.direction)},
-          {"is_inverse", p.is_inverse},
-          {"entry_price", p.entry_price},
-          {"current_price", p.current_price},
-          {"shares", p.shares},
-          {"stop_loss", p.stop_loss},
-          {"initial_stop", p.initial_stop},
-          {"target_price", p.target_price},
-          {"entry_time_us", p.entry_time_us},
-          {"signal_id", p.signal_id},
-          {"signal_type", p.signal_type},
-          {"conviction", p.conviction},
-          {"order_id", p.order_id},
-          {"trade_type", p.trade_type},
-          {"instrument_type", p.instrument_type},
-          {"leverage", p.leverage},
-          {"signal_source", p.signal_source},
-          {"strategy", p.strategy},
-          {"timeframe", p.timeframe},
-          {"scaled_out", p.scaled_out},
-          {"entry_commission", p.entry_commission},
-          {"entry_shares", p.entry_shares},
-          {"broker", p.broker}};
-}
-
 Position position_from_storage(const json& j) {
   Position p;
   p.ticker = j.at("ticker").get<std::string>();
@@ -215,16 +187,6 @@ sdk::Limits base_limits(const ExecutorConfig& e, const LifecycleConfig& l) {
   b.max_etf_hold_days_2x = l.max_etf_hold_days_2x;
   b.close_on_shutdown = l.close_on_shutdown;
   return b;
-}
-
-json order_result_to_dict(const OrderResult& r) {
-  return {{"order_id", r.order_id},
-          {"status", sdk::to_string(r.status)},
-          {"filled_qty", r.filled_qty},
-          {"filled_price", round_dp(r.filled_price, 4)},
-          {"commission", r.commission},
-          {"broker", r.broker},
-          {"timestamp", sdk::time::to_iso(r.ts_us)}};
 }
 
 json to_dict(const PipelineResult& r) {
@@ -486,14 +448,6 @@ void append_trade_executed_text(std::string& out, const Position& p, std::string
   out += '}';
 }
 
-json EntryPlan::to_json() const {
-  return {{"underlying", underlying}, {"direction", to_string(direction)}, {"instrument_type", instrument_type},
-          {"is_inverse", is_inverse}, {"leverage", leverage}, {"signal_entry", signal_entry},
-          {"adj_stop", adj_stop}, {"signal_target", signal_target}, {"signal_type", signal_type},
-          {"conviction", conviction}, {"timeframe", timeframe}, {"source", source},
-          {"strategy", strategy}};
-}
-
 EntryPlan EntryPlan::from_json(const json& j, std::string_view order_side) {
   EntryPlan p;
   p.direction = order_side == "sell" ? Direction::Short : Direction::Long;
@@ -514,19 +468,6 @@ EntryPlan EntryPlan::from_json(const json& j, std::string_view order_side) {
   p.source = j.value("source", "");
   p.strategy = j.value("strategy", "");
   return p;
-}
-
-json intent_record(const Order& o, const IntentDetails& d) {
-  json j = order_to_dict(o);
-  j["reference_price"] = o.reference_price;
-  j["instrument_type"] = o.instrument_type;
-  j["purpose"] = sdk::to_string(o.purpose);
-  j["strategy"] = o.strategy;
-  if (d.plan) j["plan"] = d.plan->to_json();
-  if (d.reason) j["reason"] = *d.reason;
-  if (d.broker) j["broker"] = *d.broker;
-  if (d.held) j["held"] = to_storage(*d.held);
-  return j;
 }
 
 void append_intent_text(std::string& out, const Order& o, const IntentDetails& d) {
@@ -571,22 +512,6 @@ void append_intent_text(std::string& out, const Order& o, const IntentDetails& d
   jt::append_field(out, "ticker", o.ticker);
   jt::append_field(out, "time_in_force", o.time_in_force);
   out += '}';
-}
-
-json Execution::to_json() const {
-  return {{"ticker", ticker},
-          {"underlying", underlying},
-          {"qty", qty},
-          {"fill_price", fill_price},
-          {"decision_id", decision_id},
-          {"order_type", order_type},
-          {"requested_price", requested_price},
-          {"broker", broker},
-          {"status", sdk::to_string(status)},
-          {"signal_id", signal_id},
-          {"timeframe", timeframe},
-          {"signal_type", signal_type},
-          {"conviction", conviction}};
 }
 
 // The four below: keys in nlohmann's (sorted) order, values as its dump writes them.
@@ -686,32 +611,6 @@ void append_dict_text(std::string& out, const Execution& e) {
   jt::append_field(out, "timeframe", e.timeframe);
   jt::append_field(out, "underlying", e.underlying);
   out += '}';
-}
-
-json ClosedTrade::to_json() const {
-  return {{"ticker", ticker},
-          {"direction", to_string(direction)},
-          {"instrument_type", instrument_type},
-          {"entry_price", entry_price},
-          {"exit_price", exit_price},
-          {"shares", shares},
-          {"pnl", pnl},
-          {"pnl_pct", pnl_pct},
-          {"entry_time", sdk::time::to_iso(entry_time_us)},
-          {"exit_time", sdk::time::to_iso(exit_time_us)},
-          {"exit_reason", exit_reason},
-          {"conviction", conviction},
-          {"signal_type", signal_type},
-          {"timeframe", timeframe},
-          {"broker", broker},
-          {"order_id", order_id},
-          {"trade_type", trade_type},
-          {"leverage", leverage},
-          {"strategy", strategy},
-          {"signal_source", signal_source},
-          {"ret", ret},
-          {"signal_id", signal_id},
-          {"partial", partial}};
 }
 
 // pipeline.md §2.5: a `strategy_name` text field overrides the producer's name.

@@ -79,7 +79,7 @@ struct IntentText { Order order; IntentDetails details; };
 void append_dict_text(std::string& out, const std::unique_ptr<const IntentText>& i) {
   append_intent_text(out, i->order, i->details);
 }
-// The positions table keeps every field (to_storage), not the API's dict.
+// The positions table keeps every field (append_storage_text), not the API's dict.
 void append_dict_text(std::string& out, const Position& p) { append_storage_text(out, p); }
 // The order and its details are boxed: at ~1.1 KB they would make every record that size.
 struct IntentRec {

@@ -99,7 +99,6 @@ struct Position {
 };
 
 json to_dict(const Position& p);          // pipeline.md §1.4 key order
-json to_storage(const Position& p);       // every field, for the journal
 // The position as plugins see it (stage contexts, host().positions()): views into `p`.
 axion_position_view position_view(const Position& p);
 Position position_from_storage(const json& j);
@@ -133,8 +132,7 @@ struct PipelineResult {
 };
 
 // A close as the journal's trades table keeps it (pipeline.md §2.4 step 7.4). Built on the engine
-// thread as values; the journal's writer writes it as text (append_dict_text, the bytes of
-// to_json()'s dump).
+// thread as values; the journal's writer writes it as text (append_dict_text).
 struct ClosedTrade {
   std::string ticker;
   Direction direction = Direction::Long;
@@ -152,8 +150,6 @@ struct ClosedTrade {
   double ret = 0;
   std::string signal_id;
   bool partial = false;
-
-  json to_json() const;
 };
 
 // What an entry order opens, kept in its durable intent: a fill found at start-up without a
@@ -173,7 +169,6 @@ struct EntryPlan {
   std::string source;
   std::string strategy;
 
-  json to_json() const;
   // `order_side` is the entry order's: a plan without a known direction (none journaled, or
   // damaged) takes the direction that side opens, never a guess of long.
   static EntryPlan from_json(const json& j, std::string_view order_side);
@@ -188,8 +183,7 @@ struct IntentDetails {
 };
 
 // The intent record: order_to_dict(o) with its reference price, instrument type, purpose and
-// strategy, and the details. append_intent_text writes the same bytes as its tree's dump.
-json intent_record(const Order& o, const IntentDetails& details);
+// strategy, and the details (keys sorted, as every stored record).
 void append_intent_text(std::string& out, const Order& o, const IntentDetails& details);
 
 // An entry's fill as the executions table keeps it ([8] records).
@@ -203,22 +197,20 @@ struct Execution {
   OrderStatus status = OrderStatus::Filled;
   std::string signal_id, timeframe, signal_type;
   int conviction = 0;
-
-  json to_json() const;
 };
 
 json to_dict(const PipelineResult& r);  // pipeline.md §1.9
 json signal_to_dict(const Signal& s);   // strategies.md §1.2
 json order_to_dict(const Order& o);
 Order order_from_dict(const json& j);  // inverse of order_to_dict; throws json errors
-json order_result_to_dict(const OrderResult& r);
 // The same JSON as to_dict(r).dump() and signal_to_dict(s).dump(), byte for byte, written as
 // text into `out`: what the hot path journals and publishes (no JSON tree per signal).
 void append_dict_text(std::string& out, const PipelineResult& r);
 void append_dict_text(std::string& out, const Signal& s);
 void append_dict_text(std::string& out, const Order& o);  // order_to_dict
-// The journal's records, written by its writer thread as text instead of trees: byte for byte
-// order_result_to_dict(r), to_storage(p), t.to_json() and e.to_json() dumped.
+// The journal's records, written by its writer thread as text. Their format is what the
+// trees they replaced dumped (keys sorted); tests/core/record_trees.hpp keeps those trees
+// and record_text_test holds the text to them byte for byte.
 void append_dict_text(std::string& out, const OrderResult& r);
 void append_storage_text(std::string& out, const Position& p);
 void append_dict_text(std::string& out, const ClosedTrade& t);
