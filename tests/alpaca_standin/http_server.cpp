@@ -1,0 +1,195 @@
+// The only translation unit of the stand-in that includes Boost.Beast (slow to compile).
+//
+// Boost 1.74 asio's awaitable.hpp uses std::exchange without including <utility>, which g++ 12
+// rejects under C++20 (deps-notes P-17); including it first is enough.
+#include "http_server.hpp"
+
+#include <strings.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+namespace axion::testing::alpaca {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// A keep-alive connection idle this long is closed (clients reconnect), as real servers do.
+constexpr auto kIdleTimeout = std::chrono::seconds(90);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr std::uint64_t kBodyLimit = 1 << 20;
+
+}  // namespace
+
+const std::string* HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return &v;
+  }
+  return nullptr;
+}
+
+struct HttpServer::Impl {
+  Handler handler;
+  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
+  std::optional<tcp::acceptor> acceptor;
+  std::thread thread;
+  std::uint16_t port = 0;
+
+  void do_accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), delay_(stream_.get_executor()), server_(server) {}
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (!ec)
+                         self->on_request();
+                       else
+                         self->close();  // end of stream, timeout, or a request it cannot parse
+                     });
+  }
+
+ private:
+  void on_request() {
+    // Where the trade_updates stream will branch off: websocket::is_upgrade(parser_->get()).
+    const auto& req = parser_->get();
+    HttpRequest in;
+    in.method = std::string(req.method_string());
+    in.target = std::string(req.target());
+    for (const auto& field : req) {
+      auto [it, fresh] =
+          in.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+      if (!fresh) it->second += ", " + std::string(field.value());
+    }
+    in.body = req.body();
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+
+    HttpResponse out;
+    try {
+      out = server_.handler(in);
+    } catch (...) {  // the stand-in answers its own errors; this is the last resort
+      out = HttpResponse{
+          500, R"({"code":50010000,"message":"internal server error occurred"})", {}, {}};
+    }
+
+    res_ = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(out.status), version);
+    res_->set(http::field::server, "axion-alpaca-standin");
+    res_->set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : out.headers) res_->set(name, value);
+    res_->keep_alive(keep_alive);
+    if (out.status != 204) {  // a 204 carries no body and no Content-Length (RFC 9110 §8.6)
+      res_->body() = std::move(out.body);
+      res_->prepare_payload();
+    }
+    if (out.delay.count() > 0) {
+      // Only this connection waits: the timer runs on the io thread with everything else.
+      stream_.expires_never();
+      delay_.expires_after(out.delay);
+      delay_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->write();
+      });
+      return;
+    }
+    write();
+  }
+
+  void write() {
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, *res_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        const bool again = self->res_->keep_alive();
+                        self->res_.reset();
+                        if (again) return self->read();
+                        beast::error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  net::steady_timer delay_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> res_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::do_accept() {
+  acceptor->async_accept(*ioc, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), *this)->read();
+    do_accept();
+  });
+}
+
+HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
+  auto& s = *impl_;
+  s.handler = std::move(handler);
+  beast::error_code ec;
+  const tcp::endpoint ep(net::ip::make_address("127.0.0.1"),
+                         0);  // port 0: the system picks a free one
+  s.acceptor.emplace(*s.ioc);
+  s.acceptor->open(ep.protocol(), ec);
+  if (!ec) s.acceptor->bind(ep, ec);
+  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) s.port = s.acceptor->local_endpoint(ec).port();
+  if (ec) throw std::runtime_error("alpaca stand-in cannot listen on 127.0.0.1: " + ec.message());
+  s.do_accept();
+  net::io_context* ioc = s.ioc.get();
+  s.thread = std::thread([ioc] {
+    for (;;) {
+      try {
+        ioc->run();
+        return;
+      } catch (...) {
+        // A handler threw past its session (should not happen): keep serving the others.
+      }
+    }
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::stop() {
+  auto& s = *impl_;
+  if (!s.ioc) return;
+  s.ioc->stop();
+  if (s.thread.joinable()) s.thread.join();
+  // The thread is joined: destroying the io_context destroys the sessions its pending handlers
+  // own, which closes their sockets. The acceptor goes first, it uses the context's services.
+  s.acceptor.reset();
+  s.ioc.reset();
+}
+
+}  // namespace axion::testing::alpaca

@@ -1,0 +1,57 @@
+// A small HTTP/1.1 server on 127.0.0.1 for the stand-in: keep-alive, many connections on one
+// io thread, answers that may be held back by a timer without blocking the other connections.
+// The Beast code is all in http_server.cpp. The trade_updates stream will be added here as a
+// second kind of session: a request that asks for a websocket upgrade is where it branches off.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace axion::testing::alpaca {
+
+struct HttpRequest {
+  std::string method, target;
+  std::map<std::string, std::string> headers;  // names as sent; repeated headers joined by ", "
+  std::string body;
+
+  // The value of a header by case-insensitive name, or nullptr.
+  const std::string* header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;  // sent as application/json (none for 204)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // hold the answer back this long (a slow broker)
+};
+
+class HttpServer {
+ public:
+  // Runs on the io thread, one request at a time; must not block (use `delay` to be slow).
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  // Listens on 127.0.0.1 on a free port and serves on its own thread. Throws std::runtime_error
+  // if it cannot listen.
+  explicit HttpServer(Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::uint16_t port() const;
+  // Closes the listener and every connection, joins the thread. Idempotent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace axion::testing::alpaca

@@ -1,0 +1,163 @@
+// The stand-in: one lock over the broker's state, shared by the io thread (requests) and the
+// test thread (scripting and inspection).
+#include "standin.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+
+#include "api.hpp"
+#include "http_server.hpp"
+
+namespace axion::testing::alpaca {
+
+struct StandIn::Impl {
+  explicit Impl(StandInOptions options)
+      : state(std::move(options)), server([this](const HttpRequest& req) {
+          std::lock_guard lock(mutex);
+          return handle(state, req);
+        }) {}
+
+  Order& order(const std::string& cid) {
+    Order* o = state.book.by_client_id(cid);
+    if (!o) throw std::invalid_argument("alpaca stand-in: no order with client_order_id " + cid);
+    return *o;
+  }
+
+  mutable std::mutex mutex;
+  ApiState state;
+  HttpServer server;  // last: it serves from the moment it is built, and stops first
+};
+
+namespace {
+
+OrderView view(const Order& o) {
+  OrderView v;
+  v.id = o.id;
+  v.client_order_id = o.request.client_order_id;
+  v.symbol = o.request.symbol;
+  v.side = to_string(o.request.side);
+  v.type = to_string(o.request.type);
+  v.time_in_force = to_string(o.request.time_in_force);
+  v.status = to_string(o.status);
+  v.qty = o.request.qty;
+  v.filled_qty = o.filled_qty;
+  v.filled_avg_price = o.filled_avg_price;
+  v.limit_price = o.request.limit_price.value_or(0);
+  v.stop_price = o.request.stop_price.value_or(0);
+  return v;
+}
+
+void require_status(int status, std::initializer_list<int> allowed, const char* what) {
+  for (int a : allowed) {
+    if (status == a) return;
+  }
+  throw std::invalid_argument(std::string("alpaca stand-in: ") + what +
+                              ": unexpected HTTP status " + std::to_string(status));
+}
+
+}  // namespace
+
+StandIn::StandIn(StandInOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+StandIn::~StandIn() { impl_->server.stop(); }
+
+std::uint16_t StandIn::port() const { return impl_->server.port(); }
+
+std::string StandIn::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+void StandIn::set_price(const std::string& symbol, double price) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.book.set_price(symbol, price);
+}
+
+void StandIn::hold_fills(bool hold) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.book.hold_fills(hold);
+}
+
+void StandIn::fill(const std::string& client_order_id, double qty, double price) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.book.fill(impl_->order(client_order_id), qty, price);
+}
+
+void StandIn::cancel_order(const std::string& client_order_id) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.book.cancel(impl_->order(client_order_id));
+}
+
+void StandIn::reject_after_accept(const std::string& client_order_id) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.book.reject(impl_->order(client_order_id));
+}
+
+void StandIn::set_clock(bool is_open) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.clock_open = is_open;
+}
+
+void StandIn::fail_next_submit_after_accept(int http_status) {
+  require_status(http_status / 100, {4, 5}, "fail_next_submit_after_accept");
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.faults.fail_after_accept.push_back(http_status);
+}
+
+void StandIn::delay_next_submit_after_accept(std::chrono::milliseconds delay) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.faults.delay_after_accept.push_back(delay);
+}
+
+void StandIn::reject_next_submit(int http_status, std::string message) {
+  require_status(http_status, {403, 422}, "reject_next_submit");
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.faults.reject_submit.push_back({http_status, std::move(message)});
+}
+
+void StandIn::rate_limit_burst(int n) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.faults.burst_429 += std::max(0, n);
+}
+
+void StandIn::fail_next_requests(int n, int http_status) {
+  require_status(http_status / 100, {4, 5}, "fail_next_requests");
+  std::lock_guard lock(impl_->mutex);
+  for (int i = 0; i < n; ++i) impl_->state.faults.fail_requests.push_back(http_status);
+}
+
+std::vector<OrderView> StandIn::orders() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<OrderView> out;
+  for (const Order& o : impl_->state.book.orders()) out.push_back(view(o));
+  return out;
+}
+
+std::optional<OrderView> StandIn::order_by_client_id(const std::string& cid) const {
+  std::lock_guard lock(impl_->mutex);
+  const Order* o = impl_->state.book.by_client_id(cid);
+  return o ? std::optional<OrderView>(view(*o)) : std::nullopt;
+}
+
+int StandIn::submits_for(const std::string& cid) const {
+  std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->state.submits.find(cid);
+  return it == impl_->state.submits.end() ? 0 : it->second;
+}
+
+std::vector<RequestRecord> StandIn::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->state.records;
+}
+
+std::map<std::string, double> StandIn::positions() const {
+  std::lock_guard lock(impl_->mutex);
+  std::map<std::string, double> out;
+  for (const auto& [symbol, p] : impl_->state.book.positions()) out[symbol] = p.qty;
+  return out;
+}
+
+double StandIn::cash() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->state.book.cash();
+}
+
+}  // namespace axion::testing::alpaca

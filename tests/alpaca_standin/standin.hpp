@@ -1,0 +1,84 @@
+// A stand-in for Alpaca's Trading API v2 on 127.0.0.1 (live.md §2, §6): tests point the broker
+// plugin's base URL at it and script the market, the fills and the faults from the test thread.
+// README.md lists what it implements and what it does not yet.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axion::testing::alpaca {
+
+struct StandInOptions {
+  std::string key_id = "PKTESTKEY";
+  std::string secret_key = "test-secret-value";
+  int rate_limit = 200;                          // requests per window, per key (Alpaca: 200/min)
+  std::chrono::milliseconds rate_window{60000};  // a rolling window (README "Rate limit")
+  double starting_cash = 100000.0;
+};
+
+struct OrderView {  // what the stand-in holds for one order
+  std::string id, client_order_id, symbol, side, type, time_in_force, status;
+  double qty = 0, filled_qty = 0, filled_avg_price = 0, limit_price = 0, stop_price = 0;
+};
+
+struct RequestRecord {
+  std::string method, target;
+  std::map<std::string, std::string> headers;  // names as the client spelled them
+  std::string body;
+  int status = 0;
+};
+
+class StandIn {
+ public:
+  explicit StandIn(StandInOptions options = {});
+  ~StandIn();  // stops the server, joins its thread
+  StandIn(const StandIn&) = delete;
+  StandIn& operator=(const StandIn&) = delete;
+
+  std::uint16_t port() const;
+  std::string base_url() const;  // "http://127.0.0.1:<port>"
+
+  // Market and fills. Misuse (an unknown client_order_id, a fill of a closed order, a fill larger
+  // than what is left) throws std::invalid_argument: it is a bug in the test, not a broker event.
+  // set_price: the fill price for market orders of that symbol; open market orders (and limit
+  // orders it crosses) that are not held are filled at once. Without a price, market orders stay
+  // "new" until a price is set or fill() is called.
+  void set_price(const std::string& symbol, double price);
+  // true: orders accepted from now on stay "new" until fill()/cancel_order()/reject_after_accept();
+  // setting it back to false does not release the orders it held.
+  void hold_fills(bool hold);
+  void fill(const std::string& client_order_id, double qty,
+            double price);                                       // partially_filled or filled
+  void cancel_order(const std::string& client_order_id);         // broker-side cancel
+  void reject_after_accept(const std::string& client_order_id);  // rejected, failed_at set
+  void set_clock(bool is_open);                                  // GET /v2/clock (default open)
+
+  // Scripted faults. The two "after accept" ones are consumed by the next POST /v2/orders that
+  // stores an order; reject_next_submit by the next POST /v2/orders whatever it carries; the
+  // last two by the next requests to any endpoint, before authentication. Calls queue up.
+  void fail_next_submit_after_accept(int http_status = 500);
+  void delay_next_submit_after_accept(std::chrono::milliseconds delay);
+  void reject_next_submit(int http_status, std::string message);  // 403 or 422, nothing stored
+  void rate_limit_burst(int n);                                   // 429 regardless of budget
+  void fail_next_requests(int n, int http_status = 503);          // that status, nothing done
+
+  // Inspection (thread-safe).
+  std::vector<OrderView> orders() const;  // in submission order
+  std::optional<OrderView> order_by_client_id(const std::string& cid) const;
+  int submits_for(const std::string& cid) const;    // every POST /v2/orders carrying it
+  std::vector<RequestRecord> requests() const;      // every request in arrival order
+  std::map<std::string, double> positions() const;  // symbol -> signed qty
+  double cash() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace axion::testing::alpaca
