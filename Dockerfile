@@ -15,7 +15,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAXION_BUILD
 FROM ${BASE}
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libboost-program-options1.74.0 libtomlplusplus3 libspdlog1.10 libfmt9 libsqlite3-0 libjemalloc2 \
-      libpistache0 libssl3 \
+      libpistache0 libssl3 libcurl4 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/axion /opt/axion
 COPY configs /opt/axion/configs

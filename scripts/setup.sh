@@ -6,7 +6,7 @@
 set -euo pipefail
 PKGS=(g++ cmake ninja-build pkg-config ccache
       libboost-dev libboost-program-options-dev libtomlplusplus-dev libpistache-dev
-      libspdlog-dev catch2 nlohmann-json3-dev libsqlite3-dev libssl-dev libbenchmark-dev libjemalloc-dev wrk sqlite3)
+      libspdlog-dev catch2 nlohmann-json3-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libbenchmark-dev libjemalloc-dev wrk sqlite3)
 CLANG_PKGS=(clang-14 libclang-rt-14-dev llvm-14)
 case "${1:-}" in
   "") ;;

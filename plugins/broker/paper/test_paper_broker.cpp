@@ -48,14 +48,6 @@ bool is_paper_id(const std::string& id) {
   return true;
 }
 
-// The harness has no cancel helper; call the vtable like the host does.
-bool cancel(PluginHarness& h, const std::string& cid, std::string* message = nullptr) {
-  auto* vt = static_cast<const axion_broker_vtable*>(h.manifest().vtable);
-  axion_error err{};
-  bool ok = vt->cancel_order(h.instance(), axion::sdk::make_str(cid), &err) == AXION_OK;
-  if (!ok && message) *message = err.message;
-  return ok;
-}
 
 std::string config_error_key(const json& config) {
   FakeHost host;
@@ -498,19 +490,19 @@ TEST_CASE("cancel_order: pending becomes cancelled, terminal and unknown orders 
   host.prices["AAPL"] = 200.0;
   PluginHarness h(kSo, host, {{"latency_ms", 1000.0}});
   h.submit(make_order("AAPL", "buy", 10, "c-pending"));
-  REQUIRE(cancel(h, "c-pending"));
+  REQUIRE(h.cancel_order("c-pending"));
   CHECK(h.query_order("c-pending")->status == OrderStatus::Cancelled);
   host.clock.advance_seconds(5);
   CHECK(h.query_order("c-pending")->status == OrderStatus::Cancelled);
   CHECK(h.positions().empty());
-  CHECK(cancel(h, "c-pending"));  // twice is harmless
+  CHECK(h.cancel_order("c-pending"));  // twice is harmless
 
   h.submit(make_order("AAPL", "buy", 10, "c-filled"));
   host.clock.advance_seconds(2);
   std::string msg;
-  CHECK_FALSE(cancel(h, "c-filled", &msg));
+  CHECK_FALSE(h.cancel_order("c-filled", &msg));
   CHECK_THAT(msg, Catch::Contains("filled"));
-  CHECK_FALSE(cancel(h, "c-unknown", &msg));
+  CHECK_FALSE(h.cancel_order("c-unknown", &msg));
   CHECK_THAT(msg, Catch::Contains("unknown"));
 }
 
@@ -794,7 +786,7 @@ TEST_CASE("submit_log: a line per new order and per settlement, none for a repla
     CHECK(pending.status == OrderStatus::Pending);
     h.submit(make_order("AAPL", "buy", 10, "s1"));  // idempotent replay: no line
     h.submit(make_order("AAPL", "buy", 5, "s2"));
-    REQUIRE(cancel(h, "s2"));
+    REQUIRE(h.cancel_order("s2"));
     host.clock.advance_seconds(2);
     CHECK(h.query_order("s1")->status == OrderStatus::Filled);
     h.submit(make_order("", "buy", 1, "s3"));  // rejected at submission: still a new order

@@ -487,6 +487,14 @@ class PluginHarness {
     if (vt->query_order(self_, make_str(cid), &r, &err) != AXION_OK) return std::nullopt;
     return from_c(r);
   }
+  // True when the broker took the cancel; false with its reason in *message otherwise.
+  bool cancel_order(const std::string& cid, std::string* message = nullptr) {
+    auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
+    axion_error err{};
+    const bool ok = vt->cancel_order(self_, make_str(cid), &err) == AXION_OK;
+    if (!ok && message) *message = err.message;
+    return ok;
+  }
   std::vector<BrokerPosition> positions() {
     auto* vt = vtable<axion_broker_vtable>(AXION_KIND_BROKER);
     std::vector<BrokerPosition> out;

@@ -1,0 +1,486 @@
+#include "order_desk.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <limits>
+
+#include "axion/sdk/error.hpp"
+
+namespace axion::alpaca {
+
+namespace {
+
+constexpr std::int64_t kFirstBackoffUs = 250'000;
+constexpr std::int64_t kMaxBackoffUs = 30'000'000;
+constexpr std::int64_t kMinRefreshGapUs = 250'000;  // snapshots after fills, at most this often
+constexpr std::size_t kFinishedKept = 1000;         // ended orders kept for idempotent submits
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool is_duplicate_id(const RestResponse& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.value("code", 0) == 40010001) return true;
+  return r.message().find("client_order_id must be unique") != std::string::npos;
+}
+
+sdk::OrderResult ended(sdk::OrderStatus status, std::string reason, std::int64_t ts) {
+  sdk::OrderResult r;
+  r.status = status;
+  r.broker = "alpaca";
+  r.ts_us = ts;
+  r.rejection_reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+std::int64_t OrderDesk::steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+OrderDesk::OrderDesk(const sdk::Host& host, DeskSettings settings)
+    : host_(host), settings_(std::move(settings)), client_(settings_.rest), sync_client_(settings_.rest) {
+  thread_ = std::thread([this] { run(); });
+}
+
+OrderDesk::~OrderDesk() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+// ---- the engine thread -------------------------------------------------------------------------
+
+sdk::OrderResult OrderDesk::submit(const sdk::Order& order) {
+  const std::int64_t ts = host_.wall_now_us();
+  if (order.client_order_id.empty()) {
+    return ended(sdk::OrderStatus::Rejected, "broker/alpaca needs a client_order_id", ts);
+  }
+  if (order.client_order_id.size() > 128) {
+    return ended(sdk::OrderStatus::Rejected, "client_order_id longer than Alpaca's 128 characters", ts);
+  }
+  std::lock_guard lock(mu_);
+  if (auto it = orders_.find(order.client_order_id); it != orders_.end()) return it->second.result;
+  Tracked t;
+  t.order = order;
+  t.result = ended(sdk::OrderStatus::Pending, "", ts);
+  try {
+    t.body = order_body(order);
+  } catch (const std::invalid_argument& e) {
+    t.phase = Phase::Final;
+    t.result = ended(sdk::OrderStatus::Rejected, e.what(), ts);
+    auto r = t.result;
+    orders_.emplace(order.client_order_id, std::move(t));
+    return r;
+  }
+  t.due_us = steady_us();
+  auto r = t.result;
+  orders_.emplace(order.client_order_id, std::move(t));
+  wake_.notify_all();
+  return r;
+}
+
+std::optional<sdk::OrderResult> OrderDesk::query(const std::string& cid) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = orders_.find(cid); it != orders_.end()) return it->second.result;
+  }
+  // Not sent by this process: ask Alpaca (start-up recovery of an earlier process's intent).
+  RestResponse r;
+  {
+    std::lock_guard lock(sync_mu_);
+    auto take = host_.take_rate(settings_.budget, 1, true);
+    if (!take.taken) throw sdk::Error("rate budget spent; order " + cid + " not looked up yet");
+    r = sync_client_.get("/v2/orders:by_client_order_id?client_order_id=" + url_encode(cid));
+  }
+  if (r.transport == RestResponse::Transport::Ok && r.status == 404) return std::nullopt;
+  if (!r.ok()) throw sdk::Error("Alpaca could not say whether it has order " + cid + ": " + r.message());
+  AlpacaOrder o;
+  try {
+    o = parse_order(nlohmann::json::parse(r.body));
+  } catch (const std::exception& e) {
+    throw sdk::Error("Alpaca's answer for order " + cid + " is unreadable: " + e.what());
+  }
+  std::lock_guard lock(mu_);
+  Tracked t;
+  t.order.client_order_id = cid;
+  t.order.ticker = o.symbol;
+  t.ever_sent = true;
+  t.alpaca_id = o.id;
+  t.result = to_result(o, host_.wall_now_us());
+  t.phase = t.result.status == sdk::OrderStatus::Pending ? Phase::Working : Phase::Final;
+  t.due_us = steady_us() + settings_.poll_interval_us;
+  auto result = t.result;
+  orders_.emplace(cid, std::move(t));
+  wake_.notify_all();
+  return result;
+}
+
+bool OrderDesk::cancel(const std::string& cid) {
+  std::lock_guard lock(mu_);
+  auto it = orders_.find(cid);
+  if (it == orders_.end()) return false;
+  Tracked& t = it->second;
+  if (t.phase == Phase::Final) return t.result.status == sdk::OrderStatus::Cancelled;
+  if (t.phase == Phase::Queued && !t.ever_sent) {
+    finish(cid, ended(sdk::OrderStatus::Cancelled, "Cancelled before it was sent", host_.wall_now_us()));
+    return true;
+  }
+  t.cancel_wanted = true;
+  if (t.phase == Phase::Working) t.due_us = steady_us();
+  wake_.notify_all();
+  return true;
+}
+
+std::vector<sdk::BrokerPosition> OrderDesk::positions() {
+  std::uint64_t version;
+  {
+    std::lock_guard lock(mu_);
+    if (positions_ && positions_version_ == fill_version_) return *positions_;
+    version = fill_version_;
+  }
+  RestResponse r;
+  {
+    std::lock_guard lock(sync_mu_);
+    r = sync_client_.get("/v2/positions");
+  }
+  if (!r.ok()) throw sdk::Error("Alpaca positions unavailable: " + r.message());
+  auto parsed = parse_positions(nlohmann::json::parse(r.body, nullptr, false));
+  std::lock_guard lock(mu_);
+  positions_ = parsed;
+  positions_version_ = version;
+  return parsed;
+}
+
+sdk::Account OrderDesk::account() {
+  std::uint64_t version;
+  {
+    std::lock_guard lock(mu_);
+    if (account_ && account_version_ == fill_version_) return *account_;
+    version = fill_version_;
+  }
+  RestResponse r;
+  {
+    std::lock_guard lock(sync_mu_);
+    r = sync_client_.get("/v2/account");
+  }
+  if (!r.ok()) throw sdk::Error("Alpaca account unavailable: " + r.message());
+  auto parsed = parse_account(nlohmann::json::parse(r.body, nullptr, false));
+  std::lock_guard lock(mu_);
+  account_ = parsed;
+  account_version_ = version;
+  return parsed;
+}
+
+std::size_t OrderDesk::working() const {
+  std::lock_guard lock(mu_);
+  return static_cast<std::size_t>(std::count_if(orders_.begin(), orders_.end(),
+                                                [](const auto& kv) { return kv.second.phase != Phase::Final; }));
+}
+
+// ---- the desk thread ---------------------------------------------------------------------------
+
+void OrderDesk::run() {
+  std::unique_lock lock(mu_);
+  std::int64_t last_refresh = 0;
+  while (!stopping_) {
+    const std::int64_t now = steady_us();
+    std::string pick;
+    bool pick_urgent = false;
+    std::int64_t next = std::numeric_limits<std::int64_t>::max();
+    for (const auto& [cid, t] : orders_) {
+      if (t.phase == Phase::Final) continue;
+      if (t.due_us > now) {
+        next = std::min(next, t.due_us);
+        continue;
+      }
+      // Sends, lookups of ambiguous sends and cancels before polls.
+      const bool urgent = t.phase != Phase::Working || (t.cancel_wanted && !t.cancel_sent);
+      if (pick.empty() || (urgent && !pick_urgent)) {
+        pick = cid;
+        pick_urgent = urgent;
+      }
+    }
+    const bool stale = positions_version_ != fill_version_ || account_version_ != fill_version_;
+    const bool refresh_due = now >= next_refresh_us_ || (stale && now - last_refresh >= kMinRefreshGapUs);
+    if (!pick.empty() && (pick_urgent || !refresh_due)) {
+      lock.unlock();
+      act(pick);
+      lock.lock();
+      continue;
+    }
+    if (refresh_due) {
+      last_refresh = now;
+      next_refresh_us_ = now + settings_.refresh_interval_us;
+      lock.unlock();
+      refresh_snapshots();
+      lock.lock();
+      continue;
+    }
+    next = std::min(next, next_refresh_us_);
+    if (stale) next = std::min(next, last_refresh + kMinRefreshGapUs);
+    wake_.wait_for(lock, std::chrono::microseconds(std::max<std::int64_t>(1000, next - now)));
+  }
+}
+
+void OrderDesk::act(const std::string& cid) {
+  Tracked t;
+  {
+    std::lock_guard lock(mu_);
+    auto it = orders_.find(cid);
+    if (it == orders_.end() || it->second.phase == Phase::Final) return;
+    t = it->second;
+    // Whatever the step below decides replaces this; a step that cannot decide (no budget
+    // service, a stop) does not spin.
+    it->second.due_us = steady_us() + kFirstBackoffUs;
+    // From here the POST may be on the wire: a cancel must go to Alpaca, not stay local.
+    if (t.phase == Phase::Queued) it->second.ever_sent = true;
+  }
+  switch (t.phase) {
+    case Phase::Queued: send(cid, std::move(t)); break;
+    case Phase::Unknown: lookup(cid, std::move(t), true); break;
+    case Phase::Working:
+      if (t.cancel_wanted && !t.cancel_sent) {
+        send_cancel(cid, std::move(t));
+      } else {
+        lookup(cid, std::move(t), false);
+      }
+      break;
+    case Phase::Final: break;
+  }
+}
+
+void OrderDesk::send(const std::string& cid, Tracked t) {
+  if (!take_budget(true)) return;
+  const RestResponse r = client_.post("/v2/orders", t.body);
+  if (r.transport == RestResponse::Transport::Refused) {
+    std::lock_guard lock(mu_);
+    auto& cur = orders_.at(cid);
+    cur.ever_sent = t.ever_sent;  // this attempt never left the process
+    if (++cur.refused >= settings_.max_refused_sends) {
+      host_.error("order " + cid + " not sent: " + r.transport_error);
+      finish(cid, ended(sdk::OrderStatus::Rejected, "Alpaca unreachable: " + r.transport_error, host_.wall_now_us()));
+    } else {
+      host_.warn("order " + cid + " not sent yet: " + r.transport_error);
+      retry_later(cid, Phase::Queued, 0);
+    }
+    return;
+  }
+  if (r.transport != RestResponse::Transport::Ok || r.status >= 500) {
+    // It may have been accepted: ask by client_order_id before anything else.
+    host_.warn("order " + cid + ": submit outcome unknown (" + r.message() + "); asking Alpaca by client_order_id");
+    std::lock_guard lock(mu_);
+    auto& cur = orders_.at(cid);
+    cur.phase = Phase::Unknown;
+    cur.due_us = steady_us();
+    cur.backoff_us = 0;
+    return;
+  }
+  if (r.status == 200 || r.status == 201) {
+    try {
+      apply(cid, parse_order(nlohmann::json::parse(r.body)));
+    } catch (const std::exception& e) {
+      host_.warn("order " + cid + ": unreadable answer (" + e.what() + "); asking Alpaca by client_order_id");
+      std::lock_guard lock(mu_);
+      auto& cur = orders_.at(cid);
+      cur.phase = Phase::Unknown;
+      cur.due_us = steady_us();
+    }
+    return;
+  }
+  std::lock_guard lock(mu_);
+  const std::int64_t ts = host_.wall_now_us();
+  if (r.status == 429) {
+    host_.warn("order " + cid + ": Alpaca's rate limit; sending again at its reset");
+    auto& cur = orders_.at(cid);
+    cur.phase = Phase::Queued;
+    cur.ever_sent = t.ever_sent;  // a 429 is definite: this attempt was not taken
+    cur.due_us = steady_us() + delay_until_reset(r);
+    return;
+  }
+  if (r.status == 422 && is_duplicate_id(r)) {
+    auto& cur = orders_.at(cid);  // Alpaca has an order with this id: find out which state
+    cur.phase = Phase::Unknown;
+    cur.due_us = steady_us();
+    return;
+  }
+  if (r.status == 401) host_.error("Alpaca refused the API keys (401): check AXION_ALPACA_API_KEY / AXION_ALPACA_SECRET_KEY");
+  finish(cid, ended(sdk::OrderStatus::Rejected, "Alpaca " + std::to_string(r.status) + ": " + r.message(), ts));
+}
+
+void OrderDesk::lookup(const std::string& cid, Tracked t, bool urgent) {
+  if (!take_budget(urgent)) return;
+  const RestResponse r = client_.get("/v2/orders:by_client_order_id?client_order_id=" + url_encode(cid));
+  if (r.transport == RestResponse::Transport::Ok && r.status == 200) {
+    try {
+      apply(cid, parse_order(nlohmann::json::parse(r.body)));
+      return;
+    } catch (const std::exception& e) {
+      host_.warn("order " + cid + ": unreadable lookup answer: " + e.what());
+    }
+  }
+  std::lock_guard lock(mu_);
+  auto& cur = orders_.at(cid);
+  if (r.transport == RestResponse::Transport::Ok && r.status == 404) {
+    if (t.phase == Phase::Unknown) {
+      if (cur.cancel_wanted) {
+        finish(cid, ended(sdk::OrderStatus::Cancelled, "Cancelled; Alpaca never accepted it", host_.wall_now_us()));
+        return;
+      }
+      // Definitely not accepted: the one case where the same order is sent again (same id).
+      host_.warn("order " + cid + " is not at Alpaca: submitting it again with the same client_order_id");
+      cur.phase = Phase::Queued;
+      cur.due_us = steady_us();
+      return;
+    }
+    host_.error("order " + cid + " (Alpaca id " + cur.alpaca_id + ") is no longer found by client id; still watched");
+    retry_later(cid, cur.phase, settings_.poll_interval_us);
+    return;
+  }
+  if (r.transport == RestResponse::Transport::Ok && r.status == 429) {
+    cur.due_us = steady_us() + delay_until_reset(r);
+    return;
+  }
+  if (t.phase == Phase::Working) {
+    cur.due_us = steady_us() + settings_.poll_interval_us;
+  } else {
+    retry_later(cid, cur.phase, 0);
+  }
+}
+
+void OrderDesk::send_cancel(const std::string& cid, Tracked t) {
+  if (!take_budget(true)) return;
+  const RestResponse r = client_.del("/v2/orders/" + url_encode(t.alpaca_id));
+  std::lock_guard lock(mu_);
+  auto& cur = orders_.at(cid);
+  if (r.transport == RestResponse::Transport::Ok && (r.status == 204 || r.status == 200 || r.status == 422 || r.status == 404)) {
+    // Accepted, or nothing left to cancel: the order's final state comes from the next poll.
+    cur.cancel_sent = true;
+    cur.due_us = steady_us();
+    if (r.status == 422) host_.info("order " + cid + ": not cancelable (" + r.message() + ")");
+    return;
+  }
+  if (r.transport == RestResponse::Transport::Ok && r.status == 429) {
+    cur.due_us = steady_us() + delay_until_reset(r);
+    return;
+  }
+  host_.warn("order " + cid + ": cancel not confirmed (" + r.message() + "); trying again");
+  retry_later(cid, Phase::Working, 0);
+}
+
+void OrderDesk::refresh_snapshots() {
+  std::uint64_t version;
+  {
+    std::lock_guard lock(mu_);
+    version = fill_version_;
+  }
+  if (!take_budget(false)) return;
+  const RestResponse p = client_.get("/v2/positions");
+  if (!take_budget(false)) return;
+  const RestResponse a = client_.get("/v2/account");
+  std::lock_guard lock(mu_);
+  try {
+    if (p.ok()) {
+      positions_ = parse_positions(nlohmann::json::parse(p.body, nullptr, false));
+      positions_version_ = version;
+    }
+    if (a.ok()) {
+      account_ = parse_account(nlohmann::json::parse(a.body, nullptr, false));
+      account_version_ = version;
+    }
+  } catch (const std::exception& e) {
+    host_.warn(std::string("Alpaca snapshot unreadable: ") + e.what());
+  }
+}
+
+void OrderDesk::apply(const std::string& cid, const AlpacaOrder& o) {
+  std::lock_guard lock(mu_);
+  auto& cur = orders_.at(cid);
+  if (cur.phase == Phase::Final) return;  // the engine may have booked it: an end stays an end
+  cur.alpaca_id = o.id;
+  cur.backoff_us = 0;
+  sdk::OrderResult r = to_result(o, host_.wall_now_us());
+  if (r.filled_qty != cur.result.filled_qty) ++fill_version_;
+  if (r.status != sdk::OrderStatus::Pending) {
+    finish(cid, std::move(r));
+    return;
+  }
+  cur.result = std::move(r);
+  cur.phase = Phase::Working;
+  cur.due_us = steady_us() + (cur.cancel_wanted && !cur.cancel_sent ? 0 : settings_.poll_interval_us);
+}
+
+void OrderDesk::finish(const std::string& cid, sdk::OrderResult r) {
+  auto& cur = orders_.at(cid);
+  cur.result = std::move(r);
+  cur.phase = Phase::Final;
+  // Ended orders stay for idempotent submits and queries; the oldest go past a bound.
+  std::size_t finished = 0;
+  for (const auto& [id, t] : orders_) finished += t.phase == Phase::Final;
+  for (auto it = orders_.begin(); finished > kFinishedKept && it != orders_.end();) {
+    if (it->second.phase == Phase::Final && it->first != cid) {
+      it = orders_.erase(it);
+      --finished;
+    } else {
+      ++it;
+    }
+  }
+}
+
+void OrderDesk::retry_later(const std::string& cid, Phase phase, std::int64_t delay_us) {
+  auto& cur = orders_.at(cid);
+  cur.phase = phase;
+  if (delay_us <= 0) {
+    cur.backoff_us = cur.backoff_us == 0 ? kFirstBackoffUs : std::min(kMaxBackoffUs, cur.backoff_us * 2);
+    delay_us = cur.backoff_us;
+  }
+  cur.due_us = steady_us() + delay_us;
+}
+
+bool OrderDesk::take_budget(bool urgent) {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    sdk::Host::RateTake take;
+    try {
+      take = host_.take_rate(settings_.budget, 1, urgent);
+    } catch (const std::exception& e) {
+      host_.error(std::string("rate budget: ") + e.what());
+      return false;
+    }
+    if (take.taken) return true;
+    // Checked again at least every 200 ms: the budget is shared, others' use moves the wait.
+    wake_.wait_for(lock, std::chrono::microseconds(std::clamp<std::int64_t>(take.retry_after_us, 1000, 200'000)));
+  }
+  return false;
+}
+
+std::int64_t OrderDesk::delay_until_reset(const RestResponse& r) const {
+  if (r.ratelimit_reset_epoch_s <= 0) return 1'000'000;
+  // Alpaca's reset is epoch seconds of the real clock (not the engine's, which may be simulated).
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::int64_t d = r.ratelimit_reset_epoch_s * 1'000'000 - now;
+  return std::clamp<std::int64_t>(d, 100'000, 60'000'000);
+}
+
+}  // namespace axion::alpaca

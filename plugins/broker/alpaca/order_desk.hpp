@@ -1,0 +1,104 @@
+// The broker's orders, sent and watched on the desk's own thread so the engine thread never waits
+// on HTTP (live.md §5 "Sending"). submit() records the order and returns `pending`; the thread
+// POSTs it and never retries blindly: after a timeout, a reset or a 5xx it asks Alpaca by
+// client_order_id and resubmits (same id) only on a 404; a duplicate-id 422 is resolved by the
+// same lookup; 403/422 are final rejections with Alpaca's message; a 429 waits for
+// X-Ratelimit-Reset. Working orders are polled by client id until they end. Every request takes
+// from the account's shared rate budget, orders and cancels first.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alpaca_json.hpp"
+#include "axion/sdk/host.hpp"
+#include "rest_client.hpp"
+
+namespace axion::alpaca {
+
+struct DeskSettings {
+  RestSettings rest;
+  std::string budget = "alpaca";          // the shared rate budget's name (declared by the caller)
+  std::int64_t poll_interval_us = 1'000'000;
+  std::int64_t refresh_interval_us = 15'000'000;  // positions and account snapshots
+  int max_refused_sends = 5;              // connection refused this often => rejected (it never left)
+};
+
+class OrderDesk {
+ public:
+  OrderDesk(const sdk::Host& host, DeskSettings settings);
+  ~OrderDesk();  // stops the thread; orders still working stay at Alpaca
+  OrderDesk(const OrderDesk&) = delete;
+  OrderDesk& operator=(const OrderDesk&) = delete;
+
+  // Engine thread, never blocks on HTTP.
+  sdk::OrderResult submit(const sdk::Order& order);
+  // The desk's answer for an order it tracks; for one it never saw (a previous process's intent,
+  // at start-up) it asks Alpaca on the calling thread: nullopt = Alpaca has no such order.
+  // Throws when Alpaca's answer is not definite.
+  std::optional<sdk::OrderResult> query(const std::string& client_order_id);
+  // Queues a cancel; false when the desk does not know the order.
+  bool cancel(const std::string& client_order_id);
+  // Snapshots newer than the last fill the desk saw; fetched on the calling thread otherwise.
+  std::vector<sdk::BrokerPosition> positions();
+  sdk::Account account();
+
+  // For tests and metrics.
+  std::size_t working() const;
+
+ private:
+  enum class Phase { Queued, Unknown, Working, Final };
+  struct Tracked {
+    sdk::Order order;
+    std::string body;  // the POST body, kept for a resubmission with the same id
+    Phase phase = Phase::Queued;
+    sdk::OrderResult result;
+    std::string alpaca_id;
+    bool cancel_wanted = false;
+    bool cancel_sent = false;
+    bool ever_sent = false;
+    int refused = 0;
+    std::int64_t due_us = 0;     // when the thread acts on it next (steady clock)
+    std::int64_t backoff_us = 0;
+  };
+
+  void run();
+  void act(const std::string& cid);  // one step for one order, on the desk thread
+  void send(const std::string& cid, Tracked snapshot);
+  void lookup(const std::string& cid, Tracked snapshot, bool urgent);
+  void send_cancel(const std::string& cid, Tracked snapshot);
+  void refresh_snapshots();
+  // Applies Alpaca's view of an order; marks the snapshots stale when fills moved.
+  void apply(const std::string& cid, const AlpacaOrder& o);
+  void finish(const std::string& cid, sdk::OrderResult r);
+  void retry_later(const std::string& cid, Phase phase, std::int64_t delay_us);
+  // Waits for the budget; false when stopping.
+  bool take_budget(bool urgent);
+  std::int64_t delay_until_reset(const RestResponse& r) const;
+  static std::int64_t steady_us();
+
+  const sdk::Host host_;
+  const DeskSettings settings_;
+  RestClient client_;       // the desk thread's connection
+  RestClient sync_client_;  // the calling thread's (start-up lookups, stale snapshots)
+  std::mutex sync_mu_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::map<std::string, Tracked> orders_;  // by client_order_id
+  std::uint64_t fill_version_ = 0;         // bumped when a fill is seen
+  std::optional<std::vector<sdk::BrokerPosition>> positions_;
+  std::optional<sdk::Account> account_;
+  std::uint64_t positions_version_ = 0, account_version_ = 0;  // fill_version_ when fetched
+  std::int64_t next_refresh_us_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace axion::alpaca

@@ -1,0 +1,310 @@
+// broker/alpaca through the real shared library and the SDK fakes, against the Alpaca stand-in
+// on 127.0.0.1 (tests/alpaca_standin): sending, the never-blind-retry rules of live.md §5,
+// cancels, start-up lookups, snapshots, the shared rate budget, and keys kept out of the logs.
+#include <cstdlib>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "axion/sdk/testing/fakes.hpp"
+#include "standin.hpp"
+
+using axion::sdk::Order;
+using axion::sdk::OrderResult;
+using axion::sdk::OrderStatus;
+using axion::sdk::testing::FakeHost;
+using axion::sdk::testing::PluginCallError;
+using axion::sdk::testing::PluginHarness;
+using axion::testing::alpaca::StandIn;
+using nlohmann::json;
+
+namespace {
+
+const char* const kSo = AXION_PLUGIN_SO;
+
+// The stand-in's default keys, where the plugin reads them.
+void set_keys() {
+  ::setenv("AXION_ALPACA_API_KEY", "PKTESTKEY", 1);
+  ::setenv("AXION_ALPACA_SECRET_KEY", "test-secret-value", 1);
+}
+
+json config_for(const StandIn& s, json extra = json::object()) {
+  json c = {{"base_url", s.base_url()}, {"poll_interval_ms", 20}, {"timeout_ms", 1000},
+            {"snapshot_interval_ms", 200}};
+  for (auto& [k, v] : extra.items()) c[k] = v;
+  return c;
+}
+
+Order market(const std::string& ticker, const std::string& side, std::int64_t qty, const std::string& cid) {
+  Order o;
+  o.ticker = ticker;
+  o.side = side;
+  o.qty = qty;
+  o.client_order_id = cid;
+  o.signal_id = "sig-" + cid;
+  return o;
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+// Waits until the broker reports a final state for `cid`.
+OrderResult final_state(PluginHarness& h, const std::string& cid) {
+  std::optional<OrderResult> r;
+  eventually([&] {
+    r = h.query_order(cid);
+    return r && r->status != OrderStatus::Pending;
+  });
+  REQUIRE(r);
+  return *r;
+}
+
+void no_secret_logged(FakeHost& host) {
+  std::lock_guard lock(host.logs_mu);
+  for (const auto& [level, line] : host.logs) {
+    INFO(line);
+    CHECK(line.find("test-secret-value") == std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a market order is sent off the engine thread and fills") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 183.27);
+  FakeHost host;
+  {
+    PluginHarness h(kSo, host, config_for(s));
+    OrderResult first = h.submit(market("AAPL", "buy", 15, "ax-1-entry"));
+    CHECK(first.status == OrderStatus::Pending);
+    OrderResult r = final_state(h, "ax-1-entry");
+    CHECK(r.status == OrderStatus::Filled);
+    CHECK(r.filled_qty == 15);
+    CHECK(r.filled_price == Approx(183.27));
+    CHECK(r.broker == "alpaca");
+    CHECK_FALSE(r.order_id.empty());
+    // Submitting the same client id again is answered from the desk: no second POST.
+    CHECK(h.submit(market("AAPL", "buy", 15, "ax-1-entry")).status == OrderStatus::Filled);
+    CHECK(s.submits_for("ax-1-entry") == 1);
+    auto pos = h.positions();
+    REQUIRE(pos.size() == 1);
+    CHECK(pos[0].symbol == "AAPL");
+    CHECK(pos[0].qty == 15);
+    CHECK(pos[0].side == "long");
+    CHECK(pos[0].avg_price == Approx(183.27));
+    CHECK(h.account().cash == Approx(100000.0 - 15 * 183.27));
+  }
+  for (const auto& req : s.requests()) {
+    CHECK(req.headers.at("APCA-API-KEY-ID") == "PKTESTKEY");
+  }
+  no_secret_logged(host);
+}
+
+TEST_CASE("configuration and keys are checked at creation") {
+  StandIn s;
+  set_keys();
+  FakeHost host;
+  SECTION("plain http to a remote host is refused") {
+    CHECK_THROWS_WITH(PluginHarness(kSo, host, {{"base_url", "http://example.com"}}),
+                      Catch::Contains("base_url") && Catch::Contains("loopback"));
+  }
+  SECTION("missing keys name the variable") {
+    ::unsetenv("AXION_ALPACA_SECRET_KEY");
+    CHECK_THROWS_WITH(PluginHarness(kSo, host, config_for(s)), Catch::Contains("AXION_ALPACA_SECRET_KEY"));
+  }
+  SECTION("wrong keys: the order is rejected, the secret never logged") {
+    ::setenv("AXION_ALPACA_SECRET_KEY", "wrong-secret-value", 1);
+    PluginHarness h(kSo, host, config_for(s));
+    h.submit(market("AAPL", "buy", 1, "ax-keys-entry"));
+    OrderResult r = final_state(h, "ax-keys-entry");
+    CHECK(r.status == OrderStatus::Rejected);
+    CHECK_THAT(r.rejection_reason, Catch::Contains("401"));
+    std::lock_guard lock(host.logs_mu);
+    for (const auto& [level, line] : host.logs) CHECK(line.find("wrong-secret-value") == std::string::npos);
+  }
+}
+
+TEST_CASE("an ambiguous submit is looked up, never sent blindly again") {
+  StandIn s;
+  set_keys();
+  s.set_price("MSFT", 410.5);
+  FakeHost host;
+  // No background snapshots: a scripted fault must meet the order's request, not a snapshot's.
+  PluginHarness h(kSo, host, config_for(s, {{"timeout_ms", 300}, {"snapshot_interval_ms", 600000}}));
+  REQUIRE(eventually([&] {  // the first snapshots, taken at start
+    for (const auto& r : s.requests()) {
+      if (r.target == "/v2/account") return true;
+    }
+    return false;
+  }));
+  SECTION("a 5xx after Alpaca accepted the order") {
+    s.fail_next_submit_after_accept(500);
+    h.submit(market("MSFT", "buy", 3, "ax-5xx-entry"));
+    CHECK(final_state(h, "ax-5xx-entry").status == OrderStatus::Filled);
+    CHECK(s.submits_for("ax-5xx-entry") == 1);
+  }
+  SECTION("a timeout after Alpaca accepted the order") {
+    s.delay_next_submit_after_accept(std::chrono::milliseconds(1500));
+    h.submit(market("MSFT", "buy", 3, "ax-slow-entry"));
+    CHECK(final_state(h, "ax-slow-entry").status == OrderStatus::Filled);
+    CHECK(s.submits_for("ax-slow-entry") == 1);
+  }
+  SECTION("a 503 before anything was accepted: 404 by client id, then the same id again") {
+    s.fail_next_requests(1, 503);
+    h.submit(market("MSFT", "buy", 3, "ax-503-entry"));
+    CHECK(final_state(h, "ax-503-entry").status == OrderStatus::Filled);
+    CHECK(s.submits_for("ax-503-entry") == 2);
+  }
+  int at_standin = 0;
+  for (const auto& o : s.orders()) at_standin += o.symbol == "MSFT";
+  CHECK(at_standin == 1);
+  no_secret_logged(host);
+}
+
+TEST_CASE("Alpaca's refusals are final rejections with its message") {
+  StandIn s;
+  set_keys();
+  FakeHost host;
+  PluginHarness h(kSo, host, config_for(s));
+  s.reject_next_submit(403, "insufficient buying power");
+  h.submit(market("AAPL", "buy", 100000, "ax-403-entry"));
+  OrderResult r = final_state(h, "ax-403-entry");
+  CHECK(r.status == OrderStatus::Rejected);
+  CHECK_THAT(r.rejection_reason, Catch::Contains("insufficient buying power"));
+  CHECK(s.submits_for("ax-403-entry") == 1);
+  SECTION("an order Alpaca cannot take is rejected without a request") {
+    Order o = market("AAPL", "buy", 1, "ax-bad-entry");
+    o.order_type = "limit";  // no limit price
+    CHECK(h.submit(o).status == OrderStatus::Rejected);
+    CHECK(s.submits_for("ax-bad-entry") == 0);
+  }
+}
+
+TEST_CASE("a duplicate client id is resolved by looking the order up") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 100.0);
+  FakeHost host;
+  {
+    PluginHarness first(kSo, host, config_for(s));
+    first.submit(market("AAPL", "buy", 2, "ax-dup-entry"));
+    REQUIRE(final_state(first, "ax-dup-entry").status == OrderStatus::Filled);
+  }
+  // A second process (its memory empty) sends the same id: Alpaca answers 422, the lookup finds
+  // the filled order, and nothing is bought twice.
+  FakeHost host2;
+  PluginHarness second(kSo, host2, config_for(s));
+  second.submit(market("AAPL", "buy", 2, "ax-dup-entry"));
+  OrderResult r = final_state(second, "ax-dup-entry");
+  CHECK(r.status == OrderStatus::Filled);
+  CHECK(r.filled_qty == 2);
+  CHECK(s.submits_for("ax-dup-entry") == 2);
+  CHECK(s.orders().size() == 1);
+  CHECK(s.positions().at("AAPL") == Approx(2));
+}
+
+TEST_CASE("a 429 burst delays the order until the reset, then it is sent once") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 100.0);
+  FakeHost host;
+  PluginHarness h(kSo, host, config_for(s));
+  s.rate_limit_burst(2);
+  h.submit(market("AAPL", "buy", 1, "ax-429-entry"));
+  CHECK(final_state(h, "ax-429-entry").status == OrderStatus::Filled);
+  CHECK(s.orders().size() == 1);
+}
+
+TEST_CASE("a working order is cancelled at Alpaca") {
+  StandIn s;
+  set_keys();
+  s.hold_fills(true);
+  FakeHost host;
+  PluginHarness h(kSo, host, config_for(s));
+  h.submit(market("AAPL", "buy", 5, "ax-cancel-entry"));
+  REQUIRE(eventually([&] { return s.order_by_client_id("ax-cancel-entry").has_value(); }));
+  SECTION("cancelled with nothing filled") {
+    REQUIRE(h.cancel_order("ax-cancel-entry"));
+    OrderResult r = final_state(h, "ax-cancel-entry");
+    CHECK(r.status == OrderStatus::Cancelled);
+    CHECK(s.order_by_client_id("ax-cancel-entry")->status == "canceled");
+  }
+  SECTION("a partial fill then a broker-side cancel ends partial") {
+    s.fill("ax-cancel-entry", 2, 101.0);
+    s.cancel_order("ax-cancel-entry");
+    OrderResult r = final_state(h, "ax-cancel-entry");
+    CHECK(r.status == OrderStatus::Partial);
+    CHECK(r.filled_qty == 2);
+    CHECK(r.filled_price == Approx(101.0));
+  }
+  SECTION("rejected after it was accepted") {
+    s.reject_after_accept("ax-cancel-entry");
+    CHECK(final_state(h, "ax-cancel-entry").status == OrderStatus::Rejected);
+  }
+}
+
+TEST_CASE("start-up asks Alpaca about orders an earlier process sent") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 50.0);
+  FakeHost host;
+  {
+    PluginHarness earlier(kSo, host, config_for(s));
+    earlier.submit(market("AAPL", "buy", 4, "ax-earlier-entry"));
+    REQUIRE(eventually([&] { return s.order_by_client_id("ax-earlier-entry").has_value(); }));
+  }
+  FakeHost host2;
+  PluginHarness now(kSo, host2, config_for(s));
+  auto r = now.query_order("ax-earlier-entry");
+  REQUIRE(r);
+  CHECK(r->status == OrderStatus::Filled);
+  CHECK(r->filled_qty == 4);
+  // Never accepted: a definite "not found" (AXION_NOT_FOUND), not an error.
+  auto* vt = static_cast<const axion_broker_vtable*>(now.manifest().vtable);
+  axion_order_result out{};
+  axion_error err{};
+  CHECK(vt->query_order(now.instance(), axion::sdk::make_str("ax-never-entry"), &out, &err) == AXION_NOT_FOUND);
+}
+
+TEST_CASE("orders wait for the shared rate budget, orders first") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 10.0);
+  FakeHost host;
+  // Another plugin of the account (the feed) declared the budget with other numbers: refused.
+  host.rate_budgets.declare("alpaca", 100, 60'000'000);
+  CHECK_THROWS_WITH(PluginHarness(kSo, host, config_for(s)), Catch::Contains("alpaca"));
+  FakeHost host2;
+  PluginHarness h(kSo, host2, config_for(s, {{"rate_limit_per_minute", 10}}));
+  // Spend the whole budget on the budget's (test-set) clock: the order waits, unsent.
+  while (host2.rate_budgets.find("alpaca")->take(1, true, host2.rate_clock_us()).taken) {
+  }
+  h.submit(market("AAPL", "buy", 1, "ax-budget-entry"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(s.submits_for("ax-budget-entry") == 0);
+  host2.rate_wall_us = 61'000'000;  // the window has passed
+  CHECK(final_state(h, "ax-budget-entry").status == OrderStatus::Filled);
+}
+
+TEST_CASE("a cancel while the order is on the wire goes to Alpaca, never stays local") {
+  StandIn s;
+  set_keys();
+  s.hold_fills(true);
+  FakeHost host;
+  PluginHarness h(kSo, host, config_for(s));
+  s.delay_next_submit_after_accept(std::chrono::milliseconds(300));  // stored, answered late
+  h.submit(market("AAPL", "buy", 5, "ax-wire-entry"));
+  REQUIRE(eventually([&] { return s.order_by_client_id("ax-wire-entry").has_value(); }));
+  REQUIRE(h.cancel_order("ax-wire-entry"));
+  CHECK(final_state(h, "ax-wire-entry").status == OrderStatus::Cancelled);
+  CHECK(s.order_by_client_id("ax-wire-entry")->status == "canceled");
+}
