@@ -29,6 +29,7 @@ Order& Book::accept(NewOrder request) {
   o.created_at = o.updated_at = std::chrono::system_clock::now();
   by_id_[o.id] = orders_.size() - 1;
   by_cid_[o.request.client_order_id] = orders_.size() - 1;
+  emit(BookEvent{"new", o, o.created_at, 0, 0, 0});
   apply_fill_rules(o);
   return o;
 }
@@ -100,6 +101,9 @@ void Book::fill(Order& o, double qty, double price) {
   cash_ -= signed_qty * price;
   last_fill_[o.request.symbol] = price;
   move_position(o.request.symbol, signed_qty, price);
+  const auto pos = positions_.find(o.request.symbol);
+  emit(BookEvent{o.status == OrderStatus::filled ? "fill" : "partial_fill", o, now, price, qty,
+                 pos == positions_.end() ? 0.0 : pos->second.qty});
 }
 
 // Netting as a broker does: adding to a position averages the entry price, reducing keeps it,
@@ -125,12 +129,14 @@ void Book::cancel(Order& o) {
   require_open(o, "cancel");
   o.status = OrderStatus::canceled;
   o.canceled_at = o.updated_at = std::chrono::system_clock::now();
+  emit(BookEvent{"canceled", o, o.updated_at, 0, 0, 0});
 }
 
 void Book::reject(Order& o) {
   require_open(o, "reject");
   o.status = OrderStatus::rejected;
   o.failed_at = o.updated_at = std::chrono::system_clock::now();
+  emit(BookEvent{"rejected", o, o.updated_at, 0, 0, 0});
 }
 
 Order& Book::close_position(const std::string& symbol) {

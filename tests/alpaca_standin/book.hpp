@@ -1,11 +1,15 @@
 // The broker's state: orders, netted positions, cash and the fill rules. Not thread-safe: the
 // stand-in calls it under its one lock, from the io thread (requests) and the test thread.
+// Every change of an order's state is reported, as it happens, to the event listener (the
+// trade_updates stream).
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "order_model.hpp"
@@ -17,9 +21,22 @@ struct Position {
   double avg_entry_price = 0;
 };
 
+// One change of an order's state, as the trade_updates stream reports it (live.md §3).
+struct BookEvent {
+  std::string_view event;  // "new", "fill", "partial_fill", "canceled", "rejected"
+  const Order& order;      // after the change
+  SysTime at;
+  // fill and partial_fill only: this execution, and the symbol's signed position after it.
+  double price, qty, position_qty;
+};
+
 class Book {
  public:
   explicit Book(double starting_cash) : cash_(starting_cash), starting_cash_(starting_cash) {}
+
+  // Called, in the order they happen, with every event: inside the mutation, under the caller's
+  // lock. Must not call back into the book.
+  void on_event(std::function<void(const BookEvent&)> listener) { listener_ = std::move(listener); }
 
   // Whether an order ever carried this client_order_id (Alpaca refuses it again, forever).
   bool known_client_id(const std::string& cid) const { return by_cid_.count(cid) != 0; }
@@ -52,6 +69,9 @@ class Book {
  private:
   void apply_fill_rules(Order& order);
   void move_position(const std::string& symbol, double signed_qty, double price);
+  void emit(const BookEvent& e) const {
+    if (listener_) listener_(e);
+  }
 
   std::deque<Order> orders_;
   std::unordered_map<std::string, std::size_t> by_id_, by_cid_;
@@ -60,6 +80,7 @@ class Book {
   double cash_;
   double starting_cash_;
   bool hold_ = false;
+  std::function<void(const BookEvent&)> listener_;
 };
 
 }  // namespace axion::testing::alpaca

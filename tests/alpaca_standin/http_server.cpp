@@ -1,7 +1,11 @@
-// The only translation unit of the stand-in that includes Boost.Beast (slow to compile).
+// The HTTP half of the stand-in's server (Boost.Beast, with stream_session.cpp the only files that
+// include it: slow to compile). A request that asks for a websocket upgrade to /stream is handed
+// over to the trade_updates stream's session.
 //
 // Boost 1.74 asio's awaitable.hpp uses std::exchange without including <utility>, which g++ 12
 // rejects under C++20 (deps-notes P-17); including it first is enough.
+#include <utility>
+
 #include "http_server.hpp"
 
 #include <strings.h>
@@ -10,10 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
-#include <utility>
+
+#include "stream_hub.hpp"
+#include "stream_session.hpp"
 
 namespace axion::testing::alpaca {
 
@@ -40,6 +48,7 @@ const std::string* HttpRequest::header(std::string_view name) const {
 
 struct HttpServer::Impl {
   Handler handler;
+  StreamHub* stream = nullptr;
   std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
@@ -70,8 +79,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void on_request() {
-    // Where the trade_updates stream will branch off: websocket::is_upgrade(parser_->get()).
     const auto& req = parser_->get();
+    if (server_.stream && beast::websocket::is_upgrade(req)) {
+      const std::string_view target(req.target().data(), req.target().size());
+      if (target.substr(0, target.find('?')) == kStreamPath) {
+        // The connection becomes the stream's; this session ends here.
+        return start_stream_session(stream_.release_socket(), parser_->release(),
+                                    *server_.stream);
+      }
+    }
     HttpRequest in;
     in.method = std::string(req.method_string());
     in.target = std::string(req.target());
@@ -151,9 +167,10 @@ void HttpServer::Impl::do_accept() {
   });
 }
 
-HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(Handler handler, StreamHub* stream) : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
   s.handler = std::move(handler);
+  s.stream = stream;
   beast::error_code ec;
   const tcp::endpoint ep(net::ip::make_address("127.0.0.1"),
                          0);  // port 0: the system picks a free one

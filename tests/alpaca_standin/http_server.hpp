@@ -1,7 +1,8 @@
 // A small HTTP/1.1 server on 127.0.0.1 for the stand-in: keep-alive, many connections on one
 // io thread, answers that may be held back by a timer without blocking the other connections.
-// The Beast code is all in http_server.cpp. The trade_updates stream will be added here as a
-// second kind of session: a request that asks for a websocket upgrade is where it branches off.
+// The Beast code is all in http_server.cpp and stream_session.cpp. The trade_updates stream is a
+// second kind of session on the same port: a request that asks for a websocket upgrade to
+// /stream is handed over to it.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,8 @@
 #include <vector>
 
 namespace axion::testing::alpaca {
+
+class StreamHub;  // stream_hub.hpp
 
 struct HttpRequest {
   std::string method, target;
@@ -38,8 +41,9 @@ class HttpServer {
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
   // Listens on 127.0.0.1 on a free port and serves on its own thread. Throws std::runtime_error
-  // if it cannot listen.
-  explicit HttpServer(Handler handler);
+  // if it cannot listen. With a `stream` hub (which must outlive the server), websocket upgrades
+  // to /stream serve the trade_updates stream against it; without one they are plain requests.
+  explicit HttpServer(Handler handler, StreamHub* stream = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -8,15 +8,24 @@
 
 #include "api.hpp"
 #include "http_server.hpp"
+#include "stream_hub.hpp"
 
 namespace axion::testing::alpaca {
 
 struct StandIn::Impl {
   explicit Impl(StandInOptions options)
-      : state(std::move(options)), server([this](const HttpRequest& req) {
-          std::lock_guard lock(mutex);
-          return handle(state, req);
-        }) {}
+      : hub(options.key_id, options.secret_key),
+        state(std::move(options)),
+        server(
+            [this](const HttpRequest& req) {
+              std::lock_guard lock(mutex);
+              return handle(state, req);
+            },
+            &hub) {
+    // Every book event goes to the stream, in the order it happens (under the lock).
+    std::lock_guard lock(mutex);
+    state.book.on_event([this](const BookEvent& e) { hub.publish(e); });
+  }
 
   Order& order(const std::string& cid) {
     Order* o = state.book.by_client_id(cid);
@@ -25,6 +34,7 @@ struct StandIn::Impl {
   }
 
   mutable std::mutex mutex;
+  StreamHub hub;  // its own lock, taken after `mutex`
   ApiState state;
   HttpServer server;  // last: it serves from the moment it is built, and stops first
 };
@@ -122,6 +132,30 @@ void StandIn::fail_next_requests(int n, int http_status) {
   require_status(http_status / 100, {4, 5}, "fail_next_requests");
   std::lock_guard lock(impl_->mutex);
   for (int i = 0; i < n; ++i) impl_->state.faults.fail_requests.push_back(http_status);
+}
+
+std::string StandIn::stream_url() const {
+  return "ws://127.0.0.1:" + std::to_string(port()) + std::string(kStreamPath);
+}
+
+void StandIn::stream_text_frames(bool text) { impl_->hub.text_frames(text); }
+
+void StandIn::drop_stream() { impl_->hub.drop_all(); }
+
+void StandIn::drop_stream_before_next_fill() { impl_->hub.drop_before_next_fill(); }
+
+void StandIn::delay_stream_events(std::chrono::milliseconds d) { impl_->hub.delay_events(d); }
+
+void StandIn::duplicate_next_fill_event() { impl_->hub.duplicate_next_fill(); }
+
+void StandIn::half_open_stream() { impl_->hub.half_open_all(); }
+
+int StandIn::stream_connections() const { return impl_->hub.connections(); }
+
+int StandIn::listening_connections() const { return impl_->hub.listening(); }
+
+std::vector<std::string> StandIn::stream_messages_received() const {
+  return impl_->hub.received();
 }
 
 std::vector<OrderView> StandIn::orders() const {

@@ -1,5 +1,6 @@
-// A stand-in for Alpaca's Trading API v2 on 127.0.0.1 (live.md §2, §6): tests point the broker
-// plugin's base URL at it and script the market, the fills and the faults from the test thread.
+// A stand-in for Alpaca's Trading API v2 on 127.0.0.1 (live.md §2, §3, §6): tests point the
+// broker plugin's base URL and stream URL at it and script the market, the fills and the faults
+// from the test thread.
 // README.md lists what it implements and what it does not yet.
 #pragma once
 
@@ -66,6 +67,24 @@ class StandIn {
   void reject_next_submit(int http_status, std::string message);  // 403 or 422, nothing stored
   void rate_limit_burst(int n);                                   // 429 regardless of budget
   void fail_next_requests(int n, int http_status = 503);          // that status, nothing done
+
+  // The trade_updates stream (live.md §3), a websocket on the same port (README "Stream").
+  std::string stream_url() const;  // "ws://127.0.0.1:<port>/stream"
+  // Binary frames (the paper environment's way) by default; true sends text frames (live's way).
+  // Applies to frames queued from then on.
+  void stream_text_frames(bool text);
+  // Stream faults. The "next fill" ones are consumed by the next fill or partial_fill event, even
+  // with no connection listening; calls queue up. The others act on the connections open now.
+  void drop_stream();                   // close every stream connection now (server side)
+  void drop_stream_before_next_fill();  // that fill is not sent; every connection is closed instead
+  void delay_stream_events(std::chrono::milliseconds d);  // events go out d later; 0 = at once
+  void duplicate_next_fill_event();  // that fill is sent twice, with the same execution_id
+  // Open connections stop reading and writing (no events, no pongs) but stay open, keeping the
+  // key's slot until the client closes them.
+  void half_open_stream();
+  int stream_connections() const;     // open stream connections, authenticated or not
+  int listening_connections() const;  // authenticated, listening to trade_updates, not half-open
+  std::vector<std::string> stream_messages_received() const;  // every message clients sent
 
   // Inspection (thread-safe).
   std::vector<OrderView> orders() const;  // in submission order

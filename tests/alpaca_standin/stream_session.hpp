@@ -1,0 +1,24 @@
+// The trade_updates stream's websocket session (Boost.Beast; included only by http_server.cpp
+// and stream_session.cpp). The HTTP session hands over a connection whose request asked for a
+// websocket upgrade to /stream; the protocol itself is StreamHub's.
+#pragma once
+
+// Boost 1.74 asio needs <utility> first under C++20 on g++ 12 (deps-notes P-17).
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace axion::testing::alpaca {
+
+class StreamHub;
+
+// Accepts the upgrade and serves the stream on the socket's executor (the io thread) until either
+// side closes. The session registers with `hub` at once, so it counts as a stream connection from
+// the moment the client's upgrade request has been read.
+void start_stream_session(boost::asio::ip::tcp::socket socket,
+                          boost::beast::http::request<boost::beast::http::string_body> upgrade,
+                          StreamHub& hub);
+
+}  // namespace axion::testing::alpaca
