@@ -1,6 +1,7 @@
-// broker/alpaca: Alpaca's Trading API v2 (live.md §2, §5). Orders go through the OrderDesk's own
-// thread, so the engine thread never waits on HTTP: submit answers `pending` and the engine
-// watches the order through query_order, which reads the desk's latest view. Keys come from the
+// broker/alpaca: Alpaca's Trading API v2 (live.md §2, §3, §5). Orders go through the OrderDesk's
+// own thread, so the engine thread never waits on HTTP: submit answers `pending` and the engine
+// watches the order through query_order, which reads the desk's latest view, kept current by the
+// trade_updates stream. Keys come from the
 // environment only (AXION_ALPACA_API_KEY, AXION_ALPACA_SECRET_KEY) and never appear in a log,
 // an error or the plugin's state.
 #include <cstdlib>
@@ -30,8 +31,16 @@ const KeySpec kKeys[] = {
     {"timeout_ms", KeyType::Int, "10000", "Whole-request timeout in milliseconds", 100, 120000},
     {"connect_timeout_ms", KeyType::Int, "5000", "Connection timeout in milliseconds", 100, 60000},
     {"ca_file", KeyType::Path, "\"\"", "CA bundle to verify TLS against; empty = the system store"},
-    {"poll_interval_ms", KeyType::Int, "1000", "How often a working order is asked for its state",
-     10, 60000},
+    {"stream_url", KeyType::String, "\"\"",
+     "trade_updates stream URL; empty = base_url's host with wss:// and /stream. ws:// only for a "
+     "loopback stand-in"},
+    {"stream_idle_timeout_ms", KeyType::Int, "20000",
+     "A quiet stream is pinged after half of this; one silent for all of it is dropped and "
+     "reconnected (a half-open socket would hold the account's only stream)",
+     200, 600000},
+    {"poll_interval_ms", KeyType::Int, "10000",
+     "How often a working order is asked for its state besides the stream (a safety net)", 10,
+     600000},
     {"snapshot_interval_ms", KeyType::Int, "15000",
      "How often positions and account are read in the background (and after every fill)", 100, 600000},
     {"rate_budget", KeyType::String, "\"alpaca\"",
@@ -56,6 +65,15 @@ axion::alpaca::DeskSettings settings_from(const Config& c) {
   s.rest.ca_file = c.get_string("ca_file");
   s.rest.key_id = env_or_throw("AXION_ALPACA_API_KEY");
   s.rest.secret_key = env_or_throw("AXION_ALPACA_SECRET_KEY");
+  s.stream.url = c.get_string("stream_url");
+  if (s.stream.url.empty()) s.stream.url = axion::alpaca::stream_url_for(s.rest.base_url);
+  if (auto why = axion::alpaca::check_stream_url(s.stream.url); !why.empty()) {
+    throw Error("stream_url " + why, "stream_url");
+  }
+  s.stream.key_id = s.rest.key_id;
+  s.stream.secret_key = s.rest.secret_key;
+  s.stream.ca_file = s.rest.ca_file;
+  s.stream.idle_timeout_ms = c.get_int("stream_idle_timeout_ms");
   s.poll_interval_us = c.get_int("poll_interval_ms") * 1000;
   s.refresh_interval_us = c.get_int("snapshot_interval_ms") * 1000;
   s.budget = c.get_string("rate_budget");
@@ -71,7 +89,7 @@ class AlpacaBroker final : public axion::sdk::Broker {
     auto settings = settings_from(config);
     host().declare_rate_budget(settings.budget, static_cast<std::uint32_t>(config.get_int("rate_limit_per_minute")),
                                60'000'000);
-    host().info("Alpaca broker on " + settings.rest.base_url);
+    host().info("Alpaca broker on " + settings.rest.base_url + ", trade stream " + settings.stream.url);
     desk_ = std::make_unique<axion::alpaca::OrderDesk>(host(), std::move(settings));
   }
 

@@ -112,6 +112,24 @@ sdk::OrderResult to_result(const AlpacaOrder& o, std::int64_t ts_us) {
   return r;
 }
 
+TradeUpdate parse_trade_update(const json& data) {
+  if (!data.is_object()) throw std::runtime_error("trade update data is not an object");
+  TradeUpdate u;
+  u.event = text(data, "event");
+  if (u.event.empty()) throw std::runtime_error("trade update without an event");
+  auto order = data.find("order");
+  if (order == data.end()) throw std::runtime_error("trade update '" + u.event + "' without an order");
+  u.order = parse_order(*order);
+  if (is_fill_event(u.event)) {
+    u.execution_id = text(data, "execution_id");
+    u.price = decimal(data, "price");
+    u.qty = decimal(data, "qty");
+  }
+  return u;
+}
+
+bool is_fill_event(const std::string& event) { return event == "fill" || event == "partial_fill"; }
+
 std::vector<sdk::BrokerPosition> parse_positions(const json& j) {
   if (!j.is_array()) throw std::runtime_error("Alpaca positions are not an array");
   std::vector<sdk::BrokerPosition> out;

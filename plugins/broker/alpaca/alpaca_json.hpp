@@ -34,6 +34,18 @@ bool is_open_status(const std::string& status);
 // rejected => rejected; otherwise cancelled (canceled, expired, done_for_day, ...).
 sdk::OrderResult to_result(const AlpacaOrder& o, std::int64_t ts_us);
 
+// One trade_updates message's `data` (live.md §3): the event, the order as it is now and, for
+// fills, this execution's id, price and shares.
+struct TradeUpdate {
+  std::string event;  // new, fill, partial_fill, canceled, expired, rejected, ...
+  std::string execution_id;
+  double price = 0;
+  double qty = 0;
+  AlpacaOrder order;
+};
+TradeUpdate parse_trade_update(const nlohmann::json& data);
+bool is_fill_event(const std::string& event);
+
 std::vector<sdk::BrokerPosition> parse_positions(const nlohmann::json& j);
 sdk::Account parse_account(const nlohmann::json& j);
 

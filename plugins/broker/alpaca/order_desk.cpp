@@ -57,9 +57,27 @@ std::int64_t OrderDesk::steady_us() {
 OrderDesk::OrderDesk(const sdk::Host& host, DeskSettings settings)
     : host_(host), settings_(std::move(settings)), client_(settings_.rest), sync_client_(settings_.rest) {
   thread_ = std::thread([this] { run(); });
+  TradeStream::Callbacks callbacks;
+  callbacks.on_update = [this](const TradeUpdate& u) { on_stream_update(u); };
+  callbacks.on_listening = [this] { on_stream_listening(); };
+  callbacks.on_down = [this](const std::string& why) {
+    host_.error("Alpaca trade stream down (" + why + "): new orders are refused until it is back");
+  };
+  try {
+    stream_ = std::make_unique<TradeStream>(host_, settings_.stream, std::move(callbacks));
+  } catch (...) {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    throw;
+  }
 }
 
 OrderDesk::~OrderDesk() {
+  stream_.reset();  // no more updates into what is torn down below
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -80,6 +98,11 @@ sdk::OrderResult OrderDesk::submit(const sdk::Order& order) {
   }
   std::lock_guard lock(mu_);
   if (auto it = orders_.find(order.client_order_id); it != orders_.end()) return it->second.result;
+  if (!stream_listening()) {
+    // Not recorded: once the stream is back, a retry with the same id is sent.
+    return ended(sdk::OrderStatus::Rejected,
+                 "Alpaca trade stream is not listening: order not sent (its fills could be missed)", ts);
+  }
   Tracked t;
   t.order = order;
   t.result = ended(sdk::OrderStatus::Pending, "", ts);
@@ -161,6 +184,7 @@ std::vector<sdk::BrokerPosition> OrderDesk::positions() {
   RestResponse r;
   {
     std::lock_guard lock(sync_mu_);
+    if (try_budget() > 0) throw sdk::Error("Alpaca positions not read: the account's rate budget is spent");
     r = sync_client_.get("/v2/positions");
   }
   if (!r.ok()) throw sdk::Error("Alpaca positions unavailable: " + r.message());
@@ -181,6 +205,7 @@ sdk::Account OrderDesk::account() {
   RestResponse r;
   {
     std::lock_guard lock(sync_mu_);
+    if (try_budget() > 0) throw sdk::Error("Alpaca account not read: the account's rate budget is spent");
     r = sync_client_.get("/v2/account");
   }
   if (!r.ok()) throw sdk::Error("Alpaca account unavailable: " + r.message());
@@ -328,7 +353,13 @@ void OrderDesk::send(const std::string& cid, Tracked t) {
 }
 
 void OrderDesk::lookup(const std::string& cid, Tracked t, bool urgent) {
-  if (!take_budget(urgent)) return;
+  if (urgent) {
+    if (!take_budget(true)) return;
+  } else if (const std::int64_t wait = try_budget(); wait > 0) {
+    std::lock_guard lock(mu_);
+    orders_.at(cid).due_us = steady_us() + wait;
+    return;
+  }
   const RestResponse r = client_.get("/v2/orders:by_client_order_id?client_order_id=" + url_encode(cid));
   if (r.transport == RestResponse::Transport::Ok && r.status == 200) {
     try {
@@ -393,9 +424,13 @@ void OrderDesk::refresh_snapshots() {
     std::lock_guard lock(mu_);
     version = fill_version_;
   }
-  if (!take_budget(false)) return;
+  auto spent = [this](std::int64_t wait) {
+    std::lock_guard lock(mu_);
+    next_refresh_us_ = steady_us() + wait;
+  };
+  if (const std::int64_t wait = try_budget(); wait > 0) return spent(wait);
   const RestResponse p = client_.get("/v2/positions");
-  if (!take_budget(false)) return;
+  if (const std::int64_t wait = try_budget(); wait > 0) return spent(wait);
   const RestResponse a = client_.get("/v2/account");
   std::lock_guard lock(mu_);
   try {
@@ -414,11 +449,20 @@ void OrderDesk::refresh_snapshots() {
 
 void OrderDesk::apply(const std::string& cid, const AlpacaOrder& o) {
   std::lock_guard lock(mu_);
+  apply_locked(cid, o);
+}
+
+void OrderDesk::apply_locked(const std::string& cid, const AlpacaOrder& o) {
   auto& cur = orders_.at(cid);
   if (cur.phase == Phase::Final) return;  // the engine may have booked it: an end stays an end
   cur.alpaca_id = o.id;
   cur.backoff_us = 0;
   sdk::OrderResult r = to_result(o, host_.wall_now_us());
+  // A POST answer or a poll can arrive after the stream told more: never go back.
+  if (r.filled_qty < cur.result.filled_qty) {
+    if (cur.phase == Phase::Working) cur.due_us = steady_us() + settings_.poll_interval_us;
+    return;
+  }
   if (r.filled_qty != cur.result.filled_qty) ++fill_version_;
   if (r.status != sdk::OrderStatus::Pending) {
     finish(cid, std::move(r));
@@ -427,6 +471,42 @@ void OrderDesk::apply(const std::string& cid, const AlpacaOrder& o) {
   cur.result = std::move(r);
   cur.phase = Phase::Working;
   cur.due_us = steady_us() + (cur.cancel_wanted && !cur.cancel_sent ? 0 : settings_.poll_interval_us);
+}
+
+void OrderDesk::on_stream_update(const TradeUpdate& u) {
+  constexpr std::size_t kExecutionsKept = 10000;
+  std::lock_guard lock(mu_);
+  auto it = orders_.find(u.order.client_order_id);
+  if (it == orders_.end()) return;  // not this process's order (nor one it was asked about)
+  if (is_fill_event(u.event) && !u.execution_id.empty()) {
+    if (!executions_.insert(u.execution_id).second) {
+      ++duplicate_executions_;  // repeated after a reconnect: already applied
+      return;
+    }
+    execution_order_.push_back(u.execution_id);
+    if (execution_order_.size() > kExecutionsKept) {
+      executions_.erase(execution_order_.front());
+      execution_order_.pop_front();
+    }
+  }
+  // The order in the update is cumulative (filled_qty, filled_avg_price): applying it is exact
+  // whatever was missed before.
+  apply_locked(it->first, u.order);
+}
+
+void OrderDesk::on_stream_listening() {
+  std::lock_guard lock(mu_);
+  // What happened while disconnected is not replayed by Alpaca: ask for every order still open.
+  const std::int64_t now = steady_us();
+  for (auto& [cid, t] : orders_) {
+    if (t.phase == Phase::Working || t.phase == Phase::Unknown) t.due_us = now;
+  }
+  wake_.notify_all();
+}
+
+std::uint64_t OrderDesk::duplicate_executions() const {
+  std::lock_guard lock(mu_);
+  return duplicate_executions_;
 }
 
 void OrderDesk::finish(const std::string& cid, sdk::OrderResult r) {
@@ -454,6 +534,16 @@ void OrderDesk::retry_later(const std::string& cid, Phase phase, std::int64_t de
     delay_us = cur.backoff_us;
   }
   cur.due_us = steady_us() + delay_us;
+}
+
+std::int64_t OrderDesk::try_budget() {
+  try {
+    const auto take = host_.take_rate(settings_.budget, 1, false);
+    return take.taken ? 0 : std::max<std::int64_t>(1000, take.retry_after_us);
+  } catch (const std::exception& e) {
+    host_.error(std::string("rate budget: ") + e.what());
+    return 1'000'000;
+  }
 }
 
 bool OrderDesk::take_budget(bool urgent) {

@@ -1,15 +1,20 @@
 // The broker's orders, sent and watched on the desk's own thread so the engine thread never waits
-// on HTTP (live.md §5 "Sending"). submit() records the order and returns `pending`; the thread
+// on HTTP (live.md §5 "Sending"). Orders are refused while the trade stream is not listening
+// (fills would be missed). submit() records the order and returns `pending`; the thread
 // POSTs it and never retries blindly: after a timeout, a reset or a 5xx it asks Alpaca by
 // client_order_id and resubmits (same id) only on a 404; a duplicate-id 422 is resolved by the
 // same lookup; 403/422 are final rejections with Alpaca's message; a 429 waits for
-// X-Ratelimit-Reset. Working orders are polled by client id until they end. Every request takes
+// X-Ratelimit-Reset. Fills and ends come from the trade stream, each execution_id applied once;
+// after every (re)connection the working orders are asked for by client id, so nothing missed
+// while disconnected is lost, and they are polled slowly as a safety net. Every request takes
 // from the account's shared rate budget, orders and cancels first.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,13 +24,16 @@
 #include "alpaca_json.hpp"
 #include "axion/sdk/host.hpp"
 #include "rest_client.hpp"
+#include "trade_stream.hpp"
+#include <unordered_set>
 
 namespace axion::alpaca {
 
 struct DeskSettings {
   RestSettings rest;
+  StreamSettings stream;
   std::string budget = "alpaca";          // the shared rate budget's name (declared by the caller)
-  std::int64_t poll_interval_us = 1'000'000;
+  std::int64_t poll_interval_us = 10'000'000;  // a safety net: the stream tells first
   std::int64_t refresh_interval_us = 15'000'000;  // positions and account snapshots
   int max_refused_sends = 5;              // connection refused this often => rejected (it never left)
 };
@@ -51,6 +59,8 @@ class OrderDesk {
 
   // For tests and metrics.
   std::size_t working() const;
+  bool stream_listening() const { return stream_ && stream_->listening(); }
+  std::uint64_t duplicate_executions() const;
 
  private:
   enum class Phase { Queued, Unknown, Working, Final };
@@ -76,10 +86,16 @@ class OrderDesk {
   void refresh_snapshots();
   // Applies Alpaca's view of an order; marks the snapshots stale when fills moved.
   void apply(const std::string& cid, const AlpacaOrder& o);
+  void apply_locked(const std::string& cid, const AlpacaOrder& o);
+  void on_stream_update(const TradeUpdate& u);
+  void on_stream_listening();
   void finish(const std::string& cid, sdk::OrderResult r);
   void retry_later(const std::string& cid, Phase phase, std::int64_t delay_us);
-  // Waits for the budget; false when stopping.
+  // Urgent (sends, lookups of ambiguous sends, cancels): waits for the budget; false when
+  // stopping. Others never wait (they would hold up the urgent ones): 0 when taken, else the
+  // wait before trying again.
   bool take_budget(bool urgent);
+  std::int64_t try_budget();
   std::int64_t delay_until_reset(const RestResponse& r) const;
   static std::int64_t steady_us();
 
@@ -98,7 +114,12 @@ class OrderDesk {
   std::optional<sdk::Account> account_;
   std::uint64_t positions_version_ = 0, account_version_ = 0;  // fill_version_ when fetched
   std::int64_t next_refresh_us_ = 0;
+  // execution_ids applied, the newest kExecutionsKept (a reconnect may repeat some).
+  std::unordered_set<std::string> executions_;
+  std::deque<std::string> execution_order_;
+  std::uint64_t duplicate_executions_ = 0;
   std::thread thread_;
+  std::unique_ptr<TradeStream> stream_;  // last: it calls into everything above
 };
 
 }  // namespace axion::alpaca

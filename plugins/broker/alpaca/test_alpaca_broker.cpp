@@ -1,6 +1,7 @@
 // broker/alpaca through the real shared library and the SDK fakes, against the Alpaca stand-in
 // on 127.0.0.1 (tests/alpaca_standin): sending, the never-blind-retry rules of live.md §5,
-// cancels, start-up lookups, snapshots, the shared rate budget, and keys kept out of the logs.
+// cancels, start-up lookups, snapshots, the shared rate budget, the trade stream (fills, a
+// missed fill after a reconnect, a half-open socket), and keys kept out of the logs.
 #include <cstdlib>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -56,6 +57,22 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
   return done();
 }
 
+// Submits once the plugin's trade stream listens: until then it refuses, recording nothing.
+OrderResult submit(PluginHarness& h, const Order& o) {
+  OrderResult r;
+  REQUIRE(eventually([&] {
+    r = h.submit(o);
+    return r.rejection_reason.find("not listening") == std::string::npos;
+  }));
+  return r;
+}
+
+// Submits and waits until the stand-in holds the order.
+void submit_and_wait(PluginHarness& h, const StandIn& s, const Order& o) {
+  submit(h, o);
+  REQUIRE(eventually([&] { return s.order_by_client_id(o.client_order_id).has_value(); }));
+}
+
 // Waits until the broker reports a final state for `cid`.
 OrderResult final_state(PluginHarness& h, const std::string& cid) {
   std::optional<OrderResult> r;
@@ -84,7 +101,7 @@ TEST_CASE("a market order is sent off the engine thread and fills") {
   FakeHost host;
   {
     PluginHarness h(kSo, host, config_for(s));
-    OrderResult first = h.submit(market("AAPL", "buy", 15, "ax-1-entry"));
+    OrderResult first = submit(h, market("AAPL", "buy", 15, "ax-1-entry"));
     CHECK(first.status == OrderStatus::Pending);
     OrderResult r = final_state(h, "ax-1-entry");
     CHECK(r.status == OrderStatus::Filled);
@@ -93,7 +110,7 @@ TEST_CASE("a market order is sent off the engine thread and fills") {
     CHECK(r.broker == "alpaca");
     CHECK_FALSE(r.order_id.empty());
     // Submitting the same client id again is answered from the desk: no second POST.
-    CHECK(h.submit(market("AAPL", "buy", 15, "ax-1-entry")).status == OrderStatus::Filled);
+    CHECK(submit(h, market("AAPL", "buy", 15, "ax-1-entry")).status == OrderStatus::Filled);
     CHECK(s.submits_for("ax-1-entry") == 1);
     auto pos = h.positions();
     REQUIRE(pos.size() == 1);
@@ -121,13 +138,21 @@ TEST_CASE("configuration and keys are checked at creation") {
     ::unsetenv("AXION_ALPACA_SECRET_KEY");
     CHECK_THROWS_WITH(PluginHarness(kSo, host, config_for(s)), Catch::Contains("AXION_ALPACA_SECRET_KEY"));
   }
-  SECTION("wrong keys: the order is rejected, the secret never logged") {
+  SECTION("wrong keys: the stream is refused, so are orders; the secret is never logged") {
     ::setenv("AXION_ALPACA_SECRET_KEY", "wrong-secret-value", 1);
     PluginHarness h(kSo, host, config_for(s));
-    h.submit(market("AAPL", "buy", 1, "ax-keys-entry"));
-    OrderResult r = final_state(h, "ax-keys-entry");
+    REQUIRE(eventually([&] { return !s.stream_messages_received().empty(); }));
+    OrderResult r = h.submit(market("AAPL", "buy", 1, "ax-keys-entry"));
     CHECK(r.status == OrderStatus::Rejected);
-    CHECK_THAT(r.rejection_reason, Catch::Contains("401"));
+    CHECK_THAT(r.rejection_reason, Catch::Contains("not listening"));
+    CHECK(s.submits_for("ax-keys-entry") == 0);
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(host.logs_mu);
+      for (const auto& [level, line] : host.logs) {
+        if (line.find("AXION_ALPACA_SECRET_KEY") != std::string::npos) return true;
+      }
+      return false;
+    }));
     std::lock_guard lock(host.logs_mu);
     for (const auto& [level, line] : host.logs) CHECK(line.find("wrong-secret-value") == std::string::npos);
   }
@@ -148,19 +173,19 @@ TEST_CASE("an ambiguous submit is looked up, never sent blindly again") {
   }));
   SECTION("a 5xx after Alpaca accepted the order") {
     s.fail_next_submit_after_accept(500);
-    h.submit(market("MSFT", "buy", 3, "ax-5xx-entry"));
+    submit(h, market("MSFT", "buy", 3, "ax-5xx-entry"));
     CHECK(final_state(h, "ax-5xx-entry").status == OrderStatus::Filled);
     CHECK(s.submits_for("ax-5xx-entry") == 1);
   }
   SECTION("a timeout after Alpaca accepted the order") {
     s.delay_next_submit_after_accept(std::chrono::milliseconds(1500));
-    h.submit(market("MSFT", "buy", 3, "ax-slow-entry"));
+    submit(h, market("MSFT", "buy", 3, "ax-slow-entry"));
     CHECK(final_state(h, "ax-slow-entry").status == OrderStatus::Filled);
     CHECK(s.submits_for("ax-slow-entry") == 1);
   }
   SECTION("a 503 before anything was accepted: 404 by client id, then the same id again") {
     s.fail_next_requests(1, 503);
-    h.submit(market("MSFT", "buy", 3, "ax-503-entry"));
+    submit(h, market("MSFT", "buy", 3, "ax-503-entry"));
     CHECK(final_state(h, "ax-503-entry").status == OrderStatus::Filled);
     CHECK(s.submits_for("ax-503-entry") == 2);
   }
@@ -176,7 +201,7 @@ TEST_CASE("Alpaca's refusals are final rejections with its message") {
   FakeHost host;
   PluginHarness h(kSo, host, config_for(s));
   s.reject_next_submit(403, "insufficient buying power");
-  h.submit(market("AAPL", "buy", 100000, "ax-403-entry"));
+  submit(h, market("AAPL", "buy", 100000, "ax-403-entry"));
   OrderResult r = final_state(h, "ax-403-entry");
   CHECK(r.status == OrderStatus::Rejected);
   CHECK_THAT(r.rejection_reason, Catch::Contains("insufficient buying power"));
@@ -184,7 +209,7 @@ TEST_CASE("Alpaca's refusals are final rejections with its message") {
   SECTION("an order Alpaca cannot take is rejected without a request") {
     Order o = market("AAPL", "buy", 1, "ax-bad-entry");
     o.order_type = "limit";  // no limit price
-    CHECK(h.submit(o).status == OrderStatus::Rejected);
+    CHECK(submit(h, o).status == OrderStatus::Rejected);
     CHECK(s.submits_for("ax-bad-entry") == 0);
   }
 }
@@ -196,14 +221,14 @@ TEST_CASE("a duplicate client id is resolved by looking the order up") {
   FakeHost host;
   {
     PluginHarness first(kSo, host, config_for(s));
-    first.submit(market("AAPL", "buy", 2, "ax-dup-entry"));
+    submit(first, market("AAPL", "buy", 2, "ax-dup-entry"));
     REQUIRE(final_state(first, "ax-dup-entry").status == OrderStatus::Filled);
   }
   // A second process (its memory empty) sends the same id: Alpaca answers 422, the lookup finds
   // the filled order, and nothing is bought twice.
   FakeHost host2;
   PluginHarness second(kSo, host2, config_for(s));
-  second.submit(market("AAPL", "buy", 2, "ax-dup-entry"));
+  submit(second, market("AAPL", "buy", 2, "ax-dup-entry"));
   OrderResult r = final_state(second, "ax-dup-entry");
   CHECK(r.status == OrderStatus::Filled);
   CHECK(r.filled_qty == 2);
@@ -219,7 +244,7 @@ TEST_CASE("a 429 burst delays the order until the reset, then it is sent once") 
   FakeHost host;
   PluginHarness h(kSo, host, config_for(s));
   s.rate_limit_burst(2);
-  h.submit(market("AAPL", "buy", 1, "ax-429-entry"));
+  submit(h, market("AAPL", "buy", 1, "ax-429-entry"));
   CHECK(final_state(h, "ax-429-entry").status == OrderStatus::Filled);
   CHECK(s.orders().size() == 1);
 }
@@ -230,8 +255,7 @@ TEST_CASE("a working order is cancelled at Alpaca") {
   s.hold_fills(true);
   FakeHost host;
   PluginHarness h(kSo, host, config_for(s));
-  h.submit(market("AAPL", "buy", 5, "ax-cancel-entry"));
-  REQUIRE(eventually([&] { return s.order_by_client_id("ax-cancel-entry").has_value(); }));
+  submit_and_wait(h, s, market("AAPL", "buy", 5, "ax-cancel-entry"));
   SECTION("cancelled with nothing filled") {
     REQUIRE(h.cancel_order("ax-cancel-entry"));
     OrderResult r = final_state(h, "ax-cancel-entry");
@@ -259,8 +283,7 @@ TEST_CASE("start-up asks Alpaca about orders an earlier process sent") {
   FakeHost host;
   {
     PluginHarness earlier(kSo, host, config_for(s));
-    earlier.submit(market("AAPL", "buy", 4, "ax-earlier-entry"));
-    REQUIRE(eventually([&] { return s.order_by_client_id("ax-earlier-entry").has_value(); }));
+    submit_and_wait(earlier, s, market("AAPL", "buy", 4, "ax-earlier-entry"));
   }
   FakeHost host2;
   PluginHarness now(kSo, host2, config_for(s));
@@ -288,7 +311,7 @@ TEST_CASE("orders wait for the shared rate budget, orders first") {
   // Spend the whole budget on the budget's (test-set) clock: the order waits, unsent.
   while (host2.rate_budgets.find("alpaca")->take(1, true, host2.rate_clock_us()).taken) {
   }
-  h.submit(market("AAPL", "buy", 1, "ax-budget-entry"));
+  submit(h, market("AAPL", "buy", 1, "ax-budget-entry"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(s.submits_for("ax-budget-entry") == 0);
   host2.rate_wall_us = 61'000'000;  // the window has passed
@@ -302,9 +325,119 @@ TEST_CASE("a cancel while the order is on the wire goes to Alpaca, never stays l
   FakeHost host;
   PluginHarness h(kSo, host, config_for(s));
   s.delay_next_submit_after_accept(std::chrono::milliseconds(300));  // stored, answered late
-  h.submit(market("AAPL", "buy", 5, "ax-wire-entry"));
-  REQUIRE(eventually([&] { return s.order_by_client_id("ax-wire-entry").has_value(); }));
+  submit_and_wait(h, s, market("AAPL", "buy", 5, "ax-wire-entry"));
   REQUIRE(h.cancel_order("ax-wire-entry"));
   CHECK(final_state(h, "ax-wire-entry").status == OrderStatus::Cancelled);
   CHECK(s.order_by_client_id("ax-wire-entry")->status == "canceled");
+}
+
+// ---- the trade stream ---------------------------------------------------------------------------
+
+namespace {
+
+// No polling: what the plugin learns, it learns from the stream (or its reconnect catch-up).
+json stream_only(const StandIn& s, json extra = json::object()) {
+  extra["poll_interval_ms"] = 600000;
+  extra["snapshot_interval_ms"] = 600000;
+  return config_for(s, extra);
+}
+
+int lookups_of(const StandIn& s, const std::string& cid) {
+  int n = 0;
+  for (const auto& r : s.requests()) {
+    n += r.method == "GET" && r.target.find("by_client_order_id") != std::string::npos &&
+         r.target.find(cid) != std::string::npos;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("fills come from the trade stream, in binary or text frames") {
+  StandIn s;
+  set_keys();
+  SECTION("binary frames (Alpaca's paper environment)") {}
+  SECTION("text frames (its live environment)") { s.stream_text_frames(true); }
+  s.hold_fills(true);
+  FakeHost host;
+  PluginHarness h(kSo, host, stream_only(s));
+  submit_and_wait(h, s, market("AAPL", "buy", 10, "ax-stream-entry"));
+  s.fill("ax-stream-entry", 4, 99.5);
+  s.fill("ax-stream-entry", 6, 100.0);
+  OrderResult r = final_state(h, "ax-stream-entry");
+  CHECK(r.status == OrderStatus::Filled);
+  CHECK(r.filled_qty == 10);
+  CHECK(r.filled_price == Approx((4 * 99.5 + 6 * 100.0) / 10));
+  CHECK(lookups_of(s, "ax-stream-entry") == 0);
+  // The stream was opened with the keys of live.md §3 and asked for trade_updates only.
+  auto sent = s.stream_messages_received();
+  REQUIRE(sent.size() >= 2);
+  CHECK(json::parse(sent[0])["action"] == "authenticate");
+  CHECK(json::parse(sent[1])["data"]["streams"] == json::array({"trade_updates"}));
+  no_secret_logged(host);
+}
+
+TEST_CASE("orders are refused while the trade stream is not listening") {
+  StandIn s;
+  set_keys();
+  FakeHost host;
+  // Nothing listens on the stream URL: the plugin keeps trying, and sends no order meanwhile.
+  PluginHarness h(kSo, host, config_for(s, {{"stream_url", "ws://127.0.0.1:1/stream"}}));
+  OrderResult r = h.submit(market("AAPL", "buy", 1, "ax-nostream-entry"));
+  CHECK(r.status == OrderStatus::Rejected);
+  CHECK_THAT(r.rejection_reason, Catch::Contains("trade stream is not listening"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(s.submits_for("ax-nostream-entry") == 0);
+  CHECK_FALSE(h.query_order("ax-nostream-entry"));  // not recorded: a retry later is sent
+}
+
+TEST_CASE("a fill missed while the stream was down is found after the reconnect") {
+  StandIn s;
+  set_keys();
+  s.hold_fills(true);
+  FakeHost host;
+  PluginHarness h(kSo, host, stream_only(s));
+  submit_and_wait(h, s, market("AAPL", "buy", 3, "ax-missed-entry"));
+  s.drop_stream_before_next_fill();
+  s.fill("ax-missed-entry", 3, 42.0);  // never sent on the stream: the connection closes instead
+  OrderResult r = final_state(h, "ax-missed-entry");
+  CHECK(r.status == OrderStatus::Filled);
+  CHECK(r.filled_qty == 3);
+  CHECK(lookups_of(s, "ax-missed-entry") >= 1);  // the catch-up after listening again
+}
+
+TEST_CASE("a repeated execution is applied once") {
+  StandIn s;
+  set_keys();
+  s.hold_fills(true);
+  FakeHost host;
+  PluginHarness h(kSo, host, stream_only(s));
+  submit_and_wait(h, s, market("AAPL", "buy", 5, "ax-dupexec-entry"));
+  s.duplicate_next_fill_event();
+  s.fill("ax-dupexec-entry", 2, 10.0);
+  s.fill("ax-dupexec-entry", 3, 11.0);
+  OrderResult r = final_state(h, "ax-dupexec-entry");
+  CHECK(r.status == OrderStatus::Filled);
+  CHECK(r.filled_qty == 5);
+  CHECK(r.filled_price == Approx((2 * 10.0 + 3 * 11.0) / 5));
+}
+
+TEST_CASE("a half-open stream is detected by its missing pongs and replaced") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 20.0);
+  FakeHost host;
+  PluginHarness h(kSo, host, stream_only(s, {{"stream_idle_timeout_ms", 400}}));
+  submit(h, market("AAPL", "buy", 1, "ax-before-entry"));
+  CHECK(final_state(h, "ax-before-entry").status == OrderStatus::Filled);
+  s.half_open_stream();
+  // The plugin drops the silent connection (freeing the account's slot) and authenticates again.
+  auto authentications = [&] {
+    int n = 0;
+    for (const auto& m : s.stream_messages_received()) n += m.find("authenticate") != std::string::npos;
+    return n;
+  };
+  REQUIRE(eventually([&] { return authentications() >= 2 && s.listening_connections() == 1; }));
+  submit(h, market("AAPL", "buy", 1, "ax-after-entry"));
+  CHECK(final_state(h, "ax-after-entry").status == OrderStatus::Filled);
 }
