@@ -106,3 +106,47 @@ TEST_CASE("an order filled while the engine was down is booked once at the next 
   CHECK(s.orders().size() == 1);
   CHECK(s.submits_for(order.client_order_id) == 1);
 }
+
+TEST_CASE("kill levels act on Alpaca: cancel_all cancels the working entry, flatten closes") {
+  StandIn s;
+  s.set_price("GOOG", 100.0);
+  EngineFixture fx("alpaca-kills");
+  auto& e = fx.start(live_manifest(s));
+  REQUIRE(eventually([&] { return s.listening_connections() == 1; }));
+  SECTION("cancel_all: the working entry is cancelled at Alpaca and never becomes a position") {
+    s.hold_fills(true);
+    e.process_signal(goog_long(e));
+    REQUIRE(run_until(e, [&] { return s.orders().size() == 1; }));
+    core::KillRecord k;
+    k.level = core::KillLevel::CancelAll;
+    k.reason = "operator cancel_all";
+    k.actor = "operator";
+    REQUIRE(e.orchestrator().activate_kill(k).durable);
+    REQUIRE(run_until(e, [&] {
+      return s.orders()[0].status == "canceled" &&
+             fx.sql("SELECT COUNT(*) FROM order_intents WHERE status = 'cancelled'")[0][0] == "1";
+    }));
+    CHECK(e.orchestrator().positions().empty());
+    // block_new and stronger stop entries before any request reaches Alpaca.
+    const auto before = s.requests().size();
+    auto r = e.process_signal(goog_long(e));
+    REQUIRE(r);
+    CHECK_FALSE(r->success);
+    CHECK(r->pipeline_stage() == "kill_switch");
+    for (std::size_t i = before; i < s.requests().size(); ++i) CHECK(s.requests()[i].method != "POST");
+  }
+  SECTION("flatten: the open position is closed through the pipeline at Alpaca") {
+    e.process_signal(goog_long(e));
+    REQUIRE(run_until(e, [&] { return e.orchestrator().positions().size() == 1; }));
+    core::KillRecord k;
+    k.level = core::KillLevel::Flatten;
+    k.reason = "operator flatten";
+    k.actor = "operator";
+    REQUIRE(e.orchestrator().activate_kill(k).durable);
+    REQUIRE(run_until(e, [&] { return e.orchestrator().positions().empty(); }));
+    CHECK(s.positions().count("GOOG") == 0);
+    REQUIRE(s.orders().size() == 2);
+    CHECK(s.orders()[1].side == "sell");
+    CHECK(fx.sql("SELECT COUNT(*) FROM trades")[0][0] == "1");
+  }
+}
