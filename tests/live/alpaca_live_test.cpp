@@ -34,7 +34,7 @@ std::string live_manifest(const StandIn& s) {
   return ManifestBuilder()
       .set("engine", "mode", "live")
       .raw("[live_broker]\nplugin = \"broker/alpaca\"\nbase_url = \"" + s.base_url() +
-           "\"\npoll_interval_ms = 50\nsnapshot_interval_ms = 200\n")
+           "\"\npoll_interval_ms = 600000\nsnapshot_interval_ms = 200\n")  // fills: the stream
       .toml();
 }
 

@@ -32,10 +32,20 @@ std::string text(const json& j, const char* field) {
   return it->get<std::string>();
 }
 
-std::string price_text(double v) {
-  // Alpaca takes prices as strings; two decimals above $1, four below (its sub-penny rule).
+// Alpaca takes prices as strings with two decimals at $1 and above, four below (its sub-penny
+// rule). `toward` -1 rounds down, +1 up, 0 to nearest: a buy limit is never raised, a sell limit
+// never lowered.
+std::string price_text(double v, int toward) {
+  const double scale = v >= 1.0 ? 100.0 : 10000.0;
+  double q = v * scale;
+  const double nearest = std::round(q);
+  if (std::fabs(q - nearest) < 1e-6) {
+    q = nearest;  // already on the grid (up to binary noise)
+  } else {
+    q = toward < 0 ? std::floor(q) : toward > 0 ? std::ceil(q) : nearest;
+  }
   char buf[32];
-  std::snprintf(buf, sizeof buf, v >= 1.0 ? "%.2f" : "%.4f", v);
+  std::snprintf(buf, sizeof buf, v >= 1.0 ? "%.2f" : "%.4f", q / scale);
   return buf;
 }
 
@@ -63,8 +73,8 @@ std::string order_body(const sdk::Order& o) {
                {"type", type},
                {"time_in_force", tif},
                {"client_order_id", o.client_order_id}};
-  if (needs_limit) body["limit_price"] = price_text(o.limit_price);
-  if (needs_stop) body["stop_price"] = price_text(o.stop_price);
+  if (needs_limit) body["limit_price"] = price_text(o.limit_price, o.side == "buy" ? -1 : 1);
+  if (needs_stop) body["stop_price"] = price_text(o.stop_price, 0);
   return body.dump();
 }
 
@@ -84,9 +94,9 @@ AlpacaOrder parse_order(const json& j) {
 }
 
 bool is_open_status(const std::string& s) {
-  return s == "new" || s == "partially_filled" || s == "accepted" || s == "pending_new" ||
-         s == "accepted_for_bidding" || s == "pending_cancel" || s == "pending_replace" ||
-         s == "calculated" || s == "stopped" || s == "suspended" || s == "held";
+  // Only these end an order. Everything else (new, partially_filled, done_for_day, which can
+  // fill again next session, pending_*, and any status Alpaca adds later) may still fill.
+  return !(s == "filled" || s == "canceled" || s == "expired" || s == "rejected" || s == "replaced");
 }
 
 sdk::OrderResult to_result(const AlpacaOrder& o, std::int64_t ts_us) {

@@ -27,7 +27,8 @@ std::string order_body(const sdk::Order& order);
 
 AlpacaOrder parse_order(const nlohmann::json& j);
 
-// True while Alpaca may still fill (part of) the order.
+// True while Alpaca may still fill (part of) the order: all but filled, canceled, expired,
+// rejected and replaced.
 bool is_open_status(const std::string& status);
 
 // The engine's view: open => pending; filled => filled; closed with some shares => partial;

@@ -199,7 +199,10 @@ sdk::Account OrderDesk::account() {
   std::uint64_t version;
   {
     std::lock_guard lock(mu_);
-    if (account_ && account_version_ == fill_version_) return *account_;
+    // The engine reads the account after every fill: a snapshot a fill behind (the desk thread
+    // reads it again within kMinRefreshGapUs) is good enough for equity and buying power, and
+    // the engine thread does not wait on Alpaca for it.
+    if (account_) return *account_;
     version = fill_version_;
   }
   RestResponse r;
@@ -277,8 +280,6 @@ void OrderDesk::act(const std::string& cid) {
     // Whatever the step below decides replaces this; a step that cannot decide (no budget
     // service, a stop) does not spin.
     it->second.due_us = steady_us() + kFirstBackoffUs;
-    // From here the POST may be on the wire: a cancel must go to Alpaca, not stay local.
-    if (t.phase == Phase::Queued) it->second.ever_sent = true;
   }
   switch (t.phase) {
     case Phase::Queued: send(cid, std::move(t)); break;
@@ -295,26 +296,38 @@ void OrderDesk::act(const std::string& cid) {
 }
 
 void OrderDesk::send(const std::string& cid, Tracked t) {
-  if (!take_budget(true)) return;
-  const RestResponse r = client_.post("/v2/orders", t.body);
-  if (r.transport == RestResponse::Transport::Refused) {
-    std::lock_guard lock(mu_);
-    auto& cur = orders_.at(cid);
-    cur.ever_sent = t.ever_sent;  // this attempt never left the process
-    if (++cur.refused >= settings_.max_refused_sends) {
-      host_.error("order " + cid + " not sent: " + r.transport_error);
-      finish(cid, ended(sdk::OrderStatus::Rejected, "Alpaca unreachable: " + r.transport_error, host_.wall_now_us()));
-    } else {
-      host_.warn("order " + cid + " not sent yet: " + r.transport_error);
-      retry_later(cid, Phase::Queued, 0);
-    }
+  // A cancel while waiting for the budget ends the wait (and is handled below, unsent).
+  if (!take_budget(true, [&] {
+        const Tracked& cur = orders_.at(cid);
+        return cur.phase == Phase::Final || cur.cancel_wanted;
+      })) {
     return;
   }
+  {
+    std::lock_guard lock(mu_);
+    auto& cur = orders_.at(cid);
+    if (cur.phase == Phase::Final) return;  // cancelled locally meanwhile
+    if (cur.cancel_wanted) {
+      if (!cur.ever_sent) {
+        finish(cid, ended(sdk::OrderStatus::Cancelled, "Cancelled before it was sent", host_.wall_now_us()));
+      } else {
+        // An earlier attempt may yet reach Alpaca: never send again, ask (a 404 ends it).
+        cur.phase = Phase::Unknown;
+        cur.due_us = steady_us();
+      }
+      return;
+    }
+    // From here the POST may be on the wire: a cancel must go to Alpaca, not stay local.
+    cur.ever_sent = true;
+  }
+  const RestResponse r = client_.post("/v2/orders", t.body);
   if (r.transport != RestResponse::Transport::Ok || r.status >= 500) {
-    // It may have been accepted: ask by client_order_id before anything else.
+    // It may have been accepted (even a refused connection: libcurl may have sent it once on
+    // a kept-alive connection that died). Ask by client_order_id before anything else.
     host_.warn("order " + cid + ": submit outcome unknown (" + r.message() + "); asking Alpaca by client_order_id");
     std::lock_guard lock(mu_);
     auto& cur = orders_.at(cid);
+    if (cur.phase == Phase::Final) return;  // the stream told the end meanwhile
     cur.phase = Phase::Unknown;
     cur.due_us = steady_us();
     cur.backoff_us = 0;
@@ -327,13 +340,16 @@ void OrderDesk::send(const std::string& cid, Tracked t) {
       host_.warn("order " + cid + ": unreadable answer (" + e.what() + "); asking Alpaca by client_order_id");
       std::lock_guard lock(mu_);
       auto& cur = orders_.at(cid);
-      cur.phase = Phase::Unknown;
-      cur.due_us = steady_us();
+      if (cur.phase != Phase::Final) {
+        cur.phase = Phase::Unknown;
+        cur.due_us = steady_us();
+      }
     }
     return;
   }
   std::lock_guard lock(mu_);
   const std::int64_t ts = host_.wall_now_us();
+  if (orders_.at(cid).phase == Phase::Final) return;  // the stream told the end meanwhile
   if (r.status == 429) {
     host_.warn("order " + cid + ": Alpaca's rate limit; sending again at its reset");
     auto& cur = orders_.at(cid);
@@ -405,7 +421,10 @@ void OrderDesk::send_cancel(const std::string& cid, Tracked t) {
   auto& cur = orders_.at(cid);
   if (r.transport == RestResponse::Transport::Ok && (r.status == 204 || r.status == 200 || r.status == 422 || r.status == 404)) {
     // Accepted, or nothing left to cancel: the order's final state comes from the next poll.
+    // A 422 can also come from a passing state: if the order is still open a while later, the
+    // cancel goes again (apply_locked).
     cur.cancel_sent = true;
+    cur.cancel_sent_us = steady_us();
     cur.due_us = steady_us();
     if (r.status == 422) host_.info("order " + cid + ": not cancelable (" + r.message() + ")");
     return;
@@ -424,27 +443,43 @@ void OrderDesk::refresh_snapshots() {
     std::lock_guard lock(mu_);
     version = fill_version_;
   }
-  auto spent = [this](std::int64_t wait) {
+  // Each half is kept as soon as it is read; a failure (or no budget) moves the next try back.
+  auto later = [this](std::int64_t wait) {
     std::lock_guard lock(mu_);
     next_refresh_us_ = steady_us() + wait;
   };
-  if (const std::int64_t wait = try_budget(); wait > 0) return spent(wait);
-  const RestResponse p = client_.get("/v2/positions");
-  if (const std::int64_t wait = try_budget(); wait > 0) return spent(wait);
-  const RestResponse a = client_.get("/v2/account");
-  std::lock_guard lock(mu_);
-  try {
-    if (p.ok()) {
-      positions_ = parse_positions(nlohmann::json::parse(p.body, nullptr, false));
-      positions_version_ = version;
+  auto read = [&](const char* path, auto&& keep) -> bool {
+    if (const std::int64_t wait = try_budget(); wait > 0) {
+      later(wait);
+      return false;
     }
-    if (a.ok()) {
-      account_ = parse_account(nlohmann::json::parse(a.body, nullptr, false));
-      account_version_ = version;
+    const RestResponse r = client_.get(path);
+    if (!r.ok()) {
+      host_.warn(std::string("Alpaca ") + path + " not read: " + r.message());
+      later(r.transport == RestResponse::Transport::Ok && r.status == 429 ? delay_until_reset(r) : 1'000'000);
+      return false;
     }
-  } catch (const std::exception& e) {
-    host_.warn(std::string("Alpaca snapshot unreadable: ") + e.what());
+    try {
+      auto j = nlohmann::json::parse(r.body);
+      std::lock_guard lock(mu_);
+      keep(j);
+      return true;
+    } catch (const std::exception& e) {
+      host_.warn(std::string("Alpaca ") + path + " unreadable: " + e.what());
+      later(1'000'000);
+      return false;
+    }
+  };
+  if (!read("/v2/positions", [&](const nlohmann::json& j) {
+        positions_ = parse_positions(j);
+        positions_version_ = version;
+      })) {
+    return;
   }
+  read("/v2/account", [&](const nlohmann::json& j) {
+    account_ = parse_account(j);
+    account_version_ = version;
+  });
 }
 
 void OrderDesk::apply(const std::string& cid, const AlpacaOrder& o) {
@@ -467,6 +502,11 @@ void OrderDesk::apply_locked(const std::string& cid, const AlpacaOrder& o) {
   if (r.status != sdk::OrderStatus::Pending) {
     finish(cid, std::move(r));
     return;
+  }
+  constexpr std::int64_t kCancelConfirmUs = 2'000'000;
+  if (cur.cancel_wanted && cur.cancel_sent && o.status != "pending_cancel" &&
+      steady_us() - cur.cancel_sent_us > kCancelConfirmUs) {
+    cur.cancel_sent = false;  // still open, no cancel under way: ask again
   }
   cur.result = std::move(r);
   cur.phase = Phase::Working;
@@ -546,9 +586,10 @@ std::int64_t OrderDesk::try_budget() {
   }
 }
 
-bool OrderDesk::take_budget(bool urgent) {
+bool OrderDesk::take_budget(bool urgent, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    if (give_up && give_up()) return false;
     sdk::Host::RateTake take;
     try {
       take = host_.take_rate(settings_.budget, 1, urgent);

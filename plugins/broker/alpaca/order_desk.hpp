@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,6 @@ struct DeskSettings {
   std::string budget = "alpaca";          // the shared rate budget's name (declared by the caller)
   std::int64_t poll_interval_us = 10'000'000;  // a safety net: the stream tells first
   std::int64_t refresh_interval_us = 15'000'000;  // positions and account snapshots
-  int max_refused_sends = 5;              // connection refused this often => rejected (it never left)
 };
 
 class OrderDesk {
@@ -53,7 +53,9 @@ class OrderDesk {
   std::optional<sdk::OrderResult> query(const std::string& client_order_id);
   // Queues a cancel; false when the desk does not know the order.
   bool cancel(const std::string& client_order_id);
-  // Snapshots newer than the last fill the desk saw; fetched on the calling thread otherwise.
+  // Positions newer than the last fill the desk saw (the reconciler compares them with the
+  // engine's book), fetched on the calling thread otherwise; the account's latest snapshot,
+  // fetched only when there is none yet (start-up).
   std::vector<sdk::BrokerPosition> positions();
   sdk::Account account();
 
@@ -72,8 +74,8 @@ class OrderDesk {
     std::string alpaca_id;
     bool cancel_wanted = false;
     bool cancel_sent = false;
-    bool ever_sent = false;
-    int refused = 0;
+    std::int64_t cancel_sent_us = 0;
+    bool ever_sent = false;  // a POST may have reached Alpaca (set just before it leaves)
     std::int64_t due_us = 0;     // when the thread acts on it next (steady clock)
     std::int64_t backoff_us = 0;
   };
@@ -94,7 +96,8 @@ class OrderDesk {
   // Urgent (sends, lookups of ambiguous sends, cancels): waits for the budget; false when
   // stopping. Others never wait (they would hold up the urgent ones): 0 when taken, else the
   // wait before trying again.
-  bool take_budget(bool urgent);
+  // `give_up` (checked under the lock) ends the wait early, returning false.
+  bool take_budget(bool urgent, const std::function<bool()>& give_up = {});
   std::int64_t try_budget();
   std::int64_t delay_until_reset(const RestResponse& r) const;
   static std::int64_t steady_us();

@@ -132,6 +132,15 @@ RestClient::RestClient(RestSettings settings) : settings_(std::move(settings)), 
 
 RestClient::~RestClient() = default;
 
+void RestClient::redact(std::string& text) const {
+  for (const std::string* key : {&settings_.secret_key, &settings_.key_id}) {
+    if (key->empty()) continue;
+    for (auto at = text.find(*key); at != std::string::npos; at = text.find(*key, at + 10)) {
+      text.replace(at, key->size(), "[redacted]");
+    }
+  }
+}
+
 RestResponse RestClient::request(std::string_view method, std::string_view path, std::string_view body) {
   RestResponse r;
   CURL* h = curl_->handle;
@@ -169,6 +178,9 @@ RestResponse RestClient::request(std::string_view method, std::string_view path,
     return r;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+  // The body reaches logs and rejection reasons (message()): never with a key in it, whatever
+  // a proxy or an error page echoes back.
+  redact(r.body);
   return r;
 }
 

@@ -53,6 +53,8 @@ class RestClient {
   RestResponse request(std::string_view method, std::string_view path, std::string_view body);
 
   const std::string& base_url() const { return settings_.base_url; }
+  // Replaces every occurrence of the keys in `text`.
+  void redact(std::string& text) const;
 
  private:
   struct Curl;

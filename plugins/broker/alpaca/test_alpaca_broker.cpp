@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "axion/sdk/testing/fakes.hpp"
+#include "alpaca_json.hpp"
 #include "standin.hpp"
 
 using axion::sdk::Order;
@@ -67,6 +68,17 @@ OrderResult submit(PluginHarness& h, const Order& o) {
   return r;
 }
 
+// The plugin reads positions and account once at start: with background snapshots off, every
+// request after this is the order's.
+void wait_for_startup_snapshots(const StandIn& s) {
+  REQUIRE(eventually([&] {
+    for (const auto& r : s.requests()) {
+      if (r.target == "/v2/account") return true;
+    }
+    return false;
+  }));
+}
+
 // Submits and waits until the stand-in holds the order.
 void submit_and_wait(PluginHarness& h, const StandIn& s, const Order& o) {
   submit(h, o);
@@ -118,7 +130,8 @@ TEST_CASE("a market order is sent off the engine thread and fills") {
     CHECK(pos[0].qty == 15);
     CHECK(pos[0].side == "long");
     CHECK(pos[0].avg_price == Approx(183.27));
-    CHECK(h.account().cash == Approx(100000.0 - 15 * 183.27));
+    // The account is a background snapshot, read again shortly after each fill.
+    CHECK(eventually([&] { return h.account().cash == Approx(100000.0 - 15 * 183.27); }));
   }
   for (const auto& req : s.requests()) {
     CHECK(req.headers.at("APCA-API-KEY-ID") == "PKTESTKEY");
@@ -165,12 +178,7 @@ TEST_CASE("an ambiguous submit is looked up, never sent blindly again") {
   FakeHost host;
   // No background snapshots: a scripted fault must meet the order's request, not a snapshot's.
   PluginHarness h(kSo, host, config_for(s, {{"timeout_ms", 300}, {"snapshot_interval_ms", 600000}}));
-  REQUIRE(eventually([&] {  // the first snapshots, taken at start
-    for (const auto& r : s.requests()) {
-      if (r.target == "/v2/account") return true;
-    }
-    return false;
-  }));
+  wait_for_startup_snapshots(s);
   SECTION("a 5xx after Alpaca accepted the order") {
     s.fail_next_submit_after_accept(500);
     submit(h, market("MSFT", "buy", 3, "ax-5xx-entry"));
@@ -242,11 +250,35 @@ TEST_CASE("a 429 burst delays the order until the reset, then it is sent once") 
   set_keys();
   s.set_price("AAPL", 100.0);
   FakeHost host;
-  PluginHarness h(kSo, host, config_for(s));
+  PluginHarness h(kSo, host, config_for(s, {{"snapshot_interval_ms", 600000}}));
+  wait_for_startup_snapshots(s);  // a scripted fault now meets the order's requests
   s.rate_limit_burst(2);
   submit(h, market("AAPL", "buy", 1, "ax-429-entry"));
   CHECK(final_state(h, "ax-429-entry").status == OrderStatus::Filled);
+  std::vector<int> posts;
+  for (const auto& r : s.requests()) {
+    if (r.method == "POST") posts.push_back(r.status);
+  }
+  CHECK(posts == std::vector<int>{429, 429, 200});
   CHECK(s.orders().size() == 1);
+}
+
+TEST_CASE("an order cancelled while it waits for the rate budget is never sent") {
+  StandIn s;
+  set_keys();
+  s.set_price("AAPL", 10.0);
+  FakeHost host;
+  PluginHarness h(kSo, host, config_for(s, {{"rate_limit_per_minute", 10}}));
+  while (host.rate_budgets.find("alpaca")->take(1, true, host.rate_clock_us()).taken) {
+  }
+  submit(h, market("AAPL", "buy", 1, "ax-waiting-entry"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(h.cancel_order("ax-waiting-entry"));
+  OrderResult r = final_state(h, "ax-waiting-entry");
+  CHECK(r.status == OrderStatus::Cancelled);
+  host.rate_wall_us = 61'000'000;  // the budget is back: still nothing goes out
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(s.submits_for("ax-waiting-entry") == 0);
 }
 
 TEST_CASE("a working order is cancelled at Alpaca") {
@@ -406,7 +438,7 @@ TEST_CASE("a fill missed while the stream was down is found after the reconnect"
   CHECK(lookups_of(s, "ax-missed-entry") >= 1);  // the catch-up after listening again
 }
 
-TEST_CASE("a repeated execution is applied once") {
+TEST_CASE("a repeated execution leaves the order as it was") {
   StandIn s;
   set_keys();
   s.hold_fills(true);
@@ -440,4 +472,44 @@ TEST_CASE("a half-open stream is detected by its missing pongs and replaced") {
   REQUIRE(eventually([&] { return authentications() >= 2 && s.listening_connections() == 1; }));
   submit(h, market("AAPL", "buy", 1, "ax-after-entry"));
   CHECK(final_state(h, "ax-after-entry").status == OrderStatus::Filled);
+}
+
+// ---- Alpaca's objects ---------------------------------------------------------------------------
+
+TEST_CASE("only filled, canceled, expired, rejected and replaced end an order") {
+  axion::alpaca::AlpacaOrder o;
+  o.id = "x";
+  o.qty = 10;
+  for (const char* open : {"new", "accepted", "partially_filled", "done_for_day", "pending_cancel",
+                           "held", "a_status_added_later"}) {
+    o.status = open;
+    INFO(open);
+    CHECK(axion::alpaca::to_result(o, 0).status == OrderStatus::Pending);
+  }
+  o.status = "filled";
+  o.filled_qty = 10;
+  CHECK(axion::alpaca::to_result(o, 0).status == OrderStatus::Filled);
+  o.status = "expired";
+  o.filled_qty = 4;
+  CHECK(axion::alpaca::to_result(o, 0).status == OrderStatus::Partial);
+  o.filled_qty = 0;
+  CHECK(axion::alpaca::to_result(o, 0).status == OrderStatus::Cancelled);
+  o.status = "rejected";
+  CHECK(axion::alpaca::to_result(o, 0).status == OrderStatus::Rejected);
+}
+
+TEST_CASE("limit prices are put on Alpaca's grid without moving against the trader") {
+  Order o = market("AAPL", "buy", 1, "ax-grid");
+  o.order_type = "limit";
+  o.limit_price = 100.005;
+  CHECK(json::parse(axion::alpaca::order_body(o))["limit_price"] == "100.00");
+  o.side = "sell";
+  CHECK(json::parse(axion::alpaca::order_body(o))["limit_price"] == "100.01");
+  o.limit_price = 183.27;  // on the grid already (binary noise apart)
+  CHECK(json::parse(axion::alpaca::order_body(o))["limit_price"] == "183.27");
+  o.limit_price = 0.123456;
+  CHECK(json::parse(axion::alpaca::order_body(o))["limit_price"] == "0.1235");
+  const auto body = json::parse(axion::alpaca::order_body(o));
+  CHECK(body["qty"] == "1");
+  CHECK(body["client_order_id"] == "ax-grid");
 }

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "rest_client.hpp"
 
@@ -241,8 +242,10 @@ struct TradeStream::Session {
       }
       case Phase::Listen: {
         if (stream == "authorization") return true;  // a repeat of the answer above
-        if (stream != "listening") {
-          fail("unexpected answer to listen: " + stream);
+        const json streams = data.value("streams", json::array());
+        if (stream != "listening" || !streams.is_array() ||
+            std::find(streams.begin(), streams.end(), json("trade_updates")) == streams.end()) {
+          fail("Alpaca did not confirm listening to trade_updates: " + j.dump());
           return false;
         }
         phase_ = Phase::Live;
@@ -250,14 +253,16 @@ struct TradeStream::Session {
         owner_.listening_ = true;
         ++owner_.sessions_;
         host_.info("Alpaca trade stream listening");
-        if (callbacks_.on_listening) callbacks_.on_listening();
+        guard("on_listening", callbacks_.on_listening);
         return true;
       }
       case Phase::Live: {
         if (stream != "trade_updates") return true;
         try {
           const TradeUpdate u = parse_trade_update(data);
-          if (callbacks_.on_update) callbacks_.on_update(u);
+          guard("on_update", [&] {
+            if (callbacks_.on_update) callbacks_.on_update(u);
+          });
         } catch (const std::exception& e) {
           host_.warn(std::string("Alpaca trade update ignored: ") + e.what());
         }
@@ -267,13 +272,31 @@ struct TradeStream::Session {
     return true;
   }
 
+  // A throwing callback must not end the io thread (its run() would stop for good).
+  template <class Fn>
+  void guard(const char* what, Fn&& fn) {
+    try {
+      if constexpr (std::is_constructible_v<bool, Fn>) {
+        if (fn) fn();
+      } else {
+        fn();
+      }
+    } catch (const std::exception& e) {
+      host_.error(std::string("Alpaca trade stream: ") + what + " failed: " + e.what());
+    } catch (...) {
+      host_.error(std::string("Alpaca trade stream: ") + what + " failed");
+    }
+  }
+
   void fail(const std::string& why) {
     if (stopping_) return;
     const bool was_listening = owner_.listening_.exchange(false);
     close_socket();
     if (was_listening) {
       host_.warn("Alpaca trade stream lost (" + why + "); reconnecting");
-      if (callbacks_.on_down) callbacks_.on_down(why);
+      guard("on_down", [&] {
+        if (callbacks_.on_down) callbacks_.on_down(why);
+      });
     } else {
       host_.warn("Alpaca trade stream not connected (" + why + "); next try in " +
                  std::to_string(backoff_ms_) + " ms");
