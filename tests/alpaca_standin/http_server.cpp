@@ -1,6 +1,7 @@
 // The HTTP half of the stand-in's server (Boost.Beast, with stream_session.cpp the only files that
 // include it: slow to compile). A request that asks for a websocket upgrade to /stream is handed
-// over to the trade_updates stream's session.
+// over to the trade_updates stream's session. With TLS files every connection is HTTPS (and the
+// stream WSS) on the same port; one Session template serves both kinds.
 //
 // Boost 1.74 asio's awaitable.hpp uses std::exchange without including <utility>, which g++ 12
 // rejects under C++20 (deps-notes P-17); including it first is enough.
@@ -11,14 +12,17 @@
 #include <strings.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 
 #include "stream_hub.hpp"
 #include "stream_session.hpp"
@@ -28,10 +32,12 @@ namespace axion::testing::alpaca {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 namespace {
 
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 // A keep-alive connection idle this long is closed (clients reconnect), as real servers do.
 constexpr auto kIdleTimeout = std::chrono::seconds(90);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
@@ -50,6 +56,7 @@ struct HttpServer::Impl {
   Handler handler;
   StreamHub* stream = nullptr;
   std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
+  std::optional<ssl::context> tls;  // set: every connection is TLS
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
   std::uint16_t port = 0;
@@ -59,15 +66,41 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, plain (Stream = beast::tcp_stream) or TLS (beast::ssl_stream over it): the
+// two differ only in the handshake first and in how the connection is handed to the stream.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), delay_(stream_.get_executor()), server_(server) {}
+  // `args` build the stream: a socket, or a socket and the TLS context.
+  template <class... Args>
+  explicit Session(HttpServer::Impl& server, Args&&... args)
+      : stream_(std::forward<Args>(args)...), delay_(stream_.get_executor()), server_(server) {}
+
+  void start() {
+    if constexpr (kTls) {
+      tcp_layer().expires_after(kTlsHandshakeTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                // A client that rejects the certificate ends here: only this
+                                // connection closes.
+                                if (ec) return self->close();
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+ private:
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
 
   void read() {
     parser_.emplace();
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    tcp_layer().expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        if (!ec)
@@ -77,15 +110,19 @@ class Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
- private:
   void on_request() {
     const auto& req = parser_->get();
     if (server_.stream && beast::websocket::is_upgrade(req)) {
       const std::string_view target(req.target().data(), req.target().size());
       if (target.substr(0, target.find('?')) == kStreamPath) {
         // The connection becomes the stream's; this session ends here.
-        return start_stream_session(stream_.release_socket(), parser_->release(),
-                                    *server_.stream);
+        if constexpr (kTls) {
+          tcp_layer().expires_never();  // the websocket keeps its own timeouts
+          return start_stream_session(std::move(stream_), parser_->release(), *server_.stream);
+        } else {
+          return start_stream_session(stream_.release_socket(), parser_->release(),
+                                      *server_.stream);
+        }
       }
     }
     HttpRequest in;
@@ -120,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (out.delay.count() > 0) {
       // Only this connection waits: the timer runs on the io thread with everything else.
-      stream_.expires_never();
+      tcp_layer().expires_never();
       delay_.expires_after(out.delay);
       delay_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (!ec) self->write();
@@ -131,25 +168,27 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write() {
-    stream_.expires_after(kWriteTimeout);
+    tcp_layer().expires_after(kWriteTimeout);
     http::async_write(stream_, *res_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->close();
                         const bool again = self->res_->keep_alive();
                         self->res_.reset();
                         if (again) return self->read();
+                        // TCP only, also under TLS: the answer's length is known, and a client
+                        // need not wait for a close_notify.
                         beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
                       });
   }
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   net::steady_timer delay_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
@@ -162,15 +201,35 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::do_accept() {
   acceptor->async_accept(*ioc, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->read();
+    if (!ec && tls) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
+                                                                      *tls)
+          ->start();
+    } else if (!ec) {
+      std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->start();
+    }
     do_accept();
   });
 }
 
-HttpServer::HttpServer(Handler handler, StreamHub* stream) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(Handler handler, StreamHub* stream, TlsFiles tls)
+    : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
   s.handler = std::move(handler);
   s.stream = stream;
+  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    try {
+      s.tls.emplace(ssl::context::tls_server);
+      s.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                         ssl::context::no_tlsv1_1);
+      s.tls->use_certificate_chain_file(tls.cert_file);
+      s.tls->use_private_key_file(tls.key_file, ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("alpaca stand-in cannot load its TLS certificate or key: " +
+                               std::string(e.what()));
+    }
+  }
   beast::error_code ec;
   const tcp::endpoint ep(net::ip::make_address("127.0.0.1"),
                          0);  // port 0: the system picks a free one
@@ -197,6 +256,8 @@ HttpServer::HttpServer(Handler handler, StreamHub* stream) : impl_(std::make_uni
 HttpServer::~HttpServer() { stop(); }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
+
+bool HttpServer::tls() const { return impl_->tls.has_value(); }
 
 void HttpServer::stop() {
   auto& s = *impl_;

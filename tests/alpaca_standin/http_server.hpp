@@ -35,6 +35,11 @@ struct HttpResponse {
   std::chrono::milliseconds delay{0};  // hold the answer back this long (a slow broker)
 };
 
+// PEM files for TLS; both empty = plain HTTP. With them the port speaks HTTPS, and /stream WSS.
+struct TlsFiles {
+  std::string cert_file, key_file;
+};
+
 class HttpServer {
  public:
   // Runs on the io thread, one request at a time; must not block (use `delay` to be slow).
@@ -43,12 +48,15 @@ class HttpServer {
   // Listens on 127.0.0.1 on a free port and serves on its own thread. Throws std::runtime_error
   // if it cannot listen. With a `stream` hub (which must outlive the server), websocket upgrades
   // to /stream serve the trade_updates stream against it; without one they are plain requests.
-  explicit HttpServer(Handler handler, StreamHub* stream = nullptr);
+  // With `tls` files, every connection starts with a TLS handshake; one that fails (a client
+  // that rejects the certificate) closes that connection only.
+  explicit HttpServer(Handler handler, StreamHub* stream = nullptr, TlsFiles tls = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   std::uint16_t port() const;
+  bool tls() const;
   // Closes the listener and every connection, joins the thread. Idempotent.
   void stop();
 

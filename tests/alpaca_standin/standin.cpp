@@ -21,7 +21,7 @@ struct StandIn::Impl {
               std::lock_guard lock(mutex);
               return handle(state, req);
             },
-            &hub) {
+            &hub, TlsFiles{state.options.tls_cert_file, state.options.tls_key_file}) {
     // Every book event goes to the stream, in the order it happens (under the lock).
     std::lock_guard lock(mutex);
     state.book.on_event([this](const BookEvent& e) { hub.publish(e); });
@@ -74,7 +74,10 @@ StandIn::~StandIn() { impl_->server.stop(); }
 
 std::uint16_t StandIn::port() const { return impl_->server.port(); }
 
-std::string StandIn::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string StandIn::base_url() const {
+  return (impl_->server.tls() ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+         std::to_string(port());
+}
 
 void StandIn::set_price(const std::string& symbol, double price) {
   std::lock_guard lock(impl_->mutex);
@@ -135,7 +138,8 @@ void StandIn::fail_next_requests(int n, int http_status) {
 }
 
 std::string StandIn::stream_url() const {
-  return "ws://127.0.0.1:" + std::to_string(port()) + std::string(kStreamPath);
+  return (impl_->server.tls() ? "wss://127.0.0.1:" : "ws://127.0.0.1:") +
+         std::to_string(port()) + std::string(kStreamPath);
 }
 
 void StandIn::stream_text_frames(bool text) { impl_->hub.text_frames(text); }

@@ -20,6 +20,10 @@ struct StandInOptions {
   int rate_limit = 200;                          // requests per window, per key (Alpaca: 200/min)
   std::chrono::milliseconds rate_window{60000};  // a rolling window (README "Rate limit")
   double starting_cash = 100000.0;
+  // PEM paths (self_signed.hpp makes them). Both set: the port speaks HTTPS and WSS instead of
+  // HTTP and WS; both empty: plain. A client that rejects the certificate loses only its own
+  // connection.
+  std::string tls_cert_file{}, tls_key_file{};
 };
 
 struct OrderView {  // what the stand-in holds for one order
@@ -42,7 +46,7 @@ class StandIn {
   StandIn& operator=(const StandIn&) = delete;
 
   std::uint16_t port() const;
-  std::string base_url() const;  // "http://127.0.0.1:<port>"
+  std::string base_url() const;  // "http://127.0.0.1:<port>", "https://…" with TLS
 
   // Market and fills. Misuse (an unknown client_order_id, a fill of a closed order, a fill larger
   // than what is left) throws std::invalid_argument: it is a bug in the test, not a broker event.
@@ -69,7 +73,7 @@ class StandIn {
   void fail_next_requests(int n, int http_status = 503);          // that status, nothing done
 
   // The trade_updates stream (live.md §3), a websocket on the same port (README "Stream").
-  std::string stream_url() const;  // "ws://127.0.0.1:<port>/stream"
+  std::string stream_url() const;  // "ws://127.0.0.1:<port>/stream", "wss://…" with TLS
   // Binary frames (the paper environment's way) by default; true sends text frames (live's way).
   // Applies to frames queued from then on.
   void stream_text_frames(bool text);

@@ -6,6 +6,8 @@
 // half-open session takes the descriptor away from Beast: any further websocket read or write
 // fails at once, and the session reads raw bytes (dropped) on its own socket to notice the client
 // closing.
+// Plain and TLS sessions are one template over the websocket's next layer: only the stream type
+// differs, since everything else works on the websocket or on the lowest (TCP) layer.
 #include <utility>
 
 #include "stream_session.hpp"
@@ -14,7 +16,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <memory>
 #include <optional>
 
@@ -35,10 +39,17 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
 constexpr std::size_t kMessageMax = 64 * 1024;
 
-class StreamSession : public std::enable_shared_from_this<StreamSession> {
+template <class NextLayer>
+class StreamSession : public std::enable_shared_from_this<StreamSession<NextLayer>> {
+  using Base = std::enable_shared_from_this<StreamSession<NextLayer>>;
+  using Base::shared_from_this;
+  using Base::weak_from_this;
+
  public:
-  StreamSession(tcp::socket&& socket, StreamHub& hub)
-      : ws_(std::move(socket)),
+  // `next`: a tcp::socket, or an ssl_stream after its handshake.
+  template <class Next>
+  StreamSession(Next&& next, StreamHub& hub)
+      : ws_(std::forward<Next>(next)),
         ex_(ws_.get_executor()),
         timer_(ex_),
         close_timer_(ex_),
@@ -58,6 +69,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
         net::post(ex, [s = std::move(self)] { s->pump(); });
       }
     });
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts apply
     websocket::stream_base::timeout t{};
     t.handshake_timeout = kHandshakeTimeout;
     t.idle_timeout = websocket::stream_base::none();
@@ -191,7 +203,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
     }
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   net::any_io_executor ex_;
   net::steady_timer timer_;        // the next delayed frame
   net::steady_timer close_timer_;  // bounds the close handshake
@@ -214,7 +226,14 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
 void start_stream_session(tcp::socket socket, http::request<http::string_body> upgrade,
                           StreamHub& hub) {
-  std::make_shared<StreamSession>(std::move(socket), hub)->start(std::move(upgrade));
+  std::make_shared<StreamSession<beast::tcp_stream>>(std::move(socket), hub)
+      ->start(std::move(upgrade));
+}
+
+void start_stream_session(beast::ssl_stream<beast::tcp_stream> stream,
+                          http::request<http::string_body> upgrade, StreamHub& hub) {
+  std::make_shared<StreamSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), hub)
+      ->start(std::move(upgrade));
 }
 
 }  // namespace axion::testing::alpaca

@@ -7,8 +7,10 @@
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace axion::testing::alpaca {
 
@@ -18,6 +20,10 @@ class StreamHub;
 // side closes. The session registers with `hub` at once, so it counts as a stream connection from
 // the moment the client's upgrade request has been read.
 void start_stream_session(boost::asio::ip::tcp::socket socket,
+                          boost::beast::http::request<boost::beast::http::string_body> upgrade,
+                          StreamHub& hub);
+// The same over TLS: `stream` has completed its handshake (a wss:// connection).
+void start_stream_session(boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
                           boost::beast::http::request<boost::beast::http::string_body> upgrade,
                           StreamHub& hub);
 
