@@ -56,6 +56,7 @@ std::int64_t OrderDesk::steady_us() {
 
 OrderDesk::OrderDesk(const sdk::Host& host, DeskSettings settings)
     : host_(host), settings_(std::move(settings)), client_(settings_.rest), sync_client_(settings_.rest) {
+  client_.abort_when(&abort_requests_);
   thread_ = std::thread([this] { run(); });
   TradeStream::Callbacks callbacks;
   callbacks.on_update = [this](const TradeUpdate& u) { on_stream_update(u); };
@@ -82,6 +83,7 @@ OrderDesk::~OrderDesk() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  abort_requests_ = true;  // the desk thread's request in flight ends now, not at its timeout
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }

@@ -10,6 +10,7 @@
 // from the account's shared rate budget, orders and cancels first.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -111,6 +112,7 @@ class OrderDesk {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> abort_requests_{false};  // set by the destructor: in-flight requests end
   std::map<std::string, Tracked> orders_;  // by client_order_id
   std::uint64_t fill_version_ = 0;         // bumped when a fill is seen
   std::optional<std::vector<sdk::BrokerPosition>> positions_;

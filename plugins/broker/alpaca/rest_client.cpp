@@ -57,6 +57,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   return size * n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* flag = static_cast<const std::atomic<bool>*>(user);
+  return flag && flag->load() ? 1 : 0;  // non-zero ends the transfer
+}
+
 RestResponse::Transport classify(CURLcode code) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: return RestResponse::Transport::Timeout;
@@ -170,6 +175,11 @@ RestResponse RestClient::request(std::string_view method, std::string_view path,
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+  if (abort_) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort_));
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
   const CURLcode code = curl_easy_perform(h);
   if (code != CURLE_OK) {
     r.transport = classify(code);

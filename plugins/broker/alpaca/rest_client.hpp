@@ -3,6 +3,7 @@
 // thread-safe: each thread that talks to Alpaca owns its own client.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,9 @@ class RestClient {
   RestResponse request(std::string_view method, std::string_view path, std::string_view body);
 
   const std::string& base_url() const { return settings_.base_url; }
+  // While *flag is true every transfer ends at once (Transport::Other): a stopping plugin does
+  // not wait out a request's timeout. An aborted POST is as ambiguous as a timeout.
+  void abort_when(const std::atomic<bool>* flag) { abort_ = flag; }
   // Replaces every occurrence of the keys in `text`.
   void redact(std::string& text) const;
 
@@ -60,6 +64,7 @@ class RestClient {
   struct Curl;
   RestSettings settings_;
   std::unique_ptr<Curl> curl_;
+  const std::atomic<bool>* abort_ = nullptr;
 };
 
 }  // namespace axion::alpaca

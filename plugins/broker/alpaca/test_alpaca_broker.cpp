@@ -2,71 +2,18 @@
 // on 127.0.0.1 (tests/alpaca_standin): sending, the never-blind-retry rules of live.md §5,
 // cancels, start-up lookups, snapshots, the shared rate budget, the trade stream (fills, a
 // missed fill after a reconnect, a half-open socket), and keys kept out of the logs.
-#include <cstdlib>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
 
-#include "axion/sdk/testing/fakes.hpp"
-#include "alpaca_json.hpp"
-#include "standin.hpp"
+#include "test_support.hpp"
 
-using axion::sdk::Order;
-using axion::sdk::OrderResult;
-using axion::sdk::OrderStatus;
-using axion::sdk::testing::FakeHost;
+using namespace alpaca_test;
 using axion::sdk::testing::PluginCallError;
-using axion::sdk::testing::PluginHarness;
-using axion::testing::alpaca::StandIn;
-using nlohmann::json;
 
 namespace {
-
-const char* const kSo = AXION_PLUGIN_SO;
-
-// The stand-in's default keys, where the plugin reads them.
-void set_keys() {
-  ::setenv("AXION_ALPACA_API_KEY", "PKTESTKEY", 1);
-  ::setenv("AXION_ALPACA_SECRET_KEY", "test-secret-value", 1);
-}
-
-json config_for(const StandIn& s, json extra = json::object()) {
-  json c = {{"base_url", s.base_url()}, {"poll_interval_ms", 20}, {"timeout_ms", 1000},
-            {"snapshot_interval_ms", 200}};
-  for (auto& [k, v] : extra.items()) c[k] = v;
-  return c;
-}
-
-Order market(const std::string& ticker, const std::string& side, std::int64_t qty, const std::string& cid) {
-  Order o;
-  o.ticker = ticker;
-  o.side = side;
-  o.qty = qty;
-  o.client_order_id = cid;
-  o.signal_id = "sig-" + cid;
-  return o;
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
-
-// Submits once the plugin's trade stream listens: until then it refuses, recording nothing.
-OrderResult submit(PluginHarness& h, const Order& o) {
-  OrderResult r;
-  REQUIRE(eventually([&] {
-    r = h.submit(o);
-    return r.rejection_reason.find("not listening") == std::string::npos;
-  }));
-  return r;
-}
 
 // The plugin reads positions and account once at start: with background snapshots off, every
 // request after this is the order's.
@@ -83,25 +30,6 @@ void wait_for_startup_snapshots(const StandIn& s) {
 void submit_and_wait(PluginHarness& h, const StandIn& s, const Order& o) {
   submit(h, o);
   REQUIRE(eventually([&] { return s.order_by_client_id(o.client_order_id).has_value(); }));
-}
-
-// Waits until the broker reports a final state for `cid`.
-OrderResult final_state(PluginHarness& h, const std::string& cid) {
-  std::optional<OrderResult> r;
-  eventually([&] {
-    r = h.query_order(cid);
-    return r && r->status != OrderStatus::Pending;
-  });
-  REQUIRE(r);
-  return *r;
-}
-
-void no_secret_logged(FakeHost& host) {
-  std::lock_guard lock(host.logs_mu);
-  for (const auto& [level, line] : host.logs) {
-    INFO(line);
-    CHECK(line.find("test-secret-value") == std::string::npos);
-  }
 }
 
 }  // namespace
