@@ -250,6 +250,13 @@ void OrderDesk::run() {
         pick_urgent = urgent;
       }
     }
+    if (catch_up_due_) {
+      catch_up_due_ = false;
+      lock.unlock();
+      catch_up();
+      lock.lock();
+      continue;
+    }
     const bool stale = positions_version_ != fill_version_ || account_version_ != fill_version_;
     const bool refresh_due = now >= next_refresh_us_ || (stale && now - last_refresh >= kMinRefreshGapUs);
     if (!pick.empty() && (pick_urgent || !refresh_due)) {
@@ -538,12 +545,52 @@ void OrderDesk::on_stream_update(const TradeUpdate& u) {
 
 void OrderDesk::on_stream_listening() {
   std::lock_guard lock(mu_);
-  // What happened while disconnected is not replayed by Alpaca: ask for every order still open.
+  // What happened while disconnected is not replayed by Alpaca: the desk thread reads the open
+  // orders first (catch_up), then asks by id for each of its orders no longer among them.
+  catch_up_due_ = true;
+  wake_.notify_all();
+}
+
+void OrderDesk::catch_up() {
+  auto by_id = [this] {  // the fallback: every working order asked for by client id
+    std::lock_guard lock(mu_);
+    const std::int64_t now = steady_us();
+    for (auto& [cid, t] : orders_) {
+      if (t.phase == Phase::Working || t.phase == Phase::Unknown) t.due_us = now;
+    }
+  };
+  if (try_budget() > 0) return by_id();
+  const RestResponse r = client_.get("/v2/orders?status=open&limit=500&direction=desc");
+  std::vector<AlpacaOrder> open;
+  try {
+    if (!r.ok()) throw std::runtime_error(r.message());
+    for (const auto& j : nlohmann::json::parse(r.body)) open.push_back(parse_order(j));
+  } catch (const std::exception& e) {
+    host_.warn(std::string("Alpaca open orders not read after the reconnect (") + e.what() +
+               "); asking for each working order instead");
+    return by_id();
+  }
+  std::lock_guard lock(mu_);
+  std::unordered_set<std::string> still_open;
+  for (const AlpacaOrder& o : open) {
+    still_open.insert(o.client_order_id);
+    auto it = orders_.find(o.client_order_id);
+    if (it == orders_.end()) {
+      // Not placed by this engine (or by a run whose intents are settled): it can fill and
+      // move the account behind the engine's back, which the reconciler would then find.
+      if (foreign_open_.insert(o.client_order_id).second) {
+        host_.warn("Alpaca has an open order this engine does not track: " + o.client_order_id + " (" +
+                   o.symbol + ", id " + o.id + ")");
+      }
+      continue;
+    }
+    if (it->second.phase != Phase::Final) apply_locked(it->first, o);
+  }
   const std::int64_t now = steady_us();
   for (auto& [cid, t] : orders_) {
-    if (t.phase == Phase::Working || t.phase == Phase::Unknown) t.due_us = now;
+    // Ours and no longer open (or never seen by Alpaca): its end is asked for by id.
+    if ((t.phase == Phase::Working || t.phase == Phase::Unknown) && !still_open.count(cid)) t.due_us = now;
   }
-  wake_.notify_all();
 }
 
 std::uint64_t OrderDesk::duplicate_executions() const {

@@ -5,8 +5,9 @@
 // client_order_id and resubmits (same id) only on a 404; a duplicate-id 422 is resolved by the
 // same lookup; 403/422 are final rejections with Alpaca's message; a 429 waits for
 // X-Ratelimit-Reset. Fills and ends come from the trade stream, each execution_id applied once;
-// after every (re)connection the working orders are asked for by client id, so nothing missed
-// while disconnected is lost, and they are polled slowly as a safety net. Every request takes
+// after every (re)connection the open orders are read in one request and each working order no
+// longer among them is asked for by client id, so nothing missed while disconnected is lost;
+// working orders are also polled slowly as a safety net. Every request takes
 // from the account's shared rate budget, orders and cancels first.
 #pragma once
 
@@ -92,6 +93,7 @@ class OrderDesk {
   void apply_locked(const std::string& cid, const AlpacaOrder& o);
   void on_stream_update(const TradeUpdate& u);
   void on_stream_listening();
+  void catch_up();  // after a (re)connection: the open orders in one request
   void finish(const std::string& cid, sdk::OrderResult r);
   void retry_later(const std::string& cid, Phase phase, std::int64_t delay_us);
   // Urgent (sends, lookups of ambiguous sends, cancels): waits for the budget; false when
@@ -123,6 +125,8 @@ class OrderDesk {
   std::unordered_set<std::string> executions_;
   std::deque<std::string> execution_order_;
   std::uint64_t duplicate_executions_ = 0;
+  bool catch_up_due_ = false;
+  std::unordered_set<std::string> foreign_open_;  // open orders at Alpaca not ours, warned once
   std::thread thread_;
   std::unique_ptr<TradeStream> stream_;  // last: it calls into everything above
 };

@@ -15,14 +15,16 @@ using axion::sdk::testing::PluginCallError;
 
 namespace {
 
-// The plugin reads positions and account once at start: with background snapshots off, every
-// request after this is the order's.
-void wait_for_startup_snapshots(const StandIn& s) {
+// The plugin reads positions, account and the open orders once at start: with background
+// snapshots off, every request after this is the order's.
+void wait_for_startup_reads(const StandIn& s) {
   REQUIRE(eventually([&] {
+    bool account = false, open = false;
     for (const auto& r : s.requests()) {
-      if (r.target == "/v2/account") return true;
+      account = account || r.target == "/v2/account";
+      open = open || r.target.rfind("/v2/orders?status=open", 0) == 0;
     }
-    return false;
+    return account && open;
   }));
 }
 
@@ -106,7 +108,7 @@ TEST_CASE("an ambiguous submit is looked up, never sent blindly again") {
   FakeHost host;
   // No background snapshots: a scripted fault must meet the order's request, not a snapshot's.
   PluginHarness h(kSo, host, config_for(s, {{"timeout_ms", 300}, {"snapshot_interval_ms", 600000}}));
-  wait_for_startup_snapshots(s);
+  wait_for_startup_reads(s);
   SECTION("a 5xx after Alpaca accepted the order") {
     s.fail_next_submit_after_accept(500);
     submit(h, market("MSFT", "buy", 3, "ax-5xx-entry"));
@@ -179,7 +181,7 @@ TEST_CASE("a 429 burst delays the order until the reset, then it is sent once") 
   s.set_price("AAPL", 100.0);
   FakeHost host;
   PluginHarness h(kSo, host, config_for(s, {{"snapshot_interval_ms", 600000}}));
-  wait_for_startup_snapshots(s);  // a scripted fault now meets the order's requests
+  wait_for_startup_reads(s);  // a scripted fault now meets the order's requests
   s.rate_limit_burst(2);
   submit(h, market("AAPL", "buy", 1, "ax-429-entry"));
   CHECK(final_state(h, "ax-429-entry").status == OrderStatus::Filled);
@@ -440,4 +442,39 @@ TEST_CASE("limit prices are put on Alpaca's grid without moving against the trad
   const auto body = json::parse(axion::alpaca::order_body(o));
   CHECK(body["qty"] == "1");
   CHECK(body["client_order_id"] == "ax-grid");
+}
+
+TEST_CASE("after a reconnect the open orders are read in one request; one not ours is reported") {
+  StandIn s;
+  set_keys();
+  s.hold_fills(true);
+  {
+    FakeHost earlier_host;
+    PluginHarness earlier(kSo, earlier_host, stream_only(s));
+    submit_and_wait(earlier, s, market("MSFT", "buy", 1, "other-run-entry"));
+  }  // its order stays open at Alpaca
+  FakeHost host;
+  PluginHarness h(kSo, host, stream_only(s));
+  submit_and_wait(h, s, market("AAPL", "buy", 2, "ax-open-1"));
+  submit_and_wait(h, s, market("AAPL", "buy", 3, "ax-open-2"));
+  auto open_reads = [&] {
+    int n = 0;
+    for (const auto& r : s.requests()) n += r.target.rfind("/v2/orders?status=open", 0) == 0;
+    return n;
+  };
+  const int before = open_reads();
+  s.drop_stream();
+  REQUIRE(eventually([&] { return open_reads() > before; }));
+  // Both are still open: learned from that one request, not asked for one by one.
+  CHECK(lookups_of(s, "ax-open-1") == 0);
+  CHECK(lookups_of(s, "ax-open-2") == 0);
+  CHECK(eventually([&] {
+    std::lock_guard lock(host.logs_mu);
+    for (const auto& [level, line] : host.logs) {
+      if (line.find("does not track: other-run-entry") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  s.fill("ax-open-1", 2, 10.0);  // and the stream still brings what happens next
+  CHECK(final_state(h, "ax-open-1").status == OrderStatus::Filled);
 }
