@@ -1,21 +1,10 @@
-// Waits for what another thread (the journal writer, a server, the engine loop) makes true:
-// polls `done` every few milliseconds until it holds or `within` has passed. Tests use it
-// instead of bare sleeps, so they are as fast as the machine and bounded when it is slow.
+// The SDK's eventually() (axion/sdk/testing/eventually.hpp) under the engine tests' namespace.
 #pragma once
 
-#include <chrono>
-#include <thread>
+#include "axion/sdk/testing/eventually.hpp"
 
 namespace axion::test {
 
-template <class Done>
-bool eventually(Done&& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + within;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
+using axion::sdk::testing::eventually;
 
 }  // namespace axion::test

@@ -10,23 +10,16 @@
 
 #include "axion/sdk/testing/signals.hpp"
 #include "engine_fixture.hpp"
+#include "eventually.hpp"
 #include "standin.hpp"
 
 using namespace axion;
 using axion::test::EngineFixture;
+using axion::test::eventually;
 using axion::test::ManifestBuilder;
 using axion::testing::alpaca::StandIn;
 
 namespace {
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(15)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
-}
 
 std::string live_manifest(const StandIn& s) {
   ::setenv("AXION_ALPACA_API_KEY", "PKTESTKEY", 1);
@@ -47,10 +40,12 @@ sdk::Signal goog_long(core::Engine& e) {
 
 // Runs the engine's order flows (the host's loop does it between bars) until `done`.
 bool run_until(core::Engine& e, const std::function<bool()>& done) {
-  return eventually([&] {
-    e.orchestrator().poll();
-    return done();
-  });
+  return eventually(
+      [&] {
+        e.orchestrator().poll();
+        return done();
+      },
+      std::chrono::seconds(15));
 }
 
 }  // namespace

@@ -176,6 +176,19 @@ bool OrderDesk::cancel(const std::string& cid) {
   return true;
 }
 
+nlohmann::json OrderDesk::fetch_now(const char* path, const char* what) {
+  RestResponse r;
+  {
+    std::lock_guard lock(sync_mu_);
+    if (try_budget() > 0) {
+      throw sdk::Error(std::string("Alpaca ") + what + " not read: the account's rate budget is spent");
+    }
+    r = sync_client_.get(path);
+  }
+  if (!r.ok()) throw sdk::Error(std::string("Alpaca ") + what + " unavailable: " + r.message());
+  return nlohmann::json::parse(r.body, nullptr, false);
+}
+
 std::vector<sdk::BrokerPosition> OrderDesk::positions() {
   std::uint64_t version;
   {
@@ -183,14 +196,7 @@ std::vector<sdk::BrokerPosition> OrderDesk::positions() {
     if (positions_ && positions_version_ == fill_version_) return *positions_;
     version = fill_version_;
   }
-  RestResponse r;
-  {
-    std::lock_guard lock(sync_mu_);
-    if (try_budget() > 0) throw sdk::Error("Alpaca positions not read: the account's rate budget is spent");
-    r = sync_client_.get("/v2/positions");
-  }
-  if (!r.ok()) throw sdk::Error("Alpaca positions unavailable: " + r.message());
-  auto parsed = parse_positions(nlohmann::json::parse(r.body, nullptr, false));
+  auto parsed = parse_positions(fetch_now("/v2/positions", "positions"));
   std::lock_guard lock(mu_);
   positions_ = parsed;
   positions_version_ = version;
@@ -207,24 +213,11 @@ sdk::Account OrderDesk::account() {
     if (account_) return *account_;
     version = fill_version_;
   }
-  RestResponse r;
-  {
-    std::lock_guard lock(sync_mu_);
-    if (try_budget() > 0) throw sdk::Error("Alpaca account not read: the account's rate budget is spent");
-    r = sync_client_.get("/v2/account");
-  }
-  if (!r.ok()) throw sdk::Error("Alpaca account unavailable: " + r.message());
-  auto parsed = parse_account(nlohmann::json::parse(r.body, nullptr, false));
+  auto parsed = parse_account(fetch_now("/v2/account", "account"));
   std::lock_guard lock(mu_);
   account_ = parsed;
   account_version_ = version;
   return parsed;
-}
-
-std::size_t OrderDesk::working() const {
-  std::lock_guard lock(mu_);
-  return static_cast<std::size_t>(std::count_if(orders_.begin(), orders_.end(),
-                                                [](const auto& kv) { return kv.second.phase != Phase::Final; }));
 }
 
 // ---- the desk thread ---------------------------------------------------------------------------
@@ -528,10 +521,7 @@ void OrderDesk::on_stream_update(const TradeUpdate& u) {
   auto it = orders_.find(u.order.client_order_id);
   if (it == orders_.end()) return;  // not this process's order (nor one it was asked about)
   if (is_fill_event(u.event) && !u.execution_id.empty()) {
-    if (!executions_.insert(u.execution_id).second) {
-      ++duplicate_executions_;  // repeated after a reconnect: already applied
-      return;
-    }
+    if (!executions_.insert(u.execution_id).second) return;  // repeated after a reconnect
     execution_order_.push_back(u.execution_id);
     if (execution_order_.size() > kExecutionsKept) {
       executions_.erase(execution_order_.front());
@@ -591,11 +581,6 @@ void OrderDesk::catch_up() {
     // Ours and no longer open (or never seen by Alpaca): its end is asked for by id.
     if ((t.phase == Phase::Working || t.phase == Phase::Unknown) && !still_open.count(cid)) t.due_us = now;
   }
-}
-
-std::uint64_t OrderDesk::duplicate_executions() const {
-  std::lock_guard lock(mu_);
-  return duplicate_executions_;
 }
 
 void OrderDesk::finish(const std::string& cid, sdk::OrderResult r) {

@@ -61,10 +61,7 @@ class OrderDesk {
   std::vector<sdk::BrokerPosition> positions();
   sdk::Account account();
 
-  // For tests and metrics.
-  std::size_t working() const;
   bool stream_listening() const { return stream_ && stream_->listening(); }
-  std::uint64_t duplicate_executions() const;
 
  private:
   enum class Phase { Queued, Unknown, Working, Final };
@@ -88,6 +85,9 @@ class OrderDesk {
   void lookup(const std::string& cid, Tracked snapshot, bool urgent);
   void send_cancel(const std::string& cid, Tracked snapshot);
   void refresh_snapshots();
+  // A GET on the calling thread (start-up, a stale positions snapshot), parsed; throws
+  // sdk::Error naming `what` when it cannot be had.
+  nlohmann::json fetch_now(const char* path, const char* what);
   // Applies Alpaca's view of an order; marks the snapshots stale when fills moved.
   void apply(const std::string& cid, const AlpacaOrder& o);
   void apply_locked(const std::string& cid, const AlpacaOrder& o);
@@ -124,7 +124,6 @@ class OrderDesk {
   // execution_ids applied, the newest kExecutionsKept (a reconnect may repeat some).
   std::unordered_set<std::string> executions_;
   std::deque<std::string> execution_order_;
-  std::uint64_t duplicate_executions_ = 0;
   bool catch_up_due_ = false;
   std::unordered_set<std::string> foreign_open_;  // open orders at Alpaca not ours, warned once
   std::thread thread_;

@@ -11,17 +11,6 @@ namespace axion::alpaca {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  return host.substr(0, 4) == "127.";
-}
-
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -79,6 +68,18 @@ RestResponse::Transport classify(CURLcode code) {
 
 }  // namespace
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_loopback_host(std::string_view host) {
+  const std::string h = lower(host);
+  if (h == "localhost" || h == "[::1]" || h == "::1") return true;
+  return h.substr(0, 4) == "127.";
+}
+
 std::string check_base_url(std::string_view url) {
   const auto sep = url.find("://");
   if (sep == std::string_view::npos) return "'" + std::string(url) + "' is not a URL (no scheme)";
@@ -93,7 +94,7 @@ std::string check_base_url(std::string_view url) {
   }
   if (scheme == "https") return "";
   if (scheme == "http") {
-    if (is_loopback_host(lower(host))) return "";
+    if (is_loopback_host(host)) return "";
     return "'" + std::string(url) + "': http:// is allowed only for a loopback host; use https://";
   }
   return "'" + std::string(url) + "': the scheme must be https:// (or http:// on loopback)";

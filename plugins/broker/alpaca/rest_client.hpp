@@ -22,6 +22,9 @@ struct RestSettings {
 
 // "" when `url` may be used: https:// anywhere, http:// only for a loopback host (a stand-in).
 std::string check_base_url(std::string_view url);
+// The rule behind it (and behind ws:// for the stream): localhost, 127.x.x.x, ::1.
+bool is_loopback_host(std::string_view host);
+std::string lower(std::string_view s);  // ASCII
 
 struct RestResponse {
   // What went wrong below HTTP: nothing reached an answer. `Timeout` and `Connection` mean the

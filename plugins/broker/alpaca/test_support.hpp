@@ -6,12 +6,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "axion/sdk/testing/eventually.hpp"
 #include "axion/sdk/testing/fakes.hpp"
 #include "alpaca_json.hpp"
 #include "standin.hpp"
@@ -21,6 +20,7 @@ namespace alpaca_test {
 using axion::sdk::Order;
 using axion::sdk::OrderResult;
 using axion::sdk::OrderStatus;
+using axion::sdk::testing::eventually;
 using axion::sdk::testing::FakeHost;
 using axion::sdk::testing::PluginHarness;
 using axion::testing::alpaca::StandIn;
@@ -50,16 +50,6 @@ inline Order market(const std::string& ticker, const std::string& side, std::int
   o.client_order_id = cid;
   o.signal_id = "sig-" + cid;
   return o;
-}
-
-inline bool eventually(const std::function<bool()>& done,
-                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
 }
 
 // Submits once the plugin's trade stream listens: until then it refuses, recording nothing.

@@ -33,12 +33,6 @@ struct ParsedUrl {
   std::string host, port, path;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::optional<ParsedUrl> parse_url(std::string_view url) {
   const auto sep = url.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
@@ -77,8 +71,7 @@ std::string check_stream_url(std::string_view url) {
   if (!u) return "'" + std::string(url) + "' is not a ws:// or wss:// URL";
   if (u->tls) return "";
   // The same rule as the REST base URL: plain text only to a loopback stand-in.
-  const std::string as_http = "http://" + (u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host);
-  if (check_base_url(as_http).empty()) return "";
+  if (is_loopback_host(u->host)) return "";
   return "'" + std::string(url) + "': ws:// is allowed only for a loopback host; use wss://";
 }
 
