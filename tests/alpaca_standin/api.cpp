@@ -1,5 +1,6 @@
 // The order every request goes through: scripted request faults, authentication, the rate
 // budget, then the route. Every answer carries the three rate-limit headers and is recorded.
+// Market data's bars go through the same: one budget per account (live.md §5).
 #include "api.hpp"
 
 #include <array>
@@ -30,7 +31,7 @@ struct Route {
   Handler handler;
 };
 
-constexpr std::array<Route, 12> kRoutes{{
+constexpr std::array<Route, 14> kRoutes{{
     {"/v2/orders", "POST", submit_order},
     {"/v2/orders", "GET", list_orders},
     {"/v2/orders", "DELETE", cancel_all_orders},
@@ -43,17 +44,27 @@ constexpr std::array<Route, 12> kRoutes{{
     {"/v2/positions/{}", "DELETE", close_position},
     {"/v2/account", "GET", get_account},
     {"/v2/clock", "GET", get_clock},
+    {"/v2/stocks/bars", "GET", get_bars},
+    {"/v2/stocks/{}/bars", "GET", get_symbol_bars},
 }};
 
 // Whether `path` matches `pattern`; the segment "{}" stands for is stored in `param`.
 bool matches(std::string_view pattern, std::string_view path, std::string& param) {
   const auto hole = pattern.find("{}");
   if (hole == std::string_view::npos) return pattern == path;
-  if (path.size() <= hole || path.substr(0, hole) != pattern.substr(0, hole)) return false;
-  const auto rest = path.substr(hole);
-  if (rest.find('/') != std::string_view::npos) return false;
-  param = std::string(rest);
+  const auto suffix = pattern.substr(hole + 2);
+  if (path.size() <= hole + suffix.size() || path.substr(0, hole) != pattern.substr(0, hole) ||
+      !path.ends_with(suffix))
+    return false;
+  const auto segment = path.substr(hole, path.size() - hole - suffix.size());
+  if (segment.find('/') != std::string_view::npos) return false;
+  param = std::string(segment);
   return true;
+}
+
+bool bars_path(std::string_view path) {
+  std::string ignored;
+  return path == "/v2/stocks/bars" || matches("/v2/stocks/{}/bars", path, ignored);
 }
 
 int hex(char ch) {
@@ -139,8 +150,9 @@ HttpResponse handle(ApiState& s, const HttpRequest& req) {
       qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
 
   const std::size_t record = s.records.size();
-  s.records.push_back(RequestRecord{req.method, req.target, req.headers, req.body, 0});
+  s.records.push_back(RequestRecord{req.method, req.target, req.headers, req.body, 0, steady_now_us(), 0});
   if (req.method == "POST" && path == "/v2/orders") count_submit(s, req);
+  if (req.method == "GET" && bars_path(path)) ++s.bars_requests;
 
   const std::string* key = req.header("APCA-API-KEY-ID");
   const std::string* secret = req.header("APCA-API-SECRET-KEY");
@@ -179,6 +191,7 @@ HttpResponse handle(ApiState& s, const HttpRequest& req) {
   add_rate_headers(out, rate);
   if (!allow.empty() && out.status == 405) out.headers.emplace_back("Allow", allow);
   s.records[record].status = out.status;
+  s.records[record].answer_delay_ms = out.delay.count();
   return out;
 }
 

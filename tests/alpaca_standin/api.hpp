@@ -1,4 +1,5 @@
-// The Trading API v2 routes: one request in, one answer out, against the stand-in's state.
+// The REST routes (Trading API v2, and Market Data v2's bars): one request in, one answer out,
+// against the stand-in's state.
 // Everything here runs under the stand-in's lock; nothing blocks (a slow answer is a delay the
 // server applies after the lock is released).
 #pragma once
@@ -9,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bar_store.hpp"
 #include "book.hpp"
 #include "http_server.hpp"
 #include "rate_limiter.hpp"
@@ -41,6 +43,8 @@ struct ApiState {
   bool clock_open = true;
   std::vector<RequestRecord> records;
   std::unordered_map<std::string, int> submits;  // client_order_id -> POST /v2/orders carrying it
+  BarStore bars;
+  int bars_requests = 0;  // GET to either bars endpoint, whatever the answer
 };
 
 HttpResponse handle(ApiState& state, const HttpRequest& request);

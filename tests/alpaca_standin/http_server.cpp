@@ -1,7 +1,8 @@
 // The HTTP half of the stand-in's server (Boost.Beast, with stream_session.cpp the only files that
-// include it: slow to compile). A request that asks for a websocket upgrade to /stream is handed
-// over to the trade_updates stream's session. With TLS files every connection is HTTPS (and the
-// stream WSS) on the same port; one Session template serves both kinds.
+// include it: slow to compile). A request that asks for a websocket upgrade to a stream's path
+// (/stream, /v2/iex, /v2/sip) is handed over to a stream session on that path's hub. With TLS
+// files every connection is HTTPS (and the streams WSS) on the same port; one Session template
+// serves both kinds.
 //
 // Boost 1.74 asio's awaitable.hpp uses std::exchange without including <utility>, which g++ 12
 // rejects under C++20 (deps-notes P-17); including it first is enough.
@@ -24,7 +25,6 @@
 #include <thread>
 #include <type_traits>
 
-#include "stream_hub.hpp"
 #include "stream_session.hpp"
 
 namespace axion::testing::alpaca {
@@ -54,7 +54,7 @@ const std::string* HttpRequest::header(std::string_view name) const {
 
 struct HttpServer::Impl {
   Handler handler;
-  StreamHub* stream = nullptr;
+  std::vector<WsRoute> streams;
   std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
   std::optional<ssl::context> tls;  // set: every connection is TLS
   std::optional<tcp::acceptor> acceptor;
@@ -62,6 +62,13 @@ struct HttpServer::Impl {
   std::uint16_t port = 0;
 
   void do_accept();
+  // The hub serving websocket upgrades to `path`, or nullptr.
+  WsHub* stream_for(std::string_view path) const {
+    for (const WsRoute& r : streams) {
+      if (r.path == path) return r.hub;
+    }
+    return nullptr;
+  }
 };
 
 namespace {
@@ -112,16 +119,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_request() {
     const auto& req = parser_->get();
-    if (server_.stream && beast::websocket::is_upgrade(req)) {
+    if (beast::websocket::is_upgrade(req)) {
       const std::string_view target(req.target().data(), req.target().size());
-      if (target.substr(0, target.find('?')) == kStreamPath) {
+      if (WsHub* hub = server_.stream_for(target.substr(0, target.find('?')))) {
         // The connection becomes the stream's; this session ends here.
         if constexpr (kTls) {
           tcp_layer().expires_never();  // the websocket keeps its own timeouts
-          return start_stream_session(std::move(stream_), parser_->release(), *server_.stream);
+          return start_stream_session(std::move(stream_), parser_->release(), *hub);
         } else {
-          return start_stream_session(stream_.release_socket(), parser_->release(),
-                                      *server_.stream);
+          return start_stream_session(stream_.release_socket(), parser_->release(), *hub);
         }
       }
     }
@@ -212,11 +218,11 @@ void HttpServer::Impl::do_accept() {
   });
 }
 
-HttpServer::HttpServer(Handler handler, StreamHub* stream, TlsFiles tls)
+HttpServer::HttpServer(Handler handler, std::vector<WsRoute> streams, TlsFiles tls)
     : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
   s.handler = std::move(handler);
-  s.stream = stream;
+  s.streams = std::move(streams);
   if (!tls.cert_file.empty() || !tls.key_file.empty()) {
     try {
       s.tls.emplace(ssl::context::tls_server);

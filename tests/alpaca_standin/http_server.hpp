@@ -1,8 +1,8 @@
 // A small HTTP/1.1 server on 127.0.0.1 for the stand-in: keep-alive, many connections on one
 // io thread, answers that may be held back by a timer without blocking the other connections.
-// The Beast code is all in http_server.cpp and stream_session.cpp. The trade_updates stream is a
-// second kind of session on the same port: a request that asks for a websocket upgrade to
-// /stream is handed over to it.
+// The Beast code is all in http_server.cpp and stream_session.cpp. The streams (trade_updates,
+// market data) are a second kind of session on the same port: a request that asks for a
+// websocket upgrade to one of their paths is handed over to that stream's hub.
 #pragma once
 
 #include <chrono>
@@ -17,7 +17,7 @@
 
 namespace axion::testing::alpaca {
 
-class StreamHub;  // stream_hub.hpp
+class WsHub;  // ws_hub.hpp
 
 struct HttpRequest {
   std::string method, target;
@@ -35,9 +35,15 @@ struct HttpResponse {
   std::chrono::milliseconds delay{0};  // hold the answer back this long (a slow broker)
 };
 
-// PEM files for TLS; both empty = plain HTTP. With them the port speaks HTTPS, and /stream WSS.
+// PEM files for TLS; both empty = plain HTTP. With them the port speaks HTTPS, and the streams WSS.
 struct TlsFiles {
   std::string cert_file, key_file;
+};
+
+// A websocket path and the hub that serves it (which must outlive the server).
+struct WsRoute {
+  std::string path;  // matched without the query string
+  WsHub* hub = nullptr;
 };
 
 class HttpServer {
@@ -46,11 +52,11 @@ class HttpServer {
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
   // Listens on 127.0.0.1 on a free port and serves on its own thread. Throws std::runtime_error
-  // if it cannot listen. With a `stream` hub (which must outlive the server), websocket upgrades
-  // to /stream serve the trade_updates stream against it; without one they are plain requests.
+  // if it cannot listen. A websocket upgrade to one of the `streams` paths is served by its hub;
+  // any other request, an upgrade to another path included, is a plain request.
   // With `tls` files, every connection starts with a TLS handshake; one that fails (a client
   // that rejects the certificate) closes that connection only.
-  explicit HttpServer(Handler handler, StreamHub* stream = nullptr, TlsFiles tls = {});
+  explicit HttpServer(Handler handler, std::vector<WsRoute> streams = {}, TlsFiles tls = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace axion::testing::alpaca {
 
@@ -24,7 +25,37 @@ double qty_available(const Book& book, const std::string& symbol, double qty) {
   return qty > 0 ? left : -left;
 }
 
+// A number as Alpaca's servers (Go) write it: 186 rather than 186.0, so a client that reads
+// volumes or prices as integers where they are whole sees what it will see live.
+json number(double v) {
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9e15)
+    return json(static_cast<std::int64_t>(v));
+  return json(v);
+}
+
 }  // namespace
+
+json bar_json(const BarRecord& b) {
+  // The stand-in keeps no trades: the trade count and the volume-weighted price are derived
+  // (a trade per 100 shares, the typical price), zero for a bar without volume.
+  const std::int64_t n = b.v > 0 ? std::max<std::int64_t>(1, std::llround(b.v / 100)) : 0;
+  const double vw = b.v > 0 ? std::round((b.h + b.l + b.c) / 3 * 1e6) / 1e6 : 0;
+  return json{{"t", rfc3339_utc_bar(from_epoch_us(b.t_us))},
+              {"o", number(b.o)},
+              {"h", number(b.h)},
+              {"l", number(b.l)},
+              {"c", number(b.c)},
+              {"v", number(b.v)},
+              {"n", n},
+              {"vw", number(vw)}};
+}
+
+json stream_bar_json(const BarRecord& b) {
+  json out = bar_json(b);
+  out["T"] = "b";
+  out["S"] = b.symbol;
+  return out;
+}
 
 json order_json(const Order& o) {
   const std::string type(to_string(o.request.type));

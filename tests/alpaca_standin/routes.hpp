@@ -1,5 +1,6 @@
-// The endpoints behind api.cpp's dispatch, in two files: routes_orders.cpp (orders) and
-// routes_account.cpp (positions, account, clock). Each answers one authenticated request.
+// The endpoints behind api.cpp's dispatch, in three files: routes_orders.cpp (orders),
+// routes_account.cpp (positions, account, clock) and routes_bars.cpp (market data's bars). Each
+// answers one authenticated request.
 #pragma once
 
 #include <chrono>
@@ -48,5 +49,8 @@ Reply close_position(ApiState& s, const Call& c);
 Reply close_all_positions(ApiState& s, const Call& c);
 Reply get_account(ApiState& s, const Call& c);
 Reply get_clock(ApiState& s, const Call& c);
+
+Reply get_bars(ApiState& s, const Call& c);         // /v2/stocks/bars?symbols=…
+Reply get_symbol_bars(ApiState& s, const Call& c);  // /v2/stocks/{symbol}/bars
 
 }  // namespace axion::testing::alpaca

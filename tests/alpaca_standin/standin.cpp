@@ -1,12 +1,15 @@
-// The stand-in: one lock over the broker's state, shared by the io thread (requests) and the
-// test thread (scripting and inspection).
+// The stand-in: one lock over the broker's state (and the bar history), shared by the io thread
+// (requests) and the test thread (scripting and inspection). The two streams' hubs have their own
+// locks, taken after it.
 #include "standin.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 
 #include "api.hpp"
+#include "data_hub.hpp"
 #include "http_server.hpp"
 #include "stream_hub.hpp"
 
@@ -15,13 +18,14 @@ namespace axion::testing::alpaca {
 struct StandIn::Impl {
   explicit Impl(StandInOptions options)
       : hub(options.key_id, options.secret_key),
+        data(options.key_id, options.secret_key, options.data_auth_timeout),
         state(std::move(options)),
         server(
             [this](const HttpRequest& req) {
               std::lock_guard lock(mutex);
               return handle(state, req);
             },
-            &hub, TlsFiles{state.options.tls_cert_file, state.options.tls_key_file}) {
+            websockets(), TlsFiles{state.options.tls_cert_file, state.options.tls_key_file}) {
     // Every book event goes to the stream, in the order it happens (under the lock).
     std::lock_guard lock(mutex);
     state.book.on_event([this](const BookEvent& e) { hub.publish(e); });
@@ -33,8 +37,16 @@ struct StandIn::Impl {
     return *o;
   }
 
+  std::vector<WsRoute> websockets() {
+    std::vector<WsRoute> routes{{std::string(kStreamPath), &hub}};
+    for (std::string_view feed : kDataFeeds)
+      routes.push_back({std::string(kDataPathPrefix) + std::string(feed), &data});
+    return routes;
+  }
+
   mutable std::mutex mutex;
-  StreamHub hub;  // its own lock, taken after `mutex`
+  StreamHub hub;  // the trade_updates stream; its own lock, taken after `mutex`
+  DataHub data;   // the market data stream; likewise
   ApiState state;
   HttpServer server;  // last: it serves from the moment it is built, and stops first
 };
@@ -66,9 +78,22 @@ void require_status(int status, std::initializer_list<int> allowed, const char* 
                               ": unexpected HTTP status " + std::to_string(status));
 }
 
+void require_symbols(const std::vector<BarRecord>& bars, const char* what) {
+  for (const BarRecord& b : bars) {
+    if (b.symbol.empty())
+      throw std::invalid_argument(std::string("alpaca stand-in: ") + what +
+                                  ": a bar without a symbol");
+  }
+}
+
 }  // namespace
 
 StandIn::StandIn(StandInOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+std::int64_t steady_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 StandIn::~StandIn() { impl_->server.stop(); }
 
@@ -160,6 +185,47 @@ int StandIn::listening_connections() const { return impl_->hub.listening(); }
 
 std::vector<std::string> StandIn::stream_messages_received() const {
   return impl_->hub.received();
+}
+
+void StandIn::add_history(const std::string& timeframe, std::vector<BarRecord> bars) {
+  const auto canonical = canonical_timeframe(timeframe);
+  if (!canonical)
+    throw std::invalid_argument("alpaca stand-in: add_history: unknown timeframe " + timeframe);
+  require_symbols(bars, "add_history");
+  std::lock_guard lock(impl_->mutex);
+  impl_->state.bars.add(*canonical, bars);
+}
+
+void StandIn::push_bars(const std::vector<BarRecord>& bars, bool record_history) {
+  require_symbols(bars, "push_bars");
+  std::lock_guard lock(impl_->mutex);
+  // Recorded before it is sent: a client that backfills on seeing the bar finds it.
+  if (record_history) impl_->state.bars.add("1Min", bars);
+  impl_->data.publish_bars(bars);
+}
+
+std::string StandIn::data_url() const { return base_url(); }
+
+std::string StandIn::data_stream_url(const std::string& feed) const {
+  if (std::find(std::begin(kDataFeeds), std::end(kDataFeeds), feed) == std::end(kDataFeeds))
+    throw std::invalid_argument("alpaca stand-in: no market data feed " + feed);
+  return (impl_->server.tls() ? "wss://127.0.0.1:" : "ws://127.0.0.1:") + std::to_string(port()) +
+         std::string(kDataPathPrefix) + feed;
+}
+
+void StandIn::drop_data_stream() { impl_->data.drop_all(); }
+
+void StandIn::fail_next_data_auth(int code) { impl_->data.fail_next_auth(code); }
+
+int StandIn::data_connections() const { return impl_->data.connections(); }
+
+std::vector<std::string> StandIn::data_subscriptions() const { return impl_->data.subscriptions(); }
+
+std::vector<std::string> StandIn::data_messages_received() const { return impl_->data.received(); }
+
+int StandIn::bars_requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->state.bars_requests;
 }
 
 std::vector<OrderView> StandIn::orders() const {

@@ -1,6 +1,7 @@
-// A stand-in for Alpaca's Trading API v2 on 127.0.0.1 (live.md §2, §3, §6): tests point the
-// broker plugin's base URL and stream URL at it and script the market, the fills and the faults
-// from the test thread.
+// A stand-in for Alpaca's Trading API v2 and Market Data v2 on 127.0.0.1 (live.md §2–§4, §6):
+// tests point the broker plugin's base URL and stream URL, and the feed plugin's data URL and
+// data stream URL, at it and script the market, the fills, the bars and the faults from the test
+// thread.
 // README.md lists what it implements and what it does not yet.
 #pragma once
 
@@ -24,6 +25,17 @@ struct StandInOptions {
   // HTTP and WS; both empty: plain. A client that rejects the certificate loses only its own
   // connection.
   std::string tls_cert_file{}, tls_key_file{};
+  // Market data stream: a connection that has not authenticated this long after it opened is
+  // answered 404 "auth timeout" and closed (Alpaca: 10 s). Shorter in tests that check it.
+  std::chrono::milliseconds data_auth_timeout{10000};
+};
+
+// One bar of market data (live.md §4). Prices and volume as numbers; `n` (trade count) and `vw`
+// (volume-weighted price) are derived when rendered (README "Market data").
+struct BarRecord {
+  std::string symbol;
+  std::int64_t t_us = 0;  // the bar's START time, microseconds since the epoch, UTC
+  double o = 0, h = 0, l = 0, c = 0, v = 0;
 };
 
 struct OrderView {  // what the stand-in holds for one order
@@ -36,7 +48,14 @@ struct RequestRecord {
   std::map<std::string, std::string> headers;  // names as the client spelled them
   std::string body;
   int status = 0;
+  // When it arrived (steady_now_us(), the process's steady clock, so a test or bench can time
+  // a request from its own side) and how long its answer was held back (a scripted delay).
+  std::int64_t received_steady_us = 0;
+  std::int64_t answer_delay_ms = 0;
 };
+
+// std::chrono::steady_clock in µs: the clock of RequestRecord::received_steady_us.
+std::int64_t steady_now_us();
 
 class StandIn {
  public:
@@ -89,6 +108,31 @@ class StandIn {
   int stream_connections() const;     // open stream connections, authenticated or not
   int listening_connections() const;  // authenticated, listening to trade_updates, not half-open
   std::vector<std::string> stream_messages_received() const;  // every message clients sent
+
+  // Market Data v2 (live.md §4), on the same port with the same keys (README "Market data").
+  // History for GET /v2/stocks/bars, per Alpaca timeframe ("1Min", "5Min", "15Min", "1Hour",
+  // "1Day", …; aliases such as "5T" are the same). Merged and kept sorted by (symbol, t); a bar
+  // at the same (symbol, t) replaces the one there. An unknown timeframe or an empty symbol
+  // throws std::invalid_argument.
+  void add_history(const std::string& timeframe, std::vector<BarRecord> bars);
+  // Real time: one frame (a JSON array of {"T":"b",…}) to each authenticated market-data
+  // connection, holding the bars of the symbols it subscribed to, in the order given; a
+  // connection subscribed to none of them gets nothing. Each bar is also recorded in the "1Min"
+  // history (so a backfill after a reconnect finds it) unless record_history is false.
+  void push_bars(const std::vector<BarRecord>& bars, bool record_history = true);
+  std::string data_url() const;  // "http://127.0.0.1:<port>" ("https://…" with TLS)
+  // "ws://127.0.0.1:<port>/v2/<feed>" ("wss://…" with TLS); feed "iex" or "sip", else
+  // std::invalid_argument.
+  std::string data_stream_url(const std::string& feed = "iex") const;
+  void drop_data_stream();  // every market-data connection closed now (server side, 1001)
+  // The next auth message, whatever its keys, is answered [{"T":"error","code":code,"msg":…}]
+  // and the connection closed (402 auth failed, 406 connection limit exceeded, …). Calls queue.
+  void fail_next_data_auth(int code);
+  int data_connections() const;  // open market-data connections, authenticated or not
+  // Bar subscriptions of the authenticated, open market-data connections: sorted, unique.
+  std::vector<std::string> data_subscriptions() const;
+  std::vector<std::string> data_messages_received() const;  // every message clients sent
+  int bars_requests() const;  // GET requests to either bars endpoint, whatever their answer
 
   // Inspection (thread-safe).
   std::vector<OrderView> orders() const;  // in submission order

@@ -9,6 +9,10 @@ namespace axion::testing::alpaca {
 
 using nlohmann::json;
 
+struct StreamHub::Conn : WsConn {
+  bool listening = false;  // to trade_updates
+};
+
 namespace {
 
 std::string frame(const char* stream, json data) {
@@ -24,34 +28,19 @@ std::string string_field(const json* data, const char* field) {
 }  // namespace
 
 StreamHub::StreamHub(std::string key_id, std::string secret_key)
-    : key_id_(std::move(key_id)), secret_key_(std::move(secret_key)) {}
+    : WsHub(std::move(key_id), std::move(secret_key)) {}
 
-StreamConnPtr StreamHub::open(std::function<void()> wake) {
-  auto c = std::make_shared<StreamConn>();
-  c->wake = std::move(wake);
-  std::lock_guard lock(mutex_);
-  conns_.push_back(c);
-  return c;
-}
+WsConnPtr StreamHub::make_conn() { return std::make_shared<Conn>(); }
 
-void StreamHub::reply(StreamConn& c, const std::string& payload, bool then_close) {
+void StreamHub::reply(WsConn& c, const std::string& payload, bool then_close) {
   const auto now = Clock::now();
-  c.out.push_back(StreamConn::Out{now, false, text_frames_, payload, 0, {}});
+  push(c, now, text_frames_, payload);
   if (then_close) queue_close(c, now, kClosePolicy, "unauthorized");
 }
 
-void StreamHub::queue_close(StreamConn& c, Clock::time_point due, std::uint16_t code,
-                            std::string reason) {
-  c.out.push_back(StreamConn::Out{due, true, false, {}, code, std::move(reason)});
-  c.closing = true;
-}
-
-void StreamHub::on_message(StreamConn& c, std::string text) {
-  std::lock_guard lock(mutex_);
+void StreamHub::handle(WsConn& wc, const std::string& text) {
+  auto& c = static_cast<Conn&>(wc);
   const auto msg = json::parse(text, nullptr, false);
-  received_.push_back(std::move(text));
-  if (c.closing || c.half_open) return;
-
   std::string action;
   const json* data = nullptr;
   if (msg.is_object()) {
@@ -63,15 +52,13 @@ void StreamHub::on_message(StreamConn& c, std::string text) {
   if (action == "authenticate") {
     json answer{{"status", "unauthorized"}, {"action", "authenticate"}};
     const std::string key = string_field(data, "key_id");
-    if (key.empty() || key != key_id_ || string_field(data, "secret_key") != secret_key_)
+    if (!keys_match(key, string_field(data, "secret_key")))
       return reply(c, frame("authorization", answer), true);
-    if (const auto slot = slots_.find(key); slot != slots_.end() && slot->second != &c) {
+    if (!take_slot(c, key)) {
       answer["message"] = "connection limit exceeded";
       return reply(c, frame("authorization", answer), true);
     }
-    slots_[key] = &c;
     c.authenticated = true;
-    c.key_id = key;
     answer["status"] = "authorized";
     return reply(c, frame("authorization", answer));
   }
@@ -100,50 +87,6 @@ void StreamHub::on_message(StreamConn& c, std::string text) {
 
   reply(c, frame("error", json{{"message", action.empty() ? std::string("invalid syntax")
                                                            : "unknown action " + action}}));
-}
-
-StreamStep StreamHub::next(StreamConn& c, Clock::time_point now, bool can_write) {
-  std::lock_guard lock(mutex_);
-  StreamStep step;
-  if (c.drop_now) {
-    c.drop_now = false;
-    step.kind = StreamStep::Kind::close;
-    step.close_code = kCloseGoingAway;
-    step.close_reason = "stream dropped";
-    return step;
-  }
-  if (c.half_open) {
-    step.kind = StreamStep::Kind::half_open;
-    return step;
-  }
-  if (c.out.empty()) return step;
-  StreamConn::Out& head = c.out.front();
-  if (head.due > now) {
-    step.kind = StreamStep::Kind::wait;
-    step.until = head.due;
-    return step;
-  }
-  if (!can_write) return step;  // the session asks again when its write completes
-  if (head.close) {
-    step.kind = StreamStep::Kind::close;
-    step.close_code = head.close_code;
-    step.close_reason = std::move(head.close_reason);
-  } else {
-    step.kind = StreamStep::Kind::write;
-    step.text = head.text;
-    step.payload = std::move(head.payload);
-  }
-  c.out.pop_front();
-  return step;
-}
-
-void StreamHub::closed(StreamConn& c) {
-  std::lock_guard lock(mutex_);
-  c.closing = true;
-  c.out.clear();
-  if (const auto slot = slots_.find(c.key_id); slot != slots_.end() && slot->second == &c)
-    slots_.erase(slot);
-  std::erase_if(conns_, [&](const StreamConnPtr& p) { return p.get() == &c; });
 }
 
 void StreamHub::publish(const BookEvent& e) {
@@ -182,41 +125,20 @@ void StreamHub::publish(const BookEvent& e) {
         }
       }
       const std::string payload = frame("trade_updates", std::move(data));
-      for (const auto& c : conns_) {
-        if (!c->authenticated || !c->listening || c->half_open || c->closing) continue;
-        for (int i = 0; i < copies; ++i)
-          c->out.push_back(StreamConn::Out{due, false, text_frames_, payload, 0, {}});
-        wakes.push_back(c->wake);
+      for (const auto& p : conns_) {
+        const auto& c = static_cast<const Conn&>(*p);
+        if (!c.authenticated || !c.listening || c.half_open || c.closing) continue;
+        for (int i = 0; i < copies; ++i) push(*p, due, text_frames_, payload);
+        wakes.push_back(c.wake);
       }
     }
   }
   wake_all(wakes);
 }
 
-void StreamHub::wake_all(const std::vector<std::function<void()>>& wakes) {
-  for (const auto& wake : wakes) {
-    if (wake) wake();
-  }
-}
-
 void StreamHub::text_frames(bool text) {
   std::lock_guard lock(mutex_);
   text_frames_ = text;
-}
-
-void StreamHub::drop_all() {
-  std::vector<std::function<void()>> wakes;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& c : conns_) {
-      if (c->drop_now) continue;
-      c->drop_now = true;
-      c->closing = true;
-      c->out.clear();
-      wakes.push_back(c->wake);
-    }
-  }
-  wake_all(wakes);
 }
 
 void StreamHub::drop_before_next_fill() {
@@ -234,35 +156,12 @@ void StreamHub::duplicate_next_fill() {
   ++duplicate_fill_;
 }
 
-void StreamHub::half_open_all() {
-  std::vector<std::function<void()>> wakes;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& c : conns_) {
-      if (c->half_open || c->closing) continue;
-      c->half_open = true;
-      c->out.clear();
-      wakes.push_back(c->wake);
-    }
-  }
-  wake_all(wakes);
-}
-
-int StreamHub::connections() const {
-  std::lock_guard lock(mutex_);
-  return static_cast<int>(conns_.size());
-}
-
 int StreamHub::listening() const {
   std::lock_guard lock(mutex_);
-  return static_cast<int>(std::count_if(conns_.begin(), conns_.end(), [](const StreamConnPtr& c) {
-    return c->authenticated && c->listening && !c->half_open && !c->closing;
+  return static_cast<int>(std::count_if(conns_.begin(), conns_.end(), [](const WsConnPtr& p) {
+    const auto& c = static_cast<const Conn&>(*p);
+    return c.authenticated && c.listening && !c.half_open && !c.closing;
   }));
-}
-
-std::vector<std::string> StreamHub::received() const {
-  std::lock_guard lock(mutex_);
-  return received_;
 }
 
 }  // namespace axion::testing::alpaca

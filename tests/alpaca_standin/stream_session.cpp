@@ -1,6 +1,7 @@
-// The websocket side of the trade_updates stream: one session per connection, on the io thread.
-// It reads what the client sends and hands it to the hub, and writes what the hub queues, one
-// frame at a time (Beast allows one outstanding write), waiting on a timer for delayed events.
+// The websocket side of the stand-in's streams (trade_updates, market data): one session per
+// connection, on the io thread. It reads what the client sends and hands it to the connection's
+// hub, and writes what the hub queues, one frame at a time (Beast allows one outstanding write),
+// waiting on a timer when the hub asks to be asked again later (delayed events, timeouts).
 // Beast answers the client's pings while a read is outstanding, and cancelling that read is not
 // enough (a read op that is between two socket reads, sending a pong, reads again afterwards). So a
 // half-open session takes the descriptor away from Beast: any further websocket read or write
@@ -22,7 +23,7 @@
 #include <memory>
 #include <optional>
 
-#include "stream_hub.hpp"
+#include "ws_hub.hpp"
 
 namespace axion::testing::alpaca {
 
@@ -48,7 +49,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession<NextLaye
  public:
   // `next`: a tcp::socket, or an ssl_stream after its handshake.
   template <class Next>
-  StreamSession(Next&& next, StreamHub& hub)
+  StreamSession(Next&& next, WsHub& hub)
       : ws_(std::forward<Next>(next)),
         ex_(ws_.get_executor()),
         timer_(ex_),
@@ -110,19 +111,19 @@ class StreamSession : public std::enable_shared_from_this<StreamSession<NextLaye
   // What the hub has for this connection now: a frame, a wait, a close or half-open.
   void pump() {
     if (!accepted_ || done_ || closing_) return;
-    StreamStep step = hub_.next(*conn_, StreamHub::Clock::now(), !writing_ && !half_open_);
+    WsStep step = hub_.next(*conn_, WsHub::Clock::now(), !writing_ && !half_open_);
     switch (step.kind) {
-      case StreamStep::Kind::idle:
+      case WsStep::Kind::idle:
         return;
-      case StreamStep::Kind::half_open:
+      case WsStep::Kind::half_open:
         if (!half_open_) enter_half_open();
         return;
-      case StreamStep::Kind::close:
+      case WsStep::Kind::close:
         if (half_open_) return finish();  // it stopped writing: no close frame, just the socket
         return start_close(step.close_code, step.close_reason);
-      case StreamStep::Kind::wait:
+      case WsStep::Kind::wait:
         return arm(step.until);
-      case StreamStep::Kind::write:
+      case WsStep::Kind::write:
         break;
     }
     writing_ = true;
@@ -138,7 +139,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession<NextLaye
                     });
   }
 
-  void arm(StreamHub::Clock::time_point until) {
+  void arm(WsHub::Clock::time_point until) {
     if (armed_ && *armed_ == until) return;
     armed_ = until;
     timer_.expires_at(until);
@@ -208,13 +209,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession<NextLaye
   net::steady_timer timer_;        // the next delayed frame
   net::steady_timer close_timer_;  // bounds the close handshake
   tcp::socket raw_;                // the connection once half-open
-  StreamHub& hub_;
-  StreamConnPtr conn_;
+  WsHub& hub_;
+  WsConnPtr conn_;
   http::request<http::string_body> upgrade_;
   beast::flat_buffer buffer_;
   std::string current_;  // the frame being written
   std::array<char, 512> scratch_{};
-  std::optional<StreamHub::Clock::time_point> armed_;
+  std::optional<WsHub::Clock::time_point> armed_;
   bool accepted_ = false;
   bool writing_ = false;
   bool closing_ = false;
@@ -225,13 +226,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession<NextLaye
 }  // namespace
 
 void start_stream_session(tcp::socket socket, http::request<http::string_body> upgrade,
-                          StreamHub& hub) {
+                          WsHub& hub) {
   std::make_shared<StreamSession<beast::tcp_stream>>(std::move(socket), hub)
       ->start(std::move(upgrade));
 }
 
 void start_stream_session(beast::ssl_stream<beast::tcp_stream> stream,
-                          http::request<http::string_body> upgrade, StreamHub& hub) {
+                          http::request<http::string_body> upgrade, WsHub& hub) {
   std::make_shared<StreamSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), hub)
       ->start(std::move(upgrade));
 }

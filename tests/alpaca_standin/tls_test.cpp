@@ -106,16 +106,16 @@ Answer https_get(std::uint16_t port, const std::string& ca_file, const std::stri
   return a;
 }
 
-// Opens wss://127.0.0.1:<port>/stream, sends `message` and returns the first answer.
-Answer wss_first_answer(std::uint16_t port, const std::string& ca_file,
-                        const std::string& message) {
+// Opens wss://127.0.0.1:<port><path>, sends `message` and returns the first message read.
+Answer wss_first_answer(std::uint16_t port, const std::string& ca_file, const std::string& message,
+                        const std::string& path = "/stream") {
   net::io_context ioc;
   ssl::context ctx = client_context(ca_file);
   websocket::stream<SslStream> ws(ioc, ctx);
   Answer a;
   if ((a.ec = connect_tls(ioc, ws.next_layer(), port))) return a;
   if ((a.ec = step(ioc, [&](auto h) {
-         ws.async_handshake("127.0.0.1:" + std::to_string(port), "/stream", std::move(h));
+         ws.async_handshake("127.0.0.1:" + std::to_string(port), path, std::move(h));
        })))
     return a;
   if ((a.ec = step(ioc, [&](auto h) { ws.async_write(net::buffer(message), std::move(h)); })))
@@ -154,6 +154,23 @@ TEST_CASE("with a certificate the stand-in speaks HTTPS and WSS to a client that
   INFO(stream.ec.message());
   REQUIRE_FALSE(stream.ec);
   CHECK(json::parse(stream.body)["data"]["status"] == "authorized");
+
+  // Market data on the same port: HTTPS bars, and the WSS stream's greeting.
+  CHECK(s.data_url() == "https://127.0.0.1:" + port);
+  CHECK(s.data_stream_url() == "wss://127.0.0.1:" + port + "/v2/iex");
+  s.add_history("1Min", {BarRecord{"AAPL", 1704292200000000, 185, 186, 184, 185.5, 1000}});
+  const Answer bars =
+      https_get(s.port(), pki.ca_file, "/v2/stocks/bars?symbols=AAPL&timeframe=1Min");
+  INFO(bars.ec.message());
+  REQUIRE_FALSE(bars.ec);
+  CHECK(bars.status == 200);
+  CHECK(json::parse(bars.body)["bars"]["AAPL"][0]["t"] == "2024-01-03T14:30:00Z");
+  const Answer data = wss_first_answer(
+      s.port(), pki.ca_file, R"({"action":"auth","key":"PKTESTKEY","secret":"test-secret-value"})",
+      "/v2/iex");
+  INFO(data.ec.message());
+  REQUIRE_FALSE(data.ec);
+  CHECK(json::parse(data.body) == json::parse(R"([{"T":"success","msg":"connected"}])"));
 }
 
 TEST_CASE("a client that does not trust the certificate fails the handshake, others are still served") {

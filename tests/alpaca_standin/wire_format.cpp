@@ -83,6 +83,19 @@ std::string rfc3339_new_york(SysTime t, bool with_micros) {
   return format(t, new_york_offset(t), with_micros);
 }
 
+std::string rfc3339_utc_bar(SysTime t) {
+  const bool fraction = chr::floor<chr::microseconds>(t) != chr::floor<chr::seconds>(t);
+  return format(t, chr::minutes(0), fraction);
+}
+
+SysTime from_epoch_us(std::int64_t us) {
+  return SysTime(chr::duration_cast<SysTime::duration>(chr::microseconds(us)));
+}
+
+std::int64_t epoch_us(SysTime t) {
+  return chr::floor<chr::microseconds>(t.time_since_epoch()).count();
+}
+
 std::optional<SysTime> parse_rfc3339(std::string_view s) {
   int y = 0, mo = 0, d = 0;
   if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
@@ -146,6 +159,44 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h) {
 }
 
 }  // namespace
+
+namespace {
+
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace
+
+std::string base64url(std::string_view bytes) {
+  std::string out;
+  std::uint32_t bits = 0;
+  int have = 0;
+  for (unsigned char ch : bytes) {
+    bits = (bits << 8) | ch;
+    for (have += 8; have >= 6; have -= 6) out += kBase64Url[(bits >> (have - 6)) & 0x3F];
+  }
+  if (have > 0) out += kBase64Url[(bits << (6 - have)) & 0x3F];
+  return out;
+}
+
+std::optional<std::string> from_base64url(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) return std::nullopt;  // no byte count leaves one character
+  std::string out;
+  std::uint32_t bits = 0;
+  int have = 0;
+  for (char ch : text) {
+    const auto at = kBase64Url.find(ch);
+    if (at == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(at);
+    have += 6;
+    if (have >= 8) {
+      have -= 8;
+      out += static_cast<char>((bits >> have) & 0xFF);
+    }
+  }
+  return out;
+}
 
 std::string new_uuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,18 @@ std::string rfc3339_utc(SysTime t);
 std::string rfc3339_new_york(SysTime t, bool with_micros);
 // Accepts "YYYY-MM-DD" and "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)"; nullopt otherwise.
 std::optional<SysTime> parse_rfc3339(std::string_view s);
+
+// "2024-01-03T14:30:00Z" (market data: UTC, whole seconds as Alpaca's bars carry; microseconds
+// only when the time has a fraction, so no test time is lost).
+std::string rfc3339_utc_bar(SysTime t);
+// Bars keep their time as microseconds since the epoch (BarRecord::t_us).
+SysTime from_epoch_us(std::int64_t us);
+std::int64_t epoch_us(SysTime t);  // rounded down to the microsecond
+
+// Base64 with the URL alphabet and no padding (page tokens: no character a client must escape).
+std::string base64url(std::string_view bytes);
+// nullopt when `text` is not base64url (padding, if any, is accepted).
+std::optional<std::string> from_base64url(std::string_view text);
 
 // A random version-4 uuid, as Alpaca's order ids and generated client_order_ids.
 std::string new_uuid();

@@ -156,14 +156,16 @@ void WsClient::abort() {
 }
 
 RestAnswer rest(std::uint16_t port, const std::string& method, const std::string& target,
-                const std::string& body) {
+                const std::string& body, const RestKeys& keys) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(10));
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  req.set("APCA-API-KEY-ID", "PKTESTKEY");
-  req.set("APCA-API-SECRET-KEY", "test-secret-value");
+  if (!keys.key_id.empty()) {
+    req.set("APCA-API-KEY-ID", keys.key_id);
+    req.set("APCA-API-SECRET-KEY", keys.secret_key);
+  }
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
@@ -184,7 +186,9 @@ RestAnswer rest(std::uint16_t port, const std::string& method, const std::string
                        });
   ioc.run();  // the stream's expiry bounds it
   if (ec) throw std::runtime_error(method + " " + target + " failed: " + ec.message());
-  return RestAnswer{static_cast<int>(res.result_int()), res.body()};
+  RestAnswer out{static_cast<int>(res.result_int()), res.body(), {}};
+  for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
+  return out;
 }
 
 }  // namespace axion::testing::alpaca::test

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,10 +48,22 @@ class WsClient {
 struct RestAnswer {
   int status = 0;
   std::string body;
+  std::map<std::string, std::string> headers;  // names as the server spelled them
+
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
-// One request to the stand-in's REST API with its default keys, on a fresh connection.
+// The keys a REST call sends: the stand-in's defaults; an empty key_id sends no key headers.
+struct RestKeys {
+  std::string key_id = "PKTESTKEY";
+  std::string secret_key = "test-secret-value";
+};
+
+// One request to the stand-in's REST API, on a fresh connection.
 RestAnswer rest(std::uint16_t port, const std::string& method, const std::string& target,
-                const std::string& body = "");
+                const std::string& body = "", const RestKeys& keys = {});
 
 }  // namespace axion::testing::alpaca::test
