@@ -17,8 +17,8 @@ SUPP="$ROOT/scripts/sanitizers"
 # add-on with its I/O threads (addon/ws, and ws on a real engine), the engine thread with its
 # feed thread and calls from other threads (the pipeline tests below), and the whole host
 # process under SIGTERM. A new test that starts threads belongs in this list.
-TSAN_TESTS='^(api|ws|addon/ws|broker/alpaca|alpaca_standin|live): ?|^host: SIGTERM|^pipeline: ?(Control: |disabling a strategy|Host services called from)'
-TSAN_TARGETS=(api_tests ws_engine_tests test-addon-ws pipeline_tests axion-host test-broker-alpaca alpaca_standin_test live_tests)
+TSAN_TESTS='^(api|ws|addon/ws|broker/alpaca|feed/alpaca|alpaca_standin|live): ?|^host: SIGTERM|^pipeline: ?(Control: |disabling a strategy|Host services called from)'
+TSAN_TARGETS=(api_tests ws_engine_tests test-addon-ws pipeline_tests axion-host test-broker-alpaca test-feed-alpaca alpaca_standin_test live_tests)
 
 # Long broker-fault paper runs: the main suite runs them; under ASan they take 60-300 s each and
 # exercise no code the rest of the suite does not.

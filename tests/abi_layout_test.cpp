@@ -232,7 +232,15 @@ static_assert(sizeof(axion_plugin_manifest) == 88);
 
 // ---- appended in v2 since: broker flags (the journal writer) ----
 PIN(axion_broker_vtable, flags, 48);
-static_assert(sizeof(axion_broker_vtable) == 56);
+
+// ---- appended in v2 since: live trading (broker-side kill actions, health; idle feeds) ----
+PIN(axion_broker_vtable, cancel_all, 56);
+PIN(axion_broker_vtable, close_all, 64);
+PIN(axion_broker_vtable, status, 72);
+static_assert(sizeof(axion_broker_vtable) == 80);
+PIN(axion_feed_vtable, status, 16);
+static_assert(sizeof(axion_feed_vtable) == 24);
+static_assert(AXION_FEED_END == 0 && AXION_FEED_BAR == 1 && AXION_FEED_IDLE == 2);
 
 // ---- appended in v2 since: typed engine reads and shared rate budgets ----
 PIN(axion_host_api, positions, 112);

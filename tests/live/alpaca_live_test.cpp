@@ -122,6 +122,10 @@ TEST_CASE("kill levels act on Alpaca: cancel_all cancels the working entry, flat
              fx.sql("SELECT COUNT(*) FROM order_intents WHERE status = 'cancelled'")[0][0] == "1";
     }));
     CHECK(e.orchestrator().positions().empty());
+    // A global cancel_all also asks Alpaca to cancel every open order of the account.
+    bool bulk_cancel = false;
+    for (const auto& q : s.requests()) bulk_cancel = bulk_cancel || (q.method == "DELETE" && q.target == "/v2/orders");
+    CHECK(bulk_cancel);
     // block_new and stronger stop entries before any request reaches Alpaca.
     const auto before = s.requests().size();
     auto r = e.process_signal(goog_long(e));
@@ -144,4 +148,48 @@ TEST_CASE("kill levels act on Alpaca: cancel_all cancels the working entry, flat
     CHECK(s.orders()[1].side == "sell");
     CHECK(fx.sql("SELECT COUNT(*) FROM trades")[0][0] == "1");
   }
+}
+
+TEST_CASE("flatten falls back to Alpaca's close-all when the engine's close is refused twice") {
+  StandIn s;
+  s.set_price("GOOG", 100.0);
+  EngineFixture fx("alpaca-flatten-fallback");
+  auto& e = fx.start(live_manifest(s));
+  e.process_signal(goog_long(e));
+  REQUIRE(run_until(e, [&] { return e.orchestrator().positions().size() == 1; }));
+  s.reject_next_submit(403, "insufficient qty available for order");
+  s.reject_next_submit(403, "insufficient qty available for order");
+  core::KillRecord k;
+  k.level = core::KillLevel::Flatten;
+  k.reason = "operator flatten";
+  k.actor = "operator";
+  REQUIRE(e.orchestrator().activate_kill(k).durable);
+  // The close, refused; sent once more, refused; then DELETE /v2/positions closes it at Alpaca.
+  REQUIRE(run_until(e, [&] { return s.positions().count("GOOG") == 0; }));
+  bool close_all = false;
+  for (const auto& q : s.requests()) {
+    close_all = close_all || (q.method == "DELETE" && q.target == "/v2/positions?cancel_orders=true");
+  }
+  CHECK(close_all);
+  CHECK(fx.sql("SELECT COUNT(*) FROM order_intents WHERE purpose LIKE 'close%' AND status = 'rejected'")[0][0] == "2");
+  CHECK(eventually([&] {
+    return fx.sql("SELECT COUNT(*) FROM events WHERE event = 'error' AND data LIKE '%close every position itself%'")[0][0] == "1";
+  }));
+}
+
+TEST_CASE("live start-up waits for the trade stream, and status shows the broker's health") {
+  StandIn s;
+  EngineFixture fx("alpaca-health");
+  auto& e = fx.start(live_manifest(s));
+  // No eventually(): the engine did not start before the stream listened (live.md §5).
+  CHECK(s.listening_connections() == 1);
+  const auto status = e.status_json();
+  REQUIRE(status.contains("live"));
+  const auto& broker = status["live"]["broker"];
+  CHECK(broker["ready"] == true);
+  CHECK(broker["trade_stream"] == "listening");
+  CHECK(broker["rate_budget"] == "alpaca");
+  CHECK(broker["rate_budget_remaining"].get<int>() > 0);
+  CHECK(broker["rate_budget_remaining"].get<int>() <= 200);
+  CHECK(status.contains("last_bar_time"));
 }

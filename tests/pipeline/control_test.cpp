@@ -129,9 +129,10 @@ TEST_CASE("Control: status, positions and history read models") {
   const std::vector<std::string> keys = {
       "status", "instrument_mode", "uptime_seconds", "account_equity", "daily_pnl", "daily_pnl_pct",
       "win_rate", "total_trades_today", "open_positions", "kill_switch_active", "data_feed_status",
-      "mode", "regime", "kill", "signals_processed", "signals_executed", "rejections_by_stage",
+      "last_bar_time", "mode", "regime", "kill", "signals_processed", "signals_executed", "rejections_by_stage",
       "last_signal_time", "last_trade_time", "performance"};
-  CHECK(s.size() == keys.size());
+  CHECK(s.size() == keys.size());  // no "live": a paper run whose feed reports no health
+  CHECK(s["last_bar_time"].is_string());
   for (const auto& k : keys) CHECK(s.contains(k));
   CHECK(s["status"] == "paper");
   CHECK(s["instrument_mode"] == "both");

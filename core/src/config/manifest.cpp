@@ -30,6 +30,8 @@ constexpr KeySpec kEngineKeys[] = {
     {"reconcile_interval_seconds", KeyType::Double, "60.0", "position reconciliation interval (engine clock)", 1, 86400},
     {"order_timeout_seconds", KeyType::Double, "30.0", "a pending order is cancelled after this long", 0.1, 3600},
     {"shutdown_wait_seconds", KeyType::Double, "10.0", "graceful shutdown waits this long (wall clock) for its close orders to end; what is still open is resolved at the next start", 0, 600},
+    {"live_ready_timeout_seconds", KeyType::Double, "30.0", "live mode: start-up waits this long for the broker to be ready (its fill stream listening) before resolving open intents; after it, start-up goes on with an alert and the broker refuses orders until it is ready", 0, 600},
+    {"live_stream_alert_seconds", KeyType::Double, "60.0", "live mode: a broker not ready (fill stream down) for this long raises an alert; new entries are refused meanwhile", 1, 3600},
     {"plugin_dirs", KeyType::PathList, "[]", "extra plugin folders searched before the built-in one"},
     {"pace", KeyType::Bool, "true", "pace the embedded market feed in paper mode"},
     {"log_level", KeyType::String, "\"info\"", "debug | info | warning | error", kNoBound, kNoBound, "debug|info|warning|error"},
@@ -256,6 +258,8 @@ struct Parser {
       e.reconcile_interval_seconds = c->get_double("reconcile_interval_seconds");
       e.order_timeout_seconds = c->get_double("order_timeout_seconds");
       e.shutdown_wait_seconds = c->get_double("shutdown_wait_seconds");
+      e.live_ready_timeout_seconds = c->get_double("live_ready_timeout_seconds");
+      e.live_stream_alert_seconds = c->get_double("live_stream_alert_seconds");
       e.plugin_dirs = c->get_strings("plugin_dirs");
       e.pace = c->get_bool("pace");
       e.log_level = c->get_string("log_level");

@@ -53,9 +53,12 @@ class CheckServices : public HostServices {
   bool save_plugin_state(const std::string&, std::string_view) override { return true; }
   std::optional<json> query(std::string_view what, const json&) override {
     if (what == "engine") {
+      // check_only: --check-config builds every plugin to validate it and starts nothing; a
+      // plugin that talks to a broker or a data vendor opens no connection under it.
       return json{{"mode", std::string(to_string(m_.engine.mode))},
                   {"symbols", m_.engine.symbols},
-                  {"starting_equity", m_.engine.starting_equity}};
+                  {"starting_equity", m_.engine.starting_equity},
+                  {"check_only", true}};
     }
     return std::nullopt;
   }
@@ -315,6 +318,9 @@ Engine::Engine(Manifest manifest, EngineOptions options)
                 state_->daily_pnl(), state_->daily_trade_count(), state_->consecutive_losses().size());
     }
   }
+  // Live (live.md §5): the broker's fill stream listens before open intents are resolved, so
+  // no fill of theirs can pass unseen.
+  if (manifest_.engine.mode == Mode::Live && !scan) wait_for_live_broker();
   // Journaled kills first, then the fail-closed block_new on top: a repeat never lowers a
   // journaled flatten, and its original reason stays.
   try {
@@ -622,6 +628,7 @@ void Engine::on_bar(const axion_bar& bar) {
   auto batch = journal_->batch();  // one transaction per bar, committed at each order intent
   ++counters_.bars;
   last_bar_wall_us_.store(system_now_us());
+  last_bar_ts_us_ = std::max(last_bar_ts_us_, bar.ts_us);
   std::string symbol(sdk::view(bar.symbol));
   // The simulated market clock follows the bars: set by the first one, then only forward.
   if (bar_clock_ && (!clock_started_ || bar.ts_us > clock_us_.load())) {
@@ -833,7 +840,7 @@ void Engine::feed_loop() {
   while (!stop_.load()) {
     axion_bar bar{};
     std::int64_t pace_us = 0;
-    bool got = false;
+    FeedNext got = FeedNext::End;
     try {
       got = feed_->next_bar(bar, pace_us);
     } catch (const std::exception& e) {
@@ -841,7 +848,8 @@ void Engine::feed_loop() {
       post([this, msg = std::string(e.what())] { orch_->alert_error("feed", msg); });
       break;
     }
-    if (!got) {
+    if (got == FeedNext::Idle) continue;  // a live feed waiting on the market
+    if (got == FeedNext::End) {
       log->info("feed {} reached the end of its data", feed_->id());
       if (manifest_.engine.mode == Mode::Backtest) request_stop();
       break;
@@ -901,7 +909,9 @@ void Engine::run_feed_to_end(std::uint64_t max_bars) {
   while (!stop_.load()) {
     axion_bar bar{};
     std::int64_t pace_us = 0;
-    if (!feed_->next_bar(bar, pace_us)) break;
+    const FeedNext got = feed_->next_bar(bar, pace_us);
+    if (got == FeedNext::End) break;
+    if (got == FeedNext::Idle) continue;
     on_bar(bar);
     if (max_bars && ++n >= max_bars) break;
   }

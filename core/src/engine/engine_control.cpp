@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "axion/core/engine/engine.hpp"
 #include "axion/sdk/time.hpp"
@@ -179,6 +180,8 @@ json Engine::status_json() {
   j["open_positions"] = orch_->positions().size();
   j["kill_switch_active"] = orch_->global_kill() != nullptr;
   j["data_feed_status"] = connected ? "connected" : "disconnected";
+  j["last_bar_time"] = last_bar_ts_us_ > 0 ? json(sdk::time::to_iso(last_bar_ts_us_)) : json(nullptr);
+  if (json live = live_status(); !live.empty()) j["live"] = std::move(live);
   j["mode"] = controller_->mode();
   // Without a regime stage: the sideways defaults the risk stages assume (pipeline.md §2.3).
   const bool adapted = !eff.regime.empty();
@@ -247,6 +250,70 @@ std::pair<json, std::int64_t> Engine::history_json(int limit, int offset, const 
     }
   }
   return {arr, journal_->result_count(o)};
+}
+
+// ---- live health --------------------------------------------------------------------------------
+
+json Engine::live_status() {
+  json out = json::object();
+  auto read = [&](const char* name, PluginInstance* p) {
+    if (!p) return;
+    try {
+      if (auto st = p->status(); st && !st->empty()) out[name] = std::move(*st);
+    } catch (const std::exception& e) {
+      out[name] = {{"error", e.what()}};
+    }
+  };
+  if (manifest_.engine.mode == Mode::Live) read("broker", stages_.broker);
+  read("feed", feed_);
+  if (out.contains("broker")) watch_live_broker(out["broker"]);
+  return out;
+}
+
+void Engine::wait_for_live_broker() {
+  auto log = spdlog::get("axion.bot");
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration<double>(manifest_.engine.live_ready_timeout_seconds);
+  for (;;) {
+    std::optional<json> st;
+    try {
+      st = stages_.broker->status();
+    } catch (const std::exception& e) {
+      log->warn("live broker status failed: {}", e.what());
+    }
+    if (!st || st->value("ready", true)) {
+      log->info("Live broker {} ready{}", stages_.broker->id(), st ? ": " + st->dump() : std::string());
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      orch_->alert_error("live_broker", "not ready after " + float_text(manifest_.engine.live_ready_timeout_seconds) +
+                                            " s (" + st->dump() + "): start-up goes on; the broker refuses orders until it is ready");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Engine::watch_live_broker(const json& broker) {
+  const bool ready = !broker.is_object() || broker.value("ready", true);
+  const std::int64_t now = wall_us();
+  if (ready) {
+    if (broker_not_ready_alerted_) {
+      spdlog::get("axion.bot")->info("Live broker ready again");
+      bus_.publish("live_broker_ready", broker, now_us());
+    }
+    broker_not_ready_since_us_ = 0;
+    broker_not_ready_alerted_ = false;
+    return;
+  }
+  if (broker_not_ready_since_us_ == 0) broker_not_ready_since_us_ = now;
+  const auto limit = static_cast<std::int64_t>(manifest_.engine.live_stream_alert_seconds * 1e6);
+  if (!broker_not_ready_alerted_ && now - broker_not_ready_since_us_ >= limit) {
+    broker_not_ready_alerted_ = true;
+    // Entries are refused meanwhile by the broker itself (an order sent now could fill unseen).
+    orch_->alert_error("live_broker", "not ready for " + float_text(manifest_.engine.live_stream_alert_seconds) +
+                                          " s (" + broker.dump() + "): new orders are refused until it is back");
+  }
 }
 
 // ---- read snapshots ----------------------------------------------------------------------------

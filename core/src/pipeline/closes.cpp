@@ -120,6 +120,15 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
   auto fv = validate_fill(r, order.qty, order.reference_price, now_(), cfg_);
   if (r.filled_qty <= 0) {
     alert_error("close_position", p->ticker + ": " + fv.reason);
+    // Under a global flatten a close that ended unfilled (cancelled by the kill itself, refused)
+    // is sent once more through the pipeline; after that, the broker's own close-all.
+    if (const KillRecord* g = global_kill(); g && g->level == KillLevel::Flatten) {
+      const bool again = flatten_resent_.insert(signal_id).second;
+      deferred_.push_back([this, t = order.ticker, s = signal_id, again, why = g->reason] {
+        if (again) close_position(t, "kill_switch: " + why, 0.0, 0, s);
+        flatten_fallback({{t, s}});
+      });
+    }
     return;
   }
   // The broker's fill is the truth: the shares are gone there, so the close is booked at the

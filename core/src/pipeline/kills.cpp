@@ -74,6 +74,20 @@ KillOutcome Orchestrator::activate_kill(KillRecord k) {
 }
 
 void Orchestrator::apply_kill_effects(const KillRecord& k) {
+  // A global cancel_all also cancels what the engine does not track (orders placed by hand on
+  // the account): the broker's own cancel-all, where offered (DELETE /v2/orders on Alpaca). A
+  // flatten does not: its closes are about to be sent, and the broker-side close-all is its
+  // fallback.
+  if (k.level == KillLevel::CancelAll && k.scope == KillScope::Global && stages_.broker) {
+    try {
+      if (stages_.broker->broker_cancel_all()) {
+        logf(2, "Kill switch: every working order at " + stages_.broker->id() + " is being cancelled");
+      }
+    } catch (const std::exception& e) {
+      alert_error("kill_switch", "broker-side cancel of every order failed: " + std::string(e.what()) +
+                                     "; the engine's own orders are cancelled one by one");
+    }
+  }
   if (k.level >= KillLevel::CancelAll) {
     for (auto& f : flows_) {
       if (!k.covers(f->strategy, f->underlying) || !f->awaiting_fill || !f->broker) continue;
@@ -101,6 +115,36 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
     for (auto& [ticker, sid] : targets) {
       // Copies, not the structured bindings: clang before 16 (the fuzz build) cannot capture those.
       deferred_.push_back([this, t = ticker, s = sid, reason] { close_position(t, reason, 0.0, 0, s); });
+    }
+    if (k.scope == KillScope::Global) deferred_.push_back([this, targets] { flatten_fallback(targets); });
+  }
+}
+
+void Orchestrator::flatten_fallback(const std::vector<std::pair<std::string, std::string>>& targets) {
+  std::map<PluginInstance*, std::vector<std::string>> stuck;  // by broker: tickers not closing
+  for (const auto& [ticker, sid] : targets) {
+    Position* p = find_position(ticker, sid);
+    if (!p || p->shares <= 0) continue;
+    bool closing = false;
+    for (const auto& f : flows_) closing = closing || (!f->is_entry && f->order.signal_id == p->signal_id);
+    if (closing) continue;
+    if (PluginInstance* b = broker_named(p->broker)) stuck[b].push_back(ticker);
+  }
+  for (auto& [broker, tickers] : stuck) {
+    std::string list;
+    for (const auto& t : tickers) list += (list.empty() ? "" : ", ") + t;
+    try {
+      if (broker->broker_close_all()) {
+        alert_error("kill_switch", "flatten could not close " + list + " through the pipeline; " + broker->id() +
+                                       " was asked to close every position itself (the engine's book follows at "
+                                       "the next reconciliation)");
+      } else {
+        alert_error("kill_switch", "flatten could not close " + list + " and " + broker->id() +
+                                       " offers no close-all: close them at the broker by hand");
+      }
+    } catch (const std::exception& e) {
+      alert_error("kill_switch", "flatten could not close " + list + ", and the broker-side close-all failed: " +
+                                     e.what() + "; close them at the broker by hand");
     }
   }
 }

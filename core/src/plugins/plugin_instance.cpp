@@ -197,12 +197,13 @@ void PluginInstance::fail(const axion_error& err) const {
   throw PluginCallError(err.message[0] ? err.message : "unknown plugin error", err.key);
 }
 
-bool PluginInstance::next_bar(axion_bar& out, std::int64_t& pace_us) {
+FeedNext PluginInstance::next_bar(axion_bar& out, std::int64_t& pace_us) {
   auto* v = vt<axion_feed_vtable>(AXION_KIND_FEED);
   axion_error err{};
   int rc = v->next(self_, &out, &pace_us, &err);
   if (rc < 0) fail(err);
-  return rc == 1;
+  if (rc == AXION_FEED_BAR) return FeedNext::Bar;
+  return rc == AXION_FEED_IDLE ? FeedNext::Idle : FeedNext::End;
 }
 
 void PluginInstance::on_bar(const axion_bar& bar, std::vector<Signal>& out) {
@@ -332,6 +333,44 @@ bool PluginInstance::book_in_host_state() const {
   const auto* v = static_cast<const axion_broker_vtable*>(manifest().vtable);
   if (v->size < offsetof(axion_broker_vtable, flags) + sizeof(v->flags) || !v->flags) return false;
   return (v->flags(self_) & AXION_BROKER_BOOK_IN_HOST_STATE) != 0;
+}
+
+// A function appended to a table is there when the plugin's table is large enough and sets it.
+#define AXION_OFFERS(v, T, field) ((v)->size >= offsetof(T, field) + sizeof((v)->field) && (v)->field)
+
+bool PluginInstance::broker_cancel_all() {
+  const auto* v = vt<axion_broker_vtable>(AXION_KIND_BROKER);
+  if (!AXION_OFFERS(v, axion_broker_vtable, cancel_all)) return false;
+  axion_error err{};
+  if (v->cancel_all(self_, &err) != AXION_OK) fail(err);
+  return true;
+}
+
+bool PluginInstance::broker_close_all() {
+  const auto* v = vt<axion_broker_vtable>(AXION_KIND_BROKER);
+  if (!AXION_OFFERS(v, axion_broker_vtable, close_all)) return false;
+  axion_error err{};
+  if (v->close_all(self_, &err) != AXION_OK) fail(err);
+  return true;
+}
+
+std::optional<nlohmann::json> PluginInstance::status() {
+  axion_status (*fn)(void*, axion_json_cb, void*, axion_error*) = nullptr;
+  if (manifest().kind == AXION_KIND_BROKER) {
+    const auto* v = static_cast<const axion_broker_vtable*>(manifest().vtable);
+    if (AXION_OFFERS(v, axion_broker_vtable, status)) fn = v->status;
+  } else if (manifest().kind == AXION_KIND_FEED) {
+    const auto* v = static_cast<const axion_feed_vtable*>(manifest().vtable);
+    if (AXION_OFFERS(v, axion_feed_vtable, status)) fn = v->status;
+  }
+  if (!fn) return std::nullopt;
+  std::string text;
+  axion_error err{};
+  auto cb = [](void* user, axion_str json) { *static_cast<std::string*>(user) = std::string(view(json)); };
+  if (fn(self_, cb, &text, &err) != AXION_OK) fail(err);
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) throw PluginCallError(id() + ": status is not a JSON object", "");
+  return j;
 }
 
 bool PluginInstance::can_trade_options() const {

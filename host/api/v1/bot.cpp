@@ -169,9 +169,9 @@ std::optional<core::ControlResult> scoped_kill_cap(core::Engine* e, core::KillSc
 
 const std::vector<std::string> kStatusOrder = {
     "status", "instrument_mode", "uptime_seconds", "account_equity", "daily_pnl", "daily_pnl_pct", "win_rate",
-    "total_trades_today", "open_positions", "kill_switch_active", "data_feed_status", "mode", "regime", "kill",
+    "total_trades_today", "open_positions", "kill_switch_active", "data_feed_status", "last_bar_time", "mode", "regime", "kill",
     "signals_processed", "signals_executed", "rejections_by_stage", "last_signal_time", "last_trade_time",
-    "performance"};
+    "performance", "live"};
 
 ojson status_body(const json& s) {
   ojson out = ordered(s, kStatusOrder);

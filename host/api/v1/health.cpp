@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/v1/routes.hpp"
+#include "axion/sdk/time.hpp"
 
 namespace axion::api::v1 {
 
@@ -76,6 +77,28 @@ MetricsText metrics(const core::ReadSnapshot& s, const ApiStats* stats) {
     }
   }
   p.one("axion_position_closes_total", "counter", "Positions closed", static_cast<double>(s.closes));
+  if (st.contains("last_bar_time") && st["last_bar_time"].is_string()) {
+    if (auto t = sdk::time::parse_iso(st["last_bar_time"].get<std::string>())) {
+      p.one("axion_last_bar_timestamp_seconds", "gauge", "Close time of the newest bar (Unix seconds)",
+            static_cast<double>(*t) / 1e6);
+    }
+  }
+  // Live mode (live.md §5 "Health"): the broker's fill stream, the feed's stream, the budget.
+  const json live = st.value("live", json::object());
+  if (live.contains("broker") && live["broker"].is_object()) {
+    const json& b = live["broker"];
+    p.one("axion_broker_ready", "gauge", "1 while the live broker takes orders (its fill stream listens)",
+          b.value("ready", false) ? 1 : 0);
+    if (b.contains("rate_budget_remaining") && b["rate_budget_remaining"].is_number()) {
+      p.family("axion_rate_budget_remaining", "gauge", "Requests left in the broker account's rolling window");
+      p.sample("axion_rate_budget_remaining", b["rate_budget_remaining"].dump(),
+               "budget=\"" + label_value(b.value("rate_budget", std::string())) + "\"");
+    }
+  }
+  if (live.contains("feed") && live["feed"].is_object() && live["feed"].contains("stream")) {
+    p.one("axion_feed_stream_up", "gauge", "1 while the market-data stream is subscribed",
+          live["feed"].value("stream", "") == "subscribed" ? 1 : 0);
+  }
   if (stats) {
     p.family("axion_http_requests_total", "counter", "REST replies by status class");
     p.sample("axion_http_requests_total", stats->status_2xx.load(), "class=\"2xx\"");
@@ -113,6 +136,21 @@ void add_health_routes(Router& r, const Context& c) {
                                   : "unavailable";
            bool ok = comp["database"] == "ok" && comp["bot"] == "ready" &&
                      comp["metrics"].get<std::string>().rfind("ok (", 0) == 0;
+           // Live: the broker's fill stream and the feed's stream (live.md §5 "Health").
+           if (snap && snap->status.contains("live") && snap->status["live"].is_object()) {
+             const json& live = snap->status["live"];
+             if (live.contains("broker") && live["broker"].is_object()) {
+               const json& b = live["broker"];
+               const bool ready = b.value("ready", false);
+               comp["broker"] = ready ? "ready" : "not ready (trade stream " + b.value("trade_stream", std::string("unknown")) + ")";
+               ok = ok && ready;
+             }
+             if (live.contains("feed") && live["feed"].is_object() && live["feed"].contains("stream")) {
+               const std::string stream = live["feed"].value("stream", "");
+               comp["feed"] = stream == "subscribed" ? "ok" : "stream " + stream;
+               ok = ok && stream == "subscribed";
+             }
+           }
            ojson out = ojson::object();
            out["status"] = ok ? "ok" : "degraded";
            out["version"] = version;

@@ -430,12 +430,21 @@ typedef struct axion_host_api {
 
 /* ---- per-kind function tables ------------------------------------------------------------ */
 
-/* A feed produces bars in time order. next() returns 1 with a bar in *out (views valid until the
- * next call), 0 at the end of data, -1 on error. *pace_us is how long the host should wait on the
+/* A feed produces bars in time order. next() returns AXION_FEED_BAR with a bar in *out (views
+ * valid until the next call), AXION_FEED_END at the end of data, AXION_FEED_IDLE when no bar is
+ * ready yet (a live feed waiting on the market; it returns within about 250 ms so the host can
+ * stop, and the host calls again), -1 on error. *pace_us is how long the host should wait on the
  * wall clock before delivering this bar when pacing (0 = at once, e.g. warm-up history). */
+#define AXION_FEED_END 0
+#define AXION_FEED_BAR 1
+#define AXION_FEED_IDLE 2
 typedef struct axion_feed_vtable {
   uint32_t size;
   int32_t (*next)(void* self, axion_bar* out, int64_t* pace_us, axion_error* err);
+  /* Appended in v2 (read only when `size` covers it; may be NULL): the feed's health as a JSON
+   * object through cb, e.g. {"stream":"subscribed","last_bar":"..."}. Called from the engine
+   * thread while next() may run on the feed thread: thread-safe, never blocking. */
+  axion_status (*status)(void* self, axion_json_cb cb, void* user, axion_error* err);
 } axion_feed_vtable;
 
 typedef void (*axion_signal_sink)(void* sink_ctx, const axion_signal* signal);
@@ -511,6 +520,17 @@ typedef struct axion_broker_vtable {
   axion_status (*account)(void* self, axion_account* out, axion_error* err);
   /* Appended in v2: AXION_BROKER_* flags of this instance (NULL or 0: none). */
   uint32_t (*flags)(void* self);
+  /* Appended in v2 (read only when `size` covers them). Broker-side kill actions (live.md §5),
+   * NULL when not offered: cancel_all cancels every working order of the account, the engine's
+   * and any other; close_all closes every position and cancels the working orders (the flatten
+   * fallback when the engine cannot close through the pipeline). AXION_OK when the broker took
+   * the request; the orders' ends arrive as usual. */
+  axion_status (*cancel_all)(void* self, axion_error* err);
+  axion_status (*close_all)(void* self, axion_error* err);
+  /* The connection's health as a JSON object through cb (may be NULL): "ready" false when orders
+   * would be refused now (e.g. a live broker's fill stream is down), plus the broker's own fields.
+   * Thread-safe and never blocking: called while orders travel on the broker's threads. */
+  axion_status (*status)(void* self, axion_json_cb cb, void* user, axion_error* err);
 } axion_broker_vtable;
 
 /* The instance lives in this process and everything it knows (book, orders, fills) is saved

@@ -4,11 +4,11 @@
 // trade_updates stream. Keys come from the
 // environment only (AXION_ALPACA_API_KEY, AXION_ALPACA_SECRET_KEY) and never appear in a log,
 // an error or the plugin's state.
-#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "axion/sdk/plugin.hpp"
+#include "credentials.hpp"
 #include "order_desk.hpp"
 
 namespace {
@@ -48,12 +48,6 @@ const KeySpec kKeys[] = {
     {"rate_limit_per_minute", KeyType::Int, "200", "Requests the account may make per minute", 1, 100000},
 };
 
-std::string env_or_throw(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) throw Error(std::string("broker/alpaca: environment variable ") + name + " is not set");
-  return v;
-}
-
 axion::alpaca::DeskSettings settings_from(const Config& c) {
   axion::alpaca::DeskSettings s;
   s.rest.base_url = c.get_string("base_url");
@@ -63,11 +57,12 @@ axion::alpaca::DeskSettings settings_from(const Config& c) {
   s.rest.timeout_ms = static_cast<long>(c.get_int("timeout_ms"));
   s.rest.connect_timeout_ms = static_cast<long>(c.get_int("connect_timeout_ms"));
   s.rest.ca_file = c.get_string("ca_file");
-  s.rest.key_id = env_or_throw("AXION_ALPACA_API_KEY");
-  s.rest.secret_key = env_or_throw("AXION_ALPACA_SECRET_KEY");
+  const auto keys = axion::alpaca::credentials_from_env("broker/alpaca");
+  s.rest.key_id = keys.key_id;
+  s.rest.secret_key = keys.secret_key;
   s.stream.url = c.get_string("stream_url");
   if (s.stream.url.empty()) s.stream.url = axion::alpaca::stream_url_for(s.rest.base_url);
-  if (auto why = axion::alpaca::check_stream_url(s.stream.url); !why.empty()) {
+  if (auto why = axion::alpaca::check_ws_url(s.stream.url); !why.empty()) {
     throw Error("stream_url " + why, "stream_url");
   }
   s.stream.key_id = s.rest.key_id;
@@ -84,22 +79,32 @@ axion::alpaca::DeskSettings settings_from(const Config& c) {
 class AlpacaBroker final : public axion::sdk::Broker {
  public:
   static constexpr bool kCanTradeOptions = false;
+  static constexpr bool kBrokerSideActions = true;
 
   AlpacaBroker(const Host& h, const Config& config) : Broker(h) {
     auto settings = settings_from(config);
     host().declare_rate_budget(settings.budget, static_cast<std::uint32_t>(config.get_int("rate_limit_per_minute")),
                                60'000'000);
+    if (host().check_only()) return;  // validated; no connection for --check-config
     host().info("Alpaca broker on " + settings.rest.base_url + ", trade stream " + settings.stream.url);
     desk_ = std::make_unique<axion::alpaca::OrderDesk>(host(), std::move(settings));
   }
 
-  OrderResult submit(const Order& order) override { return desk_->submit(order); }
-  std::optional<OrderResult> query_order(const std::string& cid) override { return desk_->query(cid); }
-  bool cancel_order(const std::string& cid) override { return desk_->cancel(cid); }
-  std::vector<BrokerPosition> positions() override { return desk_->positions(); }
-  Account account() override { return desk_->account(); }
+  OrderResult submit(const Order& order) override { return desk().submit(order); }
+  std::optional<OrderResult> query_order(const std::string& cid) override { return desk().query(cid); }
+  bool cancel_order(const std::string& cid) override { return desk().cancel(cid); }
+  std::vector<BrokerPosition> positions() override { return desk().positions(); }
+  Account account() override { return desk().account(); }
+  void cancel_all() override { desk().cancel_all(); }
+  void close_all() override { desk().close_all(); }
+  nlohmann::json status() const override { return desk_ ? desk_->status() : nlohmann::json{{"ready", false}}; }
 
  private:
+  axion::alpaca::OrderDesk& desk() const {
+    if (!desk_) throw Error("broker/alpaca was built only to check its configuration");
+    return *desk_;
+  }
+
   std::unique_ptr<axion::alpaca::OrderDesk> desk_;
 };
 

@@ -62,8 +62,10 @@ OrderDesk::OrderDesk(const sdk::Host& host, DeskSettings settings)
   callbacks.on_update = [this](const TradeUpdate& u) { on_stream_update(u); };
   callbacks.on_listening = [this] { on_stream_listening(); };
   callbacks.on_down = [this](const std::string& why) {
+    stream_down_since_us_ = wall_us();
     host_.error("Alpaca trade stream down (" + why + "): new orders are refused until it is back");
   };
+  stream_down_since_us_ = wall_us();  // not listening yet
   try {
     stream_ = std::make_unique<TradeStream>(host_, settings_.stream, std::move(callbacks));
   } catch (...) {
@@ -230,8 +232,11 @@ void OrderDesk::run() {
     std::string pick;
     bool pick_urgent = false;
     std::int64_t next = std::numeric_limits<std::int64_t>::max();
+    // New orders wait for a pending cancel-all: sent before it, it would cancel them too.
+    const bool cancel_all_pending = std::find(bulk_.begin(), bulk_.end(), Bulk::CancelAll) != bulk_.end();
     for (const auto& [cid, t] : orders_) {
       if (t.phase == Phase::Final) continue;
+      if (cancel_all_pending && t.phase == Phase::Queued && !t.ever_sent) continue;
       if (t.due_us > now) {
         next = std::min(next, t.due_us);
         continue;
@@ -243,6 +248,14 @@ void OrderDesk::run() {
         pick_urgent = urgent;
       }
     }
+    if (!bulk_.empty() && bulk_due_us_ <= now) {  // kill actions before anything else
+      const Bulk b = bulk_.front();
+      lock.unlock();
+      do_bulk(b);
+      lock.lock();
+      continue;
+    }
+    if (!bulk_.empty()) next = std::min(next, bulk_due_us_);
     if (catch_up_due_) {
       catch_up_due_ = false;
       lock.unlock();
@@ -534,6 +547,7 @@ void OrderDesk::on_stream_update(const TradeUpdate& u) {
 }
 
 void OrderDesk::on_stream_listening() {
+  stream_down_since_us_ = 0;
   std::lock_guard lock(mu_);
   // What happened while disconnected is not replayed by Alpaca: the desk thread reads the open
   // orders first (catch_up), then asks by id for each of its orders no longer among them.
@@ -581,6 +595,77 @@ void OrderDesk::catch_up() {
     // Ours and no longer open (or never seen by Alpaca): its end is asked for by id.
     if ((t.phase == Phase::Working || t.phase == Phase::Unknown) && !still_open.count(cid)) t.due_us = now;
   }
+}
+
+void OrderDesk::cancel_all() { queue_bulk(Bulk::CancelAll); }
+void OrderDesk::close_all() { queue_bulk(Bulk::CloseAll); }
+
+void OrderDesk::queue_bulk(Bulk b) {
+  std::lock_guard lock(mu_);
+  if (std::find(bulk_.begin(), bulk_.end(), b) == bulk_.end()) bulk_.push_back(b);
+  bulk_due_us_ = 0;
+  wake_.notify_all();
+}
+
+void OrderDesk::do_bulk(Bulk b) {
+  const char* what = b == Bulk::CancelAll ? "cancel of every open order" : "close of every position";
+  if (!take_budget(true)) return;
+  const RestResponse r = b == Bulk::CancelAll ? client_.del("/v2/orders")
+                                              : client_.del("/v2/positions?cancel_orders=true");
+  std::string msg = r.message();
+  client_.redact(msg);
+  std::lock_guard lock(mu_);
+  if (r.ok()) {
+    // 207: one status per order or position; the ends come on the stream like any other.
+    auto items = nlohmann::json::parse(r.body, nullptr, false);
+    std::size_t n = 0, refused = 0;
+    if (items.is_array()) {
+      for (const auto& item : items) {
+        ++n;
+        const int st = item.is_object() ? item.value("status", 200) : 200;
+        if (st < 200 || st >= 300) {
+          ++refused;
+          host_.warn(std::string("Alpaca ") + what + ": " + item.dump());
+        }
+      }
+    }
+    host_.info(std::string("Alpaca accepted the ") + what + " (" + std::to_string(n) + " item(s)" +
+               (refused ? ", " + std::to_string(refused) + " refused" : std::string()) + ")");
+    bulk_.pop_front();
+    bulk_backoff_us_ = 0;
+    ++fill_version_;  // positions and account change: read them again
+    catch_up_due_ = true;
+    return;
+  }
+  const bool again = r.transport != RestResponse::Transport::Ok || r.status == 429 || r.status >= 500;
+  if (!again) {
+    host_.error(std::string("Alpaca refused the ") + what + " (HTTP " + std::to_string(r.status) + ", " + msg + ")");
+    bulk_.pop_front();
+    return;
+  }
+  bulk_backoff_us_ = r.status == 429 ? delay_until_reset(r)
+                                     : (bulk_backoff_us_ == 0 ? kFirstBackoffUs : std::min(kMaxBackoffUs, bulk_backoff_us_ * 2));
+  bulk_due_us_ = steady_us() + bulk_backoff_us_;
+  host_.warn(std::string("Alpaca ") + what + " failed (" + msg + "); asking again in " +
+             std::to_string(bulk_backoff_us_ / 1000) + " ms");
+}
+
+nlohmann::json OrderDesk::status() const {
+  const bool listening = stream_listening();
+  std::size_t working = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [cid, t] : orders_) working += t.phase != Phase::Final;
+  }
+  nlohmann::json j = {{"ready", listening},
+                      {"trade_stream", listening ? "listening" : "down"},
+                      {"orders_working", working},
+                      {"rate_budget", settings_.budget}};
+  if (const std::int64_t since = stream_down_since_us_.load(); !listening && since > 0) {
+    j["trade_stream_down_since_us"] = since;
+  }
+  if (auto left = host_.rate_remaining(settings_.budget)) j["rate_budget_remaining"] = *left;
+  return j;
 }
 
 void OrderDesk::finish(const std::string& cid, sdk::OrderResult r) {
@@ -636,6 +721,11 @@ bool OrderDesk::take_budget(bool urgent, const std::function<bool()>& give_up) {
     wake_.wait_for(lock, std::chrono::microseconds(std::clamp<std::int64_t>(take.retry_after_us, 1000, 200'000)));
   }
   return false;
+}
+
+std::int64_t OrderDesk::wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::int64_t OrderDesk::delay_until_reset(const RestResponse& r) const {

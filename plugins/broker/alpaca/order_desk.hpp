@@ -63,6 +63,14 @@ class OrderDesk {
 
   bool stream_listening() const { return stream_ && stream_->listening(); }
 
+  // Broker-side kill actions (live.md §5), queued for the desk thread ahead of everything else;
+  // the engine thread does not wait. DELETE /v2/orders; DELETE /v2/positions?cancel_orders=true.
+  // Both are idempotent, so a failure is simply asked again with backoff.
+  void cancel_all();
+  void close_all();
+  // Health: ready (the stream listens), the stream's state and since when, the budget left.
+  nlohmann::json status() const;
+
  private:
   enum class Phase { Queued, Unknown, Working, Final };
   struct Tracked {
@@ -78,6 +86,10 @@ class OrderDesk {
     std::int64_t due_us = 0;     // when the thread acts on it next (steady clock)
     std::int64_t backoff_us = 0;
   };
+
+  enum class Bulk { CancelAll, CloseAll };
+  void queue_bulk(Bulk b);
+  void do_bulk(Bulk b);
 
   void run();
   void act(const std::string& cid);  // one step for one order, on the desk thread
@@ -104,6 +116,7 @@ class OrderDesk {
   std::int64_t try_budget();
   std::int64_t delay_until_reset(const RestResponse& r) const;
   static std::int64_t steady_us();
+  static std::int64_t wall_us();  // the real clock (the engine's may be simulated)
 
   const sdk::Host host_;
   const DeskSettings settings_;
@@ -125,6 +138,10 @@ class OrderDesk {
   std::unordered_set<std::string> executions_;
   std::deque<std::string> execution_order_;
   bool catch_up_due_ = false;
+  std::deque<Bulk> bulk_;  // broker-side kill actions waiting for the desk thread
+  std::int64_t bulk_due_us_ = 0;
+  std::int64_t bulk_backoff_us_ = 0;
+  std::atomic<std::int64_t> stream_down_since_us_{0};  // wall clock; 0 while listening
   std::unordered_set<std::string> foreign_open_;  // open orders at Alpaca not ours, warned once
   std::thread thread_;
   std::unique_ptr<TradeStream> stream_;  // last: it calls into everything above

@@ -1,8 +1,7 @@
-// Alpaca's trade_updates stream (live.md §3) on its own thread: connect, authenticate, listen,
-// then hand each update to the broker. A connection that goes quiet is pinged; one that does not
-// answer within the idle timeout is dropped (a half-open socket would otherwise hold the account's
-// only stream slot). Lost connections come back with backoff, 1 s doubling to 30 s; after each the
-// broker is told, so it can ask for what it missed.
+// Alpaca's trade_updates stream (live.md §3): authenticate, listen, then hand each update to the
+// broker, on the stream's own thread (WsConnection: reconnects with backoff, pings, drops a
+// half-open socket). After every (re)connection that reaches `listening` the broker is told, so
+// it can ask for what it missed.
 #pragma once
 
 #include <atomic>
@@ -14,6 +13,7 @@
 
 #include "alpaca_json.hpp"
 #include "axion/sdk/host.hpp"
+#include "ws_connection.hpp"
 
 namespace axion::alpaca {
 
@@ -27,8 +27,6 @@ struct StreamSettings {
   std::int64_t max_backoff_ms = 30000;
 };
 
-// "" when `url` may be used, else why.
-std::string check_stream_url(std::string_view url);
 // The stream of a Trading API base URL: https://paper-api.alpaca.markets ->
 // wss://paper-api.alpaca.markets/stream (http:// -> ws://).
 std::string stream_url_for(std::string_view base_url);
@@ -49,10 +47,18 @@ class TradeStream {
   std::uint64_t sessions() const { return sessions_.load(); }  // connections that reached listening
 
  private:
-  struct Session;
+  enum class Phase { Auth, Listen, Live };
+  void on_open();
+  void on_message(const std::string& text);
+  void on_closed(const std::string& why);
+
+  const sdk::Host host_;
+  const StreamSettings settings_;
+  const Callbacks callbacks_;
+  Phase phase_ = Phase::Auth;  // the connection's thread only
   std::atomic<bool> listening_{false};
   std::atomic<std::uint64_t> sessions_{0};
-  std::unique_ptr<Session> session_;
+  std::unique_ptr<WsConnection> ws_;  // last: its thread calls the members above
 };
 
 }  // namespace axion::alpaca

@@ -132,23 +132,11 @@ struct Settings {
   double vol_scale = 1;
 };
 
-std::vector<std::string> engine_symbols(const Host& host) {
-  std::vector<std::string> out;
-  auto engine = host.query("engine");
-  if (!engine || !engine->is_object()) return out;
-  auto it = engine->find("symbols");
-  if (it == engine->end() || !it->is_array()) return out;
-  for (const auto& s : *it) {
-    if (s.is_string() && !s.get<std::string>().empty()) out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
 Settings read_settings(const Host& host, const Config& c) {
   Settings s;
   s.symbols = c.get_strings("symbols");
   const bool from_config = !s.symbols.empty();
-  if (!from_config) s.symbols = engine_symbols(host);
+  if (!from_config) s.symbols = host.engine_symbols();
   if (s.symbols.empty()) s.symbols = kDefaultSymbols;
   std::set<std::string> seen;
   for (const auto& sym : s.symbols) {

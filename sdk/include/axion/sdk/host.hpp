@@ -200,6 +200,26 @@ class Host {
     return out;
   }
 
+  // The engine's [engine] symbols (query "engine"); empty when the host does not say.
+  std::vector<std::string> engine_symbols() const {
+    std::vector<std::string> out;
+    auto engine = query("engine");
+    if (!engine || !engine->is_object()) return out;
+    auto it = engine->find("symbols");
+    if (it == engine->end() || !it->is_array()) return out;
+    for (const auto& s : *it) {
+      if (s.is_string() && !s.get<std::string>().empty()) out.push_back(s.get<std::string>());
+    }
+    return out;
+  }
+
+  // True when the host builds plugins only to validate their configuration (axion-host
+  // --check-config): open no connection, start no thread.
+  bool check_only() const {
+    auto engine = query("engine");
+    return engine && engine->is_object() && engine->value("check_only", false);
+  }
+
   // A request to the engine (e.g. "activate_kill"); the answer, or nullopt when the host has
   // no such service (an older host) or refused it.
   std::optional<nlohmann::json> command(std::string_view what,

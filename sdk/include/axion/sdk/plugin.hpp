@@ -55,7 +55,11 @@ class Feed : public PluginBase {
  public:
   using PluginBase::PluginBase;
   // The next bar, or nullopt at the end of data. pace_us: wall-clock wait before delivering it.
+  // A live feed with no bar ready yet returns nullopt with pace_us = kIdle, within ~250 ms.
   virtual std::optional<BarView> next(std::int64_t& pace_us) = 0;
+  static constexpr std::int64_t kIdle = -1;
+  // Health for /health and /metrics (a JSON object): thread-safe, never blocking.
+  virtual nlohmann::json status() const { return nlohmann::json::object(); }
 };
 
 // Collects the signals a strategy emits for one bar.
@@ -176,6 +180,15 @@ class Broker : public PluginBase {
   // call and nowhere else (AXION_BROKER_BOOK_IN_HOST_STATE): the host then skips waiting for an
   // intent to reach the disk before calling submit.
   virtual bool book_in_host_state() const { return false; }
+  // Broker-side kill actions (live.md §5), offered when the derived class sets
+  // kBrokerSideActions: cancel every working order of the account; close every position and
+  // cancel the working orders. Throw when the broker refuses.
+  static constexpr bool kBrokerSideActions = false;
+  virtual void cancel_all() { throw Error("cancel_all is not offered"); }
+  virtual void close_all() { throw Error("close_all is not offered"); }
+  // Health for /health and /metrics: {"ready": false} while orders would be refused. Thread-safe,
+  // never blocking.
+  virtual nlohmann::json status() const { return {{"ready", true}}; }
 };
 
 class Addon : public PluginBase {
@@ -260,10 +273,18 @@ struct Vtable<T, AXION_KIND_FEED> {
             if (bar) {
               *out = to_c(*bar);
               *pace_us = pace;
-              rc = 1;
+              rc = AXION_FEED_BAR;
+            } else if (pace == Feed::kIdle) {
+              rc = AXION_FEED_IDLE;
             }
           });
           return st == AXION_OK ? rc : -1;
+        },
+        [](void* self, axion_json_cb cb, void* user, axion_error* err) {
+          return guarded(err, [&] {
+            const std::string text = self_of<T>(self)->status().dump();
+            cb(user, make_str(text));
+          });
         }};
     return &vt;
   }
@@ -474,6 +495,18 @@ struct Vtable<T, AXION_KIND_BROKER> {
           } catch (...) {
             return 0u;  // unknown: the host waits for the disk
           }
+        },
+        T::kBrokerSideActions ? +[](void* self, axion_error* err) {
+          return guarded(err, [&] { self_of<T>(self)->cancel_all(); });
+        } : nullptr,
+        T::kBrokerSideActions ? +[](void* self, axion_error* err) {
+          return guarded(err, [&] { self_of<T>(self)->close_all(); });
+        } : nullptr,
+        [](void* self, axion_json_cb cb, void* user, axion_error* err) {
+          return guarded(err, [&] {
+            const std::string text = self_of<T>(self)->status().dump();
+            cb(user, make_str(text));
+          });
         }};
     return &vt;
   }

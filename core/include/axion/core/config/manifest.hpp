@@ -38,6 +38,8 @@ struct EngineSettings {
   double reconcile_interval_seconds = 60.0;
   double order_timeout_seconds = 30.0;
   double shutdown_wait_seconds = 10.0;
+  double live_ready_timeout_seconds = 30.0;  // live start-up: wait for the broker's fill stream
+  double live_stream_alert_seconds = 60.0;   // live: alert when the broker is not ready this long
   std::vector<std::string> plugin_dirs;
   bool pace = true;  // paper mode paces the embedded market; backtest runs as fast as possible
   std::string log_level = "info";

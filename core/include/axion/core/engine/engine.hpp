@@ -214,6 +214,13 @@ class Engine : public HostServices {
   std::unique_ptr<BotController> controller_;
   std::unique_ptr<BotPerformanceTracker> analytics_;
   std::atomic<std::int64_t> last_bar_wall_us_{0};  // data_feed_status
+  std::int64_t last_bar_ts_us_ = 0;                 // the newest bar's close time (engine thread)
+  // Live mode: the broker's and the feed's own health (plugin status), for /health and /metrics.
+  json live_status();
+  void wait_for_live_broker();
+  void watch_live_broker(const json& live);
+  std::int64_t broker_not_ready_since_us_ = 0;  // wall clock; 0 while ready
+  bool broker_not_ready_alerted_ = false;
   std::int64_t last_snapshot_wall_us_ = 0;          // periodic performance_snapshot
   std::string today_date_;                          // today's closes for status win_rate
   int today_closes_ = 0;

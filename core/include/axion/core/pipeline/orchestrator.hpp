@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -243,6 +244,10 @@ class Orchestrator {
   void after_close_checks();
   const KillRecord* blocking_kill(const Signal& s) const;
   void apply_kill_effects(const KillRecord& k);
+  // A global flatten that cannot close a position through the pipeline (nothing in flight for
+  // it) asks its broker to close everything itself (live.md §5), with an alert.
+  void flatten_fallback(const std::vector<std::pair<std::string, std::string>>& targets);
+  std::set<std::string> flatten_resent_;  // signal ids whose close a flatten sent a second time
   void run_deferred();
   json kill_event(const KillRecord& k) const;
   double base_equity() const;

@@ -82,6 +82,9 @@ class HostServices {
   sdk::RateBudgets rate_budgets_;
 };
 
+// What a feed's next() gave: a bar, the end of its data, or nothing yet (a live feed).
+enum class FeedNext { End, Bar, Idle };
+
 class PluginInstance {
  public:
   // Throws PluginCallError (message and offending key) when the plugin refuses its config.
@@ -103,8 +106,8 @@ class PluginInstance {
   // its orders need not wait for their intent to reach the disk.
   bool book_in_host_state() const;
 
-  // feed: true with a bar (views valid until the next call), false at the end of data.
-  bool next_bar(axion_bar& out, std::int64_t& pace_us);
+  // feed: a bar (views valid until the next call), the end of data, or no bar ready yet.
+  FeedNext next_bar(axion_bar& out, std::int64_t& pace_us);
   // strategy
   void on_bar(const axion_bar& bar, std::vector<Signal>& out);
   // guard
@@ -145,6 +148,11 @@ class PluginInstance {
   };
   OrderQuery query_order_checked(const std::string& client_order_id);
   bool cancel_order(const std::string& client_order_id);
+  // Broker-side kill actions: false when the broker does not offer them; throws when it refuses.
+  bool broker_cancel_all();
+  bool broker_close_all();
+  // A broker's or a feed's health (its JSON object); nullopt when it reports none.
+  std::optional<nlohmann::json> status();
   std::vector<sdk::BrokerPosition> positions();
   sdk::Account account();
   // addon

@@ -299,7 +299,8 @@ class PluginHarness {
   nlohmann::json schema() const { return nlohmann::json::parse(manifest_->config_schema_json); }
 
   // ---- feed
-  std::optional<Bar> next_bar(std::int64_t* pace_us = nullptr) {
+  // nullopt at the end of data, or, with *idle set, when a live feed has no bar ready yet.
+  std::optional<Bar> next_bar(std::int64_t* pace_us = nullptr, bool* idle = nullptr) {
     auto* vt = vtable<axion_feed_vtable>(AXION_KIND_FEED);
     axion_bar b{};
     std::int64_t pace = 0;
@@ -307,7 +308,8 @@ class PluginHarness {
     int rc = vt->next(self_, &b, &pace, &err);
     if (rc < 0) throw PluginCallError(err.message, err.key);
     if (pace_us) *pace_us = pace;
-    if (rc == 0) return std::nullopt;
+    if (idle) *idle = rc == AXION_FEED_IDLE;
+    if (rc != AXION_FEED_BAR) return std::nullopt;
     return Bar{std::string(view(b.symbol)), std::string(view(b.timeframe)), b.ts_us, b.open,
                b.high, b.low, b.close, b.volume, from_c(b).warmup};
   }
