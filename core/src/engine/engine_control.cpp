@@ -276,12 +276,14 @@ void Engine::wait_for_live_broker() {
                         std::chrono::duration<double>(manifest_.engine.live_ready_timeout_seconds);
   for (;;) {
     std::optional<json> st;
+    bool answered = true;
     try {
       st = stages_.broker->status();
     } catch (const std::exception& e) {
-      log->warn("live broker status failed: {}", e.what());
+      answered = false;  // not known to be ready: wait, as for a stream still connecting
+      st = json{{"ready", false}, {"error", e.what()}};
     }
-    if (!st || st->value("ready", true)) {
+    if (answered && (!st || st->value("ready", true))) {
       log->info("Live broker {} ready{}", stages_.broker->id(), st ? ": " + st->dump() : std::string());
       return;
     }

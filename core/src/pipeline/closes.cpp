@@ -55,6 +55,8 @@ std::optional<Position> Orchestrator::close_position(const std::string& ticker,
     alert_error("close_position", p->ticker + ": the broker holding it ('" + p->broker + "') is not configured");
     return out;
   }
+  // That broker closes everything itself (a flatten's fallback): a close of ours would sell twice.
+  if (broker_closed_all_.count(broker)) return out;
   double ref = exit_price != 0.0 ? exit_price : p->current_price;
   std::int64_t qty = (partial_qty > 0 && partial_qty < p->shares) ? partial_qty : p->shares;
   auto flow = std::make_shared<OrderFlow>();
@@ -227,6 +229,14 @@ void Orchestrator::finish_close(const std::string& signal_id, const Order& order
               fmt("%.2f", exit) + " P&L " + fmt("%+.2f", pnl) + " (" + reason + ")");
   refresh_account();
   if (out) *out = closed;
+  // A close that ended part-filled under a global flatten: the rest is closed too.
+  if (!full) {
+    if (const KillRecord* g = global_kill(); g && g->level == KillLevel::Flatten) {
+      deferred_.push_back([this, t = closed.ticker, s = closed.signal_id, why = g->reason] {
+        close_position(t, "kill_switch: " + why, 0.0, 0, s);
+      });
+    }
+  }
 }
 
 void Orchestrator::after_close_checks() {

@@ -91,6 +91,8 @@ void Orchestrator::apply_kill_effects(const KillRecord& k) {
   if (k.level >= KillLevel::CancelAll) {
     for (auto& f : flows_) {
       if (!k.covers(f->strategy, f->underlying) || !f->awaiting_fill || !f->broker) continue;
+      // A flatten keeps its closes working (a repeat of it would otherwise cancel its own).
+      if (k.level == KillLevel::Flatten && !f->is_entry) continue;
       std::string error;
       bool cancelled = false;
       try {
@@ -133,20 +135,57 @@ void Orchestrator::flatten_fallback(const std::vector<std::pair<std::string, std
   for (auto& [broker, tickers] : stuck) {
     std::string list;
     for (const auto& t : tickers) list += (list.empty() ? "" : ", ") + t;
-    try {
-      if (broker->broker_close_all()) {
-        alert_error("kill_switch", "flatten could not close " + list + " through the pipeline; " + broker->id() +
-                                       " was asked to close every position itself (the engine's book follows at "
-                                       "the next reconciliation)");
-      } else {
-        alert_error("kill_switch", "flatten could not close " + list + " and " + broker->id() +
-                                       " offers no close-all: close them at the broker by hand");
-      }
-    } catch (const std::exception& e) {
-      alert_error("kill_switch", "flatten could not close " + list + ", and the broker-side close-all failed: " +
-                                     e.what() + "; close them at the broker by hand");
-    }
+    broker_side_flatten(*broker, list);
   }
+}
+
+void Orchestrator::broker_side_flatten(PluginInstance& broker, const std::string& stuck) {
+  if (broker_closed_all_.count(&broker)) return;  // asked already under this kill
+  std::string error;
+  bool asked = false;
+  try {
+    asked = broker.broker_close_all();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!asked) {
+    alert_error("kill_switch", "flatten could not close " + stuck + ", and " + broker.id() +
+                                   (error.empty() ? " offers no close-all" : "'s close-all failed: " + error) +
+                                   ": close them at the broker by hand");
+    return;
+  }
+  broker_closed_all_.insert(&broker);
+  // The broker now closes every position of the account and cancels its working orders. The
+  // engine's book follows at once, at the last prices: an exit or a close of its own sent later
+  // would sell the same shares again (a short). The broker's fills are the truth for the P&L.
+  std::vector<std::pair<std::string, std::string>> held;
+  for (const auto& p : positions_) {
+    if (broker_named(p.broker) == &broker) held.emplace_back(p.ticker, p.signal_id);
+  }
+  for (const auto& [ticker, sid] : held) {
+    Position* p = find_position(ticker, sid);
+    if (!p) continue;
+    Order order;
+    order.ticker = p->ticker;
+    order.side = to_string(closing_side(p->direction));
+    order.qty = p->shares;
+    order.signal_id = p->signal_id;
+    order.reference_price = p->current_price;
+    order.client_order_id = "broker-close-all-" + p->signal_id;
+    order.purpose = sdk::OrderPurpose::Close;
+    order.strategy = p->strategy;
+    OrderResult r;
+    r.status = sdk::OrderStatus::Filled;
+    r.filled_qty = p->shares;
+    r.filled_price = p->current_price;
+    r.broker = broker.id();
+    r.order_id = "broker-close-all";
+    finish_close(sid, order, r, "kill_switch: broker-side close of every position", nullptr);
+  }
+  alert_error("kill_switch", "flatten could not close " + stuck + " through the pipeline; " + broker.id() +
+                                 " was asked to close every position itself, and the engine booked its " +
+                                 std::to_string(held.size()) +
+                                 " position(s) there closed at their last prices (the broker's fills are the truth)");
 }
 
 bool Orchestrator::reset_kill(KillScope scope, const std::string& target, const std::string& actor) {
@@ -159,7 +198,11 @@ bool Orchestrator::reset_kill(KillScope scope, const std::string& target, const 
   // throws: the kill stays in effect and the caller hears that the reset failed.
   if (scope == KillScope::Global) state_.deactivate_kill_switch();
   journal_.close_kill(scope, t, now_());
-  if (scope == KillScope::Global) state_.set_circuit_breaker("closed");
+  if (scope == KillScope::Global) {
+    state_.set_circuit_breaker("closed");
+    broker_closed_all_.clear();
+    flatten_resent_.clear();
+  }
   kills_.erase(it);
   publish("kill_switch_reset", {{"status", "reset"},
                                 {"message", "Kill switch reset"},

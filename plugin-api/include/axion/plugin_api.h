@@ -432,8 +432,9 @@ typedef struct axion_host_api {
 
 /* A feed produces bars in time order. next() returns AXION_FEED_BAR with a bar in *out (views
  * valid until the next call), AXION_FEED_END at the end of data, AXION_FEED_IDLE when no bar is
- * ready yet (a live feed waiting on the market; it returns within about 250 ms so the host can
- * stop, and the host calls again), -1 on error. *pace_us is how long the host should wait on the
+ * ready yet (a live feed waiting on the market; it waits at most a few hundred ms unless a
+ * request of its own is in flight, bounded by its timeout, so the host can stop; the host calls
+ * again), -1 on error. *pace_us is how long the host should wait on the
  * wall clock before delivering this bar when pacing (0 = at once, e.g. warm-up history). */
 #define AXION_FEED_END 0
 #define AXION_FEED_BAR 1
@@ -442,7 +443,7 @@ typedef struct axion_feed_vtable {
   uint32_t size;
   int32_t (*next)(void* self, axion_bar* out, int64_t* pace_us, axion_error* err);
   /* Appended in v2 (read only when `size` covers it; may be NULL): the feed's health as a JSON
-   * object through cb, e.g. {"stream":"subscribed","last_bar":"..."}. Called from the engine
+   * object through cb, e.g. {"stream":"subscribed","last_bar_us":...}. Called from the engine
    * thread while next() may run on the feed thread: thread-safe, never blocking. */
   axion_status (*status)(void* self, axion_json_cb cb, void* user, axion_error* err);
 } axion_feed_vtable;

@@ -232,11 +232,12 @@ void OrderDesk::run() {
     std::string pick;
     bool pick_urgent = false;
     std::int64_t next = std::numeric_limits<std::int64_t>::max();
-    // New orders wait for a pending cancel-all: sent before it, it would cancel them too.
-    const bool cancel_all_pending = std::find(bulk_.begin(), bulk_.end(), Bulk::CancelAll) != bulk_.end();
+    // New orders wait for a pending cancel-all or close-all: sent before it, it would cancel
+    // them, or they would sell what it sells.
+    const bool bulk_pending = !bulk_.empty();
     for (const auto& [cid, t] : orders_) {
       if (t.phase == Phase::Final) continue;
-      if (cancel_all_pending && t.phase == Phase::Queued && !t.ever_sent) continue;
+      if (bulk_pending && t.phase == Phase::Queued && !t.ever_sent) continue;
       if (t.due_us > now) {
         next = std::min(next, t.due_us);
         continue;
@@ -602,14 +603,19 @@ void OrderDesk::close_all() { queue_bulk(Bulk::CloseAll); }
 
 void OrderDesk::queue_bulk(Bulk b) {
   std::lock_guard lock(mu_);
-  if (std::find(bulk_.begin(), bulk_.end(), b) == bulk_.end()) bulk_.push_back(b);
-  bulk_due_us_ = 0;
+  if (std::find(bulk_.begin(), bulk_.end(), b) != bulk_.end()) return;  // its backoff stands
+  bulk_.push_back(b);
+  if (bulk_.size() == 1) bulk_due_us_ = 0;
   wake_.notify_all();
 }
 
 void OrderDesk::do_bulk(Bulk b) {
   const char* what = b == Bulk::CancelAll ? "cancel of every open order" : "close of every position";
-  if (!take_budget(true)) return;
+  if (!take_budget(true)) {  // stopping, or no budget service: look again in a second
+    std::lock_guard lock(mu_);
+    bulk_due_us_ = steady_us() + 1'000'000;
+    return;
+  }
   const RestResponse r = b == Bulk::CancelAll ? client_.del("/v2/orders")
                                               : client_.del("/v2/positions?cancel_orders=true");
   std::string msg = r.message();
@@ -633,8 +639,20 @@ void OrderDesk::do_bulk(Bulk b) {
                (refused ? ", " + std::to_string(refused) + " refused" : std::string()) + ")");
     bulk_.pop_front();
     bulk_backoff_us_ = 0;
+    bulk_due_us_ = 0;
     ++fill_version_;  // positions and account change: read them again
     catch_up_due_ = true;
+    if (b == Bulk::CloseAll) {
+      // Orders held back while it was pending would sell what Alpaca has just sold.
+      const std::int64_t ts = wall_us();
+      std::vector<std::string> superseded;
+      for (const auto& [cid, t] : orders_) {
+        if (t.phase == Phase::Queued && !t.ever_sent) superseded.push_back(cid);
+      }
+      for (const auto& cid : superseded) {
+        finish(cid, ended(sdk::OrderStatus::Rejected, "not sent: Alpaca was asked to close every position", ts));
+      }
+    }
     return;
   }
   const bool again = r.transport != RestResponse::Transport::Ok || r.status == 429 || r.status >= 500;

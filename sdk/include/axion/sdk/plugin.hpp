@@ -55,7 +55,8 @@ class Feed : public PluginBase {
  public:
   using PluginBase::PluginBase;
   // The next bar, or nullopt at the end of data. pace_us: wall-clock wait before delivering it.
-  // A live feed with no bar ready yet returns nullopt with pace_us = kIdle, within ~250 ms.
+  // A live feed with no bar ready yet returns nullopt with pace_us = kIdle after waiting at most
+  // a few hundred ms (or one request's timeout), so the host can stop.
   virtual std::optional<BarView> next(std::int64_t& pace_us) = 0;
   static constexpr std::int64_t kIdle = -1;
   // Health for /health and /metrics (a JSON object): thread-safe, never blocking.

@@ -247,7 +247,11 @@ class Orchestrator {
   // A global flatten that cannot close a position through the pipeline (nothing in flight for
   // it) asks its broker to close everything itself (live.md §5), with an alert.
   void flatten_fallback(const std::vector<std::pair<std::string, std::string>>& targets);
+  // Asks the broker to close every position itself and books the engine's positions there
+  // closed at their last prices (once per broker until the global kill is reset).
+  void broker_side_flatten(PluginInstance& broker, const std::string& stuck);
   std::set<std::string> flatten_resent_;  // signal ids whose close a flatten sent a second time
+  std::set<const PluginInstance*> broker_closed_all_;  // brokers asked to close everything
   void run_deferred();
   json kill_event(const KillRecord& k) const;
   double base_equity() const;
