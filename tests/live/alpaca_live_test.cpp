@@ -4,14 +4,9 @@
 // next start.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <functional>
 #include <thread>
 
-#include "axion/sdk/testing/signals.hpp"
-#include "engine_fixture.hpp"
-#include "eventually.hpp"
-#include "standin.hpp"
+#include "live_support.hpp"
 
 using namespace axion;
 using axion::test::EngineFixture;
@@ -19,36 +14,9 @@ using axion::test::eventually;
 using axion::test::ManifestBuilder;
 using axion::testing::alpaca::StandIn;
 
-namespace {
-
-std::string live_manifest(const StandIn& s) {
-  ::setenv("AXION_ALPACA_API_KEY", "PKTESTKEY", 1);
-  ::setenv("AXION_ALPACA_SECRET_KEY", "test-secret-value", 1);
-  return ManifestBuilder()
-      .set("engine", "mode", "live")
-      .raw("[live_broker]\nplugin = \"broker/alpaca\"\nbase_url = \"" + s.base_url() +
-           "\"\npoll_interval_ms = 600000\nsnapshot_interval_ms = 200\n")  // fills: the stream
-      .toml();
-}
-
-// A signal the stage plugins of the default manifest accept, stamped with the engine's clock.
-sdk::Signal goog_long(core::Engine& e) {
-  auto sig = sdk::testing::make_signal({.ticker = "GOOG", .entry_price = 100.0, .target_price = 110.0});
-  sig.ts_us = e.now_us();
-  return sig;
-}
-
-// Runs the engine's order flows (the host's loop does it between bars) until `done`.
-bool run_until(core::Engine& e, const std::function<bool()>& done) {
-  return eventually(
-      [&] {
-        e.orchestrator().poll();
-        return done();
-      },
-      std::chrono::seconds(15));
-}
-
-}  // namespace
+using axion::test::live::goog_long;
+using axion::test::live::live_manifest;
+using axion::test::live::run_until;
 
 TEST_CASE("an entry and its close go through Alpaca: pending, then filled from the stream") {
   StandIn s;
@@ -164,16 +132,24 @@ TEST_CASE("flatten falls back to Alpaca's close-all when the engine's close is r
   k.reason = "operator flatten";
   k.actor = "operator";
   REQUIRE(e.orchestrator().activate_kill(k).durable);
-  // The close, refused; sent once more, refused; then DELETE /v2/positions closes it at Alpaca.
+  // The close, refused; sent once more, refused; then DELETE /v2/positions closes it at Alpaca,
+  // and the engine books it closed at once (no exit of its own may sell it again).
   REQUIRE(run_until(e, [&] { return s.positions().count("GOOG") == 0; }));
-  bool close_all = false;
-  for (const auto& q : s.requests()) {
-    close_all = close_all || (q.method == "DELETE" && q.target == "/v2/positions?cancel_orders=true");
+  CHECK(e.orchestrator().positions().empty());
+  std::size_t close_all_at = 0, posts_after = 0;
+  const auto reqs = s.requests();
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (reqs[i].method == "DELETE" && reqs[i].target == "/v2/positions?cancel_orders=true") close_all_at = i;
+    if (close_all_at && i > close_all_at && reqs[i].method == "POST") ++posts_after;
   }
-  CHECK(close_all);
+  CHECK(close_all_at > 0);
+  CHECK(posts_after == 0);
+  CHECK(eventually([&] {
+    return fx.sql("SELECT COUNT(*) FROM trades WHERE json_extract(data, '$.exit_reason') LIKE '%broker-side close%'")[0][0] == "1";
+  }));
   CHECK(fx.sql("SELECT COUNT(*) FROM order_intents WHERE purpose LIKE 'close%' AND status = 'rejected'")[0][0] == "2");
   CHECK(eventually([&] {
-    return fx.sql("SELECT COUNT(*) FROM events WHERE event = 'error' AND data LIKE '%close every position itself%'")[0][0] == "1";
+    return fx.sql("SELECT COUNT(*) FROM events WHERE event = 'error' AND data LIKE '%asked to close every position itself%'")[0][0] == "1";
   }));
 }
 

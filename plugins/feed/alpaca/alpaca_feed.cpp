@@ -63,9 +63,10 @@ const KeySpec kKeys[] = {
      0, 10000},
     {"regular_hours_only", KeyType::Bool, "true",
      "Use only minutes of the regular session (09:30-16:00 ET); 1d bars always do"},
-    {"close_grace_ms", KeyType::Int, "15000",
+    {"close_grace_ms", KeyType::Int, "25000",
      "A bar whose last minute had no trade is delivered this long after its close (Alpaca sends a "
-     "minute bar only when the minute traded)",
+     "minute bar only when the minute traded); longer than stream_idle_timeout_ms, so a silently "
+     "dead stream is noticed first",
      0, 600000},
     {"backfill_delay_ms", KeyType::Int, "2000",
      "After a (re)connection, wait this long before asking for the missed minutes, so the ones "
@@ -159,6 +160,12 @@ constexpr std::int64_t kMinuteUs = 60'000'000;
 constexpr std::int64_t kDayUs = 86'400'000'000;
 constexpr std::int64_t kIdleWaitUs = 200'000;
 
+bool by_close(const alp::OutBar& a, const alp::OutBar& b) { return a.close_us < b.close_us; }
+
+// The `end` of a history request: the last second of the last whole minute (Alpaca's `end`
+// is inclusive on a bar's start, so the minute in progress is left to the stream).
+std::int64_t last_whole_minute_end(std::int64_t now) { return now - now % kMinuteUs - 1'000'000; }
+
 class AlpacaFeed final : public axion::sdk::Feed {
  public:
   AlpacaFeed(const Host& h, const Config& config)
@@ -243,15 +250,21 @@ class AlpacaFeed final : public axion::sdk::Feed {
       }
       const std::int64_t due = seen_at_us_ + s_.backfill_delay_us;
       if (now < due) return wait_for(std::min(kIdleWaitUs, due - now));
+      // A backfill begun for an earlier connection stops where that one was: start again, up
+      // to now (what it delivered already counts).
+      if (fill_.active && fill_.session != session) fill_.active = false;
       return backfill_page(session, now);
     }
     take_stream_minutes();
   }
 
+  // Sleeps until `us` passed, the stream (re)subscribed or failed: never returns at once for
+  // minutes that wait in the queue (the feed thread would spin).
   void wait_for(std::int64_t us) {
     std::unique_lock lock(mu_);
+    const std::uint64_t session = subscribed_session_;
     cv_.wait_for(lock, std::chrono::microseconds(us),
-                 [this] { return !fatal_.empty() || (!incoming_.empty() && warmed_up_); });
+                 [&] { return !fatal_.empty() || subscribed_session_ != session; });
   }
 
   // ---- warm-up ----
@@ -267,7 +280,7 @@ class AlpacaFeed final : public axion::sdk::Feed {
       warm_.query.symbols = s_.symbols;
       warm_.query.timeframe = s_.tf == alp::Timeframe::D1 ? "1Day" : "1Min";
       warm_.query.start_us = now - days * kDayUs;
-      warm_.query.end_us = now;
+      warm_.query.end_us = s_.tf == alp::Timeframe::D1 ? now : last_whole_minute_end(now);
       warm_.query.adjustment = s_.adjustment;
       warm_.query.feed = s_.data_feed;
       warm_.query.limit = s_.page_limit;
@@ -283,7 +296,7 @@ class AlpacaFeed final : public axion::sdk::Feed {
       if (s_.tf == alp::Timeframe::D1) {
         const std::int64_t close = alp::session_close_us(m.start_us + 12 * 3600 * 1'000'000LL);
         if (close <= warm_.horizon) warm_.bars.push_back({m.symbol, close, m.open, m.high, m.low, m.close, m.volume});
-      } else {
+      } else if (m.start_us + kMinuteUs <= warm_.horizon) {  // a minute still in progress waits
         agg_.add(m, warm_.bars);
       }
     }
@@ -308,7 +321,7 @@ class AlpacaFeed final : public axion::sdk::Feed {
       if (s_.tf == alp::Timeframe::D1 && !q.empty()) agg_.delivered_until(symbol, q.back().close_us);
       for (auto& b : q) all.push_back(std::move(b));
     }
-    std::stable_sort(all.begin(), all.end(), [](const alp::OutBar& a, const alp::OutBar& b) { return a.close_us < b.close_us; });
+    std::stable_sort(all.begin(), all.end(), by_close);
     for (auto& b : all) ready_.push_back({std::move(b), true});
     for (const auto& sym : s_.symbols) {
       if (!last.count(sym)) host().warn("feed/alpaca: no warm-up history for " + sym);
@@ -334,26 +347,37 @@ class AlpacaFeed final : public axion::sdk::Feed {
   void backfill_page(std::uint64_t session, std::int64_t now) {
     if (!fill_.active) {
       fill_.active = true;
+      fill_.session = session;
+      fill_.bars.clear();
       fill_.query = {};
       fill_.query.symbols = s_.symbols;
       fill_.query.timeframe = "1Min";
       std::int64_t from = now;
       for (const auto& sym : s_.symbols) from = std::min(from, agg_.resume_from(sym, resume_fallback_));
       fill_.query.start_us = from;
-      fill_.query.end_us = now;
+      fill_.query.end_us = last_whole_minute_end(now);
       fill_.query.adjustment = "raw";  // what the stream sends
       fill_.query.feed = s_.data_feed;
       fill_.query.limit = s_.page_limit;
     }
+    if (fill_.query.start_us > fill_.query.end_us) {  // no whole minute missed: nothing to ask
+      fill_.active = false;
+      backfilled_session_ = session;
+      return;
+    }
     auto page = fetch(fill_.query, "backfill");
     if (!page) return;
-    std::vector<alp::OutBar> out;
-    for (const auto& m : page->bars) add_minute(m, out);
-    for (auto& b : out) ready_.push_back({std::move(b), false});
+    for (const auto& m : page->bars) {
+      if (m.start_us + kMinuteUs <= now) add_minute(m, fill_.bars);  // a minute still in progress waits
+    }
     if (!page->next_page_token.empty()) {
       fill_.query.page_token = page->next_page_token;
       return;
     }
+    // Pages come grouped by symbol: the symbols' bars leave interleaved by time.
+    std::stable_sort(fill_.bars.begin(), fill_.bars.end(), by_close);
+    for (auto& b : fill_.bars) ready_.push_back({std::move(b), false});
+    fill_.bars.clear();
     fill_.active = false;
     backfilled_session_ = session;
     if (session > 1) host().info("feed/alpaca: the gap after the reconnection is backfilled");
@@ -373,6 +397,7 @@ class AlpacaFeed final : public axion::sdk::Feed {
     std::vector<alp::OutBar> out;
     for (const auto& m : minutes) add_minute(m, out);
     agg_.flush(host().wall_now_us(), s_.grace_us, out);
+    std::stable_sort(out.begin(), out.end(), by_close);
     for (auto& b : out) ready_.push_back({std::move(b), false});
   }
 
@@ -451,7 +476,9 @@ class AlpacaFeed final : public axion::sdk::Feed {
   } warm_;
   struct {
     bool active = false;
+    std::uint64_t session = 0;  // the connection it catches up for
     alp::BarsQuery query;
+    std::vector<alp::OutBar> bars;  // its bars, delivered in time order when it ends
   } fill_;
   std::uint64_t backfilled_session_ = 0;
   std::uint64_t seen_session_ = 0;  // the latest subscription seen, and when

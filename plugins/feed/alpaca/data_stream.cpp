@@ -74,6 +74,7 @@ void DataStream::on_item(const json& item, std::vector<MinuteBar>& bars) {
       }
     }
     phase_ = Phase::Live;
+    refused_406_ = 0;
     ws_->reset_backoff();
     subscribed_ = true;
     ++sessions_;
@@ -106,6 +107,12 @@ void DataStream::on_error(int code, const std::string& msg) {
       return fatal("Alpaca refused the market-data keys, " + what +
                    ": check AXION_ALPACA_API_KEY / AXION_ALPACA_SECRET_KEY");
     case 406:  // connection limit exceeded
+      // After a reconnection it is most likely our own lost socket, still holding the slot
+      // until Alpaca notices: asked again with backoff, a few times.
+      if (sessions_.load() > 0 && ++refused_406_ <= kRetries406) {
+        host_.warn("Alpaca market-data stream: " + what + "; our previous connection may still hold the slot");
+        return ws_->reconnect(what);
+      }
       return fatal("Alpaca refused a second market-data connection, " + what +
                    ": an account has one; stop the other process using these keys");
     case 409:  // insufficient subscription

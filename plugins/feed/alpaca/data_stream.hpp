@@ -2,7 +2,8 @@
 // subscribe to the symbols' bars, then minute bars to the feed. Lost connections come back with
 // backoff (WsConnection); after each, the feed is told once the subscription is confirmed, so it
 // can backfill the gap. Failed authentication (402), the account's one connection already taken
-// (406) and a plan without the feed (409) are not retried: they need the user.
+// (406; after a reconnection, a few retries first: it may be our own lost socket) and a plan
+// without the feed (409) are not retried: they need the user.
 #pragma once
 
 #include <atomic>
@@ -55,6 +56,8 @@ class DataStream {
   const DataStreamSettings settings_;
   const Callbacks callbacks_;
   Phase phase_ = Phase::Connected;  // the connection's thread only
+  static constexpr int kRetries406 = 5;
+  int refused_406_ = 0;  // 406s in a row after a subscribed connection (the connection's thread)
   std::atomic<bool> subscribed_{false};
   std::atomic<std::uint64_t> sessions_{0};
   std::unique_ptr<WsConnection> ws_;  // last: its thread calls the members above
