@@ -30,6 +30,7 @@ TradeStream::TradeStream(const sdk::Host& host, StreamSettings settings, Callbac
       host_, std::move(ws),
       WsConnection::Handlers{[this] { on_open(); }, [this](const std::string& m) { on_message(m); },
                              [this](const std::string& why) { on_closed(why); }});
+  ws_->start();  // only now: the handlers use ws_
 }
 
 TradeStream::~TradeStream() {

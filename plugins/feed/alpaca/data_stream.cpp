@@ -20,6 +20,7 @@ DataStream::DataStream(const sdk::Host& host, DataStreamSettings settings, Callb
       host_, std::move(ws),
       WsConnection::Handlers{[this] { on_open(); }, [this](const std::string& m) { on_message(m); },
                              [this](const std::string& why) { on_closed(why); }});
+  ws_->start();  // only now: the handlers use ws_
 }
 
 DataStream::~DataStream() {

@@ -297,8 +297,9 @@ struct WsConnection::Session {
 WsConnection::WsConnection(const sdk::Host& host, WsSettings settings, Handlers handlers) {
   if (auto why = check_ws_url(settings.url); !why.empty()) throw std::invalid_argument(why);
   session_ = std::make_unique<Session>(host, std::move(settings), std::move(handlers));
-  session_->start();
 }
+
+void WsConnection::start() { session_->start(); }
 
 WsConnection::~WsConnection() { stop(); }
 

@@ -37,6 +37,9 @@ class WsConnection {
     std::function<void(const std::string& why)> on_closed;  // an opened connection ended
   };
   WsConnection(const sdk::Host& host, WsSettings settings, Handlers handlers);  // throws on a bad URL
+  // Starts the thread and the first connection. Apart from the constructor: the handlers may
+  // reach this object through the owner's pointer, which must be set before they run.
+  void start();
   ~WsConnection();  // stop()
   // Closes the connection and joins the thread: no handler runs after it returns. Owners call
   // it first in their destructor, while everything the handlers use is still alive.
